@@ -1,0 +1,1 @@
+"""Everything platform-facing: message types, the gateway, the dialogue client, the adapters."""

@@ -1,0 +1,81 @@
+"""The dialogue client: the only code that talks to Rasa, over its REST channel.
+
+A slow or absent Rasa never surfaces as an exception in the message path: `respond` raises
+`DialogueUnavailable`, which the gateway turns into a useful fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bots.messages import Button, Reply
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/rest/webhook"
+HANDOFF_MARKER = "handoff"
+
+
+class DialogueUnavailable(RuntimeError):
+    """Rasa did not answer in time or answered with something unusable."""
+
+
+@dataclass(frozen=True)
+class DialogueResult:
+    replies: tuple[Reply, ...]
+    handoff_requested: bool
+
+
+def parse_rasa_messages(items: Any) -> DialogueResult:
+    """Turn the REST channel's JSON list into replies; unknown parts are ignored, not fatal."""
+    if not isinstance(items, list):
+        raise DialogueUnavailable("unexpected response shape")
+    replies: list[Reply] = []
+    handoff = False
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        custom = item.get("custom")
+        if isinstance(custom, dict) and custom.get("peerbot") == HANDOFF_MARKER:
+            handoff = True
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        buttons = tuple(
+            Button(title=str(b["title"]), payload=str(b["payload"]))
+            for b in item.get("buttons") or []
+            if isinstance(b, dict) and "title" in b and "payload" in b
+        )
+        replies.append(Reply(text=text, buttons=buttons))
+    return DialogueResult(tuple(replies), handoff)
+
+
+class DialogueClient:
+    """Sends a member's message (under her pseudonym) to Rasa and returns its replies."""
+
+    def __init__(self, base_url: str, timeout_seconds: float) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_seconds))
+
+    async def respond(self, pseudonym: str, text: str) -> DialogueResult:
+        try:
+            response = await self._client.post(
+                WEBHOOK_PATH, json={"sender": pseudonym, "message": text}
+            )
+            response.raise_for_status()
+            return parse_rasa_messages(response.json())
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("rasa unavailable", extra={"error": type(error).__name__})
+            raise DialogueUnavailable(type(error).__name__) from error
+
+    async def is_up(self) -> bool:
+        try:
+            return (await self._client.get("/webhooks/rest/")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,131 @@
+"""The gateway: the one path every member's message takes, whatever platform it came from.
+
+Order matters and is the product's promise (DESIGN.md, "The one path of a message"):
+the safety screen runs first, on every message, and its reply does not wait for the database,
+Rasa or the network; a case is recorded before anything else; Rasa is not called while a case
+is open; and any failure after the screen still ends in a kind, useful answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bots import wording
+from bots.dialogue import DialogueClient, DialogueUnavailable
+from bots.messages import ContentKind, InboundMessage, Reply
+from community.db import Database
+from community.members import resolve_member
+from community.models import CaseStatus
+from safety.crisis_reply import CrisisReplies, default_crisis_replies
+from safety.handoff import HandoffCases
+from safety.screen import Screener, Screening, default_screener
+
+log = logging.getLogger(__name__)
+
+# Screening reads this much of a message; more than a chat message ever needs, and bounded so
+# a pasted book cannot slow the path down.
+SCREEN_LIMIT_CHARS = 20_000
+# Case transcripts keep at most this much of one message.
+TRANSCRIPT_LIMIT_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    pseudonym_key: bytes
+    max_message_chars: int
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        database: Database,
+        dialogue: DialogueClient,
+        screener: Screener | None = None,
+        crisis_replies: CrisisReplies | None = None,
+    ) -> None:
+        self._config = config
+        self._db = database
+        self._dialogue = dialogue
+        self._screener = screener or default_screener()
+        self._crisis_replies = crisis_replies or default_crisis_replies()
+
+    async def handle(self, message: InboundMessage) -> list[Reply]:
+        """Everything a member gets back for one message. Never raises."""
+        text = message.readable_text.strip()
+        screening = self._screener.screen(text[:SCREEN_LIMIT_CHARS])
+        if screening.crisis:
+            return await self._handle_crisis(message, text, screening)
+        try:
+            return await self._handle_ordinary(message, text)
+        except Exception:
+            log.exception("message path failed", extra={"platform": message.platform})
+            return [wording.fallback()]
+
+    async def _handle_crisis(
+        self, message: InboundMessage, text: str, screening: Screening
+    ) -> list[Reply]:
+        reply = Reply(self._crisis_replies.compose(screening).text)
+        log.warning(
+            "crisis screened",
+            extra={
+                "category": screening.category,
+                "severity": screening.severity.label if screening.severity else None,
+            },
+        )
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, message.platform, message.user_id
+                )
+                await HandoffCases(session).open_for_crisis(
+                    member, message.platform, screening, text[:TRANSCRIPT_LIMIT_CHARS]
+                )
+        except Exception:
+            # The reply still goes out: the numbers in it do not depend on the database.
+            log.exception("crisis case could not be recorded", extra={"platform": message.platform})
+        return [reply]
+
+    async def _handle_ordinary(self, message: InboundMessage, text: str) -> list[Reply]:
+        async with self._db.transaction() as session:
+            member = await resolve_member(
+                session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+            cases = HandoffCases(session)
+            case = await cases.open_case_for(member.id)
+            if case is not None:
+                # A person has (or is about to have) this conversation: no bot answers.
+                if text:
+                    await cases.record_member_message(case.id, text[:TRANSCRIPT_LIMIT_CHARS])
+                if case.status == CaseStatus.CLAIMED.value:
+                    return []
+                return [wording.waiting_for_person()]
+            pseudonym = member.pseudonym
+
+        if not text:
+            if message.kind is not ContentKind.TEXT:
+                return [wording.cannot_read(message.kind)]
+            return [wording.empty_message()]
+
+        notes: list[Reply] = []
+        if len(text) > self._config.max_message_chars:
+            text = text[: self._config.max_message_chars]
+            notes.append(wording.long_message())
+        try:
+            result = await self._dialogue.respond(pseudonym, text)
+        except DialogueUnavailable:
+            return [*notes, wording.fallback()]
+
+        replies = list(result.replies)
+        if result.handoff_requested:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, message.platform, message.user_id
+                )
+                await HandoffCases(session).open_on_request(
+                    member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
+                )
+        if message.kind is not ContentKind.TEXT:
+            notes.append(wording.caption_only(message.kind))
+        return [*notes, *replies] if replies else [*notes, wording.fallback()]

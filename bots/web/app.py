@@ -1,0 +1,220 @@
+"""The bot app's HTTP side: the web chat adapter, its page, and the health check.
+
+The three chat routes are a stable contract (documented in the README):
+  POST /api/chat                      a member's message in, the bot's replies out
+  GET  /api/chat/{user}/messages      messages that arrived later (a moderator's, a scheduled one)
+  GET  /healthz                       200 while the app is up; the body says which parts are up
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from bots.dialogue import DialogueClient
+from bots.gateway import Gateway, GatewayConfig
+from bots.messages import InboundMessage, Reply
+from community.db import Database
+from community.members import pseudonym_for
+from community.models import Member, OutboxMessage, utcnow
+from community.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEB_PLATFORM = "web"
+# A request body larger than this is refused before it is parsed.
+MAX_BODY_BYTES = 256 * 1024
+USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class ButtonOut(BaseModel):
+    title: str
+    payload: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    buttons: list[ButtonOut] = Field(default_factory=list)
+    sender_name: str | None = Field(
+        default=None, description="A moderator's display name when a person wrote this."
+    )
+
+    @classmethod
+    def of(cls, reply: Reply) -> ReplyOut:
+        return cls(
+            text=reply.text,
+            buttons=[ButtonOut(title=b.title, payload=b.payload) for b in reply.buttons],
+            sender_name=reply.sender_name,
+        )
+
+
+class ChatIn(BaseModel):
+    user: Annotated[
+        str,
+        Field(
+            pattern=USER_ID_PATTERN,
+            description="Any id the page chooses (a random UUID); keep it secret like a password.",
+        ),
+    ]
+    text: Annotated[str, Field(max_length=100_000)] = ""
+
+
+class ChatOut(BaseModel):
+    replies: list[ReplyOut]
+
+
+class LaterMessagesOut(BaseModel):
+    messages: list[ReplyOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    components: dict[str, str]
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    database: Database
+    dialogue: DialogueClient
+    gateway: Gateway
+
+
+class _BodyLimit(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse(
+                {"detail": "That message is too large to send. Could you shorten it?"},
+                status_code=413,
+            )
+        response = await call_next(request)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+
+def build_services(settings: Settings) -> AppServices:
+    database = Database.connect(settings.resolved_database_url)
+    dialogue = DialogueClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    gateway = Gateway(
+        GatewayConfig(settings.pseudonym_key(), settings.max_message_chars), database, dialogue
+    )
+    return AppServices(settings, database, dialogue, gateway)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The ASGI app; services are built when it starts, not when this is called."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.dialogue.aclose()
+            await services.database.dispose()
+
+    app = FastAPI(
+        title="peerbot",
+        version="0.1.0",
+        summary="Community peer-support chat: web chat, health, and (later) moderation APIs.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(_BodyLimit)
+    static_dir = resources.files("bots.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    def services_of(request: Request) -> AppServices:
+        services: AppServices = request.app.state.services
+        return services
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def chat_page() -> HTMLResponse:
+        return HTMLResponse((static_dir / "chat.html").read_text(encoding="utf-8"))
+
+    @app.get("/healthz", response_model=HealthOut, tags=["health"])
+    async def healthz(request: Request) -> HealthOut:
+        """200 whenever the app answers; `components` says whether the database and Rasa are up."""
+        services = services_of(request)
+        components = {"app": "up"}
+        try:
+            async with services.database.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            components["database"] = "up"
+        except Exception:
+            components["database"] = "down"
+        components["rasa"] = "up" if await services.dialogue.is_up() else "down"
+        return HealthOut(status="ok", components=components)
+
+    @app.post("/api/chat", response_model=ChatOut, tags=["chat"])
+    async def chat(body: ChatIn, request: Request) -> ChatOut:
+        """A member's message in; the bot's replies (or a crisis reply) out."""
+        services = services_of(request)
+        replies = await services.gateway.handle(
+            InboundMessage(platform=WEB_PLATFORM, user_id=body.user, text=body.text)
+        )
+        return ChatOut(replies=[ReplyOut.of(r) for r in replies])
+
+    @app.get("/api/chat/{user}/messages", response_model=LaterMessagesOut, tags=["chat"])
+    async def later_messages(
+        user: Annotated[str, Path(pattern=USER_ID_PATTERN)], request: Request
+    ) -> LaterMessagesOut:
+        """Messages that arrived for this chat since the last call; each is returned once."""
+        services = services_of(request)
+        pseudonym = pseudonym_for(services.settings.pseudonym_key(), WEB_PLATFORM, user)
+        async with services.database.transaction() as session:
+            member_id = await session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
+            if member_id is None:
+                return LaterMessagesOut(messages=[])
+            pending = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.member_id == member_id,
+                        OutboxMessage.platform == WEB_PLATFORM,
+                        OutboxMessage.delivered_at.is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .with_for_update()
+                )
+            ).all()
+            out = []
+            for item in pending:
+                out.append(
+                    ReplyOut(
+                        text=item.text or "",
+                        buttons=[ButtonOut(**b) for b in item.buttons or []],
+                        sender_name=item.sender_name,
+                    )
+                )
+                # Delivered: keep the fact, not the words.
+                item.delivered_at = utcnow()
+                item.text = None
+                item.attempts += 1
+        return LaterMessagesOut(messages=out)
+
+    return app

@@ -1,0 +1,58 @@
+"""What the bot says outside Rasa's answers: fallbacks, non-text messages, waiting for a person.
+
+Kept together so they can be read and reviewed as one voice: plain, warm, short.
+"""
+
+from __future__ import annotations
+
+from bots.messages import Button, ContentKind, Reply
+from community.resources import core_resources_text
+
+TALK_TO_A_PERSON = Button("Talk to a person", "/request_human")
+
+_KIND_NAMES = {
+    ContentKind.STICKER: "stickers",
+    ContentKind.PHOTO: "photos",
+    ContentKind.VOICE: "voice messages",
+    ContentKind.VIDEO: "videos",
+    ContentKind.DOCUMENT: "files",
+    ContentKind.OTHER: "that kind of message",
+}
+
+
+def fallback() -> Reply:
+    """When the dialogue core is down or slow: still useful, still names real help."""
+    return Reply(
+        "I'm having trouble answering right now, sorry. If you need support, these are there "
+        "any time:\n" + core_resources_text() + "\nIn an emergency, call 911.",
+        (TALK_TO_A_PERSON,),
+    )
+
+
+def waiting_for_person() -> Reply:
+    return Reply(
+        "Thank you, I've added this for the person from our team who is joining you. "
+        "If you're in danger right now, please call 911 or 988."
+    )
+
+
+def cannot_read(kind: ContentKind) -> Reply:
+    return Reply(
+        f"Thanks for sending that. I can't open {_KIND_NAMES.get(kind, 'that kind of message')} "
+        "yet, so could you tell me in words? You can also talk to a person.",
+        (TALK_TO_A_PERSON,),
+    )
+
+
+def caption_only(kind: ContentKind) -> Reply:
+    return Reply(
+        f"(I read the words you wrote, but I can't open {_KIND_NAMES.get(kind, 'attachments')}.)"
+    )
+
+
+def empty_message() -> Reply:
+    return Reply("I didn't catch anything there. What's on your mind?")
+
+
+def long_message() -> Reply:
+    return Reply("That's a long message, thank you for sharing it. I read the first part.")

@@ -1,0 +1,1 @@
+"""Members, roles, settings, the resource directory, and the database."""

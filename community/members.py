@@ -1,0 +1,52 @@
+"""Members: turning a platform identity into a pseudonym and a role, created on first contact."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.models import DeliveryAddress, Member, Role
+
+
+def pseudonym_for(key: bytes, platform: str, platform_user_id: str) -> str:
+    """A stable pseudonym: HMAC-SHA256 of platform and user id under the server's secret key.
+
+    The platform is part of the message so the same number on two platforms gives two members,
+    and the separator keeps ("ab", "c") and ("a", "bc") apart.
+    """
+    message = f"{platform}\x1f{platform_user_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+async def resolve_member(
+    session: AsyncSession, key: bytes, platform: str, platform_user_id: str
+) -> Member:
+    """Find the member behind a platform identity, creating member and address on first contact."""
+    pseudonym = pseudonym_for(key, platform, platform_user_id)
+    member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
+    if member is not None:
+        return member
+    try:
+        async with session.begin_nested():
+            member = Member(pseudonym=pseudonym, role=Role.MOTHER.value)
+            member.addresses.append(DeliveryAddress(platform=platform, address=platform_user_id))
+            session.add(member)
+    except IntegrityError:
+        # Two first messages raced; the other one created the member.
+        member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
+        if member is None:
+            raise
+    return member
+
+
+async def delivery_address(session: AsyncSession, member_id: int, platform: str) -> str | None:
+    """The platform id to deliver to; used only by the code that sends messages."""
+    return await session.scalar(
+        select(DeliveryAddress.address).where(
+            DeliveryAddress.member_id == member_id, DeliveryAddress.platform == platform
+        )
+    )

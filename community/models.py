@@ -1,0 +1,176 @@
+"""The database schema: members and their pseudonyms, delivery addresses, cases, and the outbox.
+
+Platform ids appear in exactly one table (`delivery_addresses`), used only to deliver messages;
+everything else refers to a member by id or pseudonym. Message text is stored only where the
+product needs it (case transcripts, undelivered outbox entries) and is purged on a schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
+
+
+class Role(StrEnum):
+    MOTHER = "mother"
+    MODERATOR = "moderator"
+    RESEARCHER = "researcher"
+
+
+class CaseStatus(StrEnum):
+    WAITING = "waiting"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    RETURNED = "returned"
+
+
+OPEN_CASE_STATUSES = (CaseStatus.WAITING, CaseStatus.CLAIMED)
+
+
+class Member(Base):
+    """A person known to peerbot, by pseudonym only."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.MOTHER.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    addresses: Mapped[list[DeliveryAddress]] = relationship(
+        back_populates="member", cascade="all, delete-orphan"
+    )
+
+    @property
+    def short_name(self) -> str:
+        """What moderators see: stable, short, and carries nothing from the platform."""
+        return f"member-{self.pseudonym[:8]}"
+
+
+class DeliveryAddress(Base):
+    """Where to reach a member on one platform. The only place platform ids are kept."""
+
+    __tablename__ = "delivery_addresses"
+    __table_args__ = (Index("ux_delivery_platform_address", "platform", "address", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(255))
+
+    member: Mapped[Member] = relationship(back_populates="addresses")
+
+
+class Case(Base):
+    """A conversation handed to humans: opened by the crisis screen or a request for a person."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # One open case per member, enforced by the database so concurrent openers cannot race.
+        Index(
+            "ux_cases_one_open_per_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'claimed')"),
+            postgresql_where=text("status IN ('waiting', 'claimed')"),
+        ),
+        Index("ix_cases_status_severity", "status", "severity_rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.WAITING.value)
+    source: Mapped[str] = mapped_column(String(16))  # "screen" or "request"
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    # Higher is more urgent; a number so the queue can sort by it in SQL.
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    member: Mapped[Member] = relationship()
+    messages: Mapped[list[CaseMessage]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseMessage.id"
+    )
+
+
+class CaseMessage(Base):
+    """One turn of a case transcript (kept for the configured retention period)."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(16))  # "member", "moderator", "bot"
+    author_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="messages")
+
+
+class CaseEvent(Base):
+    """Audit log of case transitions: who did what, when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(255), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message for a member that must not be lost: written first, then delivered and retried.
+
+    Delivered entries keep no text: it is cleared once the platform confirmed delivery.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "member_id", "platform", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    sender_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,137 @@
+"""Typed settings for every peerbot process, read from PEERBOT_* environment variables or `.env`.
+
+Secrets live only here (as `SecretStr`, never printed). In development a missing secret key is
+generated once into `var/secret_key` and reused, so pseudonyms stay stable across restarts; in
+production a missing or placeholder key is refused with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values people paste from examples; accepting them in production would make pseudonyms guessable.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "dev", "development", "test", "xxx", "placeholder"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names it and says what to do."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults that run the embedded single-machine setup."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PEERBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    secret_key: SecretStr | None = Field(
+        default=None, description="HMAC key for pseudonyms; 32+ characters in production."
+    )
+    var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Local data (SQLite, key).")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file under var/."
+    )
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.5
+    rasa_port: Annotated[int, Field(ge=1, le=65535)] = 5005
+    action_server_port: Annotated[int, Field(ge=1, le=65535)] = 5055
+    models_dir: Path = PROJECT_ROOT / "models"
+    rasa_runtime: Path = PROJECT_ROOT / ".rasa-venv" / "bin" / "peerbot-rasa"
+
+    max_message_chars: Annotated[int, Field(ge=100, le=100_000)] = 4000
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_real_secret(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    "PEERBOT_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+        return self
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.var_dir / "peerbot.sqlite3"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL the app uses (drivers chosen here, not by the operator)."""
+        url = self.database_url or f"sqlite:///{self.sqlite_path}"
+        return async_database_url(url)
+
+    def pseudonym_key(self) -> bytes:
+        """The HMAC key for pseudonyms; in development generated once and kept in var/."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        key_file = self.var_dir / "secret_key"
+        if not key_file.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+def async_database_url(url: str) -> str:
+    """Map plain sqlite/postgresql URLs onto the async drivers peerbot ships with."""
+    if url.startswith("sqlite:///") or url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    if url.startswith("postgres://"):
+        url = url.replace("postgres://", "postgresql://", 1)
+    if url.startswith("postgresql://"):
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return url
+
+
+def sync_database_url(url: str) -> str:
+    """The same database through a synchronous driver (Alembic, APScheduler's job store)."""
+    url = async_database_url(url)
+    return url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning pydantic's report into one readable message per bad setting."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]) or "settings"
+            name = f"PEERBOT_{field.upper()}" if problem["loc"] else "settings"
+            # Only the message, never the input: it may be a secret.
+            lines.append(f"{name}: {problem['msg']}")
+        raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""peerbot's composition root: the CLI, process supervision, training and benchmarks."""

@@ -1,0 +1,163 @@
+"""The `peerbot` command: run, serve, train, migrate, doctor, safety-check, benchmark."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from community.settings import Environment, Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="peerbot",
+    help="peerbot: a peer-support chat bot. Start with 'peerbot run'.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+def _step(label: str, action: Callable[[], T]) -> T:
+    typer.echo(f"==> {label}", err=True)
+    return action()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (idempotent)."""
+    from community.db import migrate as apply_migrations
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def train(
+    force: Annotated[bool, typer.Option(help="Train even if the model is current.")] = False,
+) -> None:
+    """Train the Rasa model from config.yml, nlu/ and responses/ (skipped when unchanged)."""
+    from peerbot.training import TrainingError
+    from peerbot.training import train as train_model
+
+    settings = _settings()
+    try:
+        result = train_model(settings, force=force)
+    except TrainingError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    state = "trained" if result.trained else "up to date, training skipped"
+    typer.echo(f"Model {result.model.name}: {state}.")
+
+
+@app.command()
+def run() -> None:
+    """Start the Rasa server, the action server and the bot app; Ctrl-C stops them all."""
+    from community.db import migrate as apply_migrations
+    from peerbot.runner import run_stack
+    from peerbot.training import TrainingError
+    from peerbot.training import train as train_model
+
+    settings = _settings()
+    _step("Migrating the database", lambda: apply_migrations(settings.resolved_database_url))
+    try:
+        result = _step("Checking the Rasa model", lambda: train_model(settings))
+    except TrainingError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(run_stack(settings, result.model))
+
+
+@app.command()
+def serve() -> None:
+    """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else."""
+    import uvicorn
+
+    from bots.web.app import create_app
+    from peerbot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # paths carry web chat ids
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command("safety-check")
+def safety_check() -> None:
+    """Screen JSON lines {"text": ...} from stdin; write one JSON verdict per line to stdout."""
+    from safety.screen import default_screener
+
+    screener = default_screener()
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            text = item["text"] if isinstance(item, dict) else None
+            if not isinstance(text, str):
+                raise ValueError("expected an object with a string 'text'")
+        except (ValueError, KeyError) as error:
+            typer.echo(json.dumps({"line": number, "error": str(error)}))
+            continue
+        typer.echo(json.dumps(screener.screen(text).as_dict()))
+
+
+@app.command()
+def benchmark(
+    messages: Annotated[
+        int, typer.Option(help="Messages to screen for the throughput figure.")
+    ] = 100_000,
+) -> None:
+    """Measure the crisis screen: messages per second and the worst time for 10,000 characters."""
+    from peerbot.bench import run_screen_benchmark
+
+    for line in run_screen_benchmark(messages):
+        typer.echo(line)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the runtime, model, database and settings, and say what to do about each problem."""
+    from peerbot.doctor import run_checks
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        typer.echo(f"✗ settings: {error}")
+        raise typer.Exit(1) from None
+    problems = 0
+    for check in run_checks(settings):
+        mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
+        typer.echo(f"{mark} {check.name}: {check.detail}")
+        if check.fix and check.status != "ok":
+            typer.echo(f"    → {check.fix}")
+        problems += check.status == "fail"
+    if settings.env is Environment.PRODUCTION and problems:
+        typer.echo("peerbot should not run in production until the ✗ items are fixed.")
+    raise typer.Exit(1 if problems else 0)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

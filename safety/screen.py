@@ -1,0 +1,277 @@
+"""Crisis screening: does this message need crisis help now, of what kind, and how urgently?
+
+Pure and platform-free: text in, a `Screening` out, no I/O after loading. The knowledge lives in
+YAML under `safety/data/` (signals per category, word lists, guards, spellings, emoji) so that a
+clinician can review it; this module only applies it:
+
+1. normalize the text into clauses of canonical words (see `normalize.py`);
+2. find signals (phrases with a category and severity) in each clause;
+3. drop a signal when a guard applies in its clause: a negation right before it ("I would never
+   hurt my baby"), a past or recovery frame ("years ago", "2 years clean"), an idiom covering it
+   ("killed it at work"), a hyperbole marker ("lol") for signals marked as sensitive to it, or an
+   information question ("where can I get narcan") for signals marked as sensitive to that;
+4. also look for high-risk phrases written without spaces ("iwanttodie");
+5. take the most severe finding; several distinct signals of one category raise it one level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safety.normalize import Normalizer, collapse_repeats
+from safety.phrases import bounded, compile_lexicon, compile_phrase
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+GUARD_KINDS = frozenset({"negation", "past", "recovery", "idiom", "hyperbole", "question"})
+DEFAULT_GUARDS = frozenset({"negation", "past", "recovery", "idiom"})
+NEGATION_WINDOW_WORDS = 3
+SQUASH_MIN_LETTERS = 8
+
+
+class Severity(IntEnum):
+    ELEVATED = 1
+    HIGH = 2
+    IMMINENT = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: str
+    category: str
+    severity: Severity
+    guards: frozenset[str]
+    why: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    severity: Severity
+    signal: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The verdict for one message. `evidence` holds the normalized words that matched."""
+
+    crisis: bool
+    category: str | None = None
+    severity: Severity | None = None
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def evidence(self) -> list[str]:
+        return [finding.evidence for finding in self.findings]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "crisis": self.crisis,
+            "category": self.category,
+            "severity": self.severity.label if self.severity else None,
+            "evidence": self.evidence,
+        }
+
+
+NO_CRISIS = Screening(crisis=False)
+
+
+class ScreeningDataError(ValueError):
+    """A screening data file is malformed; the message names the file and the entry."""
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _compile_any(phrases: Iterable[str], lexicon: Mapping[str, str]) -> re.Pattern[str] | None:
+    sources = [compile_phrase(phrase, lexicon) for phrase in phrases]
+    if not sources:
+        return None
+    return re.compile(bounded("|".join(sources)))
+
+
+class Screener:
+    """Loaded screening knowledge; `screen` is safe to call from any thread."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        normalization = _load_yaml(data_dir / "normalization.yml")
+        self._normalizer = Normalizer(
+            emoji_words=normalization.get("emoji", {}), spellings=normalization.get("spellings", {})
+        )
+        lexicon = compile_lexicon(_load_yaml(data_dir / "lexicon.yml")["lists"])
+        guards = _load_yaml(data_dir / "guards.yml")
+
+        self._negation_cues = frozenset(
+            collapse_repeats(word) for word in guards["negation"]["cues"]
+        )
+        self._negation_breakers = frozenset(
+            collapse_repeats(word) for word in guards["negation"]["breakers"]
+        )
+        self._past = _compile_any(guards["past"]["phrases"], lexicon)
+        self._recovery = _compile_any(guards["recovery"]["phrases"], lexicon)
+        self._idioms = _compile_any(guards["idiom"]["phrases"], lexicon)
+        self._hyperbole = _compile_any(guards["hyperbole"]["phrases"], lexicon)
+        self._question = _compile_any(guards["question"]["phrases"], lexicon)
+
+        self.signals: dict[str, Signal] = {}
+        alternatives: list[str] = []
+        squashed: list[str] = []
+        entries = []
+        for path in sorted((data_dir / "signals").glob("*.yml")):
+            document = _load_yaml(path)
+            for entry in document["signals"]:
+                entries.append((path, document["category"], entry))
+        # The regex tries alternatives in order: most severe first wins at a given position.
+        entries.sort(key=lambda item: -Severity[item[2]["severity"].upper()])
+        for path, category, entry in entries:
+            signal = self._signal(path, category, entry)
+            group = f"s{len(self.signals)}"
+            self.signals[group] = signal
+            try:
+                source = "|".join(compile_phrase(p, lexicon) for p in entry["phrases"])
+            except ValueError as error:
+                raise ScreeningDataError(f"{path.name}: {signal.id}: {error}") from None
+            alternatives.append(f"(?P<{group}>{source})")
+            for phrase in entry.get("squashed", []):
+                squashed.append(f"(?P<{group}_{len(squashed)}>{collapse_repeats(phrase)})")
+        self._signals_re = re.compile(bounded("|".join(alternatives)))
+        self._squashed_re = re.compile("|".join(squashed)) if squashed else None
+
+    @staticmethod
+    def _signal(path: Path, category: str, entry: Mapping[str, Any]) -> Signal:
+        try:
+            severity = Severity[str(entry["severity"]).upper()]
+            guards = set(DEFAULT_GUARDS)
+            guards |= set(entry.get("also_guard", []))
+            guards -= set(entry.get("ignore_guards", []))
+            unknown = guards - GUARD_KINDS
+            if unknown:
+                raise ValueError(f"unknown guards {sorted(unknown)}")
+            return Signal(
+                id=str(entry["id"]),
+                category=category,
+                severity=severity,
+                guards=frozenset(guards),
+                why=str(entry.get("why", "")),
+            )
+        except (KeyError, ValueError) as error:
+            raise ScreeningDataError(f"{path.name}: {entry.get('id', '?')}: {error}") from None
+
+    def screen(self, text: str) -> Screening:
+        """Screen one message. Never raises on any string input."""
+        if not text or text.isspace():
+            return NO_CRISIS
+        normalized = self._normalizer.normalize(text)
+        findings: list[Finding] = []
+        for clause in normalized.clauses:
+            findings.extend(self._clause_findings(clause))
+        if not findings:
+            return NO_CRISIS
+        return _verdict(findings)
+
+    def _clause_findings(self, clause: str) -> list[Finding]:
+        found: list[Finding] = []
+        matches = list(self._signals_re.finditer(clause))
+        if matches:
+            guards = _ClauseGuards(self, clause)
+            for match in matches:
+                group = match.lastgroup
+                if group is None:
+                    continue
+                signal = self.signals[group]
+                if not guards.suppresses(signal, match):
+                    found.append(Finding(signal.category, signal.severity, signal.id, match[0]))
+        if not found and self._squashed_re is not None:
+            for word in clause.split():
+                if len(word) < SQUASH_MIN_LETTERS:
+                    continue
+                squashed = self._squashed_re.search(word)
+                if squashed and squashed.lastgroup:
+                    signal = self.signals[squashed.lastgroup.split("_")[0]]
+                    found.append(Finding(signal.category, signal.severity, signal.id, word))
+        return found
+
+
+class _ClauseGuards:
+    """Guards for one clause, each computed only if a signal asks for it."""
+
+    def __init__(self, screener: Screener, clause: str) -> None:
+        self._screener = screener
+        self._clause = clause
+        self._cache: dict[str, Any] = {}
+
+    def _present(self, name: str, pattern: re.Pattern[str] | None) -> bool:
+        if name not in self._cache:
+            self._cache[name] = bool(pattern and pattern.search(self._clause))
+        return bool(self._cache[name])
+
+    def _idiom_spans(self) -> list[tuple[int, int]]:
+        if "idiom" not in self._cache:
+            pattern = self._screener._idioms
+            self._cache["idiom"] = (
+                [m.span() for m in pattern.finditer(self._clause)] if pattern else []
+            )
+        spans: list[tuple[int, int]] = self._cache["idiom"]
+        return spans
+
+    def _negated(self, start: int) -> bool:
+        before = self._clause[:start].split()[-NEGATION_WINDOW_WORDS:]
+        screener = self._screener
+        for index, word in enumerate(before):
+            if word in screener._negation_cues:
+                # "can't stop thinking about dying" is not a negation of the thought.
+                return not any(w in screener._negation_breakers for w in before[index + 1 :])
+        return False
+
+    def suppresses(self, signal: Signal, match: re.Match[str]) -> bool:
+        guards = signal.guards
+        if "negation" in guards and self._negated(match.start()):
+            return True
+        if "idiom" in guards:
+            start, end = match.span()
+            if any(s < end and start < e for s, e in self._idiom_spans()):
+                return True
+        screener = self._screener
+        if "past" in guards and self._present("past", screener._past):
+            return True
+        if "recovery" in guards and self._present("recovery", screener._recovery):
+            return True
+        if "hyperbole" in guards and self._present("hyperbole", screener._hyperbole):
+            return True
+        return "question" in guards and self._present("question", screener._question)
+
+
+def _verdict(findings: list[Finding]) -> Screening:
+    top = max(findings, key=lambda f: f.severity)
+    severity = top.severity
+    # Several different warning signs of one kind (ideation + means + timing) raise the risk.
+    same_category = {f.signal for f in findings if f.category == top.category}
+    if len(same_category) >= 2 and severity < Severity.IMMINENT:
+        severity = Severity(severity + 1)
+    ordered = tuple(sorted(findings, key=lambda f: -f.severity))
+    return Screening(crisis=True, category=top.category, severity=severity, findings=ordered)
+
+
+@cache
+def default_screener() -> Screener:
+    """The screener built from the project's data files, loaded once per process on first use."""
+    return Screener(DATA_DIR)
+
+
+def screen_message(text: str) -> Screening:
+    """Screen one message with the project's data (loads it on the first call)."""
+    return default_screener().screen(text)
