@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,11 +122,15 @@ class HandoffCases:
                 log.info("case opened", extra={"case_id": case.id, "category": category})
                 return CaseOpening(case.id, created=True, raised=False)
 
-        raised = rank > existing.severity_rank
+        # One atomic statement, so concurrent raisers can never lower what another one set.
+        result = await self.session.execute(
+            update(Case)
+            .where(Case.id == existing.id, Case.severity_rank < rank)
+            .values(severity_rank=rank, severity=severity, category=category)
+            .execution_options(synchronize_session=False)
+        )
+        raised = bool(getattr(result, "rowcount", 0))
         if raised:
-            existing.severity_rank = rank
-            existing.severity = severity
-            existing.category = category
             self.session.add(
                 CaseEvent(
                     case_id=existing.id,

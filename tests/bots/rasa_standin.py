@@ -1,0 +1,59 @@
+"""A local stand-in for Rasa's REST channel: counts calls, can answer slowly or with a handoff."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class RasaStandIn:
+    url: str = ""
+    delay_seconds: float = 0.0
+    reply: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"recipient_id": "x", "text": "Hello from the stand-in"}]
+    )
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def rasa_standin() -> Iterator[RasaStandIn]:
+    state = RasaStandIn()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            state.received.append(json.loads(body))
+            time.sleep(state.delay_seconds)
+            payload = json.dumps(state.reply).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,178 @@
+"""The gateway's one path: screen first, cases before anything, no Rasa while a case is open,
+kind answers for every kind of input, and a useful fallback when Rasa is down or slow."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.dialogue import DialogueClient
+from bots.gateway import Gateway, GatewayConfig
+from bots.messages import ContentKind, InboundMessage
+from community.db import Database
+from community.models import Case, CaseMessage, Member
+from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+
+KEY = b"k" * 48
+DEAD_RASA = "http://127.0.0.1:9"
+CORE = ("988", "1-800-662-4357", "findtreatment.gov")
+
+
+@pytest.fixture
+def standin() -> Iterator[RasaStandIn]:
+    with rasa_standin() as running:
+        yield running
+
+
+def make_gateway(database: Database, rasa_url: str, timeout: float = 1.0) -> Gateway:
+    return Gateway(
+        GatewayConfig(pseudonym_key=KEY, max_message_chars=4000),
+        database,
+        DialogueClient(rasa_url, timeout),
+    )
+
+
+@pytest.fixture
+async def gateway(database: Database, standin: RasaStandIn) -> AsyncIterator[Gateway]:
+    yield make_gateway(database, standin.url)
+
+
+def text_of(replies: list[object]) -> str:
+    return "\n".join(r.text for r in replies)  # type: ignore[attr-defined]
+
+
+async def test_ordinary_message_goes_to_rasa_under_the_pseudonym(
+    gateway: Gateway, standin: RasaStandIn, database: Database
+) -> None:
+    replies = await gateway.handle(InboundMessage("telegram", "555123", "hello"))
+    assert text_of(replies) == "Hello from the stand-in"
+    sender = standin.received[0]["sender"]
+    assert "555123" not in sender
+    async with database.sessions() as session:
+        assert await session.scalar(select(Member.pseudonym)) == sender
+
+
+async def test_crisis_replies_without_rasa_and_records_a_case(
+    gateway: Gateway, standin: RasaStandIn, database: Database
+) -> None:
+    replies = await gateway.handle(InboundMessage("web", "u1", "i took a handful of pills"))
+    assert "911" in text_of(replies)
+    assert standin.received == []
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None and case.category == "overdose" and case.status == "waiting"
+
+
+async def test_crisis_reply_survives_a_database_outage(standin: RasaStandIn) -> None:
+    broken = Database.connect("postgresql://nobody@127.0.0.1:9/none")
+    try:
+        replies = await make_gateway(broken, standin.url).handle(
+            InboundMessage("web", "u1", "my partner is choking me")
+        )
+    finally:
+        await broken.dispose()
+    assert "911" in text_of(replies)
+
+
+async def test_open_case_pauses_the_bot_and_keeps_the_transcript(
+    gateway: Gateway, standin: RasaStandIn, database: Database
+) -> None:
+    await gateway.handle(InboundMessage("web", "u2", "i want to die"))
+    replies = await gateway.handle(InboundMessage("web", "u2", "are you there"))
+    assert "joining you" in text_of(replies)
+    assert standin.received == []
+    async with database.sessions() as session:
+        texts = (await session.scalars(select(CaseMessage.text).order_by(CaseMessage.id))).all()
+    assert texts == ["i want to die", "are you there"]
+
+
+async def test_a_crisis_while_a_case_is_open_raises_it(
+    gateway: Gateway, database: Database
+) -> None:
+    await gateway.handle(InboundMessage("web", "u3", "craving so bad today"))
+    await gateway.handle(InboundMessage("web", "u3", "i just took 40 pills"))
+    async with database.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+    assert len(cases) == 1 and cases[0].severity == "imminent"
+
+
+async def test_handoff_payload_from_rasa_opens_a_request_case(
+    gateway: Gateway, standin: RasaStandIn, database: Database
+) -> None:
+    standin.reply = [{"text": "Asking a person", "custom": {"peerbot": "handoff"}}]
+    replies = await gateway.handle(InboundMessage("web", "u4", "can i talk to a person"))
+    assert text_of(replies) == "Asking a person"
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+    assert case is not None and case.source == "request"
+
+
+async def test_rasa_down_gives_the_fallback_with_core_resources(database: Database) -> None:
+    replies = await make_gateway(database, DEAD_RASA).handle(InboundMessage("web", "u", "hello"))
+    for number in CORE:
+        assert number in text_of(replies)
+
+
+async def test_slow_rasa_is_cut_off_at_the_configured_timeout(
+    database: Database, standin: RasaStandIn
+) -> None:
+    standin.delay_seconds = 3.0
+    started = time.monotonic()
+    replies = await make_gateway(database, standin.url, timeout=0.5).handle(
+        InboundMessage("web", "u", "hello")
+    )
+    assert time.monotonic() - started < 2.0
+    assert "988" in text_of(replies)
+
+
+@pytest.mark.parametrize("kind", [ContentKind.STICKER, ContentKind.VOICE, ContentKind.PHOTO])
+async def test_non_text_without_caption_gets_a_kind_answer(
+    gateway: Gateway, standin: RasaStandIn, kind: ContentKind
+) -> None:
+    replies = await gateway.handle(InboundMessage("telegram", "u", kind=kind))
+    assert "tell me in words" in text_of(replies)
+    assert standin.received == []
+
+
+async def test_a_caption_is_read_and_screened(gateway: Gateway) -> None:
+    replies = await gateway.handle(
+        InboundMessage("telegram", "u", kind=ContentKind.PHOTO, caption="i want to kill myself")
+    )
+    assert "988" in text_of(replies)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "    ",
+        "🙂🙂🙂",
+        "\x00\x01\x02binary\xff",
+        "¿Dónde puedo conseguir ayuda?",
+        "/unknowncommand",
+    ],
+)
+async def test_odd_input_never_crashes(gateway: Gateway, text: str) -> None:
+    replies = await gateway.handle(InboundMessage("web", "odd", text))
+    assert replies and all(r.text for r in replies)
+
+
+async def test_huge_message_is_cut_for_rasa_and_said_so(
+    gateway: Gateway, standin: RasaStandIn
+) -> None:
+    replies = await gateway.handle(InboundMessage("web", "u", "hello " * 5000))
+    assert "long message" in text_of(replies)
+    assert len(standin.received[0]["message"]) <= 4000
+
+
+async def test_many_members_at_once(gateway: Gateway, database: Database) -> None:
+    import asyncio
+
+    await asyncio.gather(
+        *(gateway.handle(InboundMessage("web", f"m{i}", "hello")) for i in range(30))
+    )
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Member)) == 30

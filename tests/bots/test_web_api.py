@@ -1,0 +1,68 @@
+"""The web adapter's HTTP contract, through the real FastAPI app and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bots.web.app import create_app
+from community.settings import Settings
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_chat_page_is_served_with_strict_security_headers(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "Community chat" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert client.get("/static/chat.js").status_code == 200
+
+
+def test_health_is_200_and_says_rasa_is_down(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["components"] == {"app": "up", "database": "up", "rasa": "down"}
+
+
+def test_chat_with_rasa_down_names_core_resources(client: TestClient) -> None:
+    body = client.post("/api/chat", json={"user": "abc", "text": "hi"}).json()
+    text = body["replies"][0]["text"]
+    assert "988" in text and "1-800-662-4357" in text and "findtreatment.gov" in text
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"user": "", "text": "hi"},
+        {"user": "a b", "text": "hi"},
+        {"text": "hi"},
+        {"user": "x" * 200},
+    ],
+)
+def test_bad_chat_requests_are_refused_cleanly(client: TestClient, payload: object) -> None:
+    assert client.post("/api/chat", json=payload).status_code == 422
+
+
+def test_malformed_json_is_refused(client: TestClient) -> None:
+    response = client.post(
+        "/api/chat", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_oversized_body_gets_a_kind_413(client: TestClient) -> None:
+    response = client.post("/api/chat", json={"user": "abc", "text": "x" * 300_000})
+    assert response.status_code == 413
+    assert "shorten" in response.json()["detail"]
+
+
+def test_later_messages_for_an_unknown_user_are_empty(client: TestClient) -> None:
+    assert client.get("/api/chat/nobody/messages").json() == {"messages": []}
+    assert client.get("/api/chat/bad%20id/messages").status_code == 422

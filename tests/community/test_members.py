@@ -1,0 +1,46 @@
+"""Members: pseudonyms from HMAC, created on first contact, platform ids in one table only."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from community.db import Database
+from community.members import delivery_address, pseudonym_for, resolve_member
+from community.models import DeliveryAddress, Member
+
+KEY = b"k" * 48
+
+
+def test_pseudonym_is_stable_keyed_and_platform_specific() -> None:
+    assert pseudonym_for(KEY, "telegram", "42") == pseudonym_for(KEY, "telegram", "42")
+    assert pseudonym_for(KEY, "telegram", "42") != pseudonym_for(KEY, "discord", "42")
+    assert pseudonym_for(KEY, "telegram", "42") != pseudonym_for(b"x" * 48, "telegram", "42")
+    assert pseudonym_for(KEY, "ab", "c") != pseudonym_for(KEY, "a", "bc")
+    assert "42" not in pseudonym_for(KEY, "telegram", "42")
+
+
+async def test_first_contact_creates_one_member_with_its_address(database: Database) -> None:
+    async with database.transaction() as session:
+        first = await resolve_member(session, KEY, "telegram", "12345")
+    async with database.transaction() as session:
+        again = await resolve_member(session, KEY, "telegram", "12345")
+        assert again.id == first.id
+        assert await delivery_address(session, first.id, "telegram") == "12345"
+        members = await session.scalar(select(func.count()).select_from(Member))
+        assert members == 1
+        # The platform id is only in the delivery table.
+        stored = await session.scalar(select(Member).where(Member.id == first.id))
+        assert stored is not None and "12345" not in stored.pseudonym
+
+
+async def test_concurrent_first_messages_make_one_member(database: Database) -> None:
+    async def contact() -> int:
+        async with database.transaction() as session:
+            return (await resolve_member(session, KEY, "web", "same-person")).id
+
+    ids = await asyncio.gather(*(contact() for _ in range(8)))
+    assert len(set(ids)) == 1
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DeliveryAddress)) == 1

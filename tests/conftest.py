@@ -1,0 +1,215 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set) and
+the real peerbot stack (Rasa, action server, bot app) started once per test session."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from community.db import Database, migrate
+from community.settings import PROJECT_ROOT, Settings, async_database_url, sync_database_url
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_RASA = os.environ.get("PEERBOT_REQUIRE_RASA") == "1"
+STACK_READY_TIMEOUT = 240.0
+
+
+def _backends() -> list[pytest.param]:  # type: ignore[valid-type]
+    params = [pytest.param("sqlite", id="sqlite")]
+    params.append(
+        pytest.param(
+            "postgres",
+            id="postgres",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set"),
+        )
+    )
+    return params
+
+
+@dataclass
+class PostgresSchema:
+    """A throwaway schema in the test database, so runs never see each other's tables."""
+
+    base_url: str
+    name: str = field(default_factory=lambda: f"pb_{uuid.uuid4().hex[:12]}")
+
+    @property
+    def url(self) -> str:
+        separator = "&" if "?" in self.base_url else "?"
+        return f"{self.base_url}{separator}options=-csearch_path%3D{self.name}"
+
+    def create(self) -> None:
+        engine = create_engine(sync_database_url(self.base_url))
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        engine.dispose()
+
+    def drop(self) -> None:
+        engine = create_engine(sync_database_url(self.base_url))
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database URL on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'peerbot.sqlite3'}"
+        migrate(url)
+        yield async_database_url(url)
+        return
+    schema = PostgresSchema(POSTGRES_URL)
+    schema.create()
+    try:
+        migrate(schema.url)
+        yield async_database_url(schema.url)
+    finally:
+        schema.drop()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database.connect(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        rasa_url="http://127.0.0.1:9",  # nothing listens there: Rasa is "down"
+        rasa_timeout_seconds=1.0,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running `peerbot run`: its URL, its output so far, and the pids honcho reported."""
+
+    process: subprocess.Popen[str]
+    app_url: str
+    rasa_url: str
+    log_path: Path
+    database_url: str
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def service_pids(self) -> dict[str, int]:
+        return {
+            name: int(pid)
+            for name, pid in re.findall(r"system\s+\| (\w+) started \(pid=(\d+)\)", self.output())
+        }
+
+
+def _wait_ready(stack: Stack) -> None:
+    deadline = time.monotonic() + STACK_READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if "peerbot is ready" in stack.output():
+            return
+        if stack.process.poll() is not None:
+            break
+        time.sleep(0.5)
+    raise RuntimeError("peerbot run did not become ready:\n" + stack.output()[-4000:])
+
+
+def rasa_runtime_or_skip() -> None:
+    if not Settings().rasa_runtime.exists():
+        if REQUIRE_RASA:
+            pytest.fail("The Rasa runtime is missing: run 'make install' (make test does this).")
+        pytest.skip("The Rasa runtime is not installed (run 'make install'); skipping Rasa tests.")
+
+
+def launch_stack(home: Path) -> Stack:
+    """Start `peerbot run` on free ports with its own SQLite file, and wait until it is ready."""
+    database_url = f"sqlite:///{home / 'peerbot.sqlite3'}"
+    ports = {name: free_port() for name in ("app", "rasa", "actions")}
+    env = dict(os.environ)
+    env.update(
+        PEERBOT_VAR_DIR=str(home / "var"),
+        PEERBOT_DATABASE_URL=database_url,
+        PEERBOT_PORT=str(ports["app"]),
+        PEERBOT_RASA_PORT=str(ports["rasa"]),
+        PEERBOT_RASA_URL=f"http://127.0.0.1:{ports['rasa']}",
+        PEERBOT_ACTION_SERVER_PORT=str(ports["actions"]),
+        PEERBOT_SECRET_KEY="stack-test-secret-key-0123456789abcdef",
+    )
+    log_path = home / "run.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "peerbot.cli", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    running = Stack(
+        process,
+        f"http://127.0.0.1:{ports['app']}",
+        f"http://127.0.0.1:{ports['rasa']}",
+        log_path,
+        async_database_url(database_url),
+    )
+    try:
+        _wait_ready(running)
+    except Exception:
+        stop_stack(running)
+        raise
+    return running
+
+
+def stop_stack(running: Stack) -> int:
+    """SIGTERM, as Ctrl-C or a service manager would; SIGKILL only if it hangs."""
+    process = running.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return int(process.returncode)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real stack (Rasa with the model `make install` trained), shared by the session."""
+    rasa_runtime_or_skip()
+    running = launch_stack(tmp_path_factory.mktemp("stack"))
+    try:
+        yield running
+    finally:
+        stop_stack(running)
+
+
+@pytest.fixture
+def app_client(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.app_url, timeout=10.0) as client:
+        yield client

@@ -1,0 +1,77 @@
+"""Handoff cases: one open case per member, raised not duplicated, also under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from community.db import Database
+from community.members import resolve_member
+from community.models import Case, CaseEvent, CaseMessage
+from safety.handoff import HandoffCases
+from safety.screen import Screening, Severity
+
+KEY = b"k" * 48
+
+
+async def open_crisis(database: Database, user: str, severity: Severity, text: str) -> bool:
+    async with database.transaction() as session:
+        member = await resolve_member(session, KEY, "web", user)
+        opening = await HandoffCases(session).open_for_crisis(
+            member, "web", Screening(True, "suicide", severity), text
+        )
+        return opening.created
+
+
+async def test_a_second_crisis_raises_the_open_case(database: Database) -> None:
+    assert await open_crisis(database, "u1", Severity.ELEVATED, "first")
+    assert not await open_crisis(database, "u1", Severity.IMMINENT, "second")
+    async with database.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+        assert len(cases) == 1
+        assert (cases[0].severity, cases[0].severity_rank) == ("imminent", 3)
+        texts = (await session.scalars(select(CaseMessage.text).order_by(CaseMessage.id))).all()
+        assert texts == ["first", "second"]
+        actions = (await session.scalars(select(CaseEvent.action).order_by(CaseEvent.id))).all()
+        assert actions == ["opened", "raised"]
+
+
+async def test_a_lower_crisis_does_not_lower_the_case(database: Database) -> None:
+    await open_crisis(database, "u2", Severity.IMMINENT, "first")
+    await open_crisis(database, "u2", Severity.ELEVATED, "second")
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None and case.severity == "imminent"
+
+
+async def test_request_for_a_person_opens_a_support_case(database: Database) -> None:
+    async with database.transaction() as session:
+        member = await resolve_member(session, KEY, "web", "u3")
+        opening = await HandoffCases(session).open_on_request(
+            member, "web", "can i talk to someone"
+        )
+    assert opening.created
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None and (case.category, case.severity_rank) == ("request", 0)
+
+
+async def test_concurrent_crises_for_one_member_make_one_case(database: Database) -> None:
+    """Four crises race per member, 20 rounds: one case each, at the highest severity."""
+    for round_number in range(20):
+        user = f"racer-{round_number}"
+        async with database.transaction() as session:
+            await resolve_member(session, KEY, "web", user)
+        severities = [Severity.ELEVATED, Severity.HIGH, Severity.IMMINENT, Severity.HIGH]
+        await asyncio.gather(*(open_crisis(database, user, s, s.label) for s in severities))
+    async with database.sessions() as session:
+        per_member = (
+            await session.execute(
+                select(Case.member_id, func.count(), func.max(Case.severity_rank)).group_by(
+                    Case.member_id
+                )
+            )
+        ).all()
+    assert len(per_member) == 20
+    assert all(count == 1 and top == 3 for _, count, top in per_member)

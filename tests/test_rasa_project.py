@@ -1,0 +1,51 @@
+"""The Rasa project itself: its data validates and its conversation tests pass on the model
+`make install` trained (rasa test --fail-on-prediction-errors)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from community.settings import PROJECT_ROOT, Settings
+from peerbot.training import model_path, rasa_environment
+from tests.conftest import rasa_runtime_or_skip
+
+pytestmark = pytest.mark.rasa
+
+
+def run_rasa(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    settings = Settings()
+    return subprocess.run(
+        [str(settings.rasa_runtime), *args],
+        cwd=cwd,
+        env=rasa_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_rasa_data_validates() -> None:
+    rasa_runtime_or_skip()
+    result = run_rasa(
+        "data", "validate", "--domain", "responses", "--data", "nlu", "--config", "config.yml",
+        "--fail-on-warnings",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_conversation_tests_pass(tmp_path: Path) -> None:
+    rasa_runtime_or_skip()
+    model = model_path(Settings())
+    if not model.exists():
+        pytest.fail(
+            "No model for the current training data: run 'make install' or 'peerbot train'."
+        )
+    result = run_rasa(
+        "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+        "--out", str(tmp_path), "--fail-on-prediction-errors",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
