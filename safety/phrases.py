@@ -5,7 +5,7 @@ Reviewers read and write phrases, not regex:
     want to die              words, matched whole
     (kill|hurt) myself       alternatives
     [really] want to die     an optional part (also written "(really)? want to die")
-    took ... pills           up to four words in between
+    took ... pills           up to six words in between
     overdos*                 a word that starts so
     # pills                  any number
     ## pills                 a number of two digits or more
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 from safety.normalize import collapse_repeats
 
-GAP_WORDS = 4
+GAP_WORDS = 6
 
 
 class PhraseError(ValueError):

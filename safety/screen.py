@@ -32,7 +32,7 @@ from safety.phrases import bounded, compile_lexicon, compile_phrase
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GUARD_KINDS = frozenset({"negation", "past", "recovery", "idiom", "hyperbole", "question"})
 DEFAULT_GUARDS = frozenset({"negation", "past", "recovery", "idiom"})
-NEGATION_WINDOW_WORDS = 3
+NEGATION_WINDOW_WORDS = 4
 SQUASH_MIN_LETTERS = 8
 
 
