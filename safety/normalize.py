@@ -31,11 +31,13 @@ _LOOKALIKES = str.maketrans(
 _LEET = str.maketrans(
     {"1": "i", "3": "e", "4": "a", "0": "o", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
-_LEET_WORD = re.compile(r"[a-z]*[013457@$][a-z013457@$]*")
+# Anchored at a word start, so each word is scanned once.
+_LEET_WORD = re.compile(r"(?<![a-z0-9@$])[a-z]*[013457@$][a-z0-9@$]*")
+_LEET_CHARS = re.compile(r"[013457@$]")
 # A number followed by a unit ("30mg", "2x", "8am") is a number, not leetspeak.
 _NUMBER_WITH_UNIT = re.compile(r"\d+[a-z]*")
 
-_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r\t]+|,\s+but\s+|\s+but\s+|\s+though\s+|\s+although\s+")
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r\t]+|\s(?:but|though|although)\s")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 
@@ -87,12 +89,13 @@ class Normalizer:
         text = text.casefold().translate(_LOOKALIKES)
         # Apostrophes join words ("don't" -> "dont"), so cues need one spelling only.
         text = text.replace("'", "")
-        text = _LEET_WORD.sub(_unleet, text)
+        if _LEET_CHARS.search(text):
+            text = _LEET_WORD.sub(_unleet, text)
         clauses = []
         for part in _CLAUSE_BREAK.split(text):
             words = collapse_repeats(_NOT_WORD.sub(" ", part)).split()
             if not words:
                 continue
             spellings = self._spellings
-            clauses.append(" ".join(spellings.get(word, word) for word in words))
+            clauses.append(" ".join([spellings.get(word, word) for word in words]))
         return Normalized(tuple(clauses))

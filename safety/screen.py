@@ -27,12 +27,14 @@ from typing import Any
 import yaml
 
 from safety.normalize import Normalizer, collapse_repeats
-from safety.phrases import bounded, compile_lexicon, compile_phrase
+from safety.phrases import Compiled, PhraseIndex, compile_lexicon, compile_phrase_parts
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GUARD_KINDS = frozenset({"negation", "past", "recovery", "idiom", "hyperbole", "question"})
 DEFAULT_GUARDS = frozenset({"negation", "past", "recovery", "idiom"})
 NEGATION_WINDOW_WORDS = 4
+NEGATION_LOOKBACK_CHARS = 80
+GUARD_CONTEXT_CHARS = 200
 SQUASH_MIN_LETTERS = 8
 
 
@@ -97,13 +99,6 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(handle)
 
 
-def _compile_any(phrases: Iterable[str], lexicon: Mapping[str, str]) -> re.Pattern[str] | None:
-    sources = [compile_phrase(phrase, lexicon) for phrase in phrases]
-    if not sources:
-        return None
-    return re.compile(bounded("|".join(sources)))
-
-
 class Screener:
     """Loaded screening knowledge; `screen` is safe to call from any thread."""
 
@@ -121,34 +116,36 @@ class Screener:
         self._negation_breakers = frozenset(
             collapse_repeats(word) for word in guards["negation"]["breakers"]
         )
-        self._past = _compile_any(guards["past"]["phrases"], lexicon)
-        self._recovery = _compile_any(guards["recovery"]["phrases"], lexicon)
-        self._idioms = _compile_any(guards["idiom"]["phrases"], lexicon)
-        self._hyperbole = _compile_any(guards["hyperbole"]["phrases"], lexicon)
-        self._question = _compile_any(guards["question"]["phrases"], lexicon)
+        self._guards = PhraseIndex(
+            (
+                kind,
+                [compile_phrase_parts(p, lexicon) for p in guards[kind]["phrases"]],
+            )
+            for kind in ("idiom", "past", "recovery", "hyperbole", "question")
+        )
 
         self.signals: dict[str, Signal] = {}
-        alternatives: list[str] = []
         squashed: list[str] = []
         entries = []
         for path in sorted((data_dir / "signals").glob("*.yml")):
             document = _load_yaml(path)
             for entry in document["signals"]:
                 entries.append((path, document["category"], entry))
-        # The regex tries alternatives in order: most severe first wins at a given position.
+        # Within one regex, alternatives are tried in order: most severe first wins a position.
         entries.sort(key=lambda item: -Severity[item[2]["severity"].upper()])
+        groups: list[tuple[str, list[Compiled]]] = []
         for path, category, entry in entries:
             signal = self._signal(path, category, entry)
             group = f"s{len(self.signals)}"
             self.signals[group] = signal
             try:
-                source = "|".join(compile_phrase(p, lexicon) for p in entry["phrases"])
+                compiled = [compile_phrase_parts(p, lexicon) for p in entry["phrases"]]
             except ValueError as error:
                 raise ScreeningDataError(f"{path.name}: {signal.id}: {error}") from None
-            alternatives.append(f"(?P<{group}>{source})")
+            groups.append((group, compiled))
             for phrase in entry.get("squashed", []):
                 squashed.append(f"(?P<{group}_{len(squashed)}>{collapse_repeats(phrase)})")
-        self._signals_re = re.compile(bounded("|".join(alternatives)))
+        self._index = PhraseIndex(groups)
         self._squashed_re = re.compile("|".join(squashed)) if squashed else None
 
     @staticmethod
@@ -183,16 +180,39 @@ class Screener:
             return NO_CRISIS
         return _verdict(findings)
 
+    def _signal_matches(self, clause: str) -> list[re.Match[str]]:
+        """Non-overlapping signal matches, left to right, the most severe at each word."""
+        matches: list[re.Match[str]] = []
+        position = 0
+        resume_at = 0
+        for word in clause.split(" "):
+            start = position
+            position += len(word) + 1
+            if start < resume_at:
+                continue
+            best: re.Match[str] | None = None
+            for found in self._index.matches_at(clause, start, word):
+                if best is None or self._outranks(found, best):
+                    best = found
+            if best is not None:
+                matches.append(best)
+                resume_at = best.end()
+        return matches
+
+    def _outranks(self, new: re.Match[str], old: re.Match[str]) -> bool:
+        new_severity = self.signals[new.lastgroup or ""].severity
+        old_severity = self.signals[old.lastgroup or ""].severity
+        return new_severity > old_severity or (
+            new_severity == old_severity and new.end() > old.end()
+        )
+
     def _clause_findings(self, clause: str) -> list[Finding]:
         found: list[Finding] = []
-        matches = list(self._signals_re.finditer(clause))
+        matches = self._signal_matches(clause)
         if matches:
             guards = _ClauseGuards(self, clause)
             for match in matches:
-                group = match.lastgroup
-                if group is None:
-                    continue
-                signal = self.signals[group]
+                signal = self.signals[match.lastgroup or ""]
                 if not guards.suppresses(signal, match):
                     found.append(Finding(signal.category, signal.severity, signal.id, match[0]))
         if not found and self._squashed_re is not None:
@@ -207,29 +227,32 @@ class Screener:
 
 
 class _ClauseGuards:
-    """Guards for one clause, each computed only if a signal asks for it."""
+    """Guards for one clause, found in one pass over its words when a signal first asks.
+
+    Guards count near a match (its clause, or for a very long clause `GUARD_CONTEXT_CHARS` on
+    either side): a "years ago" far away in a pasted wall of text says nothing about this
+    sentence, and the bound keeps long messages fast.
+    """
 
     def __init__(self, screener: Screener, clause: str) -> None:
         self._screener = screener
         self._clause = clause
-        self._cache: dict[str, Any] = {}
+        self._spans: dict[str, list[tuple[int, int]]] | None = None
 
-    def _present(self, name: str, pattern: re.Pattern[str] | None) -> bool:
-        if name not in self._cache:
-            self._cache[name] = bool(pattern and pattern.search(self._clause))
-        return bool(self._cache[name])
+    def _guard_spans(self, kind: str) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = self._screener._guards.spans(self._clause)
+        return self._spans.get(kind, [])
 
-    def _idiom_spans(self) -> list[tuple[int, int]]:
-        if "idiom" not in self._cache:
-            pattern = self._screener._idioms
-            self._cache["idiom"] = (
-                [m.span() for m in pattern.finditer(self._clause)] if pattern else []
-            )
-        spans: list[tuple[int, int]] = self._cache["idiom"]
-        return spans
+    def _near(self, kind: str, match: re.Match[str]) -> bool:
+        low = match.start() - GUARD_CONTEXT_CHARS
+        high = match.end() + GUARD_CONTEXT_CHARS
+        return any(s < high and e > low for s, e in self._guard_spans(kind))
 
     def _negated(self, start: int) -> bool:
-        before = self._clause[:start].split()[-NEGATION_WINDOW_WORDS:]
+        # A bounded look-back: the window is a few words, however long the clause is.
+        before = self._clause[max(0, start - NEGATION_LOOKBACK_CHARS) : start].split()
+        before = before[-NEGATION_WINDOW_WORDS:]
         screener = self._screener
         for index, word in enumerate(before):
             if word in screener._negation_cues:
@@ -243,16 +266,12 @@ class _ClauseGuards:
             return True
         if "idiom" in guards:
             start, end = match.span()
-            if any(s < end and start < e for s, e in self._idiom_spans()):
+            if any(s < end and start < e for s, e in self._guard_spans("idiom")):
                 return True
-        screener = self._screener
-        if "past" in guards and self._present("past", screener._past):
-            return True
-        if "recovery" in guards and self._present("recovery", screener._recovery):
-            return True
-        if "hyperbole" in guards and self._present("hyperbole", screener._hyperbole):
-            return True
-        return "question" in guards and self._present("question", screener._question)
+        return any(
+            kind in guards and self._near(kind, match)
+            for kind in ("past", "recovery", "hyperbole", "question")
+        )
 
 
 def _verdict(findings: list[Finding]) -> Screening:

@@ -66,6 +66,16 @@ async def test_crisis_replies_without_rasa_and_records_a_case(
         assert case is not None and case.category == "overdose" and case.status == "waiting"
 
 
+async def test_crisis_reply_and_case_work_with_rasa_stopped(database: Database) -> None:
+    replies = await make_gateway(database, DEAD_RASA).handle(
+        InboundMessage("web", "u9", "my baby is limp and not breathing")
+    )
+    assert "911" in text_of(replies)
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+    assert case is not None and case.category == "baby_danger" and case.severity == "imminent"
+
+
 async def test_crisis_reply_survives_a_database_outage(standin: RasaStandIn) -> None:
     broken = Database.connect("postgresql://nobody@127.0.0.1:9/none")
     try:

@@ -24,7 +24,7 @@ def matches(phrase: str, text: str, lexicon: dict[str, str] | None = None) -> bo
         ("[really] want to die", "want to die", True),
         ("(really)? want to die", "want to die", True),
         ("took ... pills", "took like 30 of my pills", True),
-        ("took ... pills", "took a b c d e f pills", False),
+        ("took ... pills", "took a b c d e f g pills", False),
         ("overdos*", "overdosing", True),
         ("# pills", "30 pills", True),
         ("## pills", "3 pills", False),

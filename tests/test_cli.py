@@ -1,0 +1,61 @@
+"""The `peerbot` command as people run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from community.settings import PROJECT_ROOT
+
+EVAL_SET = Path(__file__).parent / "safety" / "data" / "eval_set.jsonl"
+
+
+def peerbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_safety_check_meets_the_goals_on_the_project_set() -> None:
+    lines = EVAL_SET.read_text().splitlines()
+    result = peerbot(
+        "safety-check", stdin="\n".join(json.dumps({"text": json.loads(l)["text"]}) for l in lines)
+    )
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(verdicts) == len(lines)
+    labels = [json.loads(line) for line in lines]
+    crises = [v for v, label in zip(verdicts, labels, strict=True) if label["crisis"]]
+    negatives = [v for v, label in zip(verdicts, labels, strict=True) if not label["crisis"]]
+    recall = sum(v["crisis"] for v in crises) / len(crises)
+    false_positive_rate = sum(v["crisis"] for v in negatives) / len(negatives)
+    assert recall >= 0.98 and false_positive_rate <= 0.03
+    assert set(verdicts[0]) == {"crisis", "category", "severity", "evidence"}
+
+
+def test_safety_check_reports_bad_lines_and_keeps_going() -> None:
+    result = peerbot("safety-check", stdin='not json\n{"text": 5}\n{"text": "i want to die"}\n')
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0
+    assert "error" in out[0] and "error" in out[1]
+    assert out[2]["crisis"] is True and out[2]["category"] == "suicide"
+
+
+def test_unknown_command_is_refused_cleanly() -> None:
+    result = peerbot("frobnicate")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+
+
+def test_benchmark_reports_both_figures() -> None:
+    result = peerbot("benchmark", "--messages", "2000")
+    assert result.returncode == 0, result.stderr
+    assert "messages/s" in result.stdout and "median" in result.stdout
