@@ -27,7 +27,8 @@ def peerbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_safety_check_meets_the_goals_on_the_project_set() -> None:
     lines = EVAL_SET.read_text().splitlines()
     result = peerbot(
-        "safety-check", stdin="\n".join(json.dumps({"text": json.loads(l)["text"]}) for l in lines)
+        "safety-check",
+        stdin="\n".join(json.dumps({"text": json.loads(line)["text"]}) for line in lines),
     )
     assert result.returncode == 0, result.stderr
     verdicts = [json.loads(line) for line in result.stdout.splitlines()]
