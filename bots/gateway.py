@@ -18,7 +18,7 @@ from community.db import Database
 from community.members import resolve_member
 from community.models import CaseStatus
 from safety.crisis_reply import CrisisReplies, default_crisis_replies
-from safety.handoff import HandoffCases
+from safety.handoff import HandoffCases, is_blocked
 from safety.screen import Screener, Screening, default_screener
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ TRANSCRIPT_LIMIT_CHARS = 10_000
 class GatewayConfig:
     pseudonym_key: bytes
     max_message_chars: int
+    moderation_homes: tuple[str, ...] = ("web",)
 
 
 class Gateway:
@@ -79,7 +80,7 @@ class Gateway:
                 member = await resolve_member(
                     session, self._config.pseudonym_key, message.platform, message.user_id
                 )
-                await HandoffCases(session).open_for_crisis(
+                await HandoffCases(session, self._config.moderation_homes).open_for_crisis(
                     member, message.platform, screening, text[:TRANSCRIPT_LIMIT_CHARS]
                 )
         except Exception:
@@ -92,7 +93,7 @@ class Gateway:
             member = await resolve_member(
                 session, self._config.pseudonym_key, message.platform, message.user_id
             )
-            cases = HandoffCases(session)
+            cases = HandoffCases(session, self._config.moderation_homes)
             case = await cases.open_case_for(member.id)
             if case is not None:
                 # A person has (or is about to have) this conversation: no bot answers.
@@ -101,6 +102,9 @@ class Gateway:
                 if case.status == CaseStatus.CLAIMED.value:
                     return []
                 return [wording.waiting_for_person()]
+            if await is_blocked(session, member.id):
+                # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
+                return [wording.blocked()]
             pseudonym = member.pseudonym
 
         if not text:
@@ -123,7 +127,7 @@ class Gateway:
                 member = await resolve_member(
                     session, self._config.pseudonym_key, message.platform, message.user_id
                 )
-                await HandoffCases(session).open_on_request(
+                await HandoffCases(session, self._config.moderation_homes).open_on_request(
                     member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
                 )
         if message.kind is not ContentKind.TEXT:

@@ -56,3 +56,10 @@ def empty_message() -> Reply:
 
 def long_message() -> Reply:
     return Reply("That's a long message, thank you for sharing it. I read the first part.")
+
+
+def blocked() -> Reply:
+    return Reply(
+        "This chat is paused by our moderators for now. If you are in danger or need crisis "
+        "support, call or text 988, or call 911 in an emergency."
+    )

@@ -121,6 +121,10 @@ class Case(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(64), default=None)
+    first_human_reply_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the case was last announced to moderators (opened, raised, or re-announced unclaimed).
+    announced_at: Mapped[datetime | None] = mapped_column(default=None)
+    reannouncements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     member: Mapped[Member] = relationship()
     messages: Mapped[list[CaseMessage]] = relationship(
@@ -174,3 +178,61 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Staff(Base):
+    """A moderator or researcher who works through the HTTP API and consoles.
+
+    Only a hash of the API token is stored; the token itself is shown once, when created.
+    """
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CaseNote(Base):
+    """A moderator's private note on a case; never shown to the member."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """A message to moderators about a case, written before it is sent and retried until sent."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "home", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    home: Mapped[str] = mapped_column(String(16))  # "web", "telegram", "discord"
+    kind: Mapped[str] = mapped_column(String(16))  # "opened", "raised", "reannounced"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Block(Base):
+    """A member blocked by a moderator (abuse), with a reason and an end."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(255))
+    until: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     rasa_runtime: Path = PROJECT_ROOT / ".rasa-venv" / "bin" / "peerbot-rasa"
 
     max_message_chars: Annotated[int, Field(ge=100, le=100_000)] = 4000
+
+    moderation_homes: list[str] = Field(
+        default_factory=lambda: ["web"],
+        description="Where moderators are told about cases: web, telegram, discord (JSON list).",
+    )
+    reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
+    reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
+    scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
     log_level: str = "INFO"
 
     @field_validator("database_url")

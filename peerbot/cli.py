@@ -34,6 +34,99 @@ def _step(label: str, action: Callable[[], T]) -> T:
     return action()
 
 
+moderator_app = typer.Typer(help="Moderator accounts.", no_args_is_help=True)
+researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
+app.add_typer(moderator_app, name="moderator")
+app.add_typer(researcher_app, name="researcher")
+
+
+def _add_staff(name: str, role: str, display_name: str | None, expires_days: int | None) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from community.db import Database
+    from community.db import migrate as apply_migrations
+    from community.staff import StaffError, add_staff
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+
+    async def create() -> str:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                expires = timedelta(days=expires_days) if expires_days else None
+                return await add_staff(session, name, role, display_name, expires)
+        finally:
+            await database.dispose()
+
+    try:
+        token = asyncio.run(create())
+    except StaffError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{role.capitalize()} {name} is ready. Their API token (shown only now):")
+    typer.echo(token)
+
+
+def _revoke_staff(name: str, role: str) -> None:
+    import asyncio
+
+    from community.db import Database
+    from community.staff import StaffError, revoke_staff
+
+    settings = _settings()
+
+    async def revoke() -> None:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await revoke_staff(session, name, role)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(revoke())
+    except StaffError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{name}'s token is revoked.")
+
+
+DisplayName = Annotated[
+    str | None, typer.Option(help="The name members see on replies (default: NAME).")
+]
+ExpiresDays = Annotated[int | None, typer.Option(help="The token expires after this many days.")]
+
+
+@moderator_app.command("add")
+def moderator_add(
+    name: str, display_name: DisplayName = None, expires_days: ExpiresDays = None
+) -> None:
+    """Create a moderator (or a new token for one); the token is the last line printed."""
+    _add_staff(name, "moderator", display_name, expires_days)
+
+
+@moderator_app.command("revoke")
+def moderator_revoke(name: str) -> None:
+    """Revoke a moderator's token at once."""
+    _revoke_staff(name, "moderator")
+
+
+@researcher_app.command("add")
+def researcher_add(
+    name: str, display_name: DisplayName = None, expires_days: ExpiresDays = None
+) -> None:
+    """Create a researcher (or a new token for one); the token is the last line printed."""
+    _add_staff(name, "researcher", display_name, expires_days)
+
+
+@researcher_app.command("revoke")
+def researcher_revoke(name: str) -> None:
+    """Revoke a researcher's token at once."""
+    _revoke_staff(name, "researcher")
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (idempotent)."""

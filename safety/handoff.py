@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.models import (
     OPEN_CASE_STATUSES,
+    Block,
     Case,
     CaseEvent,
     CaseMessage,
+    CaseNote,
     CaseStatus,
     Member,
+    Notification,
+    OutboxMessage,
+    Staff,
+    utcnow,
 )
 from safety.screen import Screening, Severity
 
@@ -43,8 +50,14 @@ class CaseOpening:
 class HandoffCases:
     """Opening and updating cases inside the caller's transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, homes: tuple[str, ...] = ("web",)) -> None:
         self.session = session
+        self.homes = homes
+
+    def _notify(self, case_id: int, kind: str) -> None:
+        # Written in the same transaction as the case: no case without its notifications.
+        for home in self.homes:
+            self.session.add(Notification(case_id=case_id, home=home, kind=kind))
 
     async def open_case_for(self, member_id: int) -> Case | None:
         return await self.session.scalar(
@@ -119,6 +132,8 @@ class HandoffCases:
                 self.session.add(
                     CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="opened", detail=source)
                 )
+                case.announced_at = case.opened_at
+                self._notify(case.id, "opened")
                 log.info("case opened", extra={"case_id": case.id, "category": category})
                 return CaseOpening(case.id, created=True, raised=False)
 
@@ -140,9 +155,311 @@ class HandoffCases:
                 )
             )
             log.info("case raised", extra={"case_id": existing.id, "category": category})
+            self._notify(existing.id, "raised")
         self.session.add(CaseMessage(case_id=existing.id, author="member", text=text))
         return CaseOpening(existing.id, created=False, raised=raised)
 
 
 def is_with_human(case: Case | None) -> bool:
     return case is not None and case.status == CaseStatus.CLAIMED.value
+
+
+# --- Moderators' side --------------------------------------------------------------------------
+
+RECENT_TURNS = 5
+RETURN_TO_BOT_TEXT = (
+    "Thank you for talking with us. You're back with peerbot now, and you can reach a person "
+    'again any time: just type "talk to a person".'
+)
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class CaseConflict(RuntimeError):
+    """The action does not fit the case's state (claimed by someone else, already closed)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    author: str
+    author_name: str | None
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a moderator sees: never a platform id, only what the member wrote."""
+
+    id: int
+    status: str
+    severity: str
+    category: str
+    platform: str
+    member: str
+    opened_at: datetime
+    waited_seconds: float
+    claimed_by: str | None
+    trigger: str
+    recent: tuple[Turn, ...]
+    reannouncements: int
+
+
+class ModeratorActions:
+    """Everything a moderator can do to a case, whichever home the action came from."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _case(self, case_id: int) -> Case:
+        case = await self.session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    async def _event(
+        self, case_id: int, actor: str, action: str, detail: str | None = None
+    ) -> None:
+        self.session.add(CaseEvent(case_id=case_id, actor=actor, action=action, detail=detail))
+
+    async def summary(self, case: Case, now: datetime | None = None) -> CaseSummary:
+        now = now or utcnow()
+        turns = (
+            await self.session.scalars(
+                select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
+            )
+        ).all()
+        member = await self.session.get(Member, case.member_id)
+        trigger = next((t.text for t in turns if t.author == "member"), "")
+        end = case.claimed_at or case.closed_at or now
+        return CaseSummary(
+            id=case.id,
+            status=case.status,
+            severity=case.severity,
+            category=case.category,
+            platform=case.platform,
+            member=member.short_name if member else "member-?",
+            opened_at=case.opened_at,
+            waited_seconds=max(0.0, (end - case.opened_at).total_seconds()),
+            claimed_by=case.claimed_by,
+            trigger=trigger,
+            recent=tuple(
+                Turn(t.author, t.author_name, t.text, t.created_at) for t in turns[-RECENT_TURNS:]
+            ),
+            reannouncements=case.reannouncements,
+        )
+
+    async def queue(self, include_closed: bool = False) -> list[CaseSummary]:
+        """Open cases, most urgent first, then longest waiting."""
+        query = select(Case).order_by(Case.severity_rank.desc(), Case.opened_at, Case.id)
+        if not include_closed:
+            query = query.where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
+        cases = (await self.session.scalars(query)).all()
+        now = utcnow()
+        return [await self.summary(case, now) for case in cases]
+
+    async def claim(self, case_id: int, moderator: str) -> None:
+        """Exactly one moderator wins: the update only applies while the case is waiting."""
+        await self._case(case_id)
+        result = await self.session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.status == CaseStatus.WAITING.value)
+            .values(status=CaseStatus.CLAIMED.value, claimed_by=moderator, claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise CaseConflict("This case was already claimed or closed.")
+        await self._event(case_id, moderator, "claimed")
+
+    async def release(self, case_id: int, moderator: str) -> None:
+        result = await self.session.execute(
+            update(Case)
+            .where(
+                Case.id == case_id,
+                Case.status == CaseStatus.CLAIMED.value,
+                Case.claimed_by == moderator,
+            )
+            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise CaseConflict("Only the moderator who claimed this case can release it.")
+        await self._event(case_id, moderator, "released")
+
+    async def transfer(self, case_id: int, moderator: str, to: str) -> None:
+        target = await self.session.scalar(
+            select(Staff).where(
+                Staff.name == to, Staff.role == "moderator", Staff.revoked_at.is_(None)
+            )
+        )
+        if target is None:
+            raise CaseConflict(f"There is no active moderator named {to}.")
+        result = await self.session.execute(
+            update(Case)
+            .where(
+                Case.id == case_id,
+                Case.status == CaseStatus.CLAIMED.value,
+                Case.claimed_by == moderator,
+            )
+            .values(claimed_by=to)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise CaseConflict("Only the moderator who claimed this case can transfer it.")
+        await self._event(case_id, moderator, "transferred", to)
+
+    async def reply(self, case_id: int, moderator: str, display_name: str, text: str) -> None:
+        """Relay a moderator's words to the member: recorded and queued for delivery together."""
+        case = await self._case(case_id)
+        if case.status != CaseStatus.CLAIMED.value or case.claimed_by != moderator:
+            raise CaseConflict("Claim this case before replying.")
+        now = utcnow()
+        self.session.add(
+            CaseMessage(case_id=case_id, author="moderator", author_name=display_name, text=text)
+        )
+        self.session.add(
+            OutboxMessage(
+                member_id=case.member_id,
+                platform=case.platform,
+                text=text,
+                sender_name=display_name,
+            )
+        )
+        if case.first_human_reply_at is None:
+            case.first_human_reply_at = now
+
+    async def transcript(self, case_id: int) -> list[Turn]:
+        await self._case(case_id)
+        turns = (
+            await self.session.scalars(
+                select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.id)
+            )
+        ).all()
+        return [Turn(t.author, t.author_name, t.text, t.created_at) for t in turns]
+
+    async def add_note(self, case_id: int, moderator: str, text: str) -> None:
+        await self._case(case_id)
+        self.session.add(CaseNote(case_id=case_id, author=moderator, text=text))
+
+    async def notes(self, case_id: int) -> list[CaseNote]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)
+                )
+            ).all()
+        )
+
+    async def resolve(
+        self, case_id: int, moderator: str, outcome: str, return_to_bot: bool
+    ) -> None:
+        """Close the case; the bot answers again and tells the member a person is a message away."""
+        case = await self._case(case_id)
+        if case.status not in (CaseStatus.WAITING.value, CaseStatus.CLAIMED.value):
+            raise CaseConflict("This case is already closed.")
+        if case.status == CaseStatus.CLAIMED.value and case.claimed_by != moderator:
+            raise CaseConflict(f"This case is claimed by {case.claimed_by}.")
+        case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
+        case.closed_at = utcnow()
+        case.outcome = outcome[:64]
+        self.session.add(
+            OutboxMessage(member_id=case.member_id, platform=case.platform, text=RETURN_TO_BOT_TEXT)
+        )
+        await self._event(case_id, moderator, case.status, outcome[:255])
+
+    async def block_member(self, case_id: int, moderator: str, reason: str, days: int) -> None:
+        case = await self._case(case_id)
+        self.session.add(
+            Block(
+                member_id=case.member_id,
+                reason=reason[:255],
+                until=utcnow() + timedelta(days=days),
+                created_by=moderator,
+            )
+        )
+        await self._event(case_id, moderator, "blocked", f"{days} days")
+
+
+async def is_blocked(session: AsyncSession, member_id: int) -> bool:
+    return (
+        await session.scalar(
+            select(Block.id).where(Block.member_id == member_id, Block.until > utcnow()).limit(1)
+        )
+    ) is not None
+
+
+@dataclass(frozen=True)
+class HandoffStats:
+    cases: int
+    claimed: int
+    median_seconds_to_claim: float | None
+    p90_seconds_to_claim: float | None
+    median_seconds_to_first_reply: float | None
+    waiting_now: int
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def handoff_stats(session: AsyncSession) -> HandoffStats:
+    cases = (await session.scalars(select(Case))).all()
+    to_claim = [(c.claimed_at - c.opened_at).total_seconds() for c in cases if c.claimed_at]
+    to_reply = [
+        (c.first_human_reply_at - c.opened_at).total_seconds()
+        for c in cases
+        if c.first_human_reply_at
+    ]
+    return HandoffStats(
+        cases=len(cases),
+        claimed=len(to_claim),
+        median_seconds_to_claim=_percentile(to_claim, 0.5),
+        p90_seconds_to_claim=_percentile(to_claim, 0.9),
+        median_seconds_to_first_reply=_percentile(to_reply, 0.5),
+        waiting_now=sum(c.status == CaseStatus.WAITING.value for c in cases),
+    )
+
+
+async def reannounce_overdue(
+    session: AsyncSession,
+    homes: tuple[str, ...],
+    urgent_after: timedelta,
+    other_after: timedelta,
+    reminder_text: str,
+) -> list[int]:
+    """Re-announce waiting cases nobody claimed in time, and remind the member of the numbers.
+
+    Run on a schedule; all state is in the cases table, so a restart loses no timer.
+    """
+    now = utcnow()
+    waiting = (
+        await session.scalars(select(Case).where(Case.status == CaseStatus.WAITING.value))
+    ).all()
+    due = []
+    for case in waiting:
+        limit = urgent_after if case.severity_rank >= int(Severity.HIGH) else other_after
+        if (case.announced_at or case.opened_at) + limit > now:
+            continue
+        result = await session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.status == CaseStatus.WAITING.value,
+                   Case.reannouncements == case.reannouncements)
+            .values(announced_at=now, reannouncements=case.reannouncements + 1)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if not getattr(result, "rowcount", 0):
+            continue  # claimed meanwhile, or another worker got here first
+        for home in homes:
+            session.add(Notification(case_id=case.id, home=home, kind="reannounced"))
+        if case.severity_rank >= int(Severity.ELEVATED):
+            session.add(
+                OutboxMessage(member_id=case.member_id, platform=case.platform, text=reminder_text)
+            )
+        session.add(CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="reannounced"))
+        due.append(case.id)
+    return due

@@ -25,9 +25,11 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage, Reply
+from bots.web.moderation import build_router
 from community.db import Database
 from community.members import pseudonym_for
 from community.models import Member, OutboxMessage, utcnow
+from community.scheduling import JobContext, build_scheduler, set_job_context
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,31 +122,45 @@ def build_services(settings: Settings) -> AppServices:
     database = Database.connect(settings.resolved_database_url)
     dialogue = DialogueClient(settings.rasa_url, settings.rasa_timeout_seconds)
     gateway = Gateway(
-        GatewayConfig(settings.pseudonym_key(), settings.max_message_chars), database, dialogue
+        GatewayConfig(
+            settings.pseudonym_key(),
+            settings.max_message_chars,
+            tuple(settings.moderation_homes),
+        ),
+        database,
+        dialogue,
     )
     return AppServices(settings, database, dialogue, gateway)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     """The ASGI app; services are built when it starts, not when this is called."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        set_job_context(JobContext(settings, services.database))
+        scheduler = build_scheduler(settings) if run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            set_job_context(None)
             await services.dialogue.aclose()
             await services.database.dispose()
 
     app = FastAPI(
         title="peerbot",
         version="0.1.0",
-        summary="Community peer-support chat: web chat, health, and (later) moderation APIs.",
+        summary="Community peer-support chat: web chat, health, and the moderators' API.",
         lifespan=lifespan,
     )
     app.add_middleware(_BodyLimit)
+    app.include_router(build_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 

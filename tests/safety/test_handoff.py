@@ -75,3 +75,55 @@ async def test_concurrent_crises_for_one_member_make_one_case(database: Database
         ).all()
     assert len(per_member) == 20
     assert all(count == 1 and top == 3 for _, count, top in per_member)
+
+
+async def _moderator_claims(database: Database, case_id: int, name: str) -> bool:
+    from safety.handoff import CaseConflict, ModeratorActions
+
+    try:
+        async with database.transaction() as session:
+            await ModeratorActions(session).claim(case_id, name)
+        return True
+    except CaseConflict:
+        return False
+
+
+async def test_exactly_one_claim_wins_under_concurrency(database: Database) -> None:
+    """Five moderators click Claim at once, 30 rounds: always exactly one winner."""
+    for round_number in range(30):
+        await open_crisis(database, f"claim-{round_number}", Severity.HIGH, "help")
+        async with database.sessions() as session:
+            case_id = await session.scalar(
+                select(Case.id).join(Case.member).order_by(Case.id.desc()).limit(1)
+            )
+        assert case_id is not None
+        wins = await asyncio.gather(
+            *(_moderator_claims(database, case_id, f"mod{i}") for i in range(5))
+        )
+        assert sum(wins) == 1, f"round {round_number}: {wins}"
+
+
+async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database: Database) -> None:
+    from datetime import timedelta
+
+    from community.models import Notification, OutboxMessage
+    from safety.handoff import reannounce_overdue
+
+    await open_crisis(database, "waiting-mom", Severity.HIGH, "i want to die")
+    async with database.transaction() as session:
+        early = await reannounce_overdue(
+            session, ("web", "telegram"), timedelta(minutes=5), timedelta(minutes=15), "988"
+        )
+    assert early == []
+    async with database.transaction() as session:
+        due = await reannounce_overdue(
+            session, ("web", "telegram"), timedelta(seconds=0), timedelta(seconds=0), "Call 988."
+        )
+    assert len(due) == 1
+    async with database.sessions() as session:
+        kinds = (await session.scalars(select(Notification.kind).order_by(Notification.id))).all()
+        reminder = await session.scalar(select(OutboxMessage.text))
+        case = await session.scalar(select(Case))
+    assert kinds.count("reannounced") == 2 and "opened" in kinds
+    assert reminder == "Call 988."
+    assert case is not None and case.reannouncements == 1

@@ -1,0 +1,304 @@
+"""The moderators' HTTP API and console page: the web moderation home on the handoff service.
+
+Every route needs `Authorization: Bearer <token>` of a moderator (401 without a valid token,
+403 with another role's). Actions are calls on `safety.handoff.ModeratorActions`, the same ones
+the Telegram and Discord homes use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.db import Database
+from community.models import Notification, utcnow
+from community.staff import StaffIdentity, authenticate
+from safety.handoff import (
+    CaseConflict,
+    CaseNotFound,
+    CaseSummary,
+    ModeratorActions,
+    Turn,
+    handoff_stats,
+)
+
+SNIPPETS_PATH = Path(__file__).resolve().parents[2] / "safety" / "data" / "snippets.yml"
+bearer = HTTPBearer(auto_error=False)
+
+
+def database_of(request: Request) -> Database:
+    database: Database = request.app.state.services.database
+    return database
+
+
+async def session_of(request: Request) -> AsyncIterator[AsyncSession]:
+    async with database_of(request).transaction() as session:
+        yield session
+
+
+def require_role(role: str) -> Callable[..., Awaitable[StaffIdentity]]:
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> StaffIdentity:
+        unauthorized = HTTPException(
+            401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+        )
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise unauthorized
+        async with database_of(request).sessions() as session:
+            staff = await authenticate(session, credentials.credentials)
+        if staff is None:
+            raise unauthorized
+        if staff.role != role:
+            raise HTTPException(403, f"This needs the {role} role.")
+        return staff
+
+    return dependency
+
+
+Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
+Session = Annotated[AsyncSession, Depends(session_of)]
+
+
+class TurnOut(BaseModel):
+    author: str = Field(description="member, moderator or bot")
+    author_name: str | None
+    text: str
+    at: datetime
+
+    @classmethod
+    def of(cls, turn: Turn) -> TurnOut:
+        return cls(author=turn.author, author_name=turn.author_name, text=turn.text, at=turn.at)
+
+
+class CaseOut(BaseModel):
+    id: int
+    status: str
+    severity: str
+    category: str
+    platform: str
+    member: str = Field(description="A pseudonymous short name; never a platform id.")
+    opened_at: datetime
+    waited_seconds: float
+    claimed_by: str | None
+    trigger: str = Field(description="The message that opened the case.")
+    recent: list[TurnOut]
+    reannouncements: int
+
+    @classmethod
+    def of(cls, case: CaseSummary) -> CaseOut:
+        data: dict[str, Any] = {**case.__dict__, "recent": [TurnOut.of(t) for t in case.recent]}
+        return cls(**data)
+
+
+class CasesOut(BaseModel):
+    cases: list[CaseOut]
+
+
+class NoteOut(BaseModel):
+    author: str
+    text: str
+    at: datetime
+
+
+class CaseDetailOut(BaseModel):
+    case: CaseOut
+    notes: list[NoteOut]
+
+
+class TextIn(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class ResolveIn(BaseModel):
+    outcome: Annotated[str, Field(min_length=1, max_length=64)]
+    return_to_bot: bool = Field(
+        default=True, description="Hand the conversation back to the bot (the usual ending)."
+    )
+
+
+class TransferIn(BaseModel):
+    to: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class BlockIn(BaseModel):
+    reason: Annotated[str, Field(min_length=3, max_length=255)]
+    days: Annotated[int, Field(ge=1, le=365)]
+
+
+class MessagesOut(BaseModel):
+    messages: list[TurnOut]
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class SnippetOut(BaseModel):
+    id: str
+    title: str
+    text: str
+
+
+class StatsOut(BaseModel):
+    cases: int
+    claimed: int
+    waiting_now: int
+    median_seconds_to_claim: float | None
+    p90_seconds_to_claim: float | None
+    median_seconds_to_first_reply: float | None
+
+
+@cache
+def load_snippets() -> tuple[SnippetOut, ...]:
+    with SNIPPETS_PATH.open(encoding="utf-8") as handle:
+        return tuple(SnippetOut(**item) for item in yaml.safe_load(handle)["snippets"])
+
+
+async def _case_out(actions: ModeratorActions, case_id: int) -> CaseOut:
+    case = await actions._case(case_id)
+    return CaseOut.of(await actions.summary(case))
+
+
+def _conflict(error: Exception) -> HTTPException:
+    if isinstance(error, CaseNotFound):
+        return HTTPException(404, "No such case.")
+    return HTTPException(409, str(error))
+
+
+def build_router() -> APIRouter:
+    router = APIRouter()
+    static = resources.files("bots.web") / "static"
+
+    @router.get("/moderate", response_class=HTMLResponse, include_in_schema=False)
+    async def console() -> HTMLResponse:
+        return HTMLResponse((static / "moderate.html").read_text(encoding="utf-8"))
+
+    @router.get("/api/cases", response_model=CasesOut, tags=["moderation"])
+    async def list_cases(_: Moderator, session: Session, include_closed: bool = False) -> CasesOut:
+        """The queue: open cases, most urgent first, then longest waiting."""
+        queue = await ModeratorActions(session).queue(include_closed)
+        # For the web home, a notification is delivered once a moderator's queue shows it.
+        await session.execute(
+            update(Notification)
+            .where(Notification.home == "web", Notification.delivered_at.is_(None))
+            .values(delivered_at=utcnow(), attempts=Notification.attempts + 1)
+        )
+        return CasesOut(cases=[CaseOut.of(c) for c in queue])
+
+    @router.get("/api/cases/{case_id}", response_model=CaseDetailOut, tags=["moderation"])
+    async def get_case(case_id: int, _: Moderator, session: Session) -> CaseDetailOut:
+        actions = ModeratorActions(session)
+        try:
+            case = await _case_out(actions, case_id)
+        except CaseNotFound as error:
+            raise _conflict(error) from None
+        notes = [
+            NoteOut(author=n.author, text=n.text, at=n.created_at)
+            for n in await actions.notes(case_id)
+        ]
+        return CaseDetailOut(case=case, notes=notes)
+
+    @router.post(
+        "/api/cases/{case_id}/claim",
+        response_model=CaseOut,
+        tags=["moderation"],
+        responses={409: {"description": "Someone else claimed it first"}},
+    )
+    async def claim(case_id: int, staff: Moderator, session: Session) -> CaseOut:
+        actions = ModeratorActions(session)
+        try:
+            await actions.claim(case_id, staff.name)
+            return await _case_out(actions, case_id)
+        except (CaseNotFound, CaseConflict) as error:
+            raise _conflict(error) from None
+
+    @router.post("/api/cases/{case_id}/release", response_model=OkOut, tags=["moderation"])
+    async def release(case_id: int, staff: Moderator, session: Session) -> OkOut:
+        try:
+            await ModeratorActions(session).release(case_id, staff.name)
+        except (CaseNotFound, CaseConflict) as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.post("/api/cases/{case_id}/transfer", response_model=OkOut, tags=["moderation"])
+    async def transfer(case_id: int, body: TransferIn, staff: Moderator, session: Session) -> OkOut:
+        try:
+            await ModeratorActions(session).transfer(case_id, staff.name, body.to)
+        except (CaseNotFound, CaseConflict) as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.post("/api/cases/{case_id}/messages", response_model=OkOut, tags=["moderation"])
+    async def reply(case_id: int, body: TextIn, staff: Moderator, session: Session) -> OkOut:
+        """Relay a reply to the member, shown under the moderator's display name."""
+        try:
+            await ModeratorActions(session).reply(
+                case_id, staff.name, staff.display_name, body.text
+            )
+        except (CaseNotFound, CaseConflict) as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.get("/api/cases/{case_id}/messages", response_model=MessagesOut, tags=["moderation"])
+    async def transcript(case_id: int, _: Moderator, session: Session) -> MessagesOut:
+        """The case transcript, the member's messages included."""
+        try:
+            turns = await ModeratorActions(session).transcript(case_id)
+        except CaseNotFound as error:
+            raise _conflict(error) from None
+        return MessagesOut(messages=[TurnOut.of(t) for t in turns])
+
+    @router.post("/api/cases/{case_id}/notes", response_model=OkOut, tags=["moderation"])
+    async def add_note(case_id: int, body: TextIn, staff: Moderator, session: Session) -> OkOut:
+        try:
+            await ModeratorActions(session).add_note(case_id, staff.name, body.text)
+        except CaseNotFound as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.post("/api/cases/{case_id}/resolve", response_model=OkOut, tags=["moderation"])
+    async def resolve(case_id: int, body: ResolveIn, staff: Moderator, session: Session) -> OkOut:
+        """Close the case; the bot answers again and tells her she can reach a person any time."""
+        try:
+            await ModeratorActions(session).resolve(
+                case_id, staff.name, body.outcome, body.return_to_bot
+            )
+        except (CaseNotFound, CaseConflict) as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.post("/api/cases/{case_id}/block", response_model=OkOut, tags=["moderation"])
+    async def block(case_id: int, body: BlockIn, staff: Moderator, session: Session) -> OkOut:
+        """Block an abusive member for a time; a crisis from her is still answered."""
+        try:
+            await ModeratorActions(session).block_member(
+                case_id, staff.name, body.reason, body.days
+            )
+        except CaseNotFound as error:
+            raise _conflict(error) from None
+        return OkOut()
+
+    @router.get("/api/snippets", response_model=list[SnippetOut], tags=["moderation"])
+    async def snippets(_: Moderator) -> list[SnippetOut]:
+        return list(load_snippets())
+
+    @router.get("/api/stats", response_model=StatsOut, tags=["moderation"])
+    async def stats(_: Moderator, session: Session) -> StatsOut:
+        """Time to claim and to first human reply, over all cases."""
+        return StatsOut(**(await handoff_stats(session)).__dict__)
+
+    return router

@@ -1,0 +1,100 @@
+"""Staff accounts (moderators, researchers) and their API tokens.
+
+A token is 32 random bytes shown once; only its SHA-256 is stored (a fast hash is right for a
+high-entropy random token: there is nothing to brute-force). Tokens can expire and be revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.models import Role, Staff, utcnow
+
+TOKEN_PREFIX = "pb_"  # noqa: S105 - a prefix, not a secret
+STAFF_ROLES = (Role.MODERATOR.value, Role.RESEARCHER.value)
+
+
+class StaffError(ValueError):
+    """A staff command cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who is calling, as the API sees it: never a platform id."""
+
+    id: int
+    name: str
+    display_name: str
+    role: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def add_staff(
+    session: AsyncSession,
+    name: str,
+    role: str,
+    display_name: str | None = None,
+    expires_in: timedelta | None = None,
+) -> str:
+    """Create a staff account (or issue a new token for an existing one); return the token."""
+    if role not in STAFF_ROLES:
+        raise StaffError(f"role must be one of {', '.join(STAFF_ROLES)}")
+    if not name.strip() or len(name) > 64:
+        raise StaffError("name must be 1-64 characters")
+    token = new_token()
+    expires_at = utcnow() + expires_in if expires_in else None
+    existing = await session.scalar(select(Staff).where(Staff.name == name))
+    if existing is not None:
+        if existing.role != role:
+            raise StaffError(f"{name} already exists as a {existing.role}")
+        existing.token_hash = hash_token(token)
+        existing.revoked_at = None
+        existing.expires_at = expires_at
+        if display_name:
+            existing.display_name = display_name
+    else:
+        session.add(
+            Staff(
+                name=name,
+                display_name=(display_name or name)[:64],
+                role=role,
+                token_hash=hash_token(token),
+                expires_at=expires_at,
+            )
+        )
+    return token
+
+
+async def revoke_staff(session: AsyncSession, name: str, role: str) -> None:
+    staff = await session.scalar(select(Staff).where(Staff.name == name, Staff.role == role))
+    if staff is None:
+        raise StaffError(f"no {role} named {name}")
+    staff.revoked_at = utcnow()
+
+
+async def authenticate(
+    session: AsyncSession, token: str, now: datetime | None = None
+) -> StaffIdentity | None:
+    """The staff member a token belongs to, if it is valid, unrevoked and unexpired."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    staff = await session.scalar(select(Staff).where(Staff.token_hash == hash_token(token)))
+    now = now or utcnow()
+    if staff is None or staff.revoked_at is not None:
+        return None
+    if staff.expires_at is not None and staff.expires_at <= now:
+        return None
+    return StaffIdentity(staff.id, staff.name, staff.display_name, staff.role)
