@@ -29,6 +29,7 @@ $(RASA_STAMP): rasa-runtime.lock scripts/provision-rasa.sh | $(APP_STAMP)
 	scripts/provision-rasa.sh
 
 install: $(APP_STAMP) $(RASA_STAMP) ## Install everything: app venv, Rasa runtime, database, trained model
+	@scripts/install-browser.sh
 	@echo "==> Migrating the database"
 	$(BIN)/peerbot migrate
 	@echo "==> Training the Rasa model (skipped when nothing changed)"
@@ -38,7 +39,7 @@ run: install ## Start Rasa, the action server and the bot app; open http://127.0
 	$(BIN)/peerbot run
 
 test: install ## Run the whole test suite (real Rasa included)
-	PEERBOT_REQUIRE_RASA=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PEERBOT_REQUIRE_RASA=1 PEERBOT_REQUIRE_BROWSER=$${CI:+1} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(APP_STAMP) ## ruff and mypy
 	$(BIN)/ruff check .

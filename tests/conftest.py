@@ -116,6 +116,17 @@ class Stack:
     rasa_url: str
     log_path: Path
     database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def add_staff(self, name: str, role: str = "moderator", display_name: str = "") -> str:
+        """Create a staff account the way an operator does; return its token (last line)."""
+        args = [sys.executable, "-m", "peerbot.cli", role, "add", name]
+        if display_name:
+            args += ["--display-name", display_name]
+        done = subprocess.run(
+            args, env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip().splitlines()[-1]
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -176,6 +187,7 @@ def launch_stack(home: Path) -> Stack:
         f"http://127.0.0.1:{ports['rasa']}",
         log_path,
         async_database_url(database_url),
+        env,
     )
     try:
         _wait_ready(running)

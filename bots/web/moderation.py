@@ -70,7 +70,9 @@ def require_role(role: str) -> Callable[..., Awaitable[StaffIdentity]]:
 
 
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
-Session = Annotated[AsyncSession, Depends(session_of)]
+# scope="function": the transaction commits when the endpoint returns, BEFORE the response is
+# sent, so a moderator never sees "sent" for a reply that is not yet in the database.
+Session = Annotated[AsyncSession, Depends(session_of, scope="function")]
 
 
 class TurnOut(BaseModel):

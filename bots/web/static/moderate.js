@@ -1,0 +1,197 @@
+// The web moderation console: queue, case view, claim, reply, notes, resolve.
+// The token lives in sessionStorage (gone when the tab closes) and is sent as a bearer token.
+"use strict";
+
+const KEY = "peerbot-moderator-token";
+let currentCase = null;
+let seen = new Map(); // case id -> reannouncements seen, to highlight new and re-announced cases
+let timer = null;
+
+const $ = (id) => document.getElementById(id);
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`,
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 401 || response.status === 403) {
+    signOut("Your token was not accepted. Please sign in again.");
+    throw new Error("unauthorized");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.detail || `Error ${response.status}`);
+  return data;
+}
+
+function show(view) {
+  for (const id of ["signin", "queue-view", "case-view"]) $(id).hidden = id !== view;
+}
+
+function waited(seconds) {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function text(tag, content, className) {
+  const node = document.createElement(tag);
+  node.textContent = content;
+  if (className) node.className = className;
+  return node;
+}
+
+async function refreshQueue() {
+  const { cases } = await api("GET", "/api/cases");
+  const list = $("queue");
+  list.replaceChildren();
+  $("queue-empty").hidden = cases.length > 0;
+  $("queue-count").textContent = cases.length ? `(${cases.length})` : "";
+  for (const c of cases) {
+    const item = document.createElement("li");
+    const isNew = !seen.has(c.id) || seen.get(c.id) !== c.reannouncements;
+    if (isNew && c.status === "waiting") item.className = "new";
+    seen.set(c.id, c.reannouncements);
+    const row = document.createElement("div");
+    row.className = "row";
+    row.appendChild(text("span", c.severity, `badge ${c.severity}`));
+    row.appendChild(text("strong", `${c.category} · ${c.member} · ${c.platform}`));
+    row.appendChild(text("span", `${c.status}${c.claimed_by ? " by " + c.claimed_by : ""} · waited ${waited(c.waited_seconds)}`, "muted"));
+    const open = text("button", "Open");
+    open.type = "button";
+    open.addEventListener("click", () => openCase(c.id));
+    row.appendChild(open);
+    item.appendChild(row);
+    item.appendChild(text("p", c.trigger));
+    list.appendChild(item);
+  }
+}
+
+async function refreshCase() {
+  if (currentCase === null) return;
+  const { case: c, notes } = await api("GET", `/api/cases/${currentCase}`);
+  $("case-title").textContent = `Case ${c.id}: ${c.category}, ${c.severity}`;
+  $("case-meta").textContent = `${c.member} on ${c.platform} · ${c.status}${c.claimed_by ? " by " + c.claimed_by : ""}`;
+  $("claim").hidden = c.status !== "waiting";
+  $("release").hidden = c.status !== "claimed";
+  const { messages } = await api("GET", `/api/cases/${currentCase}/messages`);
+  const log = $("transcript");
+  log.replaceChildren();
+  for (const m of messages) {
+    const item = document.createElement("li");
+    item.className = m.author;
+    item.appendChild(text("span", m.author === "member" ? c.member : (m.author_name || m.author), "who"));
+    item.appendChild(document.createTextNode(m.text));
+    log.appendChild(item);
+  }
+  const list = $("notes");
+  list.replaceChildren(...notes.map((n) => text("li", `${n.author}: ${n.text}`)));
+}
+
+async function openCase(id) {
+  currentCase = id;
+  $("case-error").textContent = "";
+  show("case-view");
+  await refreshCase();
+}
+
+async function act(action) {
+  $("case-error").textContent = "";
+  try {
+    await action();
+    await refreshCase();
+  } catch (error) {
+    if (error.message !== "unauthorized") $("case-error").textContent = error.message;
+  }
+}
+
+function poll() {
+  clearInterval(timer);
+  timer = setInterval(() => {
+    const job = currentCase === null ? refreshQueue() : refreshCase();
+    job.catch(() => {});
+  }, 2000);
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(KEY);
+  clearInterval(timer);
+  currentCase = null;
+  $("signin-error").textContent = message || "";
+  show("signin");
+}
+
+async function loadSnippets() {
+  const snippets = await api("GET", "/api/snippets");
+  const select = $("snippets");
+  for (const s of snippets) {
+    const option = text("option", s.title);
+    option.value = s.text;
+    select.appendChild(option);
+  }
+  select.addEventListener("change", () => {
+    if (select.value) $("reply-text").value = select.value;
+    select.value = "";
+  });
+}
+
+async function start() {
+  try {
+    await refreshQueue();
+  } catch (error) {
+    if (error.message !== "unauthorized") $("signin-error").textContent = error.message;
+    return;
+  }
+  show("queue-view");
+  loadSnippets().catch(() => {});
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("signin").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, $("token").value.trim());
+    $("token").value = "";
+    start();
+  });
+  $("signout").addEventListener("click", () => signOut());
+  $("back").addEventListener("click", () => {
+    currentCase = null;
+    show("queue-view");
+    refreshQueue().catch(() => {});
+  });
+  $("claim").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/claim`)));
+  $("release").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/release`)));
+  $("reply").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("reply-text").value.trim();
+    if (!value) return;
+    act(async () => {
+      await api("POST", `/api/cases/${currentCase}/messages`, { text: value });
+      $("reply-text").value = "";
+    });
+  });
+  $("note").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("note-text").value.trim();
+    if (!value) return;
+    act(async () => {
+      await api("POST", `/api/cases/${currentCase}/notes`, { text: value });
+      $("note-text").value = "";
+    });
+  });
+  $("resolve").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(async () => {
+      await api("POST", `/api/cases/${currentCase}/resolve`, { outcome: $("outcome").value.trim(), return_to_bot: true });
+      currentCase = null;
+      show("queue-view");
+      await refreshQueue();
+    });
+  });
+  if (sessionStorage.getItem(KEY)) start();
+  else show("signin");
+});
