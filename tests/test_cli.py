@@ -57,6 +57,7 @@ def test_unknown_command_is_refused_cleanly() -> None:
 
 
 def test_benchmark_reports_both_figures() -> None:
-    result = peerbot("benchmark", "--messages", "2000")
+    result = peerbot("benchmark", "--messages", "2000", "--handoff", "20")
     assert result.returncode == 0, result.stderr
     assert "messages/s" in result.stdout and "median" in result.stdout
+    assert "visible to moderators" in result.stdout
