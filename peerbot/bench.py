@@ -70,8 +70,6 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
     import tempfile
     from pathlib import Path
 
-    import httpx
-
     from community.db import Database, migrate
     from community.settings import Settings
     from community.staff import add_staff
@@ -108,7 +106,7 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
         token = asyncio.run(moderator_token())
         env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=database_url,
                    PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9")  # fmt: skip
-        server = subprocess.Popen(  # noqa: S603 - our own CLI
+        server = subprocess.Popen(
             [sys.executable, "-m", "peerbot.cli", "serve"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
