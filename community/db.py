@@ -14,6 +14,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -96,3 +98,14 @@ def migrate(url: str) -> None:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (PostgreSQL or SQLite).
+
+    Lets concurrent writers race on a unique index without savepoints or retries: the loser's
+    insert simply does nothing, and it reads the winner's row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)

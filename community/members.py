@@ -6,10 +6,10 @@ import hashlib
 import hmac
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import DeliveryAddress, Member, Role
+from community.db import insert_ignoring_conflicts
+from community.models import DeliveryAddress, Member, Role, utcnow
 
 
 def pseudonym_for(key: bytes, platform: str, platform_user_id: str) -> str:
@@ -30,16 +30,20 @@ async def resolve_member(
     member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
     if member is not None:
         return member
-    try:
-        async with session.begin_nested():
-            member = Member(pseudonym=pseudonym, role=Role.MOTHER.value)
-            member.addresses.append(DeliveryAddress(platform=platform, address=platform_user_id))
-            session.add(member)
-    except IntegrityError:
-        # Two first messages raced; the other one created the member.
-        member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
-        if member is None:
-            raise
+    # First contact. Two first messages may race: the database keeps one of each row.
+    await session.execute(
+        insert_ignoring_conflicts(session, Member)
+        .values(pseudonym=pseudonym, role=Role.MOTHER.value, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["pseudonym"])
+    )
+    member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
+    if member is None:  # pragma: no cover - the insert or the other writer made it
+        raise RuntimeError("member row missing after insert")
+    await session.execute(
+        insert_ignoring_conflicts(session, DeliveryAddress)
+        .values(member_id=member.id, platform=platform, address=platform_user_id)
+        .on_conflict_do_nothing(index_elements=["platform", "address"])
+    )
     return member
 
 

@@ -55,6 +55,8 @@ class CaseStatus(StrEnum):
 
 
 OPEN_CASE_STATUSES = (CaseStatus.WAITING, CaseStatus.CLAIMED)
+# The predicate of the one-open-case-per-member index, as SQL: ON CONFLICT must repeat it.
+OPEN_CASE_PREDICATE = "status IN ('waiting', 'claimed')"
 
 
 class Member(Base):
@@ -101,8 +103,8 @@ class Case(Base):
             "ux_cases_one_open_per_member",
             "member_id",
             unique=True,
-            sqlite_where=text("status IN ('waiting', 'claimed')"),
-            postgresql_where=text("status IN ('waiting', 'claimed')"),
+            sqlite_where=text(OPEN_CASE_PREDICATE),
+            postgresql_where=text(OPEN_CASE_PREDICATE),
         ),
         Index("ix_cases_status_severity", "status", "severity_rank"),
     )

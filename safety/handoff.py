@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.db import insert_ignoring_conflicts
 from community.models import (
+    OPEN_CASE_PREDICATE,
     OPEN_CASE_STATUSES,
     Block,
     Case,
@@ -108,35 +110,41 @@ class HandoffCases:
         rank: int,
         text: str,
     ) -> CaseOpening:
-        existing = await self.open_case_for(member.id)
-        if existing is None:
-            case = Case(
+        now = utcnow()
+        # The partial unique index allows one open case per member; a racing second opener's
+        # insert does nothing, and it raises the winner's case below instead.
+        case_id = await self.session.scalar(
+            insert_ignoring_conflicts(self.session, Case)
+            .values(
                 member_id=member.id,
                 platform=platform,
+                status=CaseStatus.WAITING.value,
                 source=source,
                 category=category,
                 severity=severity,
                 severity_rank=rank,
+                opened_at=now,
+                announced_at=now,
+                reannouncements=0,
             )
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(case)
-                    await self.session.flush()
-            except IntegrityError:
-                # Another message opened a case for this member a moment ago; update that one.
-                existing = await self.open_case_for(member.id)
-                if existing is None:
-                    raise
-            else:
-                self.session.add(CaseMessage(case_id=case.id, author="member", text=text))
-                self.session.add(
-                    CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="opened", detail=source)
-                )
-                case.announced_at = case.opened_at
-                self._notify(case.id, "opened")
-                log.info("case opened", extra={"case_id": case.id, "category": category})
-                return CaseOpening(case.id, created=True, raised=False)
+            .on_conflict_do_nothing(
+                index_elements=["member_id"], index_where=sql_text(OPEN_CASE_PREDICATE)
+            )
+            .returning(Case.id)
+        )
+        if case_id is not None:
+            await self._record(
+                case_id,
+                text,
+                CaseEvent(case_id=case_id, actor=SYSTEM_ACTOR, action="opened", detail=source),
+                "opened",
+            )
+            log.info("case opened", extra={"case_id": case_id, "category": category})
+            return CaseOpening(case_id, created=True, raised=False)
 
+        existing = await self.open_case_for(member.id)
+        if existing is None:  # pragma: no cover - closed between the insert and this read
+            raise RuntimeError("open case vanished")
         # One atomic statement, so concurrent raisers can never lower what another one set.
         result = await self.session.execute(
             update(Case)
@@ -146,18 +154,24 @@ class HandoffCases:
         )
         raised = bool(getattr(result, "rowcount", 0))
         if raised:
-            self.session.add(
-                CaseEvent(
-                    case_id=existing.id,
-                    actor=SYSTEM_ACTOR,
-                    action="raised",
-                    detail=f"{category}/{severity}",
-                )
+            event = CaseEvent(
+                case_id=existing.id,
+                actor=SYSTEM_ACTOR,
+                action="raised",
+                detail=f"{category}/{severity}",
             )
+            await self._record(existing.id, text, event, "raised")
             log.info("case raised", extra={"case_id": existing.id, "category": category})
-            self._notify(existing.id, "raised")
-        self.session.add(CaseMessage(case_id=existing.id, author="member", text=text))
+        else:
+            self.session.add(CaseMessage(case_id=existing.id, author="member", text=text))
         return CaseOpening(existing.id, created=False, raised=raised)
+
+    async def _record(self, case_id: int, text: str, event: CaseEvent, kind: str) -> None:
+        """The member's message, the audit event and the moderators' notifications, in the
+        caller's transaction: no case is ever announced without its trigger, or vice versa."""
+        self.session.add(CaseMessage(case_id=case_id, author="member", text=text))
+        self.session.add(event)
+        self._notify(case_id, kind)
 
 
 def is_with_human(case: Case | None) -> bool:
