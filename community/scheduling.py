@@ -10,15 +10,20 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select
 
 from community.db import Database
+from community.models import Case, Notification, utcnow
 from community.settings import Settings, sync_database_url
 
 log = logging.getLogger(__name__)
 
 REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
+ONCALL_HOME = "oncall"
+ONCALL_TIMEOUT_SECONDS = 5.0
 REMINDER_TEXT = (
     "A person from our team hasn't been able to join yet, and I'm sorry for the wait. They've "
     "been asked again. If you need help now: call or text 988, or call 911 in an emergency."
@@ -46,16 +51,62 @@ async def reannounce_job() -> None:
     if _context is None:
         return
     settings = _context.settings
+    homes = tuple(settings.moderation_homes)
+    if settings.oncall_webhook_url:
+        homes += (ONCALL_HOME,)
     async with _context.database.transaction() as session:
         due = await reannounce_overdue(
             session,
-            homes=tuple(settings.moderation_homes),
+            homes=homes,
             urgent_after=timedelta(minutes=settings.reannounce_urgent_minutes),
             other_after=timedelta(minutes=settings.reannounce_other_minutes),
             reminder_text=REMINDER_TEXT,
         )
     for case_id in due:
         log.warning("case re-announced", extra={"case_id": case_id})
+    if settings.oncall_webhook_url:
+        await deliver_oncall(_context.database, settings.oncall_webhook_url)
+
+
+async def deliver_oncall(database: Database, webhook_url: str) -> int:
+    """POST pending on-call alerts; each is marked delivered only after a 2xx answer, so a
+    failure is retried on the next run. The alert names the case, never the member."""
+    async with database.transaction() as session:
+        pending = (
+            await session.execute(
+                select(Notification, Case)
+                .join(Case, Case.id == Notification.case_id)
+                .where(Notification.home == ONCALL_HOME, Notification.delivered_at.is_(None))
+                .order_by(Notification.id)
+                .limit(50)
+            )
+        ).all()
+        delivered = 0
+        now = utcnow()
+        async with httpx.AsyncClient(timeout=ONCALL_TIMEOUT_SECONDS) as client:
+            for notification, case in pending:
+                notification.attempts += 1
+                payload = {
+                    "text": (
+                        f"peerbot: a {case.severity} {case.category} case has waited "
+                        f"{int((now - case.opened_at).total_seconds() // 60)} min unclaimed."
+                    ),
+                    "case_id": case.id,
+                    "severity": case.severity,
+                    "category": case.category,
+                    "status": case.status,
+                }
+                try:
+                    response = await client.post(webhook_url, json=payload)
+                except httpx.HTTPError as error:
+                    log.warning("on-call alert failed", extra={"error": type(error).__name__})
+                    continue
+                if response.is_success:
+                    notification.delivered_at = now
+                    delivered += 1
+                else:
+                    log.warning("on-call alert refused", extra={"error": response.status_code})
+    return delivered
 
 
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:

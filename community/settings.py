@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    oncall_webhook_url: str | None = Field(
+        default=None,
+        description="POSTed a JSON alert when a case is re-announced unclaimed (pager, chat ops).",
+    )
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -25,6 +25,7 @@ def test_every_reply_is_short_and_says_a_person_is_told(category: str, severity:
     assert "person from our community" in reply.text
     assert reply.resource_ids
     assert len(reply.text) < 1000
+    assert "988" in reply.text
     if severity is Severity.IMMINENT:
         assert "911" in reply.text
 

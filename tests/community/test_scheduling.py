@@ -1,0 +1,101 @@
+"""The re-announcement job, end to end: an unclaimed case is re-announced, the member is
+reminded, and the on-call webhook gets an alert (retried until it is accepted)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from community.db import Database
+from community.members import resolve_member
+from community.models import Notification, OutboxMessage
+from community.scheduling import JobContext, build_scheduler, reannounce_job, set_job_context
+from community.settings import Settings
+from safety.handoff import HandoffCases
+from safety.screen import Screening, Severity
+from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+
+
+@pytest.fixture
+def webhook() -> Iterator[RasaStandIn]:
+    with rasa_standin() as server:  # any JSON-recording HTTP server will do
+        yield server
+
+
+async def test_unclaimed_case_reaches_the_oncall_webhook(
+    database: Database, database_url: str, tmp_path: Path, webhook: RasaStandIn
+) -> None:
+    settings = Settings(
+        var_dir=tmp_path,
+        database_url=database_url,
+        reannounce_urgent_minutes=0.0001,
+        oncall_webhook_url=f"{webhook.url}/alert",
+    )
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "mom")
+        await HandoffCases(session).open_for_crisis(
+            member, "web", Screening(True, "suicide", Severity.HIGH), "i want to die"
+        )
+    set_job_context(JobContext(settings, database))
+    try:
+        await reannounce_job()
+    finally:
+        set_job_context(None)
+    assert len(webhook.received) == 1
+    alert = webhook.received[0]
+    assert (alert["severity"], alert["category"]) == ("high", "suicide")
+    assert "mom" not in str(alert)
+    async with database.sessions() as session:
+        oncall = await session.scalar(select(Notification).where(Notification.home == "oncall"))
+        reminder = await session.scalar(select(OutboxMessage.text))
+    assert oncall is not None and oncall.delivered_at is not None
+    assert reminder is not None and "988" in reminder
+
+
+async def test_failed_alert_is_kept_for_the_next_run(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        var_dir=tmp_path,
+        database_url=database_url,
+        reannounce_urgent_minutes=0.0001,
+        oncall_webhook_url="http://127.0.0.1:9/alert",  # nothing listens: the POST fails
+    )
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "mom2")
+        await HandoffCases(session).open_for_crisis(
+            member, "web", Screening(True, "overdose", Severity.IMMINENT), "took 30 pills"
+        )
+    set_job_context(JobContext(settings, database))
+    try:
+        await reannounce_job()
+    finally:
+        set_job_context(None)
+    async with database.sessions() as session:
+        oncall = await session.scalar(select(Notification).where(Notification.home == "oncall"))
+    assert oncall is not None and oncall.delivered_at is None and oncall.attempts == 1
+
+
+async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path)
+    from community.db import migrate
+
+    migrate(settings.resolved_database_url)
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    try:
+        assert scheduler.get_job("reannounce-unclaimed-cases") is not None
+    finally:
+        scheduler.shutdown(wait=False)
+    # A new scheduler on the same database finds the stored job.
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from community.settings import sync_database_url
+
+    store = SQLAlchemyJobStore(
+        url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
+    )
+    assert [job.id for job in store.get_all_jobs()] == ["reannounce-unclaimed-cases"]
