@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy import text as sql_text
@@ -291,32 +292,41 @@ class ModeratorActions:
         cases = list((await self.session.scalars(query)).all())
         return await self._summaries(cases, utcnow())
 
+    async def _update_if(
+        self, case_id: int, conditions: list[Any], values: dict[str, Any], refusal: str
+    ) -> None:
+        """Change the case only if it is still in the expected state, in one statement, so
+        concurrent moderators can never both succeed; otherwise refuse with `refusal`."""
+        result = await self.session.execute(
+            update(Case)
+            .where(Case.id == case_id, *conditions)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise CaseConflict(refusal)
+
+    def _claimed_by(self, moderator: str) -> list[Any]:
+        return [Case.status == CaseStatus.CLAIMED.value, Case.claimed_by == moderator]
+
     async def claim(self, case_id: int, moderator: str) -> None:
         """Exactly one moderator wins: the update only applies while the case is waiting."""
         await self._case(case_id)
-        result = await self.session.execute(
-            update(Case)
-            .where(Case.id == case_id, Case.status == CaseStatus.WAITING.value)
-            .values(status=CaseStatus.CLAIMED.value, claimed_by=moderator, claimed_at=utcnow())
-            .execution_options(synchronize_session=False)
+        await self._update_if(
+            case_id,
+            [Case.status == CaseStatus.WAITING.value],
+            {"status": CaseStatus.CLAIMED.value, "claimed_by": moderator, "claimed_at": utcnow()},
+            "This case was already claimed or closed.",
         )
-        if not getattr(result, "rowcount", 0):
-            raise CaseConflict("This case was already claimed or closed.")
         await self._event(case_id, moderator, "claimed")
 
     async def release(self, case_id: int, moderator: str) -> None:
-        result = await self.session.execute(
-            update(Case)
-            .where(
-                Case.id == case_id,
-                Case.status == CaseStatus.CLAIMED.value,
-                Case.claimed_by == moderator,
-            )
-            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_at=None)
-            .execution_options(synchronize_session=False)
+        await self._update_if(
+            case_id,
+            self._claimed_by(moderator),
+            {"status": CaseStatus.WAITING.value, "claimed_by": None, "claimed_at": None},
+            "Only the moderator who claimed this case can release it.",
         )
-        if not getattr(result, "rowcount", 0):
-            raise CaseConflict("Only the moderator who claimed this case can release it.")
         await self._event(case_id, moderator, "released")
 
     async def transfer(self, case_id: int, moderator: str, to: str) -> None:
@@ -327,18 +337,12 @@ class ModeratorActions:
         )
         if target is None:
             raise CaseConflict(f"There is no active moderator named {to}.")
-        result = await self.session.execute(
-            update(Case)
-            .where(
-                Case.id == case_id,
-                Case.status == CaseStatus.CLAIMED.value,
-                Case.claimed_by == moderator,
-            )
-            .values(claimed_by=to)
-            .execution_options(synchronize_session=False)
+        await self._update_if(
+            case_id,
+            self._claimed_by(moderator),
+            {"claimed_by": to},
+            "Only the moderator who claimed this case can transfer it.",
         )
-        if not getattr(result, "rowcount", 0):
-            raise CaseConflict("Only the moderator who claimed this case can transfer it.")
         await self._event(case_id, moderator, "transferred", to)
 
     async def reply(self, case_id: int, moderator: str, display_name: str, text: str) -> None:

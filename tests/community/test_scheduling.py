@@ -3,6 +3,7 @@ reminded, and the on-call webhook gets an alert (retried until it is accepted)."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,7 @@ async def test_unclaimed_case_reaches_the_oncall_webhook(
         await HandoffCases(session).open_for_crisis(
             member, "web", Screening(True, "suicide", Severity.HIGH), "i want to die"
         )
+    await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
     set_job_context(JobContext(settings, database))
     try:
         await reannounce_job()
@@ -69,6 +71,7 @@ async def test_failed_alert_is_kept_for_the_next_run(
         await HandoffCases(session).open_for_crisis(
             member, "web", Screening(True, "overdose", Severity.IMMINENT), "took 30 pills"
         )
+    await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
     set_job_context(JobContext(settings, database))
     try:
         await reannounce_job()
