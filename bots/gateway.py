@@ -80,9 +80,12 @@ class Gateway:
                 member = await resolve_member(
                     session, self._config.pseudonym_key, message.platform, message.user_id
                 )
-                await HandoffCases(session, self._config.moderation_homes).open_for_crisis(
+                cases = HandoffCases(session, self._config.moderation_homes)
+                opening = await cases.open_for_crisis(
                     member, message.platform, screening, text[:TRANSCRIPT_LIMIT_CHARS]
                 )
+                # Moderators see what she has already been told, numbers included.
+                await cases.record_bot_message(opening.case_id, reply.text)
         except Exception:
             # The reply still goes out: the numbers in it do not depend on the database.
             log.exception("crisis case could not be recorded", extra={"platform": message.platform})

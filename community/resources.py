@@ -80,11 +80,6 @@ class ResourceDirectory(BaseModel):
                 return resource
         raise KeyError(resource_id)
 
-    def for_topic(self, topic: str, region: str = "national") -> list[Resource]:
-        local = [r for r in self.resources if topic in r.topics and r.region == region]
-        national = [r for r in self.resources if topic in r.topics and r.region == "national"]
-        return local + [r for r in national if r not in local]
-
     def due_for_review(self, today: date | None = None) -> list[Resource]:
         return [r for r in self.resources if r.is_due_for_review(today)]
 

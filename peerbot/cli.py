@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.settings import Environment, Settings, SettingsError, load_settings
 
@@ -40,28 +41,36 @@ app.add_typer(moderator_app, name="moderator")
 app.add_typer(researcher_app, name="researcher")
 
 
-def _add_staff(name: str, role: str, display_name: str | None, expires_days: int | None) -> None:
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one database transaction, from synchronous CLI code."""
     import asyncio
-    from datetime import timedelta
 
     from community.db import Database
+
+    async def run() -> T:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _add_staff(name: str, role: str, display_name: str | None, expires_days: int | None) -> None:
+    from datetime import timedelta
+
     from community.db import migrate as apply_migrations
     from community.staff import StaffError, add_staff
 
     settings = _settings()
     apply_migrations(settings.resolved_database_url)
-
-    async def create() -> str:
-        database = Database.connect(settings.resolved_database_url)
-        try:
-            async with database.transaction() as session:
-                expires = timedelta(days=expires_days) if expires_days else None
-                return await add_staff(session, name, role, display_name, expires)
-        finally:
-            await database.dispose()
-
+    expires = timedelta(days=expires_days) if expires_days else None
     try:
-        token = asyncio.run(create())
+        token = _in_transaction(
+            settings, lambda session: add_staff(session, name, role, display_name, expires)
+        )
     except StaffError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
@@ -70,23 +79,11 @@ def _add_staff(name: str, role: str, display_name: str | None, expires_days: int
 
 
 def _revoke_staff(name: str, role: str) -> None:
-    import asyncio
-
-    from community.db import Database
     from community.staff import StaffError, revoke_staff
 
     settings = _settings()
-
-    async def revoke() -> None:
-        database = Database.connect(settings.resolved_database_url)
-        try:
-            async with database.transaction() as session:
-                await revoke_staff(session, name, role)
-        finally:
-            await database.dispose()
-
     try:
-        asyncio.run(revoke())
+        _in_transaction(settings, lambda session: revoke_staff(session, name, role))
     except StaffError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None

@@ -100,6 +100,11 @@ class HandoffCases:
     async def record_member_message(self, case_id: int, text: str) -> None:
         self.session.add(CaseMessage(case_id=case_id, author="member", text=text))
 
+    async def record_bot_message(self, case_id: int, text: str) -> None:
+        self.session.add(
+            CaseMessage(case_id=case_id, author="bot", author_name=SYSTEM_ACTOR, text=text)
+        )
+
     async def _open_or_update(
         self,
         member: Member,
@@ -173,10 +178,6 @@ class HandoffCases:
         self.session.add(CaseMessage(case_id=case_id, author="member", text=text))
         self.session.add(event)
         self._notify(case_id, kind)
-
-
-def is_with_human(case: Case | None) -> bool:
-    return case is not None and case.status == CaseStatus.CLAIMED.value
 
 
 # --- Moderators' side --------------------------------------------------------------------------

@@ -99,6 +99,7 @@ class HealthOut(BaseModel):
 @dataclass
 class AppServices:
     settings: Settings
+    pseudonym_key: bytes  # resolved once: in development it is read from a file
     database: Database
     dialogue: DialogueClient
     gateway: Gateway
@@ -120,17 +121,18 @@ class _BodyLimit(BaseHTTPMiddleware):
 
 def build_services(settings: Settings) -> AppServices:
     database = Database.connect(settings.resolved_database_url)
+    key = settings.pseudonym_key()
     dialogue = DialogueClient(settings.rasa_url, settings.rasa_timeout_seconds)
     gateway = Gateway(
         GatewayConfig(
-            settings.pseudonym_key(),
+            key,
             settings.max_message_chars,
             tuple(settings.moderation_homes),
         ),
         database,
         dialogue,
     )
-    return AppServices(settings, database, dialogue, gateway)
+    return AppServices(settings, key, database, dialogue, gateway)
 
 
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
@@ -201,7 +203,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     ) -> LaterMessagesOut:
         """Messages that arrived for this chat since the last call; each is returned once."""
         services = services_of(request)
-        pseudonym = pseudonym_for(services.settings.pseudonym_key(), WEB_PLATFORM, user)
+        pseudonym = pseudonym_for(services.pseudonym_key, WEB_PLATFORM, user)
         async with services.database.transaction() as session:
             member_id = await session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
             if member_id is None:

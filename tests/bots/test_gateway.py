@@ -95,8 +95,10 @@ async def test_open_case_pauses_the_bot_and_keeps_the_transcript(
     assert "joining you" in text_of(replies)
     assert standin.received == []
     async with database.sessions() as session:
-        texts = (await session.scalars(select(CaseMessage.text).order_by(CaseMessage.id))).all()
-    assert texts == ["i want to die", "are you there"]
+        turns = (await session.scalars(select(CaseMessage).order_by(CaseMessage.id))).all()
+    assert [t.author for t in turns] == ["member", "bot", "member"]
+    assert [turns[0].text, turns[2].text] == ["i want to die", "are you there"]
+    assert "988" in turns[1].text  # moderators see the numbers she was already given
 
 
 async def test_a_crisis_while_a_case_is_open_raises_it(

@@ -120,7 +120,7 @@ def test_full_handoff_through_the_api(client: TestClient, tokens: dict[str, str]
         "replies": []
     }
     transcript = client.get(f"/api/cases/{case_id}/messages", headers=auth(tokens["ana"])).json()
-    assert [m["author"] for m in transcript["messages"]] == ["member", "moderator", "member"]
+    assert [m["author"] for m in transcript["messages"]] == ["member", "bot", "moderator", "member"]
     assert transcript["messages"][-1]["text"] == "thank you for coming"
 
     client.post(

@@ -20,6 +20,20 @@ from safety.screen import Screening, Severity
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
 
 
+async def open_due_case_and_run_job(
+    database: Database, settings: Settings, user: str, screening: Screening, text: str
+) -> None:
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", user)
+        await HandoffCases(session).open_for_crisis(member, "web", screening, text)
+    await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
+    set_job_context(JobContext(settings, database))
+    try:
+        await reannounce_job()
+    finally:
+        set_job_context(None)
+
+
 @pytest.fixture
 def webhook() -> Iterator[RasaStandIn]:
     with rasa_standin() as server:  # any JSON-recording HTTP server will do
@@ -35,17 +49,9 @@ async def test_unclaimed_case_reaches_the_oncall_webhook(
         reannounce_urgent_minutes=0.0001,
         oncall_webhook_url=f"{webhook.url}/alert",
     )
-    async with database.transaction() as session:
-        member = await resolve_member(session, b"k" * 48, "web", "mom")
-        await HandoffCases(session).open_for_crisis(
-            member, "web", Screening(True, "suicide", Severity.HIGH), "i want to die"
-        )
-    await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
-    set_job_context(JobContext(settings, database))
-    try:
-        await reannounce_job()
-    finally:
-        set_job_context(None)
+    await open_due_case_and_run_job(
+        database, settings, "mom", Screening(True, "suicide", Severity.HIGH), "i want to die"
+    )
     assert len(webhook.received) == 1
     alert = webhook.received[0]
     assert (alert["severity"], alert["category"]) == ("high", "suicide")
@@ -66,17 +72,9 @@ async def test_failed_alert_is_kept_for_the_next_run(
         reannounce_urgent_minutes=0.0001,
         oncall_webhook_url="http://127.0.0.1:9/alert",  # nothing listens: the POST fails
     )
-    async with database.transaction() as session:
-        member = await resolve_member(session, b"k" * 48, "web", "mom2")
-        await HandoffCases(session).open_for_crisis(
-            member, "web", Screening(True, "overdose", Severity.IMMINENT), "took 30 pills"
-        )
-    await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
-    set_job_context(JobContext(settings, database))
-    try:
-        await reannounce_job()
-    finally:
-        set_job_context(None)
+    await open_due_case_and_run_job(
+        database, settings, "mom2", Screening(True, "overdose", Severity.IMMINENT), "took 30 pills"
+    )
     async with database.sessions() as session:
         oncall = await session.scalar(select(Notification).where(Notification.home == "oncall"))
     assert oncall is not None and oncall.delivered_at is None and oncall.attempts == 1
