@@ -1,5 +1,5 @@
 """Rasa custom actions, served by the action server (`python -m rasa_sdk --actions actions`)."""
 
-from actions.resources import ActionCoreResources
+from actions.resources import ActionFindHelp
 
-__all__ = ["ActionCoreResources"]
+__all__ = ["ActionFindHelp"]

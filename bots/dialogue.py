@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from bots.messages import Button, Reply
+from community.resources import expand_resource_refs
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ class DialogueResult:
 
 
 def parse_rasa_messages(items: Any) -> DialogueResult:
-    """Turn the REST channel's JSON list into replies; unknown parts are ignored, not fatal."""
+    """Turn the REST channel's JSON list into replies; unknown parts are ignored, not fatal.
+    Resource references ([[id]]) are filled in from the vetted directory."""
     if not isinstance(items, list):
         raise DialogueUnavailable("unexpected response shape")
     replies: list[Reply] = []
@@ -50,7 +52,8 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
             for b in item.get("buttons") or []
             if isinstance(b, dict) and "title" in b and "payload" in b
         )
-        replies.append(Reply(text=text, buttons=buttons))
+        # Responses name resources as [[id]]; the numbers come from the vetted directory.
+        replies.append(Reply(text=expand_resource_refs(text), buttons=buttons))
     return DialogueResult(tuple(replies), handoff)
 
 

@@ -1,0 +1,114 @@
+"""The held-out paraphrase set (tests/nlu/heldout.yml), asked through POST /api/chat of the real
+stack: at least 90% must get the answer of their topic.
+
+A reply is right when it is exactly the answer the expected topic gives: the domain response of
+its rule, or for help requests what the resource finder says to that message for that topic. A
+request for safety-at-home resources that the crisis screen catches first is right when the crisis
+reply names the domestic violence hotline (she gets those resources and a person).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+import yaml
+
+from actions.resources import find_help_text
+from community.resources import expand_resource_refs, load_directory
+from community.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.rasa
+HELDOUT_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+REPORT_PATH = PROJECT_ROOT / "var" / "reports" / "heldout.json"
+REQUIRED_ACCURACY = 0.90
+FINDER = "action_find_help"
+
+
+def load_heldout() -> dict[str, list[str]]:
+    data: dict[str, list[str]] = yaml.safe_load(HELDOUT_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def rule_actions() -> dict[str, str]:
+    """intent -> the action its rule answers with, from nlu/rules.yml."""
+    rules = yaml.safe_load((PROJECT_ROOT / "nlu" / "rules.yml").read_text(encoding="utf-8"))
+    mapping: dict[str, str] = {}
+    for rule in rules["rules"]:
+        steps = rule["steps"]
+        if len(steps) == 2 and "intent" in steps[0] and "action" in steps[1]:
+            mapping[steps[0]["intent"]] = steps[1]["action"]
+    return mapping
+
+
+def domain_texts() -> dict[str, str]:
+    """response name -> its (single) text, from responses/*.yml."""
+    texts: dict[str, str] = {}
+    for path in sorted((PROJECT_ROOT / "responses").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, variations in (data.get("responses") or {}).items():
+            texts[name] = variations[0]["text"]
+    return texts
+
+
+def expected_reply(intent: str, message: str) -> str:
+    action = rule_actions()[intent]
+    if action == FINDER:
+        return find_help_text(intent, message, load_directory())
+    return expand_resource_refs(domain_texts()[action])
+
+
+def test_every_heldout_topic_has_a_rule_and_is_absent_from_training() -> None:
+    heldout = load_heldout()
+    actions = rule_actions()
+    assert set(heldout) <= set(actions), set(heldout) - set(actions)
+    assert set(actions) - {"nlu_fallback"} <= set(heldout), "every topic needs held-out examples"
+    training = set()
+    for path in (PROJECT_ROOT / "nlu").glob("*.yml"):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            training |= {
+                line.removeprefix("- ").strip().lower()
+                for line in block.get("examples", "").splitlines()
+            }
+    leaked = [m for messages in heldout.values() for m in messages if m.lower() in training]
+    assert leaked == [], f"held-out messages found in training data: {leaked}"
+
+
+def test_heldout_paraphrases_get_their_topic_through_the_chat_api(
+    app_client: httpx.Client,
+) -> None:
+    violence_line = load_directory().get("domestic_violence_hotline").phone or ""
+    results = []
+    for intent, messages in load_heldout().items():
+        for message in messages:
+            body = {"user": uuid.uuid4().hex, "text": message}
+            response = app_client.post("/api/chat", json=body)
+            assert response.status_code == 200, response.text
+            replies = [str(r["text"]) for r in response.json()["replies"]]
+            first = replies[0] if replies else ""
+            right = first == expected_reply(intent, message) or (
+                intent == "help_violence" and violence_line in "\n".join(replies)
+            )
+            results.append({"intent": intent, "text": message, "right": right, "reply": first})
+    accuracy = sum(r["right"] for r in results) / len(results)
+    misses = [
+        f"{r['intent']}: {r['text']!r} -> {str(r['reply'])[:60]!r}"
+        for r in results
+        if not r["right"]
+    ]
+    report = {"accuracy": accuracy, "total": len(results), "misses": misses}
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    assert accuracy >= REQUIRED_ACCURACY, "\n".join([f"accuracy {accuracy:.3f}", *misses])
+
+
+def test_expected_replies_differ_between_topics() -> None:
+    """The check above only means something if topics answer differently."""
+    heldout = load_heldout()
+    firsts = {intent: expected_reply(intent, f"/{intent}") for intent in heldout}
+    finder = {i for i, a in rule_actions().items() if a == FINDER}
+    plain = {i: t for i, t in firsts.items() if i not in finder}
+    assert len(set(plain.values())) == len(plain)
+    assert len({firsts[i] for i in finder}) == len(finder)
