@@ -238,3 +238,16 @@ class Block(Base):
     until: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffNotice(Base):
+    """A notice for the moderators that is not about a case (e.g. resource entries due for
+    review); `key` makes a scheduled job's notice once-only however often the job runs."""
+
+    __tablename__ = "staff_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from community.db import Database
-from community.models import Case, Notification, utcnow
+from community.db import Database, insert_ignoring_conflicts
+from community.models import Case, Notification, StaffNotice, utcnow
+from community.resources import ResourceDirectory, default_directory
 from community.settings import Settings, sync_database_url
 
 log = logging.getLogger(__name__)
 
 REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
+RESOURCE_REVIEW_JOB_ID = "resource-review"
+RESOURCE_REVIEW_NOTICE = "resource_review"
+REVIEW_SOON = timedelta(days=30)
 ONCALL_HOME = "oncall"
 ONCALL_TIMEOUT_SECONDS = 5.0
 REMINDER_TEXT = (
@@ -109,6 +113,53 @@ async def deliver_oncall(database: Database, webhook_url: str) -> int:
     return delivered
 
 
+def resource_review_text(directory: ResourceDirectory, today: date) -> str | None:
+    """The moderators' notice listing directory entries past or near their review date."""
+    due = [r for r in directory.resources if r.review_by <= today + REVIEW_SOON]
+    if not due:
+        return None
+    lines = [
+        f"{r.name} ({r.id}): {'past due since' if r.review_by < today else 'review by'} "
+        f"{r.review_by.isoformat()}"
+        for r in sorted(due, key=lambda r: r.review_by)
+    ]
+    return (
+        "Resource directory: these entries need re-checking (phone, hours, link), then a new "
+        "vetted_on and review_by in responses/resources.yml. Until then the bot says the "
+        "details are being re-checked.\n" + "\n".join(lines)
+    )
+
+
+async def post_resource_review_notice(
+    database: Database, directory: ResourceDirectory, today: date
+) -> bool:
+    """Write this week's review notice once; True when there is something to review."""
+    text = resource_review_text(directory, today)
+    if text is None:
+        return False
+    year, week, _ = today.isocalendar()
+    async with database.transaction() as session:
+        await session.execute(
+            insert_ignoring_conflicts(session, StaffNotice)
+            .values(
+                kind=RESOURCE_REVIEW_NOTICE,
+                key=f"{RESOURCE_REVIEW_NOTICE}:{year}-W{week:02d}",
+                text=text,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    return True
+
+
+async def resource_review_job() -> None:
+    """Tell moderators, once a week while it lasts, which resources are due for review."""
+    if _context is None:
+        return
+    if await post_resource_review_notice(_context.database, default_directory(), utcnow().date()):
+        log.warning("resource entries due for review")
+
+
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:
     store = SQLAlchemyJobStore(
         url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
@@ -119,6 +170,18 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         "interval",
         seconds=settings.scheduler_interval_seconds,
         id=REANNOUNCE_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        resource_review_job,
+        "interval",
+        hours=24,
+        # First check shortly after start, so a fresh deployment hears about it the same day.
+        next_run_time=utcnow() + timedelta(minutes=1),
+        id=RESOURCE_REVIEW_JOB_ID,
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import Database
-from community.models import Notification, utcnow
+from community.models import Notification, StaffNotice, utcnow
 from community.staff import StaffIdentity, authenticate
 from safety.handoff import (
     CaseConflict,
@@ -108,6 +108,16 @@ class CaseOut(BaseModel):
 
 class CasesOut(BaseModel):
     cases: list[CaseOut]
+
+
+class NoticeOut(BaseModel):
+    kind: str
+    text: str
+    at: datetime
+
+
+class NoticesOut(BaseModel):
+    notices: list[NoticeOut]
 
 
 class NoteOut(BaseModel):
@@ -297,6 +307,17 @@ def build_router() -> APIRouter:
     @router.get("/api/snippets", response_model=list[SnippetOut], tags=["moderation"])
     async def snippets(_: Moderator) -> list[SnippetOut]:
         return list(load_snippets())
+
+    @router.get("/api/notices", response_model=NoticesOut, tags=["moderation"])
+    async def notices(_: Moderator, session: Session, limit: int = 20) -> NoticesOut:
+        """Notices for the team that are not about a case, newest first (e.g. resources due
+        for review)."""
+        rows = await session.scalars(
+            select(StaffNotice).order_by(StaffNotice.id.desc()).limit(max(1, min(limit, 100)))
+        )
+        return NoticesOut(
+            notices=[NoticeOut(kind=n.kind, text=n.text, at=n.created_at) for n in rows]
+        )
 
     @router.get("/api/stats", response_model=StatsOut, tags=["moderation"])
     async def stats(_: Moderator, session: Session) -> StatsOut:

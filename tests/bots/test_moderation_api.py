@@ -52,6 +52,7 @@ def open_crisis(client: TestClient, user: str = "mom-web-123") -> int:
 
 ROUTES = [
     ("get", "/api/cases", None),
+    ("get", "/api/notices", None),
     ("get", "/api/cases/1", None),
     ("post", "/api/cases/1/claim", None),
     ("post", "/api/cases/1/messages", {"text": "hi"}),
@@ -238,3 +239,45 @@ def test_revoked_and_expired_tokens_are_refused(settings: Settings, client: Test
             await database.dispose()
 
     assert client.get("/api/cases", headers=auth(asyncio.run(expired()))).status_code == 401
+
+
+def test_resources_due_for_review_are_listed_to_moderators_once_a_week(
+    settings: Settings, client: TestClient, tokens: dict[str, str]
+) -> None:
+    from datetime import date, timedelta
+
+    from community.resources import load_directory
+    from community.scheduling import post_resource_review_notice
+
+    directory = load_directory()
+    stale_entry = directory.resources[1].model_copy(
+        update={"vetted_on": date(2025, 1, 1), "review_by": date(2025, 6, 1)}
+    )
+    stale = directory.model_copy(update={"resources": [stale_entry, *directory.resources[2:]]})
+    today = date(2026, 11, 23)
+
+    async def run_job(day: date) -> bool:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            return await post_resource_review_notice(database, stale, day)
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(run_job(today)) is True
+    assert asyncio.run(run_job(today + timedelta(days=2))) is True  # same week: no second notice
+    notices = client.get("/api/notices", headers=auth(tokens["ana"])).json()["notices"]
+    assert len(notices) == 1 and notices[0]["kind"] == "resource_review"
+    assert f"{stale_entry.name} ({stale_entry.id}): past due since 2025-06-01" in notices[0]["text"]
+    # An up-to-date directory posts nothing.
+    fresh = directory.model_copy(
+        update={
+            "resources": [
+                r for r in directory.resources if r.review_by > today + timedelta(days=30)
+            ]
+        }
+    )
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        assert asyncio.run(post_resource_review_notice(database, fresh, today)) is False
+    finally:
+        asyncio.run(database.dispose())

@@ -12,9 +12,15 @@ from pydantic import ValidationError
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import community.resources as resources_module
-from actions.resources import ActionCoreResources
-from community.resources import DIRECTORY_PATH, ResourceDirectory, load_directory
+from actions.resources import ActionFindHelp, find_help_text
+from community.resources import (
+    DIRECTORY_PATH,
+    REVIEW_NOTE,
+    ResourceDirectory,
+    expand_resource_refs,
+    load_directory,
+    state_named_in,
+)
 
 
 def test_directory_loads_and_names_the_core_national_services() -> None:
@@ -59,24 +65,108 @@ def test_schema_rejects_duplicate_ids_and_unknown_fields() -> None:
         ResourceDirectory.model_validate(raw)
 
 
-async def _run_action() -> str:
+async def _run_action(intent: str = "help_resources", text: str = "where can i find help") -> str:
     dispatcher = CollectingDispatcher()
-    tracker = Tracker("someone", {}, {}, [], False, None, {}, "action_listen")
-    await ActionCoreResources().run(dispatcher, tracker, {})
+    latest = {"intent": {"name": intent, "confidence": 0.9}, "text": text, "entities": []}
+    tracker = Tracker("someone", {}, latest, [], False, None, {}, "action_listen")
+    await ActionFindHelp().run(dispatcher, tracker, {})
     return str(dispatcher.messages[0]["text"])
 
 
-async def test_action_warns_when_an_entry_is_past_due(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert "re-checking" not in await _run_action()
+def _stale_directory(tmp_path: Path) -> Path:
     raw = _raw()
     for entry in raw["resources"]:
         entry["vetted_on"] = date.today() - timedelta(days=400)
         entry["review_by"] = date.today() - timedelta(days=30)
     stale = tmp_path / "resources.yml"
     stale.write_text(yaml.safe_dump(raw))
-    monkeypatch.setattr(resources_module, "default_directory", lambda: load_directory(stale))
+    return stale
+
+
+async def test_action_warns_when_an_entry_is_past_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "re-checking" not in await _run_action()
+    stale = _stale_directory(tmp_path)
     monkeypatch.setattr("actions.resources.default_directory", lambda: load_directory(stale))
     text = await _run_action()
     assert "re-checking" in text and "988" in text
+
+
+def test_resource_references_are_filled_from_the_directory_with_a_review_warning(
+    tmp_path: Path,
+) -> None:
+    text = expand_resource_refs("Call any time:\n[[psi_helpline]]")
+    assert "1-800-944-4773" in text and "[[" not in text and REVIEW_NOTE not in text
+    stale = load_directory(_stale_directory(tmp_path))
+    assert expand_resource_refs("[[psi_helpline]]", stale).endswith(REVIEW_NOTE)
+    # A reply without references is never flagged, and an unknown id is dropped, not shown.
+    assert expand_resource_refs("Hello.", stale) == "Hello."
+    assert expand_resource_refs("See [[no_such_service]]") == "See "
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("find me help with housing in Ohio", "OH"),
+        ("i live in west virginia", "WV"),
+        ("help in KY please", "KY"),
+        ("help in tx", "TX"),
+        ("ok thanks, HI", None),
+        ("I am IN trouble", None),
+        ("me and my baby need a ride", None),
+        ("i'm in OR", "OR"),
+    ],
+)
+def test_state_named_in_a_request(text: str, state: str | None) -> None:
+    assert state_named_in(text) == state
+
+
+def _with_local_entry(tmp_path: Path) -> ResourceDirectory:
+    raw = _raw()
+    raw["resources"].append(
+        {
+            "id": "ohio_housing_test", "name": "Ohio Test Housing Line", "for": "Housing in Ohio.",
+            "phone": "1-555-010-0000", "hours": "24/7", "languages": ["English"], "region": "OH",
+            "topics": ["housing"], "source": "https://example.org/", "vetted_by": "test",
+            "vetted_on": date.today(), "review_by": date.today() + timedelta(days=30),
+        }
+    )  # fmt: skip
+    path = tmp_path / "local.yml"
+    path.write_text(yaml.safe_dump(raw))
+    return load_directory(path)
+
+
+def test_finder_puts_the_states_own_services_first(tmp_path: Path) -> None:
+    directory = _with_local_entry(tmp_path)
+    ohio = find_help_text("help_housing", "i need housing in ohio", directory).splitlines()
+    assert ohio[0] == "For housing, these can help:"
+    assert ohio[1].startswith("• Ohio Test Housing Line") and "Call 211" in ohio[2]
+    # Elsewhere, the Ohio line is never offered: national entries answer, and the reply says so.
+    texas = find_help_text("help_housing", "i need housing in texas", directory)
+    assert "Ohio" not in texas and "Call 211" in texas
+    assert "I don't have checked local services for Texas yet" in texas
+
+
+def test_finder_reads_the_topic_from_a_general_request() -> None:
+    directory = load_directory()
+    text = find_help_text("help_resources", "find me help with rent", directory)
+    assert text.splitlines()[0] == "For housing, these can help:" and "211" in text
+    core = find_help_text("help_resources", "where can i find help", directory)
+    for number in ("988", "1-800-662-4357", "findtreatment.gov"):
+        assert number in core
+
+
+async def test_safety_at_home_is_answered_discreetly() -> None:
+    text = await _run_action("help_violence", "how do i leave my abuser")
+    assert "1-800-799-7233" in text and "call 911" in text
+    assert "Domestic Violence" not in text, "named neutrally, in case someone reads her phone"
+    assert "• Call 911" not in text
+
+
+async def test_every_help_intent_answers_only_with_directory_entries() -> None:
+    directory = load_directory()
+    contacts = {f"• {r.contact_line()}" for r in directory.resources}
+    for intent in ("help_housing", "help_transportation", "help_childcare", "help_benefits"):
+        lines = (await _run_action(intent, "help")).splitlines()
+        assert lines[1:] and all(line in contacts for line in lines[1:]), intent

@@ -89,6 +89,7 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
     scheduler.start(paused=True)
     try:
         assert scheduler.get_job("reannounce-unclaimed-cases") is not None
+        assert scheduler.get_job("resource-review") is not None
     finally:
         scheduler.shutdown(wait=False)
     # A new scheduler on the same database finds the stored job.
@@ -99,4 +100,7 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
     store = SQLAlchemyJobStore(
         url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
     )
-    assert [job.id for job in store.get_all_jobs()] == ["reannounce-unclaimed-cases"]
+    assert {job.id for job in store.get_all_jobs()} == {
+        "reannounce-unclaimed-cases",
+        "resource-review",
+    }

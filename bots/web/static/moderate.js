@@ -70,6 +70,12 @@ async function refreshQueue() {
   }
 }
 
+async function refreshNotices() {
+  const { notices } = await api("GET", "/api/notices?limit=3");
+  const list = $("notices");
+  list.replaceChildren(...notices.map((n) => text("li", n.text)));
+}
+
 async function refreshCase() {
   if (currentCase === null) return;
   const { case: c, notes } = await api("GET", `/api/cases/${currentCase}`);
@@ -147,6 +153,7 @@ async function start() {
   }
   show("queue-view");
   loadSnippets().catch(() => {});
+  refreshNotices().catch(() => {});
   poll();
 }
 
