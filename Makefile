@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APP_STAMP := $(VENV)/.peerbot-installed
 RASA_STAMP := .rasa-venv/.peerbot-lock-sha256
 
-.PHONY: help install run test lint format lock benchmark clean
+.PHONY: help install run test lint format lock benchmark compare-pipelines clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ format: $(APP_STAMP) ## Apply ruff's formatting and safe fixes
 
 benchmark: install ## Measure the crisis screen and the chat path
 	$(BIN)/peerbot benchmark
+
+compare-pipelines: install ## Cross-validate and time config.yml against pipelines/diet.yml (~10 min)
+	scripts/compare-pipelines.sh
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs network)
 	$(BIN)/python -m pip install -q uv==0.13.8

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -49,3 +50,23 @@ def test_conversation_tests_pass(tmp_path: Path) -> None:
         "--out", str(tmp_path), "--fail-on-prediction-errors",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+CV_REPORT_DIR = PROJECT_ROOT / "var" / "reports" / "cross-validation"
+CV_FLOOR = 0.85  # what 5-fold cross-validation of the served pipeline must not fall below
+
+
+def test_cross_validation_of_the_served_pipeline() -> None:
+    """5-fold cross-validation of config.yml on nlu/; the report stays in
+    var/reports/cross-validation as the build's artifact (intent_report.json, confusion matrix)."""
+    rasa_runtime_or_skip()
+    result = run_rasa(
+        "test", "nlu", "--config", "config.yml", "--nlu", "nlu", "--cross-validation",
+        "--folds", "5", "--out", str(CV_REPORT_DIR),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((CV_REPORT_DIR / "intent_report.json").read_text(encoding="utf-8"))
+    weakest = sorted(
+        (v["f1-score"], k) for k, v in report.items() if isinstance(v, dict) and "support" in v
+    )[:5]
+    assert report["accuracy"] >= CV_FLOOR, f"accuracy {report['accuracy']:.3f}; weakest {weakest}"
