@@ -52,6 +52,13 @@ class Gateway:
         self._screener = screener or default_screener()
         self._crisis_replies = crisis_replies or default_crisis_replies()
 
+    def screen(self, text: str) -> Screening:
+        """The crisis screen alone (adapters use it for edits and group messages)."""
+        return self._screener.screen(text[:SCREEN_LIMIT_CHARS])
+
+    def crisis_reply(self, screening: Screening) -> Reply:
+        return Reply(self._crisis_replies.compose(screening).text)
+
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Everything a member gets back for one message. Never raises."""
         text = message.readable_text.strip()

@@ -63,3 +63,38 @@ def blocked() -> Reply:
         "This chat is paused by our moderators for now. If you are in danger or need crisis "
         "support, call or text 988, or call 911 in an emergency."
     )
+
+
+def welcome() -> Reply:
+    """The first thing a member reads on a chat platform (/start): what this is and is not,
+    privacy in two lines, how to reach a person, and the crisis numbers."""
+    return Reply(
+        "Hi, I'm peerbot, the chat helper of a community of moms and researchers. I answer "
+        "questions about pregnancy, recovery and medication for OUD, and share resources our "
+        "team has checked. I'm not a doctor or an emergency service.\n\n"
+        "Privacy: inside peerbot you're a random code, never your name or account. Only our "
+        "team sees a conversation you have with a person, and you can ask us to delete it.\n\n"
+        "Type /talk any time to reach a person from our community. If you need help now:\n"
+        + core_resources_text()
+        + "\nIn an emergency, call 911.",
+        (TALK_TO_A_PERSON, Button("What can you help with?", "/help")),
+    )
+
+
+def unknown_command() -> Reply:
+    return Reply(
+        "I don't know that command, sorry. These work: /start, /help, /resources, /talk, "
+        "/ask and /privacy. Or just write to me in your own words."
+    )
+
+
+def private_chat_invitation(bot_username: str) -> Reply:
+    """In a group the bot never talks about anyone's situation: it offers a private chat."""
+    return Reply(
+        "I'd love to help. So your business stays yours, let's talk in a private chat: "
+        f"https://t.me/{bot_username}"
+    )
+
+
+def staff_only() -> str:
+    return "Only moderators can do that."

@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -251,3 +261,28 @@ class StaffNotice(Base):
     key: Mapped[str] = mapped_column(String(96), unique=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlatformUpdate(Base):
+    """A platform update already taken in (Telegram's update_id), so a redelivery after a
+    restart is never answered twice."""
+
+    __tablename__ = "platform_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CaseThread(Base):
+    """Where a case lives in a moderation home (a Telegram topic, a Discord thread), and how far
+    the case transcript has been relayed there."""
+
+    __tablename__ = "case_threads"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    home: Mapped[str] = mapped_column(String(16), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(64), index=True)
+    relayed_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

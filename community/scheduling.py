@@ -55,7 +55,7 @@ async def reannounce_job() -> None:
     if _context is None:
         return
     settings = _context.settings
-    homes = tuple(settings.moderation_homes)
+    homes = settings.active_moderation_homes
     if settings.oncall_webhook_url:
         homes += (ONCALL_HOME,)
     async with _context.database.transaction() as session:

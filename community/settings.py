@@ -75,6 +75,25 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    telegram_token: SecretStr | None = Field(
+        default=None, description="BotFather's token; turns the Telegram adapter on."
+    )
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL (a self-hosted Bot API server); '/bot' is added if missing.",
+    )
+    telegram_moderator_chat_id: int | None = Field(
+        default=None,
+        description="The moderators' supergroup (with topics); makes Telegram a moderation home.",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL for webhook mode; polling when unset."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode's secret_token; derived from the secret key when unset.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -95,6 +114,25 @@ class Settings(BaseSettings):
                     "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token and self.telegram_token.get_secret_value())
+
+    @property
+    def telegram_api_base(self) -> str:
+        """PTB's base_url: the Bot API root ending in /bot (PTB appends the token)."""
+        base = self.telegram_base_url.rstrip("/")
+        return base if base.endswith("/bot") else f"{base}/bot"
+
+    @property
+    def active_moderation_homes(self) -> tuple[str, ...]:
+        """Where cases are announced: the configured homes, plus Telegram when its moderators'
+        group is set (one queue, wherever mothers write)."""
+        homes = list(dict.fromkeys(self.moderation_homes))
+        if self.telegram_enabled and self.telegram_moderator_chat_id and "telegram" not in homes:
+            homes.append("telegram")
+        return tuple(homes)
 
     @property
     def sqlite_path(self) -> Path:

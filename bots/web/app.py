@@ -8,12 +8,13 @@ The three chat routes are a stable contract (documented in the README):
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -127,12 +128,25 @@ def build_services(settings: Settings) -> AppServices:
         GatewayConfig(
             key,
             settings.max_message_chars,
-            tuple(settings.moderation_homes),
+            settings.active_moderation_homes,
         ),
         database,
         dialogue,
     )
     return AppServices(settings, key, database, dialogue, gateway)
+
+
+async def _start_telegram(settings: Settings, services: AppServices) -> Any:
+    """The Telegram adapter runs in this process when its token is set; otherwise it says so
+    once. Imported here so python-telegram-bot is loaded only when it is used."""
+    if not settings.telegram_enabled:
+        log.info("telegram adapter off: PEERBOT_TELEGRAM_TOKEN is not set")
+        return None
+    from bots.telegram.adapter import TelegramAdapter
+
+    adapter = TelegramAdapter(settings, services.database, services.gateway, services.pseudonym_key)
+    await adapter.start()
+    return adapter
 
 
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
@@ -146,9 +160,13 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         scheduler = build_scheduler(settings) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()
+        telegram = await _start_telegram(settings, services)
+        app.state.telegram = telegram
         try:
             yield
         finally:
+            if telegram is not None:
+                await telegram.stop()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             set_job_context(None)
@@ -169,6 +187,24 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     def services_of(request: Request) -> AppServices:
         services: AppServices = request.app.state.services
         return services
+
+    @app.post("/telegram/webhook", include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        """Updates from Telegram in webhook mode; refused unless Telegram's secret_token matches."""
+        adapter = getattr(request.app.state, "telegram", None)
+        if adapter is None or adapter.mode != "webhook":
+            return Response(status_code=404)
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given, adapter.secret):
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return Response(status_code=400)
+        await adapter.process_webhook(data)
+        return Response(status_code=200)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def chat_page() -> HTMLResponse:

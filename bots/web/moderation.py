@@ -11,10 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,8 +31,8 @@ from safety.handoff import (
     Turn,
     handoff_stats,
 )
+from safety.snippets import load_snippets
 
-SNIPPETS_PATH = Path(__file__).resolve().parents[2] / "safety" / "data" / "snippets.yml"
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -175,9 +173,8 @@ class StatsOut(BaseModel):
 
 
 @cache
-def load_snippets() -> tuple[SnippetOut, ...]:
-    with SNIPPETS_PATH.open(encoding="utf-8") as handle:
-        return tuple(SnippetOut(**item) for item in yaml.safe_load(handle)["snippets"])
+def snippets_out() -> tuple[SnippetOut, ...]:
+    return tuple(SnippetOut(id=s.id, title=s.title, text=s.text) for s in load_snippets())
 
 
 async def _case_out(actions: ModeratorActions, case_id: int) -> CaseOut:
@@ -306,7 +303,7 @@ def build_router() -> APIRouter:
 
     @router.get("/api/snippets", response_model=list[SnippetOut], tags=["moderation"])
     async def snippets(_: Moderator) -> list[SnippetOut]:
-        return list(load_snippets())
+        return list(snippets_out())
 
     @router.get("/api/notices", response_model=NoticesOut, tags=["moderation"])
     async def notices(_: Moderator, session: Session, limit: int = 20) -> NoticesOut:

@@ -1,0 +1,370 @@
+"""The Telegram adapter: a python-telegram-bot `Application` in front of the gateway.
+
+Mothers write in private chats; everything they send goes through the gateway, which screens it
+first. The moderators' supergroup is handled by `bots.telegram.home`. The adapter runs inside the
+bot app's process (`peerbot serve`), polling by default or fed by the app's webhook route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from sqlalchemy import delete
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Message,
+    Update,
+)
+from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from bots import wording
+from bots.gateway import Gateway
+from bots.messages import ContentKind, InboundMessage, Reply
+from bots.telegram.home import CASE_CALLBACK_PREFIX, ModeratorsHome
+from bots.telegram.render import keyboard, split_text
+from community.db import Database, insert_ignoring_conflicts
+from community.models import PlatformUpdate, utcnow
+from community.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+# Member commands, answered through the dialogue core as the matching button payload would be.
+COMMAND_PAYLOADS = {
+    "help": "/help",
+    "resources": "/help_resources",
+    "talk": "/request_human",
+    "ask": "/research_ask",
+    "privacy": "/faq_privacy",
+}
+COMMAND_MENU = [
+    BotCommand("start", "What this is, privacy, and help now"),
+    BotCommand("help", "What I can help with"),
+    BotCommand("resources", "Places that can help, any time"),
+    BotCommand("talk", "Talk to a person from our community"),
+    BotCommand("ask", "Ask researchers a question"),
+    BotCommand("privacy", "Who sees my messages"),
+]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+NON_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+)
+
+
+def _send_retrying() -> AsyncRetrying:
+    """Network failures are retried with backoff; Telegram's refusals are not."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type((NetworkError, TimedOut)),
+        stop=stop_after_attempt(4),
+        wait=wait_exponential(multiplier=0.5, max=8),
+        reraise=True,
+    )
+
+
+def content_kind(message: Message) -> ContentKind:
+    if message.sticker:
+        return ContentKind.STICKER
+    if message.photo:
+        return ContentKind.PHOTO
+    if message.voice or message.audio:
+        return ContentKind.VOICE
+    if message.video or message.video_note or message.animation:
+        return ContentKind.VIDEO
+    if message.document:
+        return ContentKind.DOCUMENT
+    return ContentKind.OTHER
+
+
+def webhook_secret(settings: Settings, pseudonym_key: bytes) -> str:
+    """Telegram's secret_token: configured, or derived from the secret key (A-Z a-z 0-9 _ -)."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    return hmac.new(pseudonym_key, b"telegram-webhook", hashlib.sha256).hexdigest()
+
+
+async def send_replies(
+    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, replies: list[Reply]
+) -> None:
+    """Send replies in order; long ones split on sentences, buttons on the last piece. Network
+    failures are retried with backoff; the rate limiter paces bursts."""
+    for reply in replies:
+        text = (
+            f"{reply.sender_name} (from our team):\n{reply.text}"
+            if reply.sender_name
+            else reply.text
+        )
+        pieces = split_text(text) or [" "]
+        for index, piece in enumerate(pieces):
+            markup = keyboard(reply.buttons) if index == len(pieces) - 1 else None
+            async for attempt in _send_retrying():
+                with attempt:
+                    await application.bot.send_message(chat_id, piece, reply_markup=markup)
+
+
+class TelegramAdapter:
+    """Builds and runs the Application; owns the member-facing handlers."""
+
+    def __init__(
+        self, settings: Settings, database: Database, gateway: Gateway, pseudonym_key: bytes
+    ) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("PEERBOT_TELEGRAM_TOKEN is not set")
+        self.settings = settings
+        self.database = database
+        self.gateway = gateway
+        self.secret = webhook_secret(settings, pseudonym_key)
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_api_base)
+            .rate_limiter(AIORateLimiter(max_retries=3))
+        )
+        if settings.telegram_webhook_url:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.home = ModeratorsHome(self.application, database, settings)
+        self._delivery: asyncio.Task[None] | None = None
+        self._add_handlers()
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        try:
+            await app.bot.set_my_commands(COMMAND_MENU)
+        except TelegramError as error:
+            log.warning("telegram command menu not set", extra={"error": type(error).__name__})
+        await app.start()
+        if self.settings.telegram_webhook_url:
+            await app.bot.set_webhook(
+                self.settings.telegram_webhook_url,
+                secret_token=self.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        elif app.updater is not None:
+            await app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+        self._delivery = asyncio.create_task(self.home.run(), name="telegram-delivery")
+        log.info("telegram adapter started", extra={"mode": self.mode})
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.settings.telegram_webhook_url else "polling"
+
+    async def stop(self) -> None:
+        self.home.stop()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            await asyncio.gather(self._delivery, return_exceptions=True)
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def process_webhook(self, data: dict[str, Any]) -> None:
+        """An update POSTed by Telegram to the app's webhook route."""
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_queue.put(update)
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def _add_handlers(self) -> None:
+        app = self.application
+        private = filters.ChatType.PRIVATE
+        app.add_handler(TypeHandler(Update, self._once), group=-1)
+        self.home.add_handlers()
+        app.add_handler(CommandHandler("start", self._start, filters=private))
+        app.add_handler(CommandHandler(list(COMMAND_PAYLOADS), self._command, filters=private))
+        app.add_handler(MessageHandler(private & filters.COMMAND, self._unknown_command))
+        app.add_handler(
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+                self._text,
+            )
+        )
+        app.add_handler(
+            MessageHandler(private & filters.UpdateType.MESSAGE & NON_TEXT, self._non_text)
+        )
+        app.add_handler(
+            MessageHandler(
+                private & filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION),
+                self._edited,
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self._button, pattern=rf"^(?!{CASE_CALLBACK_PREFIX})"))
+        app.add_handler(
+            MessageHandler(
+                filters.ChatType.GROUPS
+                & filters.UpdateType.MESSAGE
+                & (filters.Entity("mention") | filters.REPLY),
+                self._group_mention,
+            )
+        )
+        app.add_error_handler(self._error)
+
+    async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take each update in once: a redelivery after a restart stops here."""
+        async with self.database.transaction() as session:
+            result = await session.execute(
+                insert_ignoring_conflicts(session, PlatformUpdate)
+                .values(platform=PLATFORM, update_id=update.update_id, received_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+                .returning(PlatformUpdate.update_id)
+            )
+            taken_in = result.first() is not None  # no row back: it was already there
+        if not taken_in:
+            log.info("telegram update already handled", extra={"update_id": update.update_id})
+            raise ApplicationHandlerStop
+
+    async def _answer(self, update: Update, inbound: InboundMessage) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        replies = await self.gateway.handle(inbound)
+        await send_replies(self.application, chat.id, replies)
+        self.home.wake()  # a case or a message for moderators may have been written
+
+    @staticmethod
+    def _user_id(update: Update) -> str | None:
+        user = update.effective_user
+        return str(user.id) if user is not None and not user.is_bot else None
+
+    async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is not None:
+            await send_replies(self.application, chat.id, [wording.welcome()])
+
+    async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user_id = self._user_id(update)
+        message = update.effective_message
+        if user_id is None or message is None or not message.text:
+            return
+        command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        await self._answer(update, InboundMessage(PLATFORM, user_id, COMMAND_PAYLOADS[command]))
+
+    async def _unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is not None:
+            await send_replies(self.application, chat.id, [wording.unknown_command()])
+
+    async def _text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user_id = self._user_id(update)
+        message = update.effective_message
+        if user_id is None or message is None:
+            return
+        await self._answer(update, InboundMessage(PLATFORM, user_id, message.text or ""))
+
+    async def _non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user_id = self._user_id(update)
+        message = update.effective_message
+        if user_id is None or message is None:
+            return
+        inbound = InboundMessage(
+            PLATFORM, user_id, kind=content_kind(message), caption=message.caption or ""
+        )
+        await self._answer(update, inbound)
+
+    async def _edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edit is screened again; only a crisis is answered (the rest was answered once)."""
+        user_id = self._user_id(update)
+        message = update.edited_message
+        if user_id is None or message is None:
+            return
+        text = message.text or message.caption or ""
+        if self.gateway.screen(text).crisis:
+            await self._answer(update, InboundMessage(PLATFORM, user_id, text))
+
+    async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query: CallbackQuery | None = update.callback_query
+        user_id = self._user_id(update)
+        if query is None:
+            return
+        await query.answer()
+        chat = update.effective_chat
+        if user_id is None or query.data is None or chat is None:
+            return
+        if chat.type != chat.PRIVATE:
+            return  # buttons the bot sends outside private chats are case buttons only
+        await self._answer(update, InboundMessage(PLATFORM, user_id, query.data))
+
+    async def _group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a community group the bot speaks only when addressed, and never about anyone's
+        situation: crisis numbers if the screen finds a crisis, and an invitation to a private
+        chat."""
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None or chat.id == self.settings.telegram_moderator_chat_id:
+            return
+        username = self.application.bot.username
+        addressed = f"@{username}".lower() in (message.text or "").lower() or (
+            message.reply_to_message is not None
+            and message.reply_to_message.from_user is not None
+            and message.reply_to_message.from_user.id == self.application.bot.id
+        )
+        if not addressed:
+            return
+        replies = [wording.private_chat_invitation(username)]
+        screening = self.gateway.screen(message.text or "")
+        if screening.crisis:
+            replies.insert(0, self.gateway.crisis_reply(screening))
+        await send_replies(self.application, chat.id, replies)
+
+    async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """One handler's failure never stops the bot; the log names the error, not the text."""
+        error = context.error
+        if isinstance(error, Forbidden):
+            log.info("telegram member blocked the bot")
+            return
+        log.error(
+            "telegram handler failed",
+            extra={"error": type(error).__name__},
+            exc_info=error if not isinstance(error, NetworkError) else None,
+        )
+
+
+async def purge_old_updates(database: Database, keep_days: int = 7) -> None:
+    """Forget update ids older than Telegram ever redelivers (it keeps updates for 24 h)."""
+    from datetime import timedelta
+
+    async with database.transaction() as session:
+        await session.execute(
+            delete(PlatformUpdate).where(
+                PlatformUpdate.received_at < utcnow() - timedelta(days=keep_days)
+            )
+        )

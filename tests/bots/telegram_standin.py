@@ -1,0 +1,232 @@
+"""A local stand-in for Telegram's Bot API: serves queued updates to getUpdates (long polling,
+offsets honoured like Telegram's), records every call the bot makes, and answers the methods
+peerbot uses with objects shaped as the Bot API documents them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TOKEN = "123456:TEST-token-for-the-stand-in"
+BOT = {"id": 999000, "is_bot": True, "first_name": "peerbot", "username": "peerbot_test_bot"}
+# Parameters PTB sends JSON-encoded in its form data; everything else stays a string.
+JSON_PARAMS = {
+    "reply_markup", "allowed_updates", "commands", "offset", "timeout", "limit", "chat_id",
+    "message_thread_id", "user_id", "message_id", "show_alert", "drop_pending_updates",
+}  # fmt: skip
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class BotApiStandIn:
+    url: str = ""
+    moderator_chat_id: int = -1001234567890
+    moderators: set[int] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: dict[str, int] = field(default_factory=dict)  # method -> how many 502s to give
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Condition = field(default_factory=threading.Condition)
+
+    # -- what tests send ---------------------------------------------------------------------
+
+    def push(self, kind: str, payload: dict[str, Any]) -> int:
+        with self._lock:
+            update_id = next(self._update_ids)
+            self.updates.append({"update_id": update_id, kind: payload})
+            self._lock.notify_all()
+        return update_id
+
+    def push_raw(self, update: dict[str, Any]) -> None:
+        with self._lock:
+            self.updates.append(update)
+            self._lock.notify_all()
+
+    def private_message(self, user_id: int, text: str | None = None, **extra: Any) -> int:
+        message = {
+            "message_id": next(self._ids), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Mom"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Mom"},
+            **extra,
+        }  # fmt: skip
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self.push("message", message)
+
+    def edited_message(self, user_id: int, text: str) -> int:
+        message = {
+            "message_id": next(self._ids), "date": int(time.time()), "edit_date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Mom"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Mom"}, "text": text,
+        }  # fmt: skip
+        return self.push("edited_message", message)
+
+    def topic_message(self, user_id: int, thread_id: int, text: str, name: str = "Ana") -> int:
+        message = {
+            "message_id": next(self._ids), "date": int(time.time()),
+            "chat": {"id": self.moderator_chat_id, "type": "supergroup", "title": "Mods",
+                     "is_forum": True},
+            "from": {"id": user_id, "is_bot": False, "first_name": name},
+            "message_thread_id": thread_id, "is_topic_message": True, "text": text,
+        }  # fmt: skip
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        return self.push("message", message)
+
+    def button_press(
+        self, user_id: int, data: str, chat_id: int, thread_id: int | None = None
+    ) -> int:
+        chat_type = "private" if chat_id > 0 else "supergroup"
+        message: dict[str, Any] = {
+            "message_id": next(self._ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type}, "from": BOT, "text": "(buttons)",
+        }  # fmt: skip
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
+        query = {
+            "id": str(next(self._ids)), "chat_instance": "x", "data": data, "message": message,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Someone"},
+        }  # fmt: skip
+        return self.push("callback_query", query)
+
+    # -- what tests read ---------------------------------------------------------------------
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
+            ]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [str(c.params.get("text", "")) for c in self.sent("sendMessage", chat_id)]
+
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
+        """Wait without blocking the event loop the bot runs on."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out; calls so far: {[c.method for c in self.calls]}")
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method != "getUpdates":
+            with self._lock:
+                self.calls.append(Call(method, params))
+                if self.fail_next.get(method, 0) > 0:
+                    self.fail_next[method] -= 1
+                    return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        result: Any = True
+        if method == "getMe":
+            result = {**BOT, "can_join_groups": True, "can_read_all_group_messages": False,
+                      "supports_inline_queries": False}  # fmt: skip
+        elif method == "getUpdates":
+            result = self._get_updates(params)
+        elif method == "sendMessage":
+            chat_id = params["chat_id"]
+            result = {
+                "message_id": next(self._ids), "date": int(time.time()), "from": BOT,
+                "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
+                "text": params.get("text", ""),
+            }  # fmt: skip
+            if params.get("message_thread_id"):
+                result["message_thread_id"] = params["message_thread_id"]
+        elif method == "createForumTopic":
+            result = {"message_thread_id": next(self._ids), "name": params["name"],
+                      "icon_color": 7322096}  # fmt: skip
+        elif method == "getChatMember":
+            user_id = int(params["user_id"])
+            status = "member" if user_id in self.moderators else "left"
+            result = {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "U"}}
+        return 200, {"ok": True, "result": result}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 1.0)
+        deadline = time.monotonic() + wait
+        with self._lock:
+            while True:
+                # Like Telegram: asking with an offset confirms (forgets) every earlier update.
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                if self.updates or time.monotonic() >= deadline:
+                    return list(self.updates[: int(params.get("limit") or 100)])
+                self._lock.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _params(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
+    body = handler.rfile.read(int(handler.headers.get("content-length", 0))).decode()
+    if handler.headers.get("content-type", "").startswith("application/json"):
+        return dict(json.loads(body or "{}"))
+    params: dict[str, Any] = {}
+    for key, values in parse_qs(body, keep_blank_values=True).items():
+        value: Any = values[0]
+        if key in JSON_PARAMS:
+            value = json.loads(value)
+        params[key] = value
+    return params
+
+
+@contextmanager
+def bot_api_standin() -> Iterator[BotApiStandIn]:
+    state = BotApiStandIn()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            prefix = f"/bot{TOKEN}/"
+            if not self.path.startswith(prefix):
+                self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                return
+            status, body = state.handle(self.path[len(prefix) :], _params(self))
+            self._send(status, body)
+
+        do_GET = do_POST
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(payload)  # the bot may hang up a long poll when it stops
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,288 @@
+"""The Telegram adapter: the real python-telegram-bot Application, inside the real bot app,
+polling a local stand-in for the Bot API (tests/bots/telegram_standin.py). Rasa is a stand-in
+here (the real one is exercised through the chat API in tests/test_stack.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bots.telegram.render import MESSAGE_LIMIT, split_text
+from bots.web.app import create_app
+from community.db import Database
+from community.models import Case, CaseNote
+from community.settings import Settings
+from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+from tests.bots.telegram_standin import TOKEN, BotApiStandIn, bot_api_standin
+
+MOM = 5550001
+MOD = 7770001
+STRANGER = 8880001
+CRISIS = "i want to kill myself tonight"
+FAQ_REPLY = [
+    {
+        "recipient_id": "x",
+        "text": "Naloxone (Narcan) reverses an opioid overdose.",
+        "buttons": [
+            {"title": "Fentanyl test strips", "payload": "/faq_test_strips"},
+            {"title": "Talk to a person", "payload": "/request_human"},
+        ],
+    }
+]
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiStandIn]:
+    with bot_api_standin() as server:
+        server.moderators.add(MOD)
+        yield server
+
+
+@pytest.fixture
+def rasa() -> Iterator[RasaStandIn]:
+    with rasa_standin() as server:
+        server.reply = FAQ_REPLY
+        yield server
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The bot app with its lifespan: the Telegram adapter starts polling inside it."""
+    app = create_app(settings, run_scheduler=False)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def _settings(settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn) -> Settings:
+    return settings.model_copy(
+        update={
+            "telegram_token": SecretStr(TOKEN),
+            "telegram_base_url": bot_api.url,  # no "/bot": peerbot adds it
+            "telegram_moderator_chat_id": bot_api.moderator_chat_id,
+            "rasa_url": rasa.url,
+        }
+    )
+
+
+def test_long_replies_are_split_on_sentences_and_lose_nothing() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(800))
+    pieces = split_text(text)
+    assert len(pieces) > 1 and all(len(p) <= MESSAGE_LIMIT for p in pieces)
+    assert all(p.endswith(".") for p in pieces)
+    assert " ".join(pieces) == text
+
+
+async def test_start_faq_buttons_and_command_menu(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        await bot_api.wait_for(lambda: bot_api.sent("setMyCommands"))
+        commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
+        assert commands == ["start", "help", "resources", "talk", "ask", "privacy"]
+
+        bot_api.private_message(MOM, "/start")
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+        welcome = bot_api.texts_to(MOM)[0]
+        assert "not a doctor or an emergency service" in welcome and "988" in welcome
+        assert "/talk" in welcome
+
+        bot_api.private_message(MOM, "where do i get narcan")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 2)
+        faq = bot_api.sent("sendMessage", MOM)[1]
+        assert faq.params["text"].startswith("Naloxone")
+        rows = faq.params["reply_markup"]["inline_keyboard"]
+        assert [r[0]["callback_data"] for r in rows] == ["/faq_test_strips", "/request_human"]
+        # Rasa saw a pseudonym, never her Telegram id.
+        assert str(MOM) not in str(rasa.received)
+
+        # Pressing a button sends its payload through the gateway.
+        bot_api.button_press(MOM, "/faq_test_strips", chat_id=MOM)
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 3)
+        assert rasa.received[-1]["message"] == "/faq_test_strips"
+        assert bot_api.sent("answerCallbackQuery")
+
+
+async def test_crisis_claim_relay_both_ways_and_resolve(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        async with running(_settings(settings, bot_api, rasa)):
+            rasa_calls = len(rasa.received)
+            bot_api.private_message(MOM, CRISIS)
+            await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+            reply = bot_api.texts_to(MOM)[0]
+            assert "988" in reply and "911" in reply
+            assert len(rasa.received) == rasa_calls, "a crisis never waits on Rasa"
+
+            # A topic opens in the moderators' group with the summary and a Claim button.
+            await bot_api.wait_for(lambda: bot_api.sent("createForumTopic"))
+            topic = bot_api.sent("createForumTopic")[0].params
+            assert topic["name"].startswith("imminent · suicide · member-")
+            assert str(MOM) not in topic["name"]
+            await bot_api.wait_for(lambda: bot_api.texts_to(bot_api.moderator_chat_id))
+            card = bot_api.sent("sendMessage", bot_api.moderator_chat_id)[0]
+            assert CRISIS in card.params["text"] and str(MOM) not in card.params["text"]
+            claim = card.params["reply_markup"]["inline_keyboard"][0][0]
+            assert claim["text"] == "Claim"
+            thread = card.params["message_thread_id"]
+
+            # Someone outside the moderators' group is refused with an alert.
+            bot_api.button_press(
+                STRANGER, claim["callback_data"], bot_api.moderator_chat_id, thread
+            )
+            await bot_api.wait_for(lambda: bot_api.sent("answerCallbackQuery"))
+            refusal = bot_api.sent("answerCallbackQuery")[-1].params
+            assert refusal.get("show_alert") is True and "moderators" in refusal["text"]
+            async with database.sessions() as session:
+                case = (await session.scalars(select(Case))).one()
+                assert case.status == "waiting"
+
+            # A moderator claims; her next message appears in the topic.
+            bot_api.button_press(MOD, claim["callback_data"], bot_api.moderator_chat_id, thread)
+            await bot_api.wait_for(
+                lambda: any(
+                    "claimed this case" in t for t in bot_api.texts_to(bot_api.moderator_chat_id)
+                )
+            )
+            bot_api.private_message(MOM, "im scared and alone")
+            await bot_api.wait_for(
+                lambda: any(
+                    "im scared and alone" in t for t in bot_api.texts_to(bot_api.moderator_chat_id)
+                )
+            )
+            assert len(rasa.received) == rasa_calls
+
+            # What the moderator writes in the topic reaches her under the moderator's name.
+            bot_api.topic_message(MOD, thread, "Hi, I'm here with you. Are you safe right now?")
+            await bot_api.wait_for(lambda: any("Are you safe" in t for t in bot_api.texts_to(MOM)))
+            relayed = next(t for t in bot_api.texts_to(MOM) if "Are you safe" in t)
+            assert relayed.startswith("Ana (from our team):")
+
+            # Notes by command, never sent to her.
+            bot_api.topic_message(MOD, thread, "/note she has a safety plan")
+            await bot_api.wait_for(
+                lambda: any("Note saved" in t for t in bot_api.texts_to(bot_api.moderator_chat_id))
+            )
+            async with database.sessions() as session:
+                note = (await session.scalars(select(CaseNote))).one()
+                assert note.text == "she has a safety plan"
+            assert not any("safety plan" in t for t in bot_api.texts_to(MOM))
+
+            # Resolve: the case closes and the bot answers again.
+            resolve = {
+                "callback_data": f"pb:resolve:{case.id}",
+            }
+            bot_api.button_press(MOD, resolve["callback_data"], bot_api.moderator_chat_id, thread)
+            await bot_api.wait_for(
+                lambda: any(
+                    "closed this case" in t for t in bot_api.texts_to(bot_api.moderator_chat_id)
+                )
+            )
+            async with database.sessions() as session:
+                closed = await session.get(Case, case.id)
+                assert closed is not None and closed.status == "resolved"
+            await bot_api.wait_for(
+                lambda: any(
+                    "a person is" in t.lower() or "any time" in t
+                    for t in bot_api.texts_to(MOM)[-1:]
+                )
+            )
+            bot_api.private_message(MOM, "where do i get narcan")
+            await bot_api.wait_for(lambda: len(rasa.received) > rasa_calls)
+    finally:
+        await database.dispose()
+
+
+async def test_stickers_voice_and_a_10000_character_message(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        sticker = {"file_id": "s1", "file_unique_id": "u1", "width": 512, "height": 512,
+                   "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
+        bot_api.private_message(MOM, sticker=sticker)
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+        assert "stickers" in bot_api.texts_to(MOM)[0]
+
+        voice = {"file_id": "v1", "file_unique_id": "u2", "duration": 3}
+        bot_api.private_message(MOM, voice=voice, caption="can i breastfeed on methadone")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 3)
+        assert rasa.received[-1]["message"] == "can i breastfeed on methadone"  # caption read
+
+        bot_api.private_message(MOM, "a" * 5000 + " " + "b" * 4999)
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 5)
+        assert "long message" in " ".join(bot_api.texts_to(MOM)[3:])
+        assert all(len(t) <= MESSAGE_LIMIT for t in bot_api.texts_to(MOM))
+
+        bot_api.private_message(MOM, "/dance")
+        await bot_api.wait_for(
+            lambda: any("don't know that command" in t for t in bot_api.texts_to(MOM))
+        )
+
+
+async def test_an_edit_is_screened_again(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        bot_api.edited_message(MOM, "never mind, nothing")
+        bot_api.edited_message(MOM, CRISIS)
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+        assert len(bot_api.texts_to(MOM)) == 1 and "988" in bot_api.texts_to(MOM)[0]
+
+
+async def test_a_restart_does_not_answer_an_update_twice(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        hello = bot_api.private_message(MOM, "hello")
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+    # The process stopped before Telegram learned the update was handled (a crash, a kill):
+    # Telegram delivers it again. The stand-in's last long poll must end first, or it would
+    # confirm the update on behalf of the stopped bot.
+    await asyncio.sleep(1.2)
+    redelivered = {"update_id": hello, "message": {"message_id": 1, "date": 0, "text": "hello",
+                   "chat": {"id": MOM, "type": "private"},
+                   "from": {"id": MOM, "is_bot": False, "first_name": "Mom"}}}  # fmt: skip
+    bot_api.push_raw(redelivered)
+    async with running(_settings(settings, bot_api, rasa)):
+        await bot_api.wait_for(lambda: not bot_api.updates, within=5)  # it was fetched
+        bot_api.private_message(MOM, "and a new one")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 2)
+    assert len(bot_api.texts_to(MOM)) == 2
+    assert [m["message"] for m in rasa.received] == ["hello", "and a new one"]
+
+
+async def test_network_failures_are_retried(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        bot_api.fail_next["sendMessage"] = 2
+        bot_api.private_message(MOM, CRISIS)
+        await bot_api.wait_for(lambda: len(bot_api.sent("sendMessage", MOM)) >= 3, within=15)
+        assert "988" in bot_api.sent("sendMessage", MOM)[-1].params["text"]
+
+
+async def test_in_a_group_the_bot_speaks_only_when_addressed(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    group = -100555
+    async with running(_settings(settings, bot_api, rasa)):
+        base = {"date": 0, "chat": {"id": group, "type": "supergroup", "title": "Moms"},
+                "from": {"id": MOM, "is_bot": False, "first_name": "Mom"}}  # fmt: skip
+        bot_api.push("message", {**base, "message_id": 1, "text": "anyone up? rough night"})
+        text = "@peerbot_test_bot can you help me"
+        bot_api.push(
+            "message",
+            {**base, "message_id": 2, "text": text,
+             "entities": [{"type": "mention", "offset": 0, "length": 17}]},
+        )  # fmt: skip
+        await bot_api.wait_for(lambda: bot_api.texts_to(group))
+        assert len(bot_api.texts_to(group)) == 1
+        assert "private chat" in bot_api.texts_to(group)[0]
+        assert rasa.received == []
