@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 
 from community.db import Database, migrate
 from community.settings import PROJECT_ROOT, Settings, async_database_url, sync_database_url
+from tests.bots.telegram_standin import TOKEN as TELEGRAM_TOKEN
+from tests.bots.telegram_standin import BotApiStandIn, bot_api_standin
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRE_RASA = os.environ.get("PEERBOT_REQUIRE_RASA") == "1"
@@ -156,7 +158,7 @@ def rasa_runtime_or_skip() -> None:
         pytest.skip("The Rasa runtime is not installed (run 'make install'); skipping Rasa tests.")
 
 
-def launch_stack(home: Path) -> Stack:
+def launch_stack(home: Path, extra_env: dict[str, str] | None = None) -> Stack:
     """Start `peerbot run` on free ports with its own SQLite file, and wait until it is ready."""
     database_url = f"sqlite:///{home / 'peerbot.sqlite3'}"
     ports = {name: free_port() for name in ("app", "rasa", "actions")}
@@ -170,6 +172,7 @@ def launch_stack(home: Path) -> Stack:
         PEERBOT_ACTION_SERVER_PORT=str(ports["actions"]),
         PEERBOT_SECRET_KEY="stack-test-secret-key-0123456789abcdef",
     )
+    env.update(extra_env or {})
     log_path = home / "run.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -211,10 +214,25 @@ def stop_stack(running: Stack) -> int:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_bot_api() -> Iterator[BotApiStandIn]:
+    """The Bot API stand-in the session's stack polls: Telegram is on in the shared stack, so
+    every stack test also runs with a Telegram moderators' group as a second home."""
+    with bot_api_standin() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, stack_bot_api: BotApiStandIn
+) -> Iterator[Stack]:
     """The real stack (Rasa with the model `make install` trained), shared by the session."""
     rasa_runtime_or_skip()
-    running = launch_stack(tmp_path_factory.mktemp("stack"))
+    telegram = {
+        "PEERBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "PEERBOT_TELEGRAM_BASE_URL": stack_bot_api.url,
+        "PEERBOT_TELEGRAM_MODERATOR_CHAT_ID": str(stack_bot_api.moderator_chat_id),
+    }
+    running = launch_stack(tmp_path_factory.mktemp("stack"), telegram)
     try:
         yield running
     finally:

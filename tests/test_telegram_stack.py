@@ -1,0 +1,81 @@
+"""Telegram through the whole of `peerbot run` (the session's stack polls a Bot API stand-in):
+the real Rasa answers a FAQ, a crisis gets 988/911 within 5 s and a case card with a Claim button
+in the moderators' group, and after a claim the conversation relays both ways. A crisis from the
+web chat lands in the same Telegram group: one queue, wherever mothers write."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from tests.bots.telegram_standin import BotApiStandIn
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.rasa
+MOD = 7771234
+
+
+async def test_telegram_in_the_running_stack(stack: Stack, stack_bot_api: BotApiStandIn) -> None:
+    api = stack_bot_api
+    api.moderators.add(MOD)
+    mom = 5000000 + uuid.uuid4().int % 1000000
+    await api.wait_for(lambda: api.sent("setMyCommands"), within=30)
+
+    api.private_message(mom, "/start")
+    await api.wait_for(lambda: api.texts_to(mom))
+    assert "not a doctor" in api.texts_to(mom)[0]
+
+    api.private_message(mom, "can i breastfeed on methadone")
+    await api.wait_for(lambda: len(api.texts_to(mom)) >= 2)
+    assert "breastfeed" in api.texts_to(mom)[1]  # the trained model's answer
+
+    cards_before = len(api.sent("createForumTopic"))
+    started = time.monotonic()
+    api.private_message(mom, "i took all my pills i want to die")
+    await api.wait_for(lambda: len(api.texts_to(mom)) >= 3)
+    crisis_seconds = time.monotonic() - started
+    crisis = api.texts_to(mom)[2]
+    assert "911" in crisis and "988" in crisis and crisis_seconds < 5
+    await api.wait_for(lambda: len(api.sent("createForumTopic")) > cards_before)
+    await api.wait_for(
+        lambda: any(
+            "i want to die" in c.params["text"]
+            for c in api.sent("sendMessage", api.moderator_chat_id)
+        )
+    )
+    card = next(
+        c
+        for c in api.sent("sendMessage", api.moderator_chat_id)
+        if "i want to die" in c.params["text"]
+    )
+    claim = card.params["reply_markup"]["inline_keyboard"][0][0]
+    assert claim["text"] == "Claim"
+    thread = card.params["message_thread_id"]
+
+    api.button_press(MOD, claim["callback_data"], api.moderator_chat_id, thread)
+    await api.wait_for(
+        lambda: any("claimed this case" in t for t in api.texts_to(api.moderator_chat_id))
+    )
+    api.topic_message(MOD, thread, "I'm here. Is someone with you?", name="Rae")
+    await api.wait_for(lambda: any("Is someone with you" in t for t in api.texts_to(mom)))
+    api.private_message(mom, "my sister is here now")
+    await api.wait_for(
+        lambda: any("my sister is here now" in t for t in api.texts_to(api.moderator_chat_id))
+    )
+
+
+async def test_a_web_crisis_reaches_the_telegram_moderators(
+    stack: Stack, stack_bot_api: BotApiStandIn
+) -> None:
+    api = stack_bot_api
+    text = f"i want to end my life {uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(base_url=stack.app_url, timeout=10) as client:
+        reply = await client.post("/api/chat", json={"user": uuid.uuid4().hex, "text": text})
+    assert "988" in reply.json()["replies"][0]["text"]
+    await api.wait_for(
+        lambda: any(text in c.params["text"] and "(from web)" in c.params["text"]
+                    for c in api.sent("sendMessage", api.moderator_chat_id))
+    )  # fmt: skip
