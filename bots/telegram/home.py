@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 HOME = "telegram"
 CASE_CALLBACK_PREFIX = "pb:"
+TOPIC_LOST = "topic_lost"  # a notification kind: the case's topic was deleted
 LOOP_SECONDS = 1.0
 BATCH = 50
 MEMBERSHIP_CACHE_SECONDS = 60.0
@@ -192,7 +193,9 @@ class ModeratorsHome:
                 notification.attempts += 1
                 try:
                     summary = await actions.summary(case)
-                    thread = await self._thread_for(session, case, summary.member)
+                    thread = await self._thread_for(
+                        session, case, summary.member, replay=notification.kind == TOPIC_LOST
+                    )
                     await self._post(
                         thread, self._summary_text(summary, notification.kind),
                         case_buttons(case.id, summary.claimed_by is not None),
@@ -245,7 +248,9 @@ class ModeratorsHome:
                         break
                     thread.relayed_message_id = turn.id
 
-    async def _thread_for(self, session: Any, case: Case, member: str) -> str:
+    async def _thread_for(self, session: Any, case: Case, member: str, replay: bool = False) -> str:
+        """The case's topic, created on first use. A new topic relays from after the summary;
+        one replacing a deleted topic (`replay`) relays the whole conversation again."""
         existing = await session.get(CaseThread, (case.id, HOME))
         if existing is not None:
             return str(existing.thread_id)
@@ -270,7 +275,7 @@ class ModeratorsHome:
         )
         await session.flush()
         thread = await session.get(CaseThread, (case.id, HOME))
-        thread.relayed_message_id = last or 0
+        thread.relayed_message_id = 0 if replay else (last or 0)
         return thread_id
 
     async def _forget_deleted_topic(self, session: Any, case_id: int, error: BadRequest) -> bool:
@@ -279,6 +284,8 @@ class ModeratorsHome:
         thread = await session.get(CaseThread, (case_id, HOME))
         if thread is not None:
             await session.delete(thread)
+            # A new topic is opened by the next round, with the conversation so far.
+            session.add(Notification(case_id=case_id, home=HOME, kind=TOPIC_LOST))
         log.warning(
             "telegram case topic was deleted; it will be recreated", extra={"case_id": case_id}
         )
@@ -305,6 +312,7 @@ class ModeratorsHome:
             "opened": "New case",
             "raised": "Case raised",
             "reannounced": "Still waiting for a moderator",
+            TOPIC_LOST: "Case topic reopened (the old one was deleted); the conversation follows",
         }.get(kind, "Case")
         lines = [
             f"{mark} {heading} #{summary.id}: {summary.severity} · {summary.category} · "

@@ -40,6 +40,8 @@ class BotApiStandIn:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> how many 502s to give
+    # (method, predicate on params, error code, description, times left): Telegram refusing.
+    refusals: list[list[Any]] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -110,6 +112,12 @@ class BotApiStandIn:
         }  # fmt: skip
         return self.push("callback_query", query)
 
+    def refuse(
+        self, method: str, predicate: Any, code: int, description: str, times: int = 1
+    ) -> None:
+        with self._lock:
+            self.refusals.append([method, predicate, code, description, times])
+
     # -- what tests read ---------------------------------------------------------------------
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
@@ -141,6 +149,11 @@ class BotApiStandIn:
                 if self.fail_next.get(method, 0) > 0:
                     self.fail_next[method] -= 1
                     return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                for refusal in self.refusals:
+                    name, predicate, code, description, left = refusal
+                    if name == method and left > 0 and predicate(params):
+                        refusal[4] -= 1
+                        return code, {"ok": False, "error_code": code, "description": description}
         result: Any = True
         if method == "getMe":
             result = {**BOT, "can_join_groups": True, "can_read_all_group_messages": False,

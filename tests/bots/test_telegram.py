@@ -286,3 +286,74 @@ async def test_in_a_group_the_bot_speaks_only_when_addressed(
         assert len(bot_api.texts_to(group)) == 1
         assert "private chat" in bot_api.texts_to(group)[0]
         assert rasa.received == []
+
+
+async def test_a_deleted_topic_is_recreated_and_a_blocked_bot_is_survived(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)):
+        bot_api.private_message(MOM, CRISIS)
+        await bot_api.wait_for(lambda: bot_api.sent("createForumTopic"))
+        await bot_api.wait_for(lambda: bot_api.texts_to(bot_api.moderator_chat_id))
+        first_topic = bot_api.sent("sendMessage", bot_api.moderator_chat_id)[0].params
+        # A moderator deletes the topic; her next message must still reach the moderators.
+        bot_api.refuse(
+            "sendMessage",
+            lambda p: p.get("message_thread_id") == first_topic["message_thread_id"],
+            400, "Bad Request: message thread not found", times=100,
+        )  # fmt: skip
+        # And she has blocked the bot: what the bot sends her is refused.
+        bot_api.refuse("sendMessage", lambda p: p.get("chat_id") == MOM, 403,
+                       "Forbidden: bot was blocked by the user", times=100)  # fmt: skip
+        bot_api.private_message(MOM, "are you there")
+        await bot_api.wait_for(lambda: len(bot_api.sent("createForumTopic")) == 2)
+        await bot_api.wait_for(
+            lambda: any(
+                "are you there" in c.params["text"]
+                and c.params.get("message_thread_id") != first_topic["message_thread_id"]
+                for c in bot_api.sent("sendMessage", bot_api.moderator_chat_id)
+            )
+        )
+        # The bot is still running: another member is answered.
+        bot_api.private_message(MOM + 1, "hello")
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM + 1))
+
+
+async def test_webhook_mode_checks_telegrams_secret_token(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    import httpx
+
+    webhook = _settings(settings, bot_api, rasa).model_copy(
+        update={
+            "telegram_webhook_url": "https://peerbot.example.org/telegram/webhook",
+            "telegram_webhook_secret": SecretStr("s3cret-token_ABC"),
+        }
+    )
+    async with running(webhook) as app:
+        await bot_api.wait_for(lambda: bot_api.sent("setWebhook"))
+        set_webhook = bot_api.sent("setWebhook")[0].params
+        assert set_webhook["secret_token"] == "s3cret-token_ABC"
+        assert bot_api.sent("getUpdates") == []  # no polling in webhook mode
+        update = {"update_id": 42, "message": {"message_id": 1, "date": 0, "text": "hello",
+                  "chat": {"id": MOM, "type": "private"},
+                  "from": {"id": MOM, "is_bot": False, "first_name": "Mom"}}}  # fmt: skip
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            wrong = await client.post(
+                "/telegram/webhook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+            )  # fmt: skip
+            assert wrong.status_code == 403
+            right = await client.post(
+                "/telegram/webhook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_ABC"},
+            )  # fmt: skip
+            assert right.status_code == 200
+            junk = await client.post(
+                "/telegram/webhook", content=b"\x00\xff not json",
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_ABC"},
+            )  # fmt: skip
+            assert junk.status_code == 400
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+        assert rasa.received[0]["message"] == "hello"
