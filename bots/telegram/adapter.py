@@ -8,6 +8,7 @@ bot app's process (`peerbot serve`), polling by default or fed by the app's webh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -156,7 +157,12 @@ class TelegramAdapter:
         self.application = builder.build()
         self.home = ModeratorsHome(self.application, database, settings)
         self._delivery: asyncio.Task[None] | None = None
+        self._starting: asyncio.Task[None] | None = None
         self._add_handlers()
+
+    def launch(self) -> None:
+        """Start in the background (see `start_when_reachable`)."""
+        self._starting = asyncio.create_task(self.start_when_reachable(), name="telegram-start")
 
     # -- running ---------------------------------------------------------------------------
 
@@ -181,12 +187,33 @@ class TelegramAdapter:
         self._delivery = asyncio.create_task(self.home.run(), name="telegram-delivery")
         log.info("telegram adapter started", extra={"mode": self.mode})
 
+    async def start_when_reachable(self) -> None:
+        """Start, retrying with backoff while the Bot API cannot be reached: the web chat and
+        the crisis path never wait for Telegram to be up."""
+        delay = 1.0
+        while True:
+            try:
+                await self.start()
+                return
+            except (NetworkError, TimedOut) as error:
+                log.warning(
+                    "telegram unreachable; retrying",
+                    extra={"error": type(error).__name__, "retry_in_seconds": delay},
+                )
+                with contextlib.suppress(TelegramError, RuntimeError):
+                    await self.application.shutdown()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
     @property
     def mode(self) -> str:
         return "webhook" if self.settings.telegram_webhook_url else "polling"
 
     async def stop(self) -> None:
         self.home.stop()
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         if self._delivery is not None:
             self._delivery.cancel()
             await asyncio.gather(self._delivery, return_exceptions=True)
@@ -195,7 +222,8 @@ class TelegramAdapter:
             await app.updater.stop()
         if app.running:
             await app.stop()
-        await app.shutdown()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await app.shutdown()
 
     async def process_webhook(self, data: dict[str, Any]) -> None:
         """An update POSTed by Telegram to the app's webhook route."""

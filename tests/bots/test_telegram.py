@@ -357,3 +357,22 @@ async def test_webhook_mode_checks_telegrams_secret_token(
             assert junk.status_code == 400
         await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
         assert rasa.received[0]["message"] == "hello"
+
+
+async def test_the_web_chat_does_not_wait_for_an_unreachable_telegram(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    import httpx
+
+    dead = settings.model_copy(
+        update={
+            "telegram_token": SecretStr(TOKEN),
+            "telegram_base_url": "http://127.0.0.1:9",
+            "rasa_url": rasa.url,
+        }  # fmt: skip
+    )
+    async with running(dead) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            reply = await client.post("/api/chat", json={"user": "web-mom", "text": CRISIS})
+        assert reply.status_code == 200 and "988" in reply.json()["replies"][0]["text"]
