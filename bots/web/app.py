@@ -145,7 +145,7 @@ async def _start_telegram(settings: Settings, services: AppServices) -> Any:
     from bots.telegram.adapter import TelegramAdapter
 
     adapter = TelegramAdapter(settings, services.database, services.gateway, services.pseudonym_key)
-    await adapter.start()
+    adapter.launch()  # in the background: the app never waits for Telegram
     return adapter
 
 

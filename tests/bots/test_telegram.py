@@ -369,7 +369,7 @@ async def test_the_web_chat_does_not_wait_for_an_unreachable_telegram(
             "telegram_token": SecretStr(TOKEN),
             "telegram_base_url": "http://127.0.0.1:9",
             "rasa_url": rasa.url,
-        }  # fmt: skip
+        }
     )
     async with running(dead) as app:
         transport = httpx.ASGITransport(app=app)
