@@ -108,11 +108,28 @@ def check_committed_secrets() -> Check:
     return Check("committed secrets", "ok", "no secret files tracked by git")
 
 
+def check_telegram(settings: Settings) -> Check:
+    if not settings.telegram_enabled:
+        return Check("telegram", "ok", "off (PEERBOT_TELEGRAM_TOKEN is not set)")
+    if settings.telegram_moderator_chat_id is None:
+        return Check(
+            "telegram",
+            "warn",
+            f"on ({settings.telegram_api_base}); no moderators' group",
+            "set PEERBOT_TELEGRAM_MODERATOR_CHAT_ID so moderators can take cases on Telegram",
+        )
+    mode = "webhook" if settings.telegram_webhook_url else "polling"
+    return Check(
+        "telegram", "ok", f"on ({mode}, {settings.telegram_api_base}), moderators' group set"
+    )
+
+
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_runtime(settings),
         check_model(settings),
         check_database(settings),
         check_secret(settings),
+        check_telegram(settings),
         check_committed_secrets(),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,20 @@ def test_benchmark_reports_both_figures() -> None:
     assert result.returncode == 0, result.stderr
     assert "messages/s" in result.stdout and "median" in result.stdout
     assert "visible to moderators" in result.stdout
+
+
+def test_doctor_reports_telegram_and_the_missing_moderators_group() -> None:
+    env = {**os.environ, "PEERBOT_TELEGRAM_TOKEN": "123:abc", "PEERBOT_DATABASE_URL": ""}
+    env.pop("PEERBOT_TELEGRAM_MODERATOR_CHAT_ID", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "doctor"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "telegram: on (https://api.telegram.org/bot); no moderators' group" in done.stdout
+    assert "123:abc" not in done.stdout + done.stderr  # the token is never printed
+    env["PEERBOT_TELEGRAM_MODERATOR_CHAT_ID"] = "-1001"
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "doctor"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "telegram: on (polling" in done.stdout
