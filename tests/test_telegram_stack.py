@@ -34,7 +34,8 @@ async def test_telegram_in_the_running_stack(stack: Stack, stack_bot_api: BotApi
 
     cards_before = len(api.sent("createForumTopic"))
     started = time.monotonic()
-    api.private_message(mom, "i took all my pills i want to die")
+    crisis_text = f"i took all my pills i want to die {uuid.uuid4().hex[:8]}"  # unique in the stack
+    api.private_message(mom, crisis_text)
     await api.wait_for(lambda: len(api.texts_to(mom)) >= 3)
     crisis_seconds = time.monotonic() - started
     crisis = api.texts_to(mom)[2]
@@ -42,14 +43,11 @@ async def test_telegram_in_the_running_stack(stack: Stack, stack_bot_api: BotApi
     await api.wait_for(lambda: len(api.sent("createForumTopic")) > cards_before)
     await api.wait_for(
         lambda: any(
-            "i want to die" in c.params["text"]
-            for c in api.sent("sendMessage", api.moderator_chat_id)
+            crisis_text in c.params["text"] for c in api.sent("sendMessage", api.moderator_chat_id)
         )
     )
     card = next(
-        c
-        for c in api.sent("sendMessage", api.moderator_chat_id)
-        if "i want to die" in c.params["text"]
+        c for c in api.sent("sendMessage", api.moderator_chat_id) if crisis_text in c.params["text"]
     )
     claim = card.params["reply_markup"]["inline_keyboard"][0][0]
     assert claim["text"] == "Claim"

@@ -195,9 +195,10 @@ class TelegramAdapter:
             try:
                 await self.start()
                 return
-            except (NetworkError, TimedOut) as error:
+            except TelegramError as error:
+                # Unreachable, or refused (a wrong token says InvalidToken): keep trying, say why.
                 log.warning(
-                    "telegram unreachable; retrying",
+                    "telegram could not start; retrying",
                     extra={"error": type(error).__name__, "retry_in_seconds": delay},
                 )
                 with contextlib.suppress(TelegramError, RuntimeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from typing import Any
 
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 HOME = "telegram"
 CASE_CALLBACK_PREFIX = "pb:"
-TOPIC_LOST = "topic_lost"  # a notification kind: the case's topic was deleted
+TOPIC_LOST = "topic_lost"
+CASE_NUMBER = re.compile(r"#(\d+)")  # a notification kind: the case's topic was deleted
 LOOP_SECONDS = 1.0
 BATCH = 50
 MEMBERSHIP_CACHE_SECONDS = 60.0
@@ -49,7 +51,8 @@ HELP_TEXT = (
     "In a case topic: press Claim, then what you write here reaches her under your first name.\n"
     "/note TEXT: a private note (she never sees it)\n"
     "/snippets: the canned replies; /snippet ID: send one to her\n"
-    "/transcript: the conversation so far"
+    "/transcript: the conversation so far\n"
+    "In a group without topics, reply to a case's message to write to her."
 )
 
 
@@ -239,6 +242,8 @@ class ModeratorsHome:
                 ).all()
                 for turn in turns:
                     who = "She wrote" if turn.author == "member" else "The bot told her"
+                    if not thread.thread_id:
+                        who = f"#{case.id} {who}"  # no topics: say which case
                     try:
                         await self._post(thread.thread_id, f"{who}:\n{turn.text}")
                     except BadRequest as error:
@@ -325,7 +330,10 @@ class ModeratorsHome:
 
     # -- moderators' actions ---------------------------------------------------------------
 
-    async def _is_moderator(self, user: User) -> bool:
+    async def _is_moderator(self, user: User, seen_in_group: bool) -> bool:
+        """Membership of the moderators' group, as Telegram reports it. If Telegram cannot be
+        asked, someone acting from inside the (private) group is a member: only members see
+        its messages."""
         if self.chat_id is None:
             return False
         cached = self._members.get(user.id)
@@ -335,7 +343,7 @@ class ModeratorsHome:
             member = await self.application.bot.get_chat_member(self.chat_id, user.id)
             allowed = member.status in MEMBER_STATUSES
         except TelegramError:
-            allowed = False
+            return seen_in_group
         self._members[user.id] = (allowed, time.monotonic())
         return allowed
 
@@ -344,7 +352,8 @@ class ModeratorsHome:
         user = update.effective_user
         if query is None or user is None or not query.data:
             return
-        if not await self._is_moderator(user):
+        in_group = query.message is not None and query.message.chat.id == self.chat_id
+        if not await self._is_moderator(user, in_group):
             await query.answer(wording.staff_only(), show_alert=True)
             return
         try:
@@ -398,23 +407,33 @@ class ModeratorsHome:
         if text.split()[0].split("@")[0] == "/help":
             await message.reply_text(HELP_TEXT)
             return
-        if thread_id is None:
-            return  # general chat of the group: not about a case
-        async with self.database.transaction() as session:
-            case_id = await session.scalar(
-                select(CaseThread.case_id).where(
-                    CaseThread.home == HOME, CaseThread.thread_id == str(thread_id)
+        moderator, display = moderator_identity(user)
+        if thread_id is not None:
+            async with self.database.transaction() as session:
+                case_id = await session.scalar(
+                    select(CaseThread.case_id).where(
+                        CaseThread.home == HOME, CaseThread.thread_id == str(thread_id)
+                    )
                 )
-            )
+        else:
+            case_id = self._case_without_topics(message.reply_to_message)
         if case_id is None:
             return
-        if not await self._is_moderator(user):
+        if not await self._is_moderator(user, seen_in_group=True):
             return
-        moderator, display = moderator_identity(user)
         answer = await self._act_in_topic(case_id, moderator, display, text)
         if answer:
             await message.reply_text(answer)
         self.wake()
+
+    @staticmethod
+    def _case_without_topics(replied: Any) -> int | None:
+        """In a group without topics, only a reply to one of the bot's case messages (they
+        start "#<case>") is about a case: small talk never reaches a member by accident."""
+        if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+            return None
+        match = CASE_NUMBER.search(replied.text or "")
+        return int(match.group(1)) if match else None
 
     async def _act_in_topic(self, case_id: int, moderator: str, display: str, text: str) -> str:
         command, _, rest = text.partition(" ")

@@ -96,6 +96,22 @@ class BotApiStandIn:
             ]
         return self.push("message", message)
 
+    def group_message(
+        self, user_id: int, text: str, reply_to_text: str | None = None, name: str = "Ana"
+    ) -> int:
+        """A message in the moderators' group outside any topic, maybe replying to the bot."""
+        chat = {"id": self.moderator_chat_id, "type": "supergroup", "title": "Mods"}
+        message: dict[str, Any] = {
+            "message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": name}, "text": text,
+        }  # fmt: skip
+        if reply_to_text is not None:
+            message["reply_to_message"] = {
+                "message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+                "from": BOT, "text": reply_to_text,
+            }  # fmt: skip
+        return self.push("message", message)
+
     def button_press(
         self, user_id: int, data: str, chat_id: int, thread_id: int | None = None
     ) -> int:

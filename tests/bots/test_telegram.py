@@ -376,3 +376,34 @@ async def test_the_web_chat_does_not_wait_for_an_unreachable_telegram(
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             reply = await client.post("/api/chat", json={"user": "web-mom", "text": CRISIS})
         assert reply.status_code == 200 and "988" in reply.json()["replies"][0]["text"]
+
+
+async def test_a_group_without_topics_still_works_by_replying_to_the_case_card(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    bot_api.refuse("createForumTopic", lambda p: True, 400, "Bad Request: the chat is not a forum")
+    # And a Bot API that cannot say who is a member: acting from inside the group is enough.
+    bot_api.refuse("getChatMember", lambda p: True, 400, "Bad Request: method unavailable", 100)
+    async with running(_settings(settings, bot_api, rasa)):
+        bot_api.private_message(MOM, CRISIS)
+        await bot_api.wait_for(lambda: bot_api.texts_to(bot_api.moderator_chat_id))
+        card = bot_api.sent("sendMessage", bot_api.moderator_chat_id)[0].params
+        assert "message_thread_id" not in card and "#1" in card["text"]
+        claim = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        bot_api.button_press(MOD, claim, bot_api.moderator_chat_id)
+        await bot_api.wait_for(
+            lambda: any("claimed" in t for t in bot_api.texts_to(bot_api.moderator_chat_id))
+        )
+        bot_api.group_message(MOD, "I'm here with you.", reply_to_text=card["text"])
+        await bot_api.wait_for(lambda: any("I'm here with you" in t for t in bot_api.texts_to(MOM)))
+        bot_api.private_message(MOM, "thank you for coming")
+        await bot_api.wait_for(
+            lambda: any(
+                t.startswith("#1 She wrote") and "thank you for coming" in t
+                for t in bot_api.texts_to(bot_api.moderator_chat_id)
+            )
+        )
+        # Small talk in the group, even from the claiming moderator, is not sent to anyone.
+        bot_api.group_message(MOD, "coffee anyone?")
+        await asyncio.sleep(0.5)
+        assert not any("coffee" in t for t in bot_api.texts_to(MOM))
