@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import sys
 
-SAFE_FIELDS = ("case_id", "category", "severity", "platform", "error", "component", "seconds")
+SAFE_FIELDS = (
+    "case_id", "category", "severity", "platform", "error", "component", "seconds", "mode",
+    "retry_in_seconds", "outbox_id", "resource_id",
+)  # fmt: skip
 # httpx logs every request URL at INFO; uvicorn's access log prints paths with chat ids.
 QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "apscheduler", "telegram", "discord")
 

@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.bots.telegram_standin import BotApiStandIn
+from tests.bots.telegram_standin import TOKEN, BotApiStandIn
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.rasa
@@ -63,6 +63,10 @@ async def test_telegram_in_the_running_stack(stack: Stack, stack_bot_api: BotApi
     await api.wait_for(
         lambda: any("my sister is here now" in t for t in api.texts_to(api.moderator_chat_id))
     )
+    # The stack's log names no member, no message text and no token.
+    log = stack.log_path.read_text(encoding="utf-8")
+    assert str(mom) not in log and crisis_text not in log and "my sister" not in log
+    assert TOKEN not in log
 
 
 async def test_a_web_crisis_reaches_the_telegram_moderators(
