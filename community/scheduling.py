@@ -13,10 +13,10 @@ from datetime import date, timedelta
 import httpx
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from community.db import Database, insert_ignoring_conflicts
-from community.models import Case, Notification, StaffNotice, utcnow
+from community.models import Case, Notification, PlatformUpdate, StaffNotice, utcnow
 from community.resources import ResourceDirectory, default_directory
 from community.settings import Settings, sync_database_url
 
@@ -26,6 +26,7 @@ REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
 RESOURCE_REVIEW_NOTICE = "resource_review"
 REVIEW_SOON = timedelta(days=30)
+SEEN_UPDATES_KEPT = timedelta(days=7)
 ONCALL_HOME = "oncall"
 ONCALL_TIMEOUT_SECONDS = 5.0
 REMINDER_TEXT = (
@@ -152,8 +153,18 @@ async def post_resource_review_notice(
     return True
 
 
+async def purge_seen_updates(database: Database, keep: timedelta = SEEN_UPDATES_KEPT) -> int:
+    """Forget platform update ids older than any redelivery (Telegram keeps updates 24 h)."""
+    async with database.transaction() as session:
+        result = await session.execute(
+            delete(PlatformUpdate).where(PlatformUpdate.received_at < utcnow() - keep)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def resource_review_job() -> None:
-    """Tell moderators, once a week while it lasts, which resources are due for review."""
+    """Daily: tell moderators (once a week while it lasts) which resources are due for review,
+    and forget old platform update ids."""
     if _context is None:
         return
     if await post_resource_review_notice(_context.database, default_directory(), utcnow().date()):

@@ -75,6 +75,20 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    discord_token: SecretStr | None = Field(
+        default=None, description="The Discord application's bot token; turns the adapter on."
+    )
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord's HTTP API root (a stand-in in tests); the gateway URL comes from it.",
+    )
+    discord_moderator_channel_id: int | None = Field(
+        default=None, description="The moderators' private channel: one thread per case."
+    )
+    discord_moderator_role_id: int | None = Field(
+        default=None, description="Only members with this role may act on cases."
+    )
+
     telegram_token: SecretStr | None = Field(
         default=None, description="BotFather's token; turns the Telegram adapter on."
     )
@@ -116,6 +130,10 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_token and self.discord_token.get_secret_value())
+
+    @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_token and self.telegram_token.get_secret_value())
 
@@ -132,6 +150,8 @@ class Settings(BaseSettings):
         homes = list(dict.fromkeys(self.moderation_homes))
         if self.telegram_enabled and self.telegram_moderator_chat_id and "telegram" not in homes:
             homes.append("telegram")
+        if self.discord_enabled and self.discord_moderator_channel_id and "discord" not in homes:
+            homes.append("discord")
         return tuple(homes)
 
     @property

@@ -14,7 +14,6 @@ import hmac
 import logging
 from typing import Any
 
-from sqlalchemy import delete
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -44,7 +43,8 @@ from tenacity import (
 from bots import wording
 from bots.gateway import Gateway
 from bots.messages import ContentKind, InboundMessage, Reply
-from bots.telegram.home import CASE_CALLBACK_PREFIX, ModeratorsHome
+from bots.moderating import CASE_CALLBACK_PREFIX
+from bots.telegram.home import ModeratorsHome
 from bots.telegram.render import keyboard, split_text
 from community.db import Database, insert_ignoring_conflicts
 from community.models import PlatformUpdate, utcnow
@@ -384,16 +384,4 @@ class TelegramAdapter:
             "telegram handler failed",
             extra={"error": type(error).__name__},
             exc_info=error if not isinstance(error, NetworkError) else None,
-        )
-
-
-async def purge_old_updates(database: Database, keep_days: int = 7) -> None:
-    """Forget update ids older than Telegram ever redelivers (it keeps updates for 24 h)."""
-    from datetime import timedelta
-
-    async with database.transaction() as session:
-        await session.execute(
-            delete(PlatformUpdate).where(
-                PlatformUpdate.received_at < utcnow() - timedelta(days=keep_days)
-            )
         )

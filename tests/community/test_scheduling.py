@@ -104,3 +104,22 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
         "reannounce-unclaimed-cases",
         "resource-review",
     }
+
+
+async def test_old_platform_update_ids_are_forgotten(database: Database) -> None:
+    from datetime import timedelta
+
+    from community.models import PlatformUpdate, utcnow
+    from community.scheduling import purge_seen_updates
+
+    async with database.transaction() as session:
+        session.add(PlatformUpdate(platform="telegram", update_id=1, received_at=utcnow()))
+        session.add(
+            PlatformUpdate(
+                platform="telegram", update_id=2, received_at=utcnow() - timedelta(days=8)
+            )
+        )
+    await purge_seen_updates(database)
+    async with database.sessions() as session:
+        left = (await session.scalars(select(PlatformUpdate.update_id))).all()
+    assert list(left) == [1]

@@ -1,0 +1,265 @@
+"""The delivery loop every chat platform shares: what must reach someone is read from the
+database and marked done only after the platform accepted it.
+
+Three streams, each durable: the outbox (a moderator's reply or a notice for a member), the
+notifications to a moderation home (a case opened, raised, re-announced: a case thread with its
+card), and the case transcript (her messages, relayed into the case's thread up to a cursor in
+`case_threads`). A platform adapter subclasses `DeliveryLoop` and implements the four sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.messages import Reply
+from community.db import Database
+from community.members import delivery_address
+from community.models import (
+    OPEN_CASE_STATUSES,
+    Case,
+    CaseMessage,
+    CaseThread,
+    Notification,
+    OutboxMessage,
+    utcnow,
+)
+from safety.handoff import CaseSummary, ModeratorActions
+
+log = logging.getLogger(__name__)
+
+LOOP_SECONDS = 1.0
+BATCH = 50
+TOPIC_LOST = "topic_lost"  # a notification kind: the case's thread was deleted
+SEVERITY_MARK = {"imminent": "🔴", "high": "🟠", "elevated": "🟡", "request": "🔵"}
+HEADINGS = {
+    "opened": "New case",
+    "raised": "Case raised",
+    "reannounced": "Still waiting for a moderator",
+    TOPIC_LOST: "Case thread reopened (the old one was deleted); the conversation follows",
+}
+
+
+class MemberUnreachable(Exception):
+    """She blocked the bot, closed her DMs or left: nothing more can reach her there."""
+
+
+class ThreadGone(Exception):
+    """The case's thread or topic was deleted; a new one will be opened."""
+
+
+class TransientSendError(Exception):
+    """The platform is unreachable or failing for now; try again next round."""
+
+
+def case_card_text(summary: CaseSummary, kind: str) -> str:
+    mark = SEVERITY_MARK.get(summary.severity, "⚪")
+    claimed = f" · claimed by {summary.claimed_by}" if summary.claimed_by else ""
+    return "\n".join(
+        [
+            f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "
+            f"{summary.category} · {summary.member} (from {summary.platform})",
+            f"Waiting {int(summary.waited_seconds // 60)} min{claimed}",
+            f"What she wrote: {summary.trigger}",
+        ]
+    )
+
+
+class DeliveryLoop(ABC):
+    """One round every second, or at once when woken; a failed round is retried, not lost."""
+
+    platform: str  # the members' platform this loop delivers the outbox for
+    home: str  # the moderation home this loop announces cases to
+
+    def __init__(self, database: Database, announces_cases: bool) -> None:
+        self.database = database
+        self.announces_cases = announces_cases
+        self._wake = asyncio.Event()
+        self._running = True
+
+    # -- what a platform implements ------------------------------------------------------------
+
+    @abstractmethod
+    async def send_to_member(self, address: str, reply: Reply) -> None:
+        """Raise MemberUnreachable or TransientSendError when it did not arrive."""
+
+    @abstractmethod
+    async def open_thread(self, name: str) -> str:
+        """A new case thread in the moderation home; its id ("" to post in the home itself)."""
+
+    @abstractmethod
+    async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
+        """The case card with its buttons. Raise ThreadGone or TransientSendError."""
+
+    @abstractmethod
+    async def post_in_thread(self, thread_id: str, text: str) -> None:
+        """Raise ThreadGone or TransientSendError."""
+
+    # -- running ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._running = False
+        self._wake.set()
+
+    async def run(self) -> None:
+        while self._running:
+            try:
+                await self.deliver_once()
+            except Exception:
+                log.exception("delivery round failed", extra={"platform": self.platform})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), LOOP_SECONDS)
+            self._wake.clear()
+
+    async def deliver_once(self) -> None:
+        await self._deliver_outbox()
+        if self.announces_cases:
+            await self._deliver_notifications()
+            await self._relay_transcripts()
+
+    # -- the three streams -----------------------------------------------------------------
+
+    async def _deliver_outbox(self) -> None:
+        async with self.database.transaction() as session:
+            pending = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.platform == self.platform,
+                        OutboxMessage.delivered_at.is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            for item in pending:
+                address = await delivery_address(session, item.member_id, self.platform)
+                item.attempts += 1
+                if address is not None and item.text is not None:
+                    try:
+                        await self.send_to_member(
+                            address, Reply(item.text, sender_name=item.sender_name)
+                        )
+                    except MemberUnreachable:
+                        log.info("member unreachable", extra={"outbox_id": item.id})
+                    except TransientSendError:
+                        break  # keep the order: this one and the rest go next round
+                item.delivered_at, item.text = utcnow(), None
+
+    async def _deliver_notifications(self) -> None:
+        async with self.database.transaction() as session:
+            pending = (
+                await session.execute(
+                    select(Notification, Case)
+                    .join(Case, Case.id == Notification.case_id)
+                    .where(Notification.home == self.home, Notification.delivered_at.is_(None))
+                    .order_by(Notification.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            actions = ModeratorActions(session)
+            for notification, case in pending:
+                notification.attempts += 1
+                summary = await actions.summary(case)
+                try:
+                    thread = await self._thread_for(
+                        session, case, summary, replay=notification.kind == TOPIC_LOST
+                    )
+                    await self.post_card(
+                        thread,
+                        case_card_text(summary, notification.kind),
+                        case.id,
+                        claimed=summary.claimed_by is not None,
+                    )
+                except ThreadGone:
+                    await self._forget_thread(session, case.id)
+                    continue
+                except TransientSendError:
+                    break
+                notification.delivered_at = utcnow()
+
+    async def _relay_transcripts(self) -> None:
+        """Her messages (and the bot's crisis reply) appear in the case's thread."""
+        async with self.database.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(CaseThread, Case)
+                    .join(Case, Case.id == CaseThread.case_id)
+                    .where(CaseThread.home == self.home, Case.status.in_(OPEN_CASE_STATUSES))
+                )
+            ).all()
+            for thread, case in rows:
+                turns = (
+                    await session.scalars(
+                        select(CaseMessage)
+                        .where(
+                            CaseMessage.case_id == case.id,
+                            CaseMessage.id > thread.relayed_message_id,
+                            CaseMessage.author.in_(("member", "bot")),
+                        )
+                        .order_by(CaseMessage.id)
+                        .limit(BATCH)
+                    )
+                ).all()
+                for turn in turns:
+                    who = "She wrote" if turn.author == "member" else "The bot told her"
+                    if not thread.thread_id:
+                        who = f"#{case.id} {who}"  # no threads: say which case
+                    try:
+                        await self.post_in_thread(thread.thread_id, f"{who}:\n{turn.text}")
+                    except ThreadGone:
+                        await self._forget_thread(session, case.id)
+                        break
+                    except TransientSendError:
+                        break
+                    thread.relayed_message_id = turn.id
+
+    async def _thread_for(
+        self, session: AsyncSession, case: Case, summary: CaseSummary, replay: bool
+    ) -> str:
+        """The case's thread, opened on first use. A new thread relays from after the card;
+        one replacing a deleted thread (`replay`) relays the whole conversation again."""
+        existing = await session.get(CaseThread, (case.id, self.home))
+        if existing is not None:
+            return existing.thread_id
+        name = f"{summary.severity} · {summary.category} · {summary.member}"
+        thread_id = await self.open_thread(name)
+        last = await session.scalar(
+            select(CaseMessage.id)
+            .where(CaseMessage.case_id == case.id)
+            .order_by(CaseMessage.id.desc())
+            .limit(1)
+        )
+        session.add(
+            CaseThread(
+                case_id=case.id,
+                home=self.home,
+                thread_id=thread_id,
+                relayed_message_id=0 if replay else (last or 0),
+            )
+        )
+        await session.flush()
+        return thread_id
+
+    async def _forget_thread(self, session: AsyncSession, case_id: int) -> None:
+        thread = await session.get(CaseThread, (case_id, self.home))
+        if thread is not None:
+            await session.delete(thread)
+            session.add(Notification(case_id=case_id, home=self.home, kind=TOPIC_LOST))
+        log.warning("case thread was deleted; it will be reopened", extra={"case_id": case_id})
+
+
+async def case_for_thread(session: AsyncSession, home: str, thread_id: str) -> int | None:
+    found: Any = await session.scalar(
+        select(CaseThread.case_id).where(CaseThread.home == home, CaseThread.thread_id == thread_id)
+    )
+    return int(found) if found is not None else None
