@@ -98,3 +98,10 @@ def private_chat_invitation(bot_username: str) -> Reply:
 
 def staff_only() -> str:
     return "Only moderators can do that."
+
+
+def private_chat_invitation_discord() -> Reply:
+    return Reply(
+        "I'd love to help. So your business stays yours, let's talk in a direct message: "
+        "send me a DM, or use /start here and only you will see my answer."
+    )

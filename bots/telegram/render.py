@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bots.messages import Button
+from bots.text import split_text as _split
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback data
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut after a sentence or line where possible, else
-    at a space, else anywhere; nothing is lost but the whitespace at the cuts."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[: limit + 1]
-        cut = max(
-            (m.end() for m in _SENTENCE_END.finditer(window) if m.start() <= limit), default=0
-        )
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
+    return _split(text, limit)
 
 
 def keyboard(buttons: tuple[Button, ...] | list[Button]) -> InlineKeyboardMarkup | None:

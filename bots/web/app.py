@@ -149,6 +149,18 @@ async def _start_telegram(settings: Settings, services: AppServices) -> Any:
     return adapter
 
 
+def _start_discord(settings: Settings, services: AppServices) -> Any:
+    """The Discord adapter runs in this process when its token is set (imported only then)."""
+    if not settings.discord_enabled:
+        log.info("discord adapter off: PEERBOT_DISCORD_TOKEN is not set")
+        return None
+    from bots.discord.adapter import DiscordAdapter
+
+    adapter = DiscordAdapter(settings, services.database, services.gateway)
+    adapter.launch()  # in the background: the app never waits for Discord
+    return adapter
+
+
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     """The ASGI app; services are built when it starts, not when this is called."""
 
@@ -162,9 +174,12 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
             scheduler.start()
         telegram = await _start_telegram(settings, services)
         app.state.telegram = telegram
+        discord_bot = _start_discord(settings, services)
         try:
             yield
         finally:
+            if discord_bot is not None:
+                await discord_bot.stop()
             if telegram is not None:
                 await telegram.stop()
             if scheduler is not None:

@@ -36,6 +36,10 @@ def user(user_id: int, name: str = "Mom") -> dict[str, Any]:
             "global_name": name, "avatar": None, "bot": False}  # fmt: skip
 
 
+def member(roles: list[str]) -> dict[str, Any]:
+    return {"roles": roles, "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -92,7 +96,7 @@ class DiscordStandIn:
             "MESSAGE_CREATE",
             {"id": self.next_id(), "channel_id": thread_id, "guild_id": GUILD_ID,
              "author": user(user_id, name),
-             "member": {"roles": roles, "joined_at": now_iso(), "deaf": False, "mute": False},
+             "member": member(roles),
              "content": content, "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
              "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
              "embeds": [], "pinned": False, "type": 0, "flags": 0},
@@ -113,12 +117,13 @@ class DiscordStandIn:
             "version": 1, "channel_id": channel_id, "locale": "en-US", "message": message,
             "data": {"custom_id": custom_id, "component_type": 2},
             "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+            "attachment_size_limit": 8388608,
         }  # fmt: skip
+        data["channel"] = self._channel_object(channel_id, in_guild=roles is not None)
         if roles is not None:
             data["guild_id"] = GUILD_ID
             data["guild_locale"] = "en-US"
-            data["member"] = {"user": user(user_id, "Ana"), "roles": roles, "joined_at": now_iso(),
-                              "deaf": False, "mute": False, "permissions": "0"}  # fmt: skip
+            data["member"] = {"user": user(user_id, "Ana"), **member(roles), "permissions": "0"}
             message["guild_id"] = GUILD_ID
         else:
             data["user"] = user(user_id)
@@ -138,16 +143,35 @@ class DiscordStandIn:
                      "options": [{"name": k, "type": 3, "value": v}
                                  for k, v in (options or {}).items()]},
             "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+            "attachment_size_limit": 8388608,
         }  # fmt: skip
+        data["channel"] = self._channel_object(channel_id, in_guild=roles is not None)
         if roles is not None:
             data.update(guild_id=GUILD_ID, guild_locale="en-US")
-            data["member"] = {"user": user(user_id, "Ana"), "roles": roles, "joined_at": now_iso(),
-                              "deaf": False, "mute": False, "permissions": "0"}  # fmt: skip
+            data["member"] = {"user": user(user_id, "Ana"), **member(roles), "permissions": "0"}
         else:
             data["user"] = user(user_id)
             data["context"] = 1
         await self.dispatch("INTERACTION_CREATE", data)
         return token
+
+    def _channel_object(self, channel_id: str, in_guild: bool) -> dict[str, Any]:
+        if not in_guild:
+            return {"id": channel_id, "type": 1, "recipients": [], "last_message_id": None}
+        thread = channel_id != MOD_CHANNEL_ID
+        channel: dict[str, Any] = {
+            "id": channel_id, "type": 11 if thread else 0, "guild_id": GUILD_ID,
+            "name": "case" if thread else "moderators", "position": 0,
+            "parent_id": MOD_CHANNEL_ID if thread else None, "permission_overwrites": [],
+            "nsfw": False, "flags": 0, "rate_limit_per_user": 0,
+        }  # fmt: skip
+        if thread:
+            channel.update(
+                thread_metadata={"archived": False, "auto_archive_duration": 1440,
+                                 "archive_timestamp": now_iso(), "locked": False},
+                owner_id=BOT_ID, message_count=0, member_count=1,
+            )  # fmt: skip
+        return channel
 
     # -- what tests read ---------------------------------------------------------------------
 
@@ -159,7 +183,7 @@ class DiscordStandIn:
         return [str(b.get("content") or "") for b in self.posted(channel_id)]
 
     def interaction_replies(self, token: str) -> list[dict[str, Any]]:
-        return [c.body for c in self.calls if f"/{token}/" in c.path]
+        return [c.body for c in self.calls if token in c.path.split("/")]
 
     def threads(self) -> list[Call]:
         return [c for c in self.calls if c.path == f"/channels/{MOD_CHANNEL_ID}/threads"]
@@ -190,12 +214,16 @@ class DiscordStandIn:
         result = self._answer(request.method, path, body)
         if isinstance(result, web.Response):
             return result
-        return web.json_response(result)
+        return _json(result)
 
     def _answer(self, method: str, path: str, body: dict[str, Any]) -> Any:
         parts = path.strip("/").split("/")
         if path == "/users/@me":
             return BOT_USER
+        if path == "/oauth2/applications/@me":
+            return {"id": APP_ID, "name": "peerbot", "description": "", "icon": None,
+                    "bot_public": False, "bot_require_code_grant": False,
+                    "owner": user(1, "Owner"), "verify_key": "k", "flags": 0}  # fmt: skip
         if path == "/gateway/bot":
             return {"url": self.url.replace("http", "ws") + "/gateway", "shards": 1,
                     "session_start_limit": {"total": 1000, "remaining": 1000,
@@ -209,8 +237,11 @@ class DiscordStandIn:
         if parts[0] == "applications" and parts[-1] == "commands":
             return [{**c, "id": self.next_id(), "application_id": APP_ID, "version": "1",
                      "default_member_permissions": None} for c in body or []]  # fmt: skip
-        if parts[0] == "interactions":
-            return web.Response(status=204)
+        if parts[0] == "interactions":  # the callback, asked "with_response" as discord.py does
+            flags = (body.get("data") or {}).get("flags") or 0
+            return {"interaction": {"id": parts[1], "type": 3,
+                                    "response_message_loading": body.get("type") == 5,
+                                    "response_message_ephemeral": bool(flags & 64)}}  # fmt: skip
         if parts[0] == "webhooks":  # follow-ups and edits of interaction responses
             return self._message(parts[1], body)
         if parts[0] == "channels" and parts[-1] == "threads" and method == "POST":
@@ -226,9 +257,7 @@ class DiscordStandIn:
             if any(
                 channel_id == c for u, c in self.dm_channels.items() if int(u) in self.dm_closed
             ):
-                return web.json_response(
-                    {"code": 50007, "message": "Cannot send messages to this user"}, status=403
-                )
+                return _json({"code": 50007, "message": "Cannot send messages to this user"}, 403)
             return self._message(channel_id, body)
         if parts[0] == "channels" and len(parts) == 4 and method == "PATCH":
             return self._message(parts[1], body)
@@ -277,7 +306,7 @@ class DiscordStandIn:
                           "nsfw": False, "parent_id": None, "rate_limit_per_user": 0,
                           "topic": None, "last_message_id": None, "flags": 0}],
             "members": [{"user": BOT_USER, "roles": [], "joined_at": now_iso(),
-                         "deaf": False, "mute": False}],
+                         "deaf": False, "mute": False, "flags": 0}],
             "threads": [], "member_count": 3, "emojis": [], "stickers": [], "features": [],
             "large": False, "joined_at": now_iso(), "voice_states": [], "presences": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
@@ -289,6 +318,13 @@ class DiscordStandIn:
             json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": guild})
         )
         self._ready.set()
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # Exactly "application/json", as Discord sends it: discord.py compares the header verbatim.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
 
 
 @asynccontextmanager

@@ -1,0 +1,279 @@
+"""The Discord adapter: a `commands.Bot` with its dependencies passed in, in front of the gateway.
+
+Mothers write in DMs (and may use the slash commands in a community server, answered only to
+them). Moderators work in a private channel, one thread per case (`bots.discord.home`). The bot
+runs inside the bot app's process; discord.py reconnects with backoff by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+from bots import wording
+from bots.discord.home import DiscordHome, ModeratorCommands
+from bots.discord.render import SAY_PREFIX, buttons_view, split_text
+from bots.gateway import Gateway
+from bots.messages import ContentKind, InboundMessage, Reply
+from bots.moderating import CASE_CALLBACK_PREFIX
+from community.db import Database
+from community.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DISCORD_API = "https://discord.com/api/v10"
+COMMAND_PAYLOADS = {
+    "help": ("What I can help with", "/help"),
+    "resources": ("Places that can help, any time", "/help_resources"),
+    "talk": ("Talk to a person from our community", "/request_human"),
+    "ask": ("Ask researchers a question", "/research_ask"),
+    "privacy": ("Who sees my messages", "/faq_privacy"),
+}
+
+
+def content_kind(message: discord.Message) -> ContentKind:
+    if message.stickers:
+        return ContentKind.STICKER
+    for attachment in message.attachments:
+        kind = (attachment.content_type or "").split("/")[0]
+        return {
+            "image": ContentKind.PHOTO,
+            "audio": ContentKind.VOICE,
+            "video": ContentKind.VIDEO,
+        }.get(kind, ContentKind.DOCUMENT)
+    return ContentKind.TEXT
+
+
+async def send_replies(channel: discord.abc.Messageable, replies: list[Reply]) -> None:
+    """Replies in order; long ones split on sentences, buttons under the last piece."""
+    for reply in replies:
+        text = (
+            f"{reply.sender_name} (from our team):\n{reply.text}"
+            if reply.sender_name
+            else reply.text
+        )
+        pieces = split_text(text) or ["\u200b"]
+        for index, piece in enumerate(pieces):
+            view = buttons_view(reply.buttons) if index == len(pieces) - 1 else None
+            if view is None:
+                await channel.send(piece)
+            else:
+                await channel.send(piece, view=view)
+
+
+async def answer_interaction(interaction: discord.Interaction[Any], replies: list[Reply]) -> None:
+    """Answer a slash command or a button: only to her when in a server (ephemeral)."""
+    private = interaction.guild is not None
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=private, thinking=True)
+    for reply in replies:
+        pieces = split_text(reply.text) or ["\u200b"]
+        for index, piece in enumerate(pieces):
+            view = buttons_view(reply.buttons) if index == len(pieces) - 1 else None
+            if view is None:
+                await interaction.followup.send(piece, ephemeral=private)
+            else:
+                await interaction.followup.send(piece, ephemeral=private, view=view)
+
+
+class PeerBot(commands.Bot):
+    def __init__(self, settings: Settings, database: Database, gateway: Gateway) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True
+        intents.guild_messages = True
+        # Needed only to read what moderators write in case threads (a privileged intent).
+        intents.message_content = True
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+        self.settings = settings
+        self.database = database
+        self.gateway = gateway
+        self.home = DiscordHome(self, database, settings)
+        self._delivery: asyncio.Task[None] | None = None
+        self._synced = False
+
+    async def setup_hook(self) -> None:
+        if self.settings.discord_api_base.rstrip("/") != DISCORD_API:
+            # Elsewhere than Discord itself (a stand-in, a proxy): ask that API for its gateway.
+            _, url, _ = await self.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        if self.get_cog("MemberCog") is None:  # setup runs again after a failed start
+            await self.add_cog(MemberCog(self))
+            await self.add_cog(ModeratorCommands(self.home))
+        self.tree.error(self._on_app_command_error)
+        self._delivery = asyncio.create_task(self.home.run(), name="discord-delivery")
+
+    async def on_ready(self) -> None:
+        """Register the slash commands once connected (the application id comes with READY)."""
+        if self._synced:
+            return
+        try:
+            await self.tree.sync()
+            self._synced = True
+        except (discord.HTTPException, discord.ClientException) as error:
+            log.warning("discord commands not synced", extra={"error": type(error).__name__})
+
+    async def close(self) -> None:
+        self.home.stop()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            await asyncio.gather(self._delivery, return_exceptions=True)
+        await super().close()
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """One handler's failure never stops the bot; the log names the event, not the text."""
+        log.exception("discord handler failed", extra={"component": event_method})
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("discord command failed", extra={"error": type(error).__name__})
+        if not interaction.response.is_done():
+            await interaction.response.send_message(
+                "Something went wrong on my side, sorry. Please try again.", ephemeral=True
+            )
+
+    async def answer(self, user: discord.abc.User, inbound: InboundMessage) -> list[Reply]:
+        replies = await self.gateway.handle(inbound)
+        self.home.wake()  # a case or a message for moderators may have been written
+        return replies
+
+
+class MemberCog(commands.Cog):
+    """What members see: DMs, buttons, slash commands; in servers, only when addressed."""
+
+    def __init__(self, bot: PeerBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot:
+            return  # never answer itself or other bots
+        if isinstance(message.channel, discord.DMChannel):
+            await self._direct_message(message)
+        elif message.guild is not None and not self.bot.home.is_case_channel(message.channel):
+            await self._server_message(message)
+
+    async def _direct_message(self, message: discord.Message) -> None:
+        kind = content_kind(message)
+        user_id = str(message.author.id)
+        inbound = (
+            InboundMessage(PLATFORM, user_id, message.content)
+            if kind is ContentKind.TEXT
+            else InboundMessage(PLATFORM, user_id, kind=kind, caption=message.content)
+        )
+        replies = await self.bot.answer(message.author, inbound)
+        try:
+            await send_replies(message.channel, replies)
+        except discord.Forbidden:
+            log.info("discord member closed her DMs")
+
+    async def _server_message(self, message: discord.Message) -> None:
+        """In a public channel the bot speaks only when mentioned, and never about anyone's
+        situation: crisis numbers if the screen finds a crisis, and an invitation to DM."""
+        me = self.bot.user
+        if me is None or me not in message.mentions:
+            return
+        replies = [wording.private_chat_invitation_discord()]
+        screening = self.bot.gateway.screen(message.content)
+        if screening.crisis:
+            replies.insert(0, self.bot.gateway.crisis_reply(screening))
+        await send_replies(message.channel, replies)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id") or "")
+        if interaction.type is not discord.InteractionType.component:
+            return
+        if custom_id.startswith(CASE_CALLBACK_PREFIX):
+            await self.bot.home.on_case_button(interaction, custom_id)
+        elif custom_id.startswith(SAY_PREFIX):
+            payload = custom_id[len(SAY_PREFIX) :]
+            inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
+            await interaction.response.defer()
+            replies = await self.bot.answer(interaction.user, inbound)
+            if interaction.guild is not None:
+                await answer_interaction(interaction, replies)  # only to her, in a server
+            elif interaction.channel_id is not None:
+                channel = self.bot.get_partial_messageable(interaction.channel_id)
+                await send_replies(channel, replies)
+
+    async def _command(self, interaction: discord.Interaction[Any], payload: str) -> None:
+        inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
+        await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=True)
+        await answer_interaction(interaction, await self.bot.answer(interaction.user, inbound))
+
+    @app_commands.command(name="start", description="What this is, privacy, and help now")
+    async def start(self, interaction: discord.Interaction[Any]) -> None:
+        await answer_interaction(interaction, [wording.welcome()])
+
+    @app_commands.command(name="hello", description="What this is, privacy, and help now")
+    async def hello(self, interaction: discord.Interaction[Any]) -> None:
+        await answer_interaction(interaction, [wording.welcome()])
+
+    @app_commands.command(name="help", description=COMMAND_PAYLOADS["help"][0])
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["help"][1])
+
+    @app_commands.command(name="resources", description=COMMAND_PAYLOADS["resources"][0])
+    async def resources(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["resources"][1])
+
+    @app_commands.command(name="talk", description=COMMAND_PAYLOADS["talk"][0])
+    async def talk(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["talk"][1])
+
+    @app_commands.command(name="ask", description=COMMAND_PAYLOADS["ask"][0])
+    async def ask(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["ask"][1])
+
+    @app_commands.command(name="privacy", description=COMMAND_PAYLOADS["privacy"][0])
+    async def privacy(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["privacy"][1])
+
+
+class DiscordAdapter:
+    """Owns the bot's lifetime inside the app: start in the background, stop cleanly."""
+
+    def __init__(self, settings: Settings, database: Database, gateway: Gateway) -> None:
+        if settings.discord_token is None:
+            raise ValueError("PEERBOT_DISCORD_TOKEN is not set")
+        # discord.py has no per-client API root; one bot per process, so setting it is safe.
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+        self.token = settings.discord_token.get_secret_value()
+        self.bot = PeerBot(settings, database, gateway)
+        self._task: asyncio.Task[None] | None = None
+
+    def launch(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="discord")
+
+    async def _run(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.bot.start(self.token, reconnect=True)
+                return
+            except (discord.LoginFailure, discord.PrivilegedIntentsRequired) as error:
+                log.error("discord refused the bot", extra={"error": type(error).__name__})
+                return
+            except Exception as error:  # unreachable, or failing: keep trying, say why
+                log.warning(
+                    "discord could not start; retrying", extra={"error": type(error).__name__}
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

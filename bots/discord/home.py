@@ -1,0 +1,242 @@
+"""The moderators' home on Discord: a private channel, one thread per case, acting by role.
+
+Delivery (the outbox to mothers on Discord, case cards, her messages into the thread) is the
+shared `DeliveryLoop`; this module supplies Discord's sends, the case buttons, what moderators
+write in a case thread, and the moderators' slash commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bots import wording
+from bots.delivery import (
+    DeliveryLoop,
+    MemberUnreachable,
+    ThreadGone,
+    TransientSendError,
+    case_for_thread,
+)
+from bots.discord.render import split_text
+from bots.messages import Reply
+from bots.moderating import (
+    act_in_case_thread,
+    button_outcome,
+    case_button_id,
+    parse_case_button,
+    press_case_button,
+)
+from community.db import Database
+from community.settings import Settings
+from safety.handoff import CaseConflict, CaseNotFound
+
+if TYPE_CHECKING:
+    from bots.discord.adapter import PeerBot
+
+log = logging.getLogger(__name__)
+
+HOME = "discord"
+
+
+def moderator_identity(user: discord.abc.User) -> tuple[str, str]:
+    """(who in the case record, the name she sees): the account, and its display name."""
+    return f"discord:{user.id}", user.display_name[:40]
+
+
+def case_view(case_id: int, claimed: bool) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    buttons = (
+        [("Resolve", "resolve", discord.ButtonStyle.success),
+         ("Return to bot", "return", discord.ButtonStyle.secondary)]
+        if claimed
+        else [("Claim", "claim", discord.ButtonStyle.primary)]
+    )  # fmt: skip
+    for label, action, style in buttons:
+        view.add_item(
+            discord.ui.Button(label=label, custom_id=case_button_id(action, case_id), style=style)
+        )
+    return view
+
+
+class DiscordHome(DeliveryLoop):
+    platform = HOME
+    home = HOME
+
+    def __init__(self, bot: PeerBot, database: Database, settings: Settings) -> None:
+        super().__init__(
+            database, announces_cases=settings.discord_moderator_channel_id is not None
+        )
+        self.bot = bot
+        self.channel_id = settings.discord_moderator_channel_id
+        self.role_id = settings.discord_moderator_role_id
+        self._case_threads: set[int] = set()
+
+    # -- who may act -----------------------------------------------------------------------
+
+    def is_moderator(self, user: discord.abc.User) -> bool:
+        """Members with the moderators' role; with no role configured, anyone who can see the
+        moderators' (private) channel, which is everyone acting from inside it."""
+        if not isinstance(user, discord.Member):
+            return False
+        if self.role_id is None:
+            return True
+        return user.get_role(self.role_id) is not None
+
+    def is_case_channel(self, channel: Any) -> bool:
+        parent = getattr(channel, "parent_id", None)
+        return bool(
+            channel.id == self.channel_id
+            or channel.id in self._case_threads
+            or (self.channel_id is not None and parent == self.channel_id)
+        )
+
+    # -- the sends the delivery loop needs -------------------------------------------------
+
+    async def send_to_member(self, address: str, reply: Reply) -> None:
+        from bots.discord.adapter import send_replies
+
+        try:
+            user = self.bot.get_user(int(address)) or await self.bot.fetch_user(int(address))
+            await send_replies(await user.create_dm(), [reply])
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise MemberUnreachable from error
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            raise TransientSendError from error
+
+    async def open_thread(self, name: str) -> str:
+        if self.channel_id is None:
+            return ""
+        try:
+            channel = self.bot.get_channel(self.channel_id) or await self.bot.fetch_channel(
+                self.channel_id
+            )
+            if not isinstance(channel, discord.TextChannel):
+                log.warning("discord moderators' channel is not a text channel")
+                return ""
+            thread = await channel.create_thread(
+                name=name[:100],
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=1440,  # a day without activity
+            )
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            raise TransientSendError from error
+        self._case_threads.add(thread.id)
+        return str(thread.id)
+
+    def _target(self, thread_id: str) -> discord.PartialMessageable:
+        return self.bot.get_partial_messageable(int(thread_id or self.channel_id or 0))
+
+    async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
+        await self._send(thread_id, text, case_view(case_id, claimed))
+
+    async def post_in_thread(self, thread_id: str, text: str) -> None:
+        await self._send(thread_id, text, None)
+
+    async def _send(self, thread_id: str, text: str, view: discord.ui.View | None) -> None:
+        pieces = split_text(text)
+        try:
+            for index, piece in enumerate(pieces):
+                if view is not None and index == len(pieces) - 1:
+                    await self._target(thread_id).send(piece, view=view)
+                else:
+                    await self._target(thread_id).send(piece)
+        except discord.NotFound as error:
+            if thread_id:
+                raise ThreadGone from error
+            log.warning("discord moderators' channel not found")
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            raise TransientSendError from error
+
+    # -- moderators' actions ---------------------------------------------------------------
+
+    async def on_case_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        if not self.is_moderator(interaction.user):
+            await interaction.response.send_message(wording.staff_only(), ephemeral=True)
+            return
+        parsed = parse_case_button(custom_id)
+        if parsed is None:
+            await interaction.response.defer()
+            return
+        action, case_id = parsed
+        moderator, display = moderator_identity(interaction.user)
+        try:
+            await press_case_button(self.database, action, case_id, moderator)
+        except (CaseConflict, CaseNotFound) as error:
+            await interaction.response.send_message(
+                str(error) or "That case is gone.", ephemeral=True
+            )
+            return
+        self.wake()
+        view = case_view(case_id, claimed=True) if action == "claim" else None
+        await interaction.response.edit_message(view=view)
+        await interaction.followup.send(button_outcome(action, display))
+
+    async def on_thread_message(self, message: discord.Message) -> None:
+        if message.author.bot or not message.content:
+            return
+        async with self.database.transaction() as session:
+            case_id = await case_for_thread(session, HOME, str(message.channel.id))
+        if case_id is None or not self.is_moderator(message.author):
+            return
+        moderator, display = moderator_identity(message.author)
+        answer = await act_in_case_thread(
+            self.database, case_id, moderator, display, message.content
+        )
+        for piece in split_text(answer):
+            await message.channel.send(piece)
+        self.wake()
+
+
+class ModeratorCommands(commands.Cog):
+    """What moderators write in a case thread, and the same as slash commands there."""
+
+    def __init__(self, home: DiscordHome) -> None:
+        self.home = home
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None and self.home.is_case_channel(message.channel):
+            await self.home.on_thread_message(message)
+
+    async def _in_case(self, interaction: discord.Interaction[Any], text: str) -> None:
+        private = True
+        if not self.home.is_moderator(interaction.user):
+            await interaction.response.send_message(wording.staff_only(), ephemeral=private)
+            return
+        async with self.home.database.transaction() as session:
+            channel_id = str(interaction.channel_id or "")
+            case_id = await case_for_thread(session, HOME, channel_id)
+        if case_id is None:
+            await interaction.response.send_message(
+                "Use this in a case's thread.", ephemeral=private
+            )
+            return
+        moderator, display = moderator_identity(interaction.user)
+        answer = await act_in_case_thread(self.home.database, case_id, moderator, display, text)
+        self.home.wake()
+        pieces = split_text(answer) or ["Sent to her."]
+        await interaction.response.send_message(pieces[0], ephemeral=private)
+        for piece in pieces[1:]:
+            await interaction.followup.send(piece, ephemeral=private)
+
+    @app_commands.command(name="note", description="A private note on this case")
+    async def note(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self._in_case(interaction, f"/note {text}")
+
+    @app_commands.command(name="snippet", description="Send a canned reply to her")
+    async def snippet(self, interaction: discord.Interaction[Any], name: str) -> None:
+        await self._in_case(interaction, f"/snippet {name}")
+
+    @app_commands.command(name="snippets", description="List the canned replies")
+    async def snippets(self, interaction: discord.Interaction[Any]) -> None:
+        await self._in_case(interaction, "/snippets")
+
+    @app_commands.command(name="transcript", description="This case's conversation so far")
+    async def transcript(self, interaction: discord.Interaction[Any]) -> None:
+        await self._in_case(interaction, "/transcript")

@@ -1,0 +1,283 @@
+"""The Discord adapter: the real discord.py client (HTTP and gateway) inside the real bot app,
+connected to a local stand-in for Discord (tests/bots/discord_standin.py). Rasa is a stand-in
+here too; the Telegram stand-in joins for the one-queue test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import discord
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bots.web.app import create_app
+from community.db import Database
+from community.models import Case, CaseNote
+from community.settings import Settings
+from tests.bots.discord_standin import (
+    MOD_CHANNEL_ID,
+    MOD_ROLE_ID,
+    TOKEN,
+    DiscordStandIn,
+    discord_standin,
+)
+from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+from tests.bots.telegram_standin import TOKEN as TELEGRAM_TOKEN
+from tests.bots.telegram_standin import bot_api_standin
+
+MOM = 400000000000000001
+MOD = 400000000000000002
+STRANGER = 400000000000000003
+CRISIS = "i want to kill myself tonight"
+FAQ_REPLY = [
+    {
+        "recipient_id": "x",
+        "text": "Naloxone (Narcan) reverses an opioid overdose.",
+        "buttons": [
+            {"title": "Fentanyl test strips", "payload": "/faq_test_strips"},
+            {"title": "Talk to a person", "payload": "/request_human"},
+        ],
+    }
+]
+
+
+@pytest.fixture
+def rasa() -> Iterator[RasaStandIn]:
+    with rasa_standin() as server:
+        server.reply = FAQ_REPLY
+        yield server
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[FastAPI]:
+    original = discord.http.Route.BASE
+    app = create_app(settings, run_scheduler=False)
+    try:
+        async with app.router.lifespan_context(app):
+            yield app
+    finally:
+        discord.http.Route.BASE = original
+
+
+@asynccontextmanager
+async def discord_app(
+    settings: Settings, rasa: RasaStandIn
+) -> AsyncIterator[tuple[DiscordStandIn, FastAPI]]:
+    async with discord_standin() as server:
+        configured = settings.model_copy(
+            update={
+                "discord_token": SecretStr(TOKEN),
+                "discord_api_base": f"{server.url}/api/v10",
+                "discord_moderator_channel_id": int(MOD_CHANNEL_ID),
+                "discord_moderator_role_id": int(MOD_ROLE_ID),
+                "rasa_url": rasa.url,
+            }
+        )
+        async with running(configured) as app:
+            await server.wait_ready()
+            await server.wait_for(lambda: any("/commands" in c.path for c in server.calls))
+            yield server, app
+
+
+async def test_dm_faq_with_buttons_and_slash_commands(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    async with discord_app(settings, rasa) as (server, _):
+        synced = next(c for c in server.calls if c.path.endswith("/commands"))
+        names = {c["name"] for c in synced.body}  # type: ignore[attr-defined]
+        assert {"start", "hello", "help", "resources", "talk", "ask", "privacy"} <= names
+        assert {"note", "snippet", "transcript"} <= names
+
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, "where do i get narcan")
+        await server.wait_for(lambda: server.texts_in(dm))
+        faq = server.posted(dm)[0]
+        assert faq["content"].startswith("Naloxone")
+        buttons = faq["components"][0]["components"]
+        assert [b["custom_id"] for b in buttons] == ["say:/faq_test_strips", "say:/request_human"]
+        assert str(MOM) not in str(rasa.received)  # Rasa sees a pseudonym
+
+        # A press of a persistent button sends its payload through the gateway.
+        await server.click(MOM, "say:/faq_test_strips", dm)
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        assert rasa.received[-1]["message"] == "/faq_test_strips"
+
+        # /start answers in her DMs; in a server, a command is answered only to her.
+        token = await server.slash(MOM, "start", dm)
+        await server.wait_for(lambda: len(server.interaction_replies(token)) >= 2)
+        followup = server.interaction_replies(token)[-1]
+        assert "not a doctor" in followup["content"]
+        token = await server.slash(MOM, "resources", "900000000000000099", roles=[])
+        await server.wait_for(lambda: len(server.interaction_replies(token)) >= 2)
+        first, *rest = server.interaction_replies(token)
+        assert first["data"]["flags"] & 64  # deferred as ephemeral
+        assert all(r["flags"] & 64 for r in rest)
+
+
+async def test_crisis_thread_claim_refusal_relay_and_resolve(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        async with discord_app(settings, rasa) as (server, _):
+            dm = server.dm_channel_for(MOM)
+            await server.dm(MOM, CRISIS)
+            await server.wait_for(lambda: server.texts_in(dm))
+            assert "988" in server.texts_in(dm)[0] and "911" in server.texts_in(dm)[0]
+            assert rasa.received == []
+
+            await server.wait_for(lambda: server.threads())
+            thread_name = server.threads()[0].body["name"]
+            assert thread_name.startswith("imminent · suicide · member-")
+            await server.wait_for(lambda: _thread_cards(server))
+            thread, card = _thread_cards(server)[0]
+            assert CRISIS in str(card["content"])
+            claim = card["components"][0]["components"][0]
+            assert claim["label"] == "Claim" and str(MOM) not in str(card["content"])
+
+            # Without the moderators' role: refused, only to them.
+            token = await server.click(STRANGER, claim["custom_id"], thread, roles=[])
+            await server.wait_for(lambda: server.interaction_replies(token))
+            refusal = server.interaction_replies(token)[0]
+            assert refusal["type"] == 4 and refusal["data"]["flags"] & 64
+            async with database.sessions() as session:
+                assert (await session.scalars(select(Case))).one().status == "waiting"
+
+            token = await server.click(MOD, claim["custom_id"], thread, roles=[MOD_ROLE_ID])
+            await server.wait_for(
+                lambda: any(
+                    "claimed this case" in str(r) for r in server.interaction_replies(token)
+                )
+            )
+            await server.dm(MOM, "im scared and alone")
+            await server.wait_for(
+                lambda: any("im scared and alone" in t for t in server.texts_in(thread))
+            )
+            assert rasa.received == []
+
+            await server.thread_message(
+                MOD, thread, "I'm here. Are you safe right now?", [MOD_ROLE_ID]
+            )
+            await server.wait_for(lambda: any("Are you safe" in t for t in server.texts_in(dm)))
+            relayed = next(t for t in server.texts_in(dm) if "Are you safe" in t)
+            assert relayed.startswith("Ana (from our team):")
+
+            # A moderator's slash command in the thread: a private note.
+            token = await server.slash(
+                MOD, "note", thread, {"text": "she has a plan with her sister"}, roles=[MOD_ROLE_ID]
+            )
+            await server.wait_for(lambda: server.interaction_replies(token))
+            async with database.sessions() as session:
+                note = (await session.scalars(select(CaseNote))).one()
+                assert note.text == "she has a plan with her sister"
+
+            case_id = str(card["content"]).split("#")[1].split(":")[0]
+            token = await server.click(MOD, f"pb:resolve:{case_id}", thread, roles=[MOD_ROLE_ID])
+            await server.wait_for(
+                lambda: any("closed this case" in str(r) for r in server.interaction_replies(token))
+            )
+            async with database.sessions() as session:
+                assert (await session.scalars(select(Case))).one().status == "resolved"
+            await server.dm(MOM, "where do i get narcan")
+            await server.wait_for(lambda: len(rasa.received) == 1)
+    finally:
+        await database.dispose()
+
+
+def _thread_cards(server: DiscordStandIn) -> list[tuple[str, dict[str, object]]]:
+    cards = []
+    for call in server.calls:
+        parts = call.path.strip("/").split("/")
+        is_card = call.method == "POST" and parts[-1] == "messages" and call.body.get("components")
+        if is_card and parts[1] not in server.dm_channels.values():
+            cards.append((parts[1], call.body))
+    return cards
+
+
+async def test_attachments_long_messages_own_messages_and_closed_dms(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    async with discord_app(settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        photo = {"id": "1", "filename": "a.png", "size": 10, "url": "http://x/a.png",
+                 "proxy_url": "http://x/a.png", "content_type": "image/png"}  # fmt: skip
+        await server.dm(MOM, "", attachments=[photo])
+        await server.wait_for(lambda: server.texts_in(dm))
+        assert "photos" in server.texts_in(dm)[0]
+
+        await server.dm(MOM, "x" * 5000 + " " + "y" * 4999)
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 3)
+        assert all(len(t) <= 2000 for t in server.texts_in(dm))
+
+        # Its own messages (and other bots') are never answered.
+        before = len(server.calls)
+        await server.dispatch("MESSAGE_CREATE", {
+            "id": "5", "channel_id": dm, "content": "hi", "timestamp": "2026-01-01T00:00:00+00:00",
+            "author": {"id": "900000000000000002", "username": "peerbot", "discriminator": "0",
+                       "avatar": None, "bot": True},
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0,
+        })  # fmt: skip
+        await asyncio.sleep(0.3)
+        assert len(server.calls) == before
+
+        # She closed her DMs: the bot survives and answers others.
+        server.dm_closed.add(MOM)
+        await server.dm(MOM, "hello?")
+        other = server.dm_channel_for(MOM + 10)
+        await server.dm(MOM + 10, "hello")
+        await server.wait_for(lambda: server.texts_in(other))
+
+
+async def test_one_queue_a_telegram_crisis_is_taken_from_discord(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    with bot_api_standin() as telegram:
+        async with discord_standin() as server:
+            configured = settings.model_copy(
+                update={
+                    "discord_token": SecretStr(TOKEN),
+                    "discord_api_base": f"{server.url}/api/v10",
+                    "discord_moderator_channel_id": int(MOD_CHANNEL_ID),
+                    "discord_moderator_role_id": int(MOD_ROLE_ID),
+                    "telegram_token": SecretStr(TELEGRAM_TOKEN),
+                    "telegram_base_url": telegram.url,
+                    "telegram_moderator_chat_id": telegram.moderator_chat_id,
+                    "rasa_url": rasa.url,
+                }
+            )
+            async with running(configured):
+                await server.wait_ready()
+                telegram_mom = 5550077
+                telegram.private_message(telegram_mom, CRISIS)
+                await telegram.wait_for(lambda: telegram.texts_to(telegram_mom))
+                # The case appears in both homes; a Discord moderator takes it.
+                await server.wait_for(lambda: _thread_cards(server))
+                await telegram.wait_for(lambda: telegram.sent("createForumTopic"))
+                thread, card = _thread_cards(server)[0]
+                assert "(from telegram)" in str(card["content"])
+                claim = card["components"][0]["components"][0]["custom_id"]  # type: ignore[index]
+                token = await server.click(MOD, claim, thread, roles=[MOD_ROLE_ID])
+                await server.wait_for(lambda: server.interaction_replies(token))
+                await server.thread_message(MOD, thread, "Hi, I'm Ana. I'm here.", [MOD_ROLE_ID])
+                await telegram.wait_for(
+                    lambda: any("I'm here" in t for t in telegram.texts_to(telegram_mom))
+                )
+                telegram.private_message(telegram_mom, "thank you")
+                await server.wait_for(
+                    lambda: any("thank you" in t for t in server.texts_in(thread))
+                )
+                # And a Telegram moderator can no longer claim it.
+                tg_card = telegram.sent("sendMessage", telegram.moderator_chat_id)[0].params
+                telegram.moderators.add(7001)
+                telegram.button_press(
+                    7001, tg_card["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+                    telegram.moderator_chat_id, tg_card["message_thread_id"],
+                )  # fmt: skip
+                await telegram.wait_for(lambda: telegram.sent("answerCallbackQuery"))
+                answer = telegram.sent("answerCallbackQuery")[-1].params
+                assert answer.get("show_alert") is True and "claimed" in answer["text"]
