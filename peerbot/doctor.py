@@ -124,6 +124,26 @@ def check_telegram(settings: Settings) -> Check:
     )
 
 
+def check_discord(settings: Settings) -> Check:
+    if not settings.discord_enabled:
+        return Check("discord", "ok", "off (PEERBOT_DISCORD_TOKEN is not set)")
+    if settings.discord_moderator_channel_id is None:
+        return Check(
+            "discord",
+            "warn",
+            "on; no moderators' channel",
+            "set PEERBOT_DISCORD_MODERATOR_CHANNEL_ID (and _ROLE_ID) to take cases on Discord",
+        )
+    if settings.discord_moderator_role_id is None:
+        return Check(
+            "discord",
+            "warn",
+            "on; no moderators' role: anyone who can see the channel may act on cases",
+            "set PEERBOT_DISCORD_MODERATOR_ROLE_ID",
+        )
+    return Check("discord", "ok", "on, moderators' channel and role set")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_runtime(settings),
@@ -131,5 +151,6 @@ def run_checks(settings: Settings) -> list[Check]:
         check_database(settings),
         check_secret(settings),
         check_telegram(settings),
+        check_discord(settings),
         check_committed_secrets(),
     ]

@@ -79,3 +79,15 @@ def test_doctor_reports_telegram_and_the_missing_moderators_group() -> None:
         env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "telegram: on (polling" in done.stdout
+
+
+def test_doctor_reports_discord_without_a_moderators_role() -> None:
+    env = {**os.environ, "PEERBOT_DISCORD_TOKEN": "secret.discord.token",
+           "PEERBOT_DISCORD_MODERATOR_CHANNEL_ID": "123", "PEERBOT_DATABASE_URL": ""}  # fmt: skip
+    env.pop("PEERBOT_DISCORD_MODERATOR_ROLE_ID", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "doctor"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "discord: on; no moderators' role" in done.stdout
+    assert "secret.discord.token" not in done.stdout + done.stderr

@@ -213,6 +213,10 @@ async def test_attachments_long_messages_own_messages_and_closed_dms(
         await server.wait_for(lambda: len(server.texts_in(dm)) >= 3)
         assert all(len(t) <= 2000 for t in server.texts_in(dm))
 
+        sticker = {"id": "77", "name": "hug", "format_type": 1}
+        await server.dm(MOM, "", sticker_items=[sticker])
+        await server.wait_for(lambda: any("stickers" in t for t in server.texts_in(dm)))
+
         # Its own messages (and other bots') are never answered.
         before = len(server.calls)
         await server.dispatch("MESSAGE_CREATE", {
@@ -281,3 +285,60 @@ async def test_one_queue_a_telegram_crisis_is_taken_from_discord(
                 await telegram.wait_for(lambda: telegram.sent("answerCallbackQuery"))
                 answer = telegram.sent("answerCallbackQuery")[-1].params
                 assert answer.get("show_alert") is True and "claimed" in answer["text"]
+
+                # And the other way: a crisis in Discord DMs is taken from the Telegram group.
+                dm = server.dm_channel_for(MOM)
+                await server.dm(MOM, "i took a whole bottle of pills")
+                await server.wait_for(lambda: server.texts_in(dm))
+                await telegram.wait_for(lambda: len(telegram.sent("createForumTopic")) >= 2)
+                await telegram.wait_for(
+                    lambda: any(
+                        "(from discord)" in t for t in telegram.texts_to(telegram.moderator_chat_id)
+                    )
+                )
+                card2 = next(
+                    c.params
+                    for c in telegram.sent("sendMessage", telegram.moderator_chat_id)
+                    if "(from discord)" in c.params["text"]
+                )
+                telegram.button_press(
+                    7001, card2["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+                    telegram.moderator_chat_id, card2["message_thread_id"],
+                )  # fmt: skip
+                await telegram.wait_for(
+                    lambda: any("claimed this case" in t
+                                for t in telegram.texts_to(telegram.moderator_chat_id))
+                )  # fmt: skip
+                telegram.topic_message(
+                    7001, card2["message_thread_id"], "Rae here. Breathe.", "Rae"
+                )
+                await server.wait_for(lambda: any("Rae here" in t for t in server.texts_in(dm)))
+
+
+async def test_in_a_server_channel_the_bot_speaks_only_when_mentioned(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    community = "900000000000000055"
+    async with discord_app(settings, rasa) as (server, _):
+        base = {"channel_id": community, "guild_id": "900000000000000010",
+                "author": {"id": str(MOM), "username": "mom", "discriminator": "0",
+                           "avatar": None, "bot": False},
+                "member": {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                           "deaf": False, "mute": False, "flags": 0},
+                "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
+                "tts": False, "mention_everyone": False, "mention_roles": [],
+                "attachments": [], "embeds": [], "pinned": False, "type": 0,
+                "flags": 0}  # fmt: skip
+        await server.dispatch("MESSAGE_CREATE", {**base, "id": "1", "content": "rough night",
+                                                 "mentions": []})  # fmt: skip
+        bot = {"id": "900000000000000002", "username": "peerbot", "discriminator": "0",
+               "avatar": None, "bot": True}  # fmt: skip
+        await server.dispatch(
+            "MESSAGE_CREATE",
+            {**base, "id": "2", "content": "<@900000000000000002> i want to die",
+             "mentions": [bot]},
+        )  # fmt: skip
+        await server.wait_for(lambda: len(server.texts_in(community)) >= 2)
+        texts = server.texts_in(community)
+        assert "988" in texts[0] and "direct message" in texts[1]
+        assert len(texts) == 2 and rasa.received == []
