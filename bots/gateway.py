@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bots import wording
 from bots.dialogue import DialogueClient, DialogueUnavailable
+from bots.flood import FloodControl
 from bots.messages import ContentKind, InboundMessage, Reply
 from community.db import Database
 from community.members import resolve_member
@@ -35,6 +36,8 @@ class GatewayConfig:
     pseudonym_key: bytes
     max_message_chars: int
     moderation_homes: tuple[str, ...] = ("web",)
+    flood_messages: int = 8
+    flood_seconds: float = 10.0
 
 
 class Gateway:
@@ -51,6 +54,7 @@ class Gateway:
         self._dialogue = dialogue
         self._screener = screener or default_screener()
         self._crisis_replies = crisis_replies or default_crisis_replies()
+        self._flood = FloodControl(config.flood_messages, config.flood_seconds)
 
     def screen(self, text: str) -> Screening:
         """The crisis screen alone (adapters use it for edits and group messages)."""
@@ -121,6 +125,14 @@ class Gateway:
             if message.kind is not ContentKind.TEXT:
                 return [wording.cannot_read(message.kind)]
             return [wording.empty_message()]
+
+        # After the screen and the open-case check: a flood never hides a crisis, and what she
+        # writes to a person is always kept. One calm word per burst, then quiet.
+        flood = self._flood.check(f"{message.platform}:{message.user_id}")
+        if flood == "warn":
+            return [wording.slow_down()]
+        if flood == "quiet":
+            return []
 
         notes: list[Reply] = []
         if len(text) > self._config.max_message_chars:

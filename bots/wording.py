@@ -105,3 +105,10 @@ def private_chat_invitation_discord() -> Reply:
         "I'd love to help. So your business stays yours, let's talk in a direct message: "
         "send me a DM, or use /start here and only you will see my answer."
     )
+
+
+def slow_down() -> Reply:
+    return Reply(
+        "I'm getting a lot of messages at once, so I'll catch up in a moment. Take your time. "
+        "If you need help right now, call or text 988, or call 911 in an emergency."
+    )

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     rasa_runtime: Path = PROJECT_ROOT / ".rasa-venv" / "bin" / "peerbot-rasa"
 
     max_message_chars: Annotated[int, Field(ge=100, le=100_000)] = 4000
+    flood_messages: Annotated[int, Field(ge=1, le=1000)] = 8
+    flood_seconds: Annotated[float, Field(gt=0, le=3600)] = 10
 
     moderation_homes: list[str] = Field(
         default_factory=lambda: ["web"],

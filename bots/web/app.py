@@ -129,6 +129,8 @@ def build_services(settings: Settings) -> AppServices:
             key,
             settings.max_message_chars,
             settings.active_moderation_homes,
+            settings.flood_messages,
+            settings.flood_seconds,
         ),
         database,
         dialogue,

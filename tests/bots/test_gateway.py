@@ -188,3 +188,33 @@ async def test_many_members_at_once(gateway: Gateway, database: Database) -> Non
     )
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Member)) == 30
+
+
+async def test_a_burst_gets_one_calm_word_and_a_crisis_still_gets_through(
+    database: Database, standin: RasaStandIn
+) -> None:
+    gateway = Gateway(
+        GatewayConfig(pseudonym_key=KEY, max_message_chars=4000, flood_messages=3,
+                      flood_seconds=60),
+        database,
+        DialogueClient(standin.url, 1.0),
+    )  # fmt: skip
+    answers = [await gateway.handle(InboundMessage("web", "burst", f"hi {i}")) for i in range(6)]
+    assert [len(a) for a in answers[:3]] == [1, 1, 1] and len(standin.received) == 3
+    assert "catch up" in text_of(answers[3]) and "988" in text_of(answers[3])
+    assert answers[4] == [] and answers[5] == []  # one "slow down" per burst, no pile of replies
+    crisis = await gateway.handle(InboundMessage("web", "burst", "i want to kill myself"))
+    assert "988" in text_of(crisis)
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count(Case.id))) == 1
+    # Someone else is not slowed down by her burst.
+    other = await gateway.handle(InboundMessage("web", "someone-else", "hello"))
+    assert text_of(other) == "Hello from the stand-in"
+
+
+def test_the_window_moves_on() -> None:
+    from bots.flood import FloodControl
+
+    flood = FloodControl(limit=2, seconds=10)
+    assert [flood.check("a", now=t) for t in (0, 1, 2, 3)] == ["ok", "ok", "warn", "quiet"]
+    assert flood.check("a", now=11) == "ok"  # the first two have left the window
