@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from bots.messages import Button, Reply
 from community.resources import expand_resource_refs
@@ -29,6 +30,9 @@ class DialogueUnavailable(RuntimeError):
 class DialogueResult:
     replies: tuple[Reply, ...]
     handoff_requested: bool
+    # Other requests Rasa hands to the app (custom payload {"peerbot": ...}): "my_data",
+    # "delete_request". The app, not Rasa, answers those.
+    requests: frozenset[str] = frozenset()
 
 
 def parse_rasa_messages(items: Any) -> DialogueResult:
@@ -38,12 +42,16 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
         raise DialogueUnavailable("unexpected response shape")
     replies: list[Reply] = []
     handoff = False
+    requests: set[str] = set()
     for item in items:
         if not isinstance(item, dict):
             continue
         custom = item.get("custom")
-        if isinstance(custom, dict) and custom.get("peerbot") == HANDOFF_MARKER:
-            handoff = True
+        if isinstance(custom, dict) and isinstance(custom.get("peerbot"), str):
+            if custom["peerbot"] == HANDOFF_MARKER:
+                handoff = True
+            else:
+                requests.add(custom["peerbot"])
         text = item.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
@@ -54,14 +62,34 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
         )
         # Responses name resources as [[id]]; the numbers come from the vetted directory.
         replies.append(Reply(text=expand_resource_refs(text), buttons=buttons))
-    return DialogueResult(tuple(replies), handoff)
+    return DialogueResult(tuple(replies), handoff, frozenset(requests))
 
 
 class DialogueClient:
     """Sends a member's message (under her pseudonym) to Rasa and returns its replies."""
 
-    def __init__(self, base_url: str, timeout_seconds: float) -> None:
+    def __init__(self, base_url: str, timeout_seconds: float, api_token: str = "") -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_seconds))
+        self._api_token = api_token
+
+    async def forget(self, pseudonym: str) -> bool:
+        """Wipe Rasa's memory of a conversation (its tracker's events), through Rasa's HTTP API
+        (enabled with a token by `peerbot run`). Retried; False if Rasa could not be reached."""
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.2), reraise=True
+            ):
+                with attempt:
+                    response = await self._client.put(
+                        f"/conversations/{pseudonym}/tracker/events",
+                        params={"token": self._api_token},
+                        json=[],
+                    )
+                    response.raise_for_status()
+        except httpx.HTTPError as error:
+            log.warning("rasa memory not wiped", extra={"error": type(error).__name__})
+            return False
+        return True
 
     async def respond(self, pseudonym: str, text: str) -> DialogueResult:
         try:

@@ -18,11 +18,30 @@ from bots.messages import ContentKind, InboundMessage, Reply
 from community.db import Database
 from community.members import resolve_member
 from community.models import CaseStatus
+from community.my_data import (
+    delete_member,
+    deletion_confirmable,
+    describe,
+    my_data,
+    request_deletion,
+)
 from safety.crisis_reply import CrisisReplies, default_crisis_replies
 from safety.handoff import HandoffCases, is_blocked
 from safety.screen import Screener, Screening, default_screener
 
 log = logging.getLogger(__name__)
+
+# Button payloads and commands for her data rights, answered by the app itself.
+DATA_RIGHTS_PAYLOADS = {
+    "/my_data": "my_data",
+    "/delete_my_data": "delete_request",
+    "/confirm_delete": "confirm_delete",
+    "/cancel_delete": "cancel_delete",
+}
+RASA_MEMORY = (
+    "the bot keeps the conversation only in its working memory (not on disk), and forgets "
+    "it when you delete your data or when it restarts."
+)
 
 # Screening reads this much of a message; more than a chat message ever needs, and bounded so
 # a pasted book cannot slow the path down.
@@ -55,6 +74,28 @@ class Gateway:
         self._screener = screener or default_screener()
         self._crisis_replies = crisis_replies or default_crisis_replies()
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
+
+    async def _data_rights(self, message: InboundMessage, request: str) -> list[Reply]:
+        """See her data, ask to delete it, confirm or cancel (community/my_data.py)."""
+        async with self._db.transaction() as session:
+            member = await resolve_member(
+                session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+            if request == "my_data":
+                return [wording.my_data(describe(await my_data(session, member), RASA_MEMORY))]
+            if request == "delete_request":
+                await request_deletion(session, member)
+                return [wording.confirm_deletion()]
+            if request == "cancel_delete":
+                member.deletion_requested_at = None
+                return [wording.deletion_cancelled()]
+            if not deletion_confirmable(member):
+                return [wording.deletion_not_requested()]
+            pseudonym = member.pseudonym
+            await delete_member(session, member)
+        log.info("member data deleted", extra={"platform": message.platform})
+        await self._dialogue.forget(pseudonym)
+        return [wording.deletion_done()]
 
     def screen(self, text: str) -> Screening:
         """The crisis screen alone (adapters use it for edits and group messages)."""
@@ -103,6 +144,8 @@ class Gateway:
         return [reply]
 
     async def _handle_ordinary(self, message: InboundMessage, text: str) -> list[Reply]:
+        if text in DATA_RIGHTS_PAYLOADS:
+            return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
         async with self._db.transaction() as session:
             member = await resolve_member(
                 session, self._config.pseudonym_key, message.platform, message.user_id
@@ -143,6 +186,9 @@ class Gateway:
         except DialogueUnavailable:
             return [*notes, wording.fallback()]
 
+        for request in ("my_data", "delete_request"):
+            if request in result.requests:  # asked in words; the app answers, not Rasa
+                return await self._data_rights(message, request)
         replies = list(result.replies)
         if result.handoff_requested:
             async with self._db.transaction() as session:

@@ -84,7 +84,7 @@ def welcome() -> Reply:
 def unknown_command() -> Reply:
     return Reply(
         "I don't know that command, sorry. These work: /start, /help, /resources, /talk, "
-        "/ask and /privacy. Or just write to me in your own words."
+        "/ask, /privacy, /mydata and /delete. Or just write to me in your own words."
     )
 
 
@@ -111,4 +111,38 @@ def slow_down() -> Reply:
     return Reply(
         "I'm getting a lot of messages at once, so I'll catch up in a moment. Take your time. "
         "If you need help right now, call or text 988, or call 911 in an emergency."
+    )
+
+
+def my_data(summary: str) -> Reply:
+    return Reply(summary, (Button("Delete my data", "/delete_my_data"), TALK_TO_A_PERSON))
+
+
+def confirm_deletion() -> Reply:
+    return Reply(
+        "I can delete everything peerbot keeps about you: your conversations with our team, "
+        "messages waiting for you, and how to reach you here. This can't be undone. "
+        "Do you want me to delete it?",
+        (
+            Button("Yes, delete everything", "/confirm_delete"),
+            Button("No, keep it", "/cancel_delete"),
+        ),
+    )
+
+
+def deletion_done() -> Reply:
+    return Reply(
+        "Done. Everything peerbot kept about you has been deleted. If you write again, I'll "
+        "treat you as new. Take care of yourself; I'm here any time."
+    )
+
+
+def deletion_cancelled() -> Reply:
+    return Reply("Okay, nothing was deleted. You can ask again any time.")
+
+
+def deletion_not_requested() -> Reply:
+    return Reply(
+        'To delete your data, ask me first (say "delete my data"), then confirm within 15 minutes.',
+        (Button("Delete my data", "/delete_my_data"),),
     )

@@ -78,6 +78,8 @@ class Member(Base):
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default=Role.MOTHER.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when she asks to delete her data; deletion needs her confirmation soon after.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
         back_populates="member", cascade="all, delete-orphan"
@@ -286,3 +288,16 @@ class CaseThread(Base):
     home: Mapped[str] = mapped_column(String(16), primary_key=True)
     thread_id: Mapped[str] = mapped_column(String(64), index=True)
     relayed_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DeletionRecord(Base):
+    """The one thing kept when a member's data is deleted: that a deletion happened, and how
+    much it removed. Nothing in it points back to her."""
+
+    __tablename__ = "deletion_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    platforms: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,8 @@ production a missing or placeholder key is refused with a message naming the set
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -165,6 +167,11 @@ class Settings(BaseSettings):
         """The async SQLAlchemy URL the app uses (drivers chosen here, not by the operator)."""
         url = self.database_url or f"sqlite:///{self.sqlite_path}"
         return async_database_url(url)
+
+    def rasa_api_token(self) -> str:
+        """The token for Rasa's HTTP API (used to wipe a conversation's memory), derived from
+        the secret key so the app and `peerbot run` agree without another secret to manage."""
+        return hmac.new(self.pseudonym_key(), b"rasa-api", hashlib.sha256).hexdigest()
 
     def pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms; in development generated once and kept in var/."""

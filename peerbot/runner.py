@@ -72,6 +72,11 @@ def services(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list
                 "127.0.0.1",
                 "--port",
                 str(settings.rasa_port),
+                # The HTTP API, for wiping a conversation's memory on deletion; token-protected
+                # and, like the rest of Rasa, on the loopback interface only.
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_api_token(),
             ],
             f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/",
         ),

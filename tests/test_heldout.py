@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from actions.resources import find_help_text
+from bots import wording
 from community.resources import expand_resource_refs, load_directory
 from community.settings import PROJECT_ROOT
 
@@ -53,11 +54,25 @@ def domain_texts() -> dict[str, str]:
     return texts
 
 
+# Topics the app answers itself (Rasa hands them over with a custom payload): her data rights.
+APP_ANSWERS = {
+    "my_data": "Here is what peerbot keeps about you.",
+    "delete_my_data": wording.confirm_deletion().text,
+}
+
+
 def expected_reply(intent: str, message: str) -> str:
+    if intent in APP_ANSWERS:
+        return APP_ANSWERS[intent]
     action = rule_actions()[intent]
     if action == FINDER:
         return find_help_text(intent, message, load_directory())
     return expand_resource_refs(domain_texts()[action])
+
+
+def is_right(intent: str, message: str, reply: str) -> bool:
+    expected = expected_reply(intent, message)
+    return reply.startswith(expected) if intent == "my_data" else reply == expected
 
 
 def test_every_heldout_topic_has_a_rule_and_is_absent_from_training() -> None:
@@ -88,7 +103,7 @@ def test_heldout_paraphrases_get_their_topic_through_the_chat_api(
             assert response.status_code == 200, response.text
             replies = [str(r["text"]) for r in response.json()["replies"]]
             first = replies[0] if replies else ""
-            right = first == expected_reply(intent, message) or (
+            right = is_right(intent, message, first) or (
                 intent == "help_violence" and violence_line in "\n".join(replies)
             )
             results.append({"intent": intent, "text": message, "right": right, "reply": first})

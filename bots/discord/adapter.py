@@ -36,6 +36,8 @@ COMMAND_PAYLOADS = {
     "talk": ("Talk to a person from our community", "/request_human"),
     "ask": ("Ask researchers a question", "/research_ask"),
     "privacy": ("Who sees my messages", "/faq_privacy"),
+    "mydata": ("See what peerbot keeps about me", "/my_data"),
+    "delete": ("Delete what peerbot keeps about me", "/delete_my_data"),
 }
 
 
@@ -239,6 +241,14 @@ class MemberCog(commands.Cog):
     @app_commands.command(name="privacy", description=COMMAND_PAYLOADS["privacy"][0])
     async def privacy(self, interaction: discord.Interaction[Any]) -> None:
         await self._command(interaction, COMMAND_PAYLOADS["privacy"][1])
+
+    @app_commands.command(name="mydata", description=COMMAND_PAYLOADS["mydata"][0])
+    async def mydata(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["mydata"][1])
+
+    @app_commands.command(name="delete", description=COMMAND_PAYLOADS["delete"][0])
+    async def delete(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["delete"][1])
 
 
 class DiscordAdapter:

@@ -60,6 +60,8 @@ COMMAND_PAYLOADS = {
     "talk": "/request_human",
     "ask": "/research_ask",
     "privacy": "/faq_privacy",
+    "mydata": "/my_data",
+    "delete": "/delete_my_data",
 }
 COMMAND_MENU = [
     BotCommand("start", "What this is, privacy, and help now"),
@@ -68,6 +70,8 @@ COMMAND_MENU = [
     BotCommand("talk", "Talk to a person from our community"),
     BotCommand("ask", "Ask researchers a question"),
     BotCommand("privacy", "Who sees my messages"),
+    BotCommand("mydata", "See what peerbot keeps about me"),
+    BotCommand("delete", "Delete what peerbot keeps about me"),
 ]
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 NON_TEXT = (

@@ -123,7 +123,9 @@ class _BodyLimit(BaseHTTPMiddleware):
 def build_services(settings: Settings) -> AppServices:
     database = Database.connect(settings.resolved_database_url)
     key = settings.pseudonym_key()
-    dialogue = DialogueClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    dialogue = DialogueClient(
+        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
+    )
     gateway = Gateway(
         GatewayConfig(
             key,

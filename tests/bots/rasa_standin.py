@@ -20,6 +20,7 @@ class RasaStandIn:
         default_factory=lambda: [{"recipient_id": "x", "text": "Hello from the stand-in"}]
     )
     received: list[dict[str, Any]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # paths of tracker wipes (PUT)
 
 
 @contextmanager
@@ -37,6 +38,14 @@ def rasa_standin() -> Iterator[RasaStandIn]:
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            state.forgotten.append(self.path)
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
 
         def do_GET(self) -> None:
             self.send_response(200)

@@ -218,3 +218,41 @@ def test_the_window_moves_on() -> None:
     flood = FloodControl(limit=2, seconds=10)
     assert [flood.check("a", now=t) for t in (0, 1, 2, 3)] == ["ok", "ok", "warn", "quiet"]
     assert flood.check("a", now=11) == "ok"  # the first two have left the window
+
+
+async def test_she_sees_her_data_and_deletes_it_with_confirmation(
+    gateway: Gateway, standin: RasaStandIn, database: Database
+) -> None:
+    from community.models import DeletionRecord, DeliveryAddress, OutboxMessage
+
+    await gateway.handle(InboundMessage("telegram", "777", "hello"))
+    await gateway.handle(InboundMessage("telegram", "777", "i want to kill myself"))
+    summary = text_of(await gateway.handle(InboundMessage("telegram", "777", "/my_data")))
+    assert "member-" in summary and "telegram" in summary and "777" not in summary
+    assert "Conversations with a person from our team: 1" in summary
+
+    # Confirming without asking first deletes nothing.
+    early = text_of(await gateway.handle(InboundMessage("telegram", "777", "/confirm_delete")))
+    assert "ask me first" in early
+    asked = await gateway.handle(InboundMessage("telegram", "777", "/delete_my_data"))
+    assert [b.payload for b in asked[0].buttons] == ["/confirm_delete", "/cancel_delete"]
+    done = text_of(await gateway.handle(InboundMessage("telegram", "777", "/confirm_delete")))
+    assert "deleted" in done
+    async with database.sessions() as session:
+        for model in (Member, DeliveryAddress, Case, CaseMessage, OutboxMessage):
+            assert await session.scalar(select(func.count()).select_from(model)) == 0, model
+        record = (await session.scalars(select(DeletionRecord))).one()
+        assert (record.cases, record.platforms) == (1, 1) and record.messages >= 2
+    # Rasa's memory of her conversation was wiped, under her pseudonym.
+    assert len(standin.forgotten) == 1 and standin.forgotten[0].endswith("/tracker/events?token=")
+
+
+async def test_deletion_can_be_cancelled(gateway: Gateway, database: Database) -> None:
+    await gateway.handle(InboundMessage("web", "u1", "hello"))
+    await gateway.handle(InboundMessage("web", "u1", "/delete_my_data"))
+    cancelled = text_of(await gateway.handle(InboundMessage("web", "u1", "/cancel_delete")))
+    assert "nothing was deleted" in cancelled
+    again = text_of(await gateway.handle(InboundMessage("web", "u1", "/confirm_delete")))
+    assert "ask me first" in again
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count(Member.id))) == 1

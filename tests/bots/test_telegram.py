@@ -84,7 +84,9 @@ async def test_start_faq_buttons_and_command_menu(
     async with running(_settings(settings, bot_api, rasa)):
         await bot_api.wait_for(lambda: bot_api.sent("setMyCommands"))
         commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
-        assert commands == ["start", "help", "resources", "talk", "ask", "privacy"]
+        assert commands == [
+            "start", "help", "resources", "talk", "ask", "privacy", "mydata", "delete",
+        ]  # fmt: skip
 
         bot_api.private_message(MOM, "/start")
         await bot_api.wait_for(lambda: bot_api.texts_to(MOM))

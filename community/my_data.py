@@ -1,0 +1,124 @@
+"""A member's data rights: see what peerbot keeps about her, and delete it.
+
+Deletion removes her member row and, by the database's cascades, everything tied to it: the
+delivery addresses (the only platform ids), her cases with their transcripts, notes, audit
+events, notifications and case threads, pending messages for her, and blocks. What remains is a
+`DeletionRecord` saying that a deletion happened and how much it removed, with nothing that
+points back to her. Rasa's memory of the conversation is wiped by the caller (the dialogue
+client), since Rasa runs in its own process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.models import (
+    Case,
+    CaseMessage,
+    DeletionRecord,
+    DeliveryAddress,
+    Member,
+    OutboxMessage,
+    utcnow,
+)
+
+CONFIRM_WITHIN = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class MyData:
+    code_name: str
+    first_contact: datetime
+    platforms: tuple[str, ...]
+    cases: int
+    open_case: bool
+    case_messages: int
+    pending_messages: int
+
+
+async def my_data(session: AsyncSession, member: Member) -> MyData:
+    platforms = tuple(
+        (
+            await session.scalars(
+                select(DeliveryAddress.platform).where(DeliveryAddress.member_id == member.id)
+            )
+        ).all()
+    )
+    cases = (await session.scalars(select(Case).where(Case.member_id == member.id))).all()
+    case_ids = [c.id for c in cases]
+    messages = 0
+    if case_ids:
+        messages = int(
+            await session.scalar(
+                select(func.count(CaseMessage.id)).where(CaseMessage.case_id.in_(case_ids))
+            )
+            or 0
+        )
+    pending = int(
+        await session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.member_id == member.id, OutboxMessage.delivered_at.is_(None)
+            )
+        )
+        or 0
+    )
+    return MyData(
+        code_name=member.short_name,
+        first_contact=member.created_at,
+        platforms=platforms,
+        cases=len(cases),
+        open_case=any(c.status in ("waiting", "claimed") for c in cases),
+        case_messages=messages,
+        pending_messages=pending,
+    )
+
+
+def describe(data: MyData, rasa_memory: str) -> str:
+    """Her data in plain words, for a private reply."""
+    where = ", ".join(sorted(set(data.platforms))) or "this chat"
+    lines = [
+        f'Here is what peerbot keeps about you. Inside peerbot you are "{data.code_name}", '
+        f"a code, not your name. You first wrote on {data.first_contact:%B %d, %Y}.",
+        f"• Where to reach you: {where} (your account number there, used only to send you "
+        "messages; nobody on our team sees it).",
+    ]
+    if data.cases:
+        lines.append(
+            f"• Conversations with a person from our team: {data.cases} "
+            f"({data.case_messages} messages kept"
+            + (", one still open" if data.open_case else "")
+            + "). Our team can read these; they are deleted after the retention period."
+        )
+    else:
+        lines.append("• No conversations with a person from our team.")
+    if data.pending_messages:
+        lines.append(f"• Messages waiting to reach you: {data.pending_messages}.")
+    lines.append(f"• Your chats with the bot itself: {rasa_memory}")
+    lines.append("You can ask me to delete all of this at any time.")
+    return "\n".join(lines)
+
+
+async def request_deletion(session: AsyncSession, member: Member) -> None:
+    member.deletion_requested_at = utcnow()
+
+
+def deletion_confirmable(member: Member, now: datetime | None = None) -> bool:
+    requested = member.deletion_requested_at
+    return requested is not None and (now or utcnow()) - requested <= CONFIRM_WITHIN
+
+
+async def delete_member(session: AsyncSession, member: Member) -> DeletionRecord:
+    """Remove everything tied to her; keep only an anonymous record that it happened."""
+    data = await my_data(session, member)
+    record = DeletionRecord(
+        cases=data.cases, messages=data.case_messages, platforms=len(set(data.platforms))
+    )
+    session.add(record)
+    member_id = member.id
+    session.expunge(member)
+    await session.execute(delete(Member).where(Member.id == member_id))
+    return record

@@ -1,0 +1,63 @@
+"""Her data rights through the whole of `peerbot run` (real Rasa with its token-protected API):
+chat, a crisis and its case, "what do you know about me", then deletion, after which nothing
+of hers is left in peerbot's database or in Rasa's memory, and the log never held her words."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from community.members import pseudonym_for
+from community.models import Case, CaseMessage, DeletionRecord, DeliveryAddress, Member
+from community.settings import Settings, sync_database_url
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.rasa
+STACK_SECRET = "stack-test-secret-key-0123456789abcdef"
+
+
+def chat(client: httpx.Client, user: str, text: str) -> str:
+    response = client.post("/api/chat", json={"user": user, "text": text})
+    assert response.status_code == 200, response.text
+    return "\n".join(str(r["text"]) for r in response.json()["replies"])
+
+
+def test_a_member_sees_and_deletes_her_data_everywhere(
+    stack: Stack, app_client: httpx.Client
+) -> None:
+    user = uuid.uuid4().hex
+    secret_words = f"my name is Jolene {uuid.uuid4().hex[:6]} and i want to die"
+    chat(app_client, user, "hi")
+    assert "988" in chat(app_client, user, secret_words)
+    summary = chat(app_client, user, "what do you know about me")
+    assert "Here is what peerbot keeps about you" in summary and "web" in summary
+    assert "Delete" in chat(app_client, user, "please delete my data")
+    assert "deleted" in chat(app_client, user, "/confirm_delete")
+
+    pseudonym = pseudonym_for(STACK_SECRET.encode(), "web", user)
+    with Session(create_engine(sync_database_url(stack.database_url))) as session:
+        assert session.scalar(select(Member).where(Member.pseudonym == pseudonym)) is None
+        assert session.scalar(select(func.count()).select_from(DeliveryAddress).where(
+            DeliveryAddress.address == user)) == 0  # fmt: skip
+        texts = session.scalars(select(CaseMessage.text)).all()
+        assert not any("Jolene" in t for t in texts)
+        assert session.scalar(select(func.count(DeletionRecord.id))) >= 1
+        assert all(c.member_id is not None for c in session.scalars(select(Case)))
+
+    token = Settings(secret_key=SecretStr(STACK_SECRET)).rasa_api_token()
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{pseudonym}/tracker", params={"token": token}, timeout=10
+    ).json()
+    said = [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
+    assert said == [], said
+    # Without the token, Rasa's API refuses.
+    refused = httpx.get(f"{stack.rasa_url}/conversations/{pseudonym}/tracker", timeout=10)
+    assert refused.status_code == 401
+
+    log = stack.log_path.read_text(encoding="utf-8")
+    assert "Jolene" not in log and user not in log and token not in log
