@@ -256,6 +256,12 @@ def doctor() -> None:
     raise typer.Exit(1 if problems else 0)
 
 
+@app.command("rasa-token")
+def rasa_token() -> None:
+    """Print the token for Rasa's HTTP API (for running Rasa as its own service)."""
+    typer.echo(_settings().rasa_api_token())
+
+
 def main() -> None:
     app()
 

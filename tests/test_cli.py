@@ -91,3 +91,17 @@ def test_doctor_reports_discord_without_a_moderators_role() -> None:
     )  # fmt: skip
     assert "discord: on; no moderators' role" in done.stdout
     assert "secret.discord.token" not in done.stdout + done.stderr
+
+
+def test_rasa_token_matches_what_the_app_uses() -> None:
+    from pydantic import SecretStr
+
+    from community.settings import Settings
+
+    env = {**os.environ, "PEERBOT_SECRET_KEY": "a-secret-key-for-this-test-0123456789abcdef"}
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "rasa-token"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    expected = Settings(secret_key=SecretStr(env["PEERBOT_SECRET_KEY"])).rasa_api_token()
+    assert done.stdout.strip() == expected and len(expected) == 64
