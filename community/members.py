@@ -29,11 +29,14 @@ async def resolve_member(
     pseudonym = pseudonym_for(key, platform, platform_user_id)
     member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
     if member is not None:
+        member.last_seen_at = utcnow()  # the retention job forgets Rasa's memory after quiet
         return member
     # First contact. Two first messages may race: the database keeps one of each row.
     await session.execute(
         insert_ignoring_conflicts(session, Member)
-        .values(pseudonym=pseudonym, role=Role.MOTHER.value, created_at=utcnow())
+        .values(
+            pseudonym=pseudonym, role=Role.MOTHER.value, created_at=utcnow(), last_seen_at=utcnow()
+        )
         .on_conflict_do_nothing(index_elements=["pseudonym"])
     )
     member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))

@@ -80,6 +80,10 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when she asks to delete her data; deletion needs her confirmation soon after.
     deletion_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When she last wrote, and when Rasa's memory of her conversation was last wiped: the
+    # retention job wipes it once she has been quiet for the configured time.
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    rasa_forgotten_at: Mapped[datetime | None] = mapped_column(default=None)
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
         back_populates="member", cascade="all, delete-orphan"

@@ -7,6 +7,7 @@ find the running app's services through `JobContext`, set when the app starts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
+RETENTION_JOB_ID = "retention"
 RESOURCE_REVIEW_NOTICE = "resource_review"
 REVIEW_SOON = timedelta(days=30)
 SEEN_UPDATES_KEPT = timedelta(days=7)
@@ -39,6 +41,8 @@ REMINDER_TEXT = (
 class JobContext:
     settings: Settings
     database: Database
+    # Wipes Rasa's memory of one conversation (the app's dialogue client); None in tools.
+    forget_conversation: Callable[[str], Awaitable[bool]] | None = None
 
 
 _context: JobContext | None = None
@@ -162,9 +166,23 @@ async def purge_seen_updates(database: Database, keep: timedelta = SEEN_UPDATES_
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def retention_job() -> None:
+    """Remove what has outlived its retention period, Rasa's memory included."""
+    from community.retention import mark_rasa_forgotten, purge
+
+    if _context is None:
+        return
+    settings, database, forget = _context.settings, _context.database, _context.forget_conversation
+    now = utcnow()
+    result = await purge(database, settings, now)
+    forgotten = [p for p in result.rasa_due if forget is not None and await forget(p)]
+    await mark_rasa_forgotten(database, forgotten, now)
+    await purge_seen_updates(database)
+    log.info("retention purge done", extra={"component": "retention"})
+
+
 async def resource_review_job() -> None:
-    """Daily: tell moderators (once a week while it lasts) which resources are due for review,
-    and forget old platform update ids."""
+    """Daily: tell moderators (once a week while it lasts) which resources are due for review."""
     if _context is None:
         return
     if await post_resource_review_notice(_context.database, default_directory(), utcnow().date()):
@@ -193,6 +211,16 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         # First check shortly after start, so a fresh deployment hears about it the same day.
         next_run_time=utcnow() + timedelta(minutes=1),
         id=RESOURCE_REVIEW_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        retention_job,
+        "interval",
+        hours=1,
+        id=RETENTION_JOB_ID,
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     flood_messages: Annotated[int, Field(ge=1, le=1000)] = 8
     flood_seconds: Annotated[float, Field(gt=0, le=3600)] = 10
 
+    retention_transcript_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        default=90, description="Closed cases keep their messages and notes this long."
+    )
+    retention_audit_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        default=365, description="Closed cases and their audit events are removed after this."
+    )
+    retention_rasa_hours: Annotated[float, Field(gt=0, le=8760)] = Field(
+        default=24, description="Rasa's memory of a conversation is wiped after this much quiet."
+    )
+
     moderation_homes: list[str] = Field(
         default_factory=lambda: ["web"],
         description="Where moderators are told about cases: web, telegram, discord (JSON list).",

@@ -172,7 +172,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        set_job_context(JobContext(settings, services.database))
+        set_job_context(JobContext(settings, services.database, services.dialogue.forget))
         scheduler = build_scheduler(settings) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()

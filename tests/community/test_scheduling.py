@@ -103,6 +103,7 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
     assert {job.id for job in store.get_all_jobs()} == {
         "reannounce-unclaimed-cases",
         "resource-review",
+        "retention",
     }
 
 

@@ -1,0 +1,85 @@
+"""Retention: what is kept only for a while is removed on time, from every store.
+
+Per kind (settings `retention_*`): the messages and notes of a closed case after
+`retention_transcript_days`; the closed case itself, with its audit events, after
+`retention_audit_days`; delivered outbox rows (already without text) after a week; and Rasa's
+memory of a conversation once its member has been quiet for `retention_rasa_hours` (the caller
+wipes those trackers through the dialogue client, which returns whether it could).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+
+from community.db import Database
+from community.models import (
+    OPEN_CASE_STATUSES,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseNote,
+    CaseThread,
+    Member,
+    Notification,
+    OutboxMessage,
+)
+from community.settings import Settings
+
+OUTBOX_KEPT = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    transcripts: int  # case messages and notes removed
+    cases: int  # closed cases removed with their audit events
+    rasa_due: tuple[str, ...]  # pseudonyms whose Rasa memory is due to be wiped
+
+
+async def purge(database: Database, settings: Settings, now: datetime) -> PurgeResult:
+    transcript_cutoff = now - timedelta(days=settings.retention_transcript_days)
+    audit_cutoff = now - timedelta(days=settings.retention_audit_days)
+    async with database.transaction() as session:
+        closed_long_ago = select(Case.id).where(
+            Case.status.not_in(OPEN_CASE_STATUSES), Case.closed_at < transcript_cutoff
+        )
+        removed = 0
+        for model in (CaseMessage, CaseNote):
+            result = await session.execute(delete(model).where(model.case_id.in_(closed_long_ago)))
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        await session.execute(delete(CaseThread).where(CaseThread.case_id.in_(closed_long_ago)))
+        await session.execute(delete(Notification).where(Notification.case_id.in_(closed_long_ago)))
+        expired = select(Case.id).where(
+            Case.status.not_in(OPEN_CASE_STATUSES), Case.closed_at < audit_cutoff
+        )
+        await session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(expired)))
+        cases = await session.execute(delete(Case).where(Case.id.in_(expired)))
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.delivered_at.is_not(None),
+                OutboxMessage.delivered_at < now - OUTBOX_KEPT,
+            )
+        )
+        quiet_since = now - timedelta(hours=settings.retention_rasa_hours)
+        due = (
+            await session.scalars(
+                select(Member.pseudonym).where(
+                    Member.last_seen_at < quiet_since,
+                    or_(
+                        Member.rasa_forgotten_at.is_(None),
+                        Member.rasa_forgotten_at < Member.last_seen_at,
+                    ),
+                )
+            )
+        ).all()
+    return PurgeResult(removed, int(getattr(cases, "rowcount", 0) or 0), tuple(due))
+
+
+async def mark_rasa_forgotten(database: Database, pseudonyms: list[str], now: datetime) -> None:
+    if not pseudonyms:
+        return
+    async with database.transaction() as session:
+        for member in await session.scalars(select(Member).where(Member.pseudonym.in_(pseudonyms))):
+            member.rasa_forgotten_at = now

@@ -1,0 +1,78 @@
+"""Retention: data past its period is gone from every store (database and Rasa's memory), and
+nothing younger, or still open, is touched."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bots.dialogue import DialogueClient
+from community.db import Database
+from community.members import resolve_member
+from community.models import Case, CaseEvent, CaseMessage, Member, utcnow
+from community.scheduling import JobContext, retention_job, set_job_context
+from community.settings import Settings
+from safety.handoff import HandoffCases, ModeratorActions
+from safety.screen import Screening, Severity
+from tests.bots.rasa_standin import rasa_standin
+
+CRISIS = Screening(True, "suicide", Severity.HIGH)
+
+
+async def open_and_close(database: Database, user: str, closed_days_ago: float) -> int:
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", user)
+        opening = await HandoffCases(session).open_for_crisis(
+            member, "web", CRISIS, "i want to die"
+        )
+        await ModeratorActions(session).resolve(opening.case_id, "ana", "safe", True)
+        case = await session.get(Case, opening.case_id)
+        assert case is not None
+        case.closed_at = utcnow() - timedelta(days=closed_days_ago)
+        member.last_seen_at = utcnow() - timedelta(days=closed_days_ago)
+        return opening.case_id
+
+
+async def test_each_kind_is_removed_after_its_period_and_rasa_forgets(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    old = await open_and_close(database, "old", closed_days_ago=400)  # past audit retention
+    middle = await open_and_close(database, "middle", closed_days_ago=100)  # past transcripts
+    recent = await open_and_close(database, "recent", closed_days_ago=1)
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "open")
+        await HandoffCases(session).open_for_crisis(member, "web", CRISIS, "help me")
+        recent_member = await resolve_member(session, b"k" * 48, "web", "recent")
+        recent_member.last_seen_at = utcnow()  # she is still talking
+
+    settings = Settings(var_dir=tmp_path, database_url=database_url)  # defaults: 90 d, 365 d, 24 h
+    with rasa_standin() as rasa:
+        dialogue = DialogueClient(rasa.url, 1.0, settings.rasa_api_token())
+        set_job_context(JobContext(settings, database, dialogue.forget))
+        try:
+            await retention_job()
+            await retention_job()  # a second run finds nothing more to do
+        finally:
+            set_job_context(None)
+            await dialogue.aclose()
+
+    async with database.sessions() as session:
+        cases = set((await session.scalars(select(Case.id))).all())
+        assert old not in cases and {middle, recent} <= cases
+        assert await session.scalar(select(func.count()).where(CaseEvent.case_id == old)) == 0
+        assert await session.scalar(select(func.count()).where(CaseMessage.case_id == middle)) == 0
+        assert await session.scalar(select(func.count()).where(CaseMessage.case_id == recent)) > 0
+        open_messages = await session.scalar(
+            select(func.count(CaseMessage.id)).join(Case).where(Case.status == "waiting")
+        )
+        assert open_messages and open_messages > 0
+        forgotten = (
+            await session.scalars(
+                select(Member.pseudonym).where(Member.rasa_forgotten_at.is_not(None))
+            )
+        ).all()
+    # Rasa's memory is wiped for the two quiet members, once each; not for the active ones.
+    assert len(rasa.forgotten) == 2 and len(forgotten) == 2
+    assert all(any(p in path for path in rasa.forgotten) for p in forgotten)
