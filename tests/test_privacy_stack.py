@@ -33,10 +33,17 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
     user = uuid.uuid4().hex
     secret_words = f"my name is Jolene {uuid.uuid4().hex[:6]} and i want to die"
     chat(app_client, user, "hi")
-    assert "988" in chat(app_client, user, secret_words)
+    # Asked in words, through the trained model (which hands the answer to the app).
     summary = chat(app_client, user, "what do you know about me")
     assert "Here is what peerbot keeps about you" in summary and "web" in summary
-    assert "Delete" in chat(app_client, user, "please delete my data")
+    assert "988" in chat(app_client, user, secret_words)
+    # While a person has the conversation, words go to that person; the buttons and commands
+    # for her data still work.
+    summary = chat(app_client, user, "/my_data")
+    assert "Conversations with a person from our team: 1" in summary
+    assert "Yes, delete everything" in str(
+        app_client.post("/api/chat", json={"user": user, "text": "/delete_my_data"}).json()
+    )
     assert "deleted" in chat(app_client, user, "/confirm_delete")
 
     pseudonym = pseudonym_for(STACK_SECRET.encode(), "web", user)
