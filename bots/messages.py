@@ -45,3 +45,10 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     sender_name: str | None = None
+
+    @property
+    def signed_text(self) -> str:
+        """The text as a chat platform shows it: a person's words say who wrote them."""
+        if self.sender_name:
+            return f"{self.sender_name} (from our team):\n{self.text}"
+        return self.text

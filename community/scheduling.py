@@ -194,36 +194,22 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
     )
     scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone="UTC")
+    # Every job: one copy in the store whatever the restarts, never two runs at once, and a
+    # run missed while the app was down happens once when it is back.
+    once = {
+        "replace_existing": True,
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": None,
+    }
     scheduler.add_job(
-        reannounce_job,
-        "interval",
-        seconds=settings.scheduler_interval_seconds,
-        id=REANNOUNCE_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+        reannounce_job, "interval", seconds=settings.scheduler_interval_seconds,
+        id=REANNOUNCE_JOB_ID, **once,
+    )  # fmt: skip
+    # The review check runs shortly after start, so a fresh deployment hears about it that day.
     scheduler.add_job(
-        resource_review_job,
-        "interval",
-        hours=24,
-        # First check shortly after start, so a fresh deployment hears about it the same day.
-        next_run_time=utcnow() + timedelta(minutes=1),
-        id=RESOURCE_REVIEW_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
-        retention_job,
-        "interval",
-        hours=1,
-        id=RETENTION_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+        resource_review_job, "interval", hours=24,
+        next_run_time=utcnow() + timedelta(minutes=1), id=RESOURCE_REVIEW_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(retention_job, "interval", hours=1, id=RETENTION_JOB_ID, **once)
     return scheduler

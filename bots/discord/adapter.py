@@ -57,11 +57,7 @@ def content_kind(message: discord.Message) -> ContentKind:
 async def send_replies(channel: discord.abc.Messageable, replies: list[Reply]) -> None:
     """Replies in order; long ones split on sentences, buttons under the last piece."""
     for reply in replies:
-        text = (
-            f"{reply.sender_name} (from our team):\n{reply.text}"
-            if reply.sender_name
-            else reply.text
-        )
+        text = reply.signed_text
         pieces = split_text(text) or ["\u200b"]
         for index, piece in enumerate(pieces):
             view = buttons_view(reply.buttons) if index == len(pieces) - 1 else None

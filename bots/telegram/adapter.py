@@ -125,11 +125,7 @@ async def send_replies(
     """Send replies in order; long ones split on sentences, buttons on the last piece. Network
     failures are retried with backoff; the rate limiter paces bursts."""
     for reply in replies:
-        text = (
-            f"{reply.sender_name} (from our team):\n{reply.text}"
-            if reply.sender_name
-            else reply.text
-        )
+        text = reply.signed_text
         pieces = split_text(text) or [" "]
         for index, piece in enumerate(pieces):
             markup = keyboard(reply.buttons) if index == len(pieces) - 1 else None
