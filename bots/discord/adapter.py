@@ -139,7 +139,7 @@ class PeerBot(commands.Bot):
                 "Something went wrong on my side, sorry. Please try again.", ephemeral=True
             )
 
-    async def answer(self, user: discord.abc.User, inbound: InboundMessage) -> list[Reply]:
+    async def answer(self, inbound: InboundMessage) -> list[Reply]:
         replies = await self.gateway.handle(inbound)
         self.home.wake()  # a case or a message for moderators may have been written
         return replies
@@ -168,7 +168,7 @@ class MemberCog(commands.Cog):
             if kind is ContentKind.TEXT
             else InboundMessage(PLATFORM, user_id, kind=kind, caption=message.content)
         )
-        replies = await self.bot.answer(message.author, inbound)
+        replies = await self.bot.answer(inbound)
         try:
             await send_replies(message.channel, replies)
         except discord.Forbidden:
@@ -198,7 +198,7 @@ class MemberCog(commands.Cog):
             payload = custom_id[len(SAY_PREFIX) :]
             inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
             await interaction.response.defer()
-            replies = await self.bot.answer(interaction.user, inbound)
+            replies = await self.bot.answer(inbound)
             if interaction.guild is not None:
                 await answer_interaction(interaction, replies)  # only to her, in a server
             elif interaction.channel_id is not None:
@@ -208,7 +208,7 @@ class MemberCog(commands.Cog):
     async def _command(self, interaction: discord.Interaction[Any], payload: str) -> None:
         inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
         await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=True)
-        await answer_interaction(interaction, await self.bot.answer(interaction.user, inbound))
+        await answer_interaction(interaction, await self.bot.answer(inbound))
 
     @app_commands.command(name="start", description="What this is, privacy, and help now")
     async def start(self, interaction: discord.Interaction[Any]) -> None:

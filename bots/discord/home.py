@@ -205,7 +205,7 @@ class ModeratorCommands(commands.Cog):
             await self.home.on_thread_message(message)
 
     async def _in_case(self, interaction: discord.Interaction[Any], text: str) -> None:
-        private = True
+        private = True  # moderators' command answers are only for the one who asked
         if not self.home.is_moderator(interaction.user):
             await interaction.response.send_message(wording.staff_only(), ephemeral=private)
             return

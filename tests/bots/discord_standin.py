@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.bots.standin_util import wait_until
 
 TOKEN = "discord-test-token.for-the.stand-in"
 APP_ID = "900000000000000001"
@@ -189,12 +190,9 @@ class DiscordStandIn:
         return [c for c in self.calls if c.path == f"/channels/{MOD_CHANNEL_ID}/threads"]
 
     async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out; calls: {[(c.method, c.path) for c in self.calls]}")
+        await wait_until(
+            predicate, within, lambda: f"calls: {[(c.method, c.path) for c in self.calls]}"
+        )
 
     # -- the HTTP API ------------------------------------------------------------------------
 

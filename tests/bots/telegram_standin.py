@@ -4,7 +4,6 @@ peerbot uses with objects shaped as the Bot API documents them."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import json
@@ -13,9 +12,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.bots.standin_util import serve_in_thread, wait_until
 
 TOKEN = "123456:TEST-token-for-the-stand-in"
 BOT = {"id": 999000, "is_bot": True, "first_name": "peerbot", "username": "peerbot_test_bot"}
@@ -148,13 +149,7 @@ class BotApiStandIn:
         return [str(c.params.get("text", "")) for c in self.sent("sendMessage", chat_id)]
 
     async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
-        """Wait without blocking the event loop the bot runs on."""
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out; calls so far: {[c.method for c in self.calls]}")
+        await wait_until(predicate, within, lambda: f"calls: {[c.method for c in self.calls]}")
 
     # -- the API -----------------------------------------------------------------------------
 
@@ -247,15 +242,6 @@ def bot_api_standin() -> Iterator[BotApiStandIn]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with serve_in_thread(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

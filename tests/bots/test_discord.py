@@ -5,19 +5,17 @@ here too; the Telegram stand-in joins for the one-queue test."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import discord
-import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bots.web.app import create_app
 from community.db import Database
 from community.models import Case, CaseNote
 from community.settings import Settings
+from tests.bots.app_harness import CRISIS, running
 from tests.bots.discord_standin import (
     MOD_CHANNEL_ID,
     MOD_ROLE_ID,
@@ -25,42 +23,13 @@ from tests.bots.discord_standin import (
     DiscordStandIn,
     discord_standin,
 )
-from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+from tests.bots.rasa_standin import RasaStandIn
 from tests.bots.telegram_standin import TOKEN as TELEGRAM_TOKEN
 from tests.bots.telegram_standin import bot_api_standin
 
 MOM = 400000000000000001
 MOD = 400000000000000002
 STRANGER = 400000000000000003
-CRISIS = "i want to kill myself tonight"
-FAQ_REPLY = [
-    {
-        "recipient_id": "x",
-        "text": "Naloxone (Narcan) reverses an opioid overdose.",
-        "buttons": [
-            {"title": "Fentanyl test strips", "payload": "/faq_test_strips"},
-            {"title": "Talk to a person", "payload": "/request_human"},
-        ],
-    }
-]
-
-
-@pytest.fixture
-def rasa() -> Iterator[RasaStandIn]:
-    with rasa_standin() as server:
-        server.reply = FAQ_REPLY
-        yield server
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[FastAPI]:
-    original = discord.http.Route.BASE
-    app = create_app(settings, run_scheduler=False)
-    try:
-        async with app.router.lifespan_context(app):
-            yield app
-    finally:
-        discord.http.Route.BASE = original
 
 
 @asynccontextmanager
@@ -342,3 +311,19 @@ async def test_in_a_server_channel_the_bot_speaks_only_when_mentioned(
         texts = server.texts_in(community)
         assert "988" in texts[0] and "direct message" in texts[1]
         assert len(texts) == 2 and rasa.received == []
+
+
+async def test_the_web_chat_does_not_wait_for_an_unreachable_discord(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    import httpx
+
+    dead = settings.model_copy(
+        update={"discord_token": SecretStr(TOKEN), "discord_api_base": "http://127.0.0.1:9/api/v10",
+                "discord_moderator_channel_id": int(MOD_CHANNEL_ID), "rasa_url": rasa.url}
+    )  # fmt: skip
+    async with running(dead) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            reply = await client.post("/api/chat", json={"user": "web-mom", "text": CRISIS})
+        assert reply.status_code == 200 and "988" in reply.json()["replies"][0]["text"]

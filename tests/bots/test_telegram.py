@@ -5,36 +5,23 @@ here (the real one is exercised through the chat API in tests/test_stack.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from bots.telegram.render import MESSAGE_LIMIT, split_text
-from bots.web.app import create_app
 from community.db import Database
 from community.models import Case, CaseNote
 from community.settings import Settings
-from tests.bots.rasa_standin import RasaStandIn, rasa_standin
+from tests.bots.app_harness import CRISIS, running
+from tests.bots.rasa_standin import RasaStandIn
 from tests.bots.telegram_standin import TOKEN, BotApiStandIn, bot_api_standin
 
 MOM = 5550001
 MOD = 7770001
 STRANGER = 8880001
-CRISIS = "i want to kill myself tonight"
-FAQ_REPLY = [
-    {
-        "recipient_id": "x",
-        "text": "Naloxone (Narcan) reverses an opioid overdose.",
-        "buttons": [
-            {"title": "Fentanyl test strips", "payload": "/faq_test_strips"},
-            {"title": "Talk to a person", "payload": "/request_human"},
-        ],
-    }
-]
 
 
 @pytest.fixture
@@ -42,21 +29,6 @@ def bot_api() -> Iterator[BotApiStandIn]:
     with bot_api_standin() as server:
         server.moderators.add(MOD)
         yield server
-
-
-@pytest.fixture
-def rasa() -> Iterator[RasaStandIn]:
-    with rasa_standin() as server:
-        server.reply = FAQ_REPLY
-        yield server
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The bot app with its lifespan: the Telegram adapter starts polling inside it."""
-    app = create_app(settings, run_scheduler=False)
-    async with app.router.lifespan_context(app):
-        yield app
 
 
 def _settings(settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn) -> Settings:

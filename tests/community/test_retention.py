@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bots.dialogue import DialogueClient
 from community.db import Database
 from community.members import resolve_member
-from community.models import Case, CaseEvent, CaseMessage, Member, utcnow
+from community.models import Case, CaseEvent, CaseMessage, Member, OutboxMessage, utcnow
 from community.scheduling import JobContext, retention_job, set_job_context
 from community.settings import Settings
 from safety.handoff import HandoffCases, ModeratorActions
@@ -46,6 +46,11 @@ async def test_each_kind_is_removed_after_its_period_and_rasa_forgets(
         await HandoffCases(session).open_for_crisis(member, "web", CRISIS, "help me")
         recent_member = await resolve_member(session, b"k" * 48, "web", "recent")
         recent_member.last_seen_at = utcnow()  # she is still talking
+        for days in (8, 1):  # delivered outbox rows (already without text), old and new
+            session.add(
+                OutboxMessage(member_id=recent_member.id, platform="web", text=None,
+                              delivered_at=utcnow() - timedelta(days=days))
+            )  # fmt: skip
 
     settings = Settings(var_dir=tmp_path, database_url=database_url)  # defaults: 90 d, 365 d, 24 h
     with rasa_standin() as rasa:
@@ -68,6 +73,12 @@ async def test_each_kind_is_removed_after_its_period_and_rasa_forgets(
             select(func.count(CaseMessage.id)).join(Case).where(Case.status == "waiting")
         )
         assert open_messages and open_messages > 0
+        delivered = (
+            await session.scalars(
+                select(OutboxMessage.delivered_at).where(OutboxMessage.delivered_at.is_not(None))
+            )
+        ).all()
+        assert len(delivered) == 1 and delivered[0] > utcnow() - timedelta(days=2)
         forgotten = (
             await session.scalars(
                 select(Member.pseudonym).where(Member.rasa_forgotten_at.is_not(None))
