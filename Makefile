@@ -53,7 +53,7 @@ format: $(APP_STAMP) ## Apply ruff's formatting and safe fixes
 benchmark: install ## Measure the crisis screen and the chat path
 	$(BIN)/peerbot benchmark
 
-compare-pipelines: install ## Cross-validate and time config.yml against pipelines/diet.yml (~10 min)
+compare-pipelines: install ## Cross-validate and time config.yml against pipelines/diet.yml (about 15 min on 2 cores)
 	scripts/compare-pipelines.sh
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (needs network)
