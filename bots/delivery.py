@@ -1,7 +1,8 @@
 """The delivery loop every chat platform shares: what must reach someone is read from the
 database and marked done only after the platform accepted it.
 
-Three streams, each durable: the outbox (a moderator's reply or a notice for a member), the
+Four streams, each durable: the outbox (a moderator's reply, a research question or a notice for
+a member), research questions for the community channel, the
 notifications to a moderation home (a case opened, raised, re-announced: a case thread with its
 card), and the case transcript (her messages, relayed into the case's thread up to a cursor in
 `case_threads`). A platform adapter subclasses `DeliveryLoop` and implements the four sends.
@@ -15,10 +16,10 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.messages import Reply
+from bots.messages import Button, Reply
 from community.db import Database
 from community.members import delivery_address
 from community.models import (
@@ -30,6 +31,8 @@ from community.models import (
     OutboxMessage,
     utcnow,
 )
+from community.research.models import CommunityPost, ResearchQuestion
+from community.research.publication import community_post_text
 from safety.handoff import CaseSummary, ModeratorActions
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 LOOP_SECONDS = 1.0
 BATCH = 50
 TOPIC_LOST = "topic_lost"  # a notification kind: the case's thread was deleted
+SENT, UNREACHABLE, UNCONFIRMED = "sent", "unreachable", "unconfirmed"  # an outbox outcome
 SEVERITY_MARK = {"imminent": "🔴", "high": "🟠", "elevated": "🟡", "request": "🔵"}
 HEADINGS = {
     "opened": "New case",
@@ -101,6 +105,9 @@ class DeliveryLoop(ABC):
     async def post_in_thread(self, thread_id: str, text: str) -> None:
         """Raise ThreadGone or TransientSendError."""
 
+    async def post_to_community(self, text: str) -> None:  # noqa: B027 - optional hook
+        """Post in the community channel (none by default). Raise TransientSendError."""
+
     # -- running ---------------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -111,6 +118,10 @@ class DeliveryLoop(ABC):
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self.recover_interrupted()
+        except Exception:
+            log.exception("outbox recovery failed", extra={"platform": self.platform})
         while self._running:
             try:
                 await self.deliver_once()
@@ -122,38 +133,113 @@ class DeliveryLoop(ABC):
 
     async def deliver_once(self) -> None:
         await self._deliver_outbox()
+        await self._deliver_community_posts()
         if self.announces_cases:
             await self._deliver_notifications()
             await self._relay_transcripts()
 
     # -- the three streams -----------------------------------------------------------------
 
-    async def _deliver_outbox(self) -> None:
+    async def recover_interrupted(self) -> None:
+        """After a crash, a message claimed for sending but never marked done is retried, except
+        a bulk one (a research broadcast): nobody may get that twice, so it counts as
+        unconfirmed. At most one message per platform is in flight at a time."""
+        now = utcnow()
+        interrupted = (
+            OutboxMessage.platform == self.platform,
+            OutboxMessage.sending_at.is_not(None),
+            OutboxMessage.delivered_at.is_(None),
+        )
         async with self.database.transaction() as session:
-            pending = (
+            await session.execute(
+                update(OutboxMessage)
+                .where(*interrupted, OutboxMessage.bulk.is_(True))
+                .values(delivered_at=now, text=None, outcome=UNCONFIRMED)
+            )
+            await session.execute(
+                update(OutboxMessage)
+                .where(*interrupted, OutboxMessage.bulk.is_(False))
+                .values(sending_at=None)
+            )
+
+    async def _deliver_outbox(self) -> None:
+        """One message at a time: claimed (committed), sent, then marked done (committed).
+        Everything else goes before bulk messages, so a broadcast never delays a moderator."""
+        async with self.database.sessions() as session:
+            ids = (
                 await session.scalars(
-                    select(OutboxMessage)
+                    select(OutboxMessage.id)
                     .where(
                         OutboxMessage.platform == self.platform,
                         OutboxMessage.delivered_at.is_(None),
+                        OutboxMessage.sending_at.is_(None),
                     )
-                    .order_by(OutboxMessage.id)
+                    .order_by(OutboxMessage.bulk, OutboxMessage.id)
                     .limit(BATCH)
                 )
             ).all()
-            for item in pending:
-                address = await delivery_address(session, item.member_id, self.platform)
-                item.attempts += 1
-                if address is not None and item.text is not None:
-                    try:
-                        await self.send_to_member(
-                            address, Reply(item.text, sender_name=item.sender_name)
-                        )
-                    except MemberUnreachable:
-                        log.info("member unreachable", extra={"outbox_id": item.id})
-                    except TransientSendError:
-                        break  # keep the order: this one and the rest go next round
-                item.delivered_at, item.text = utcnow(), None
+        for outbox_id in ids:
+            claimed = await self._claim(outbox_id)
+            if claimed is None:
+                continue
+            address, reply = claimed
+            outcome = SENT
+            if address is None or reply is None:
+                outcome = UNREACHABLE
+            else:
+                try:
+                    await self.send_to_member(address, reply)
+                except MemberUnreachable:
+                    log.info("member unreachable", extra={"outbox_id": outbox_id})
+                    outcome = UNREACHABLE
+                except TransientSendError:
+                    await self._release(outbox_id)
+                    break  # keep the order: this one and the rest go next round
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == outbox_id)
+                    .values(delivered_at=utcnow(), text=None, outcome=outcome)
+                )
+
+    async def _claim(self, outbox_id: int) -> tuple[str | None, Reply | None] | None:
+        async with self.database.transaction() as session:
+            item = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+            if item is None or item.delivered_at is not None or item.sending_at is not None:
+                return None
+            item.sending_at = utcnow()
+            item.attempts += 1
+            address = await delivery_address(session, item.member_id, self.platform)
+            if item.text is None:
+                return address, None
+            buttons = tuple(Button(b["title"], b["payload"]) for b in item.buttons or [])
+            return address, Reply(item.text, buttons, sender_name=item.sender_name)
+
+    async def _release(self, outbox_id: int) -> None:
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(sending_at=None)
+            )
+
+    async def _deliver_community_posts(self) -> None:
+        """Approved research questions, posted once in the community channel if one is set."""
+        async with self.database.transaction() as session:
+            pending = (
+                await session.execute(
+                    select(CommunityPost, ResearchQuestion)
+                    .join(ResearchQuestion, ResearchQuestion.id == CommunityPost.question_id)
+                    .where(CommunityPost.home == self.home, CommunityPost.posted_at.is_(None))
+                    .order_by(CommunityPost.question_id)
+                    .limit(BATCH)
+                )
+            ).all()
+            for post, question in pending:
+                post.attempts += 1
+                try:
+                    await self.post_to_community(community_post_text(question))
+                except TransientSendError:
+                    break
+                post.posted_at = utcnow()
 
     async def _deliver_notifications(self) -> None:
         async with self.database.transaction() as session:

@@ -15,6 +15,8 @@ from bots import wording
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
 from bots.messages import ContentKind, InboundMessage, Reply
+from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
+from bots.research_flow import ResearchFlow, parse_command
 from community.db import Database
 from community.members import resolve_member
 from community.models import CaseStatus
@@ -25,6 +27,7 @@ from community.my_data import (
     my_data,
     request_deletion,
 )
+from community.research.answers import pending_input
 from safety.crisis_reply import CrisisReplies, default_crisis_replies
 from safety.handoff import HandoffCases, is_blocked
 from safety.screen import Screener, Screening, default_screener
@@ -74,6 +77,12 @@ class Gateway:
         self._screener = screener or default_screener()
         self._crisis_replies = crisis_replies or default_crisis_replies()
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
+        self._research = ResearchFlow(database, config.pseudonym_key)
+
+    def knows_command(self, text: str) -> bool:
+        """Whether a /command is one the gateway answers (adapters pass those on)."""
+        first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+        return first.split("@")[0] in DATA_RIGHTS_PAYLOADS or parse_command(text) is not None
 
     async def _data_rights(self, message: InboundMessage, request: str) -> list[Reply]:
         """See her data, ask to delete it, confirm or cancel (community/my_data.py)."""
@@ -163,6 +172,7 @@ class Gateway:
                 # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
                 return [wording.blocked()]
             pseudonym = member.pseudonym
+            writing_for_research = await pending_input(session, member.id) is not None
 
         if not text:
             if message.kind is not ContentKind.TEXT:
@@ -177,6 +187,15 @@ class Gateway:
         if flood == "quiet":
             return []
 
+        command = parse_command(text)
+        if command is not None:
+            return await self._research.command(message, command)
+        if writing_for_research:
+            # Her answer to a researcher's question, or her question for researchers.
+            taken = await self._research.take_input(message, text)
+            if taken is not None:
+                return taken
+
         notes: list[Reply] = []
         if len(text) > self._config.max_message_chars:
             text = text[: self._config.max_message_chars]
@@ -189,6 +208,9 @@ class Gateway:
         for request in ("my_data", "delete_request"):
             if request in result.requests:  # asked in words; the app answers, not Rasa
                 return await self._data_rights(message, request)
+        for request in RESEARCH_REQUESTS:
+            if request in result.requests:
+                return await self._research.request(message, request)
         replies = list(result.replies)
         if result.handoff_requested:
             async with self._db.transaction() as session:

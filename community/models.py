@@ -14,12 +14,14 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -196,6 +198,13 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Bulk messages (a research question to many mothers) go after everything else and are
+    # sent at most once: one claimed (`sending_at`) when a process died is not sent again,
+    # because nobody may get a broadcast twice. Everything else is retried until delivered.
+    bulk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sending_at: Mapped[datetime | None] = mapped_column(default=None)
+    # "sent", "unreachable", or "unconfirmed" (bulk, in flight when a process died).
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Staff(Base):

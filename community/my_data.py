@@ -2,10 +2,12 @@
 
 Deletion removes her member row and, by the database's cascades, everything tied to it: the
 delivery addresses (the only platform ids), her cases with their transcripts, notes, audit
-events, notifications and case threads, pending messages for her, and blocks. What remains is a
-`DeletionRecord` saying that a deletion happened and how much it removed, with nothing that
-points back to her. Rasa's memory of the conversation is wiped by the caller (the dialogue
-client), since Rasa runs in its own process.
+events, notifications and case threads, pending messages for her, blocks, and everything of
+hers in research: opt-ins, pending research messages, consents, answers, and her questions for
+researchers (a Research 101 entry she agreed to share has nothing of her in it and stays).
+What remains is a `DeletionRecord` saying that a deletion happened and how much it removed,
+with nothing that points back to her. Rasa's memory of the conversation is wiped by the caller
+(the dialogue client), since Rasa runs in its own process.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from community.models import (
     OutboxMessage,
     utcnow,
 )
+from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
+from community.research.preferences import KINDS
 
 CONFIRM_WITHIN = timedelta(minutes=15)
 
@@ -38,6 +42,9 @@ class MyData:
     open_case: bool
     case_messages: int
     pending_messages: int
+    research_answers: int = 0
+    questions_for_researchers: int = 0
+    research_opt_ins: tuple[str, ...] = ()
 
 
 async def my_data(session: AsyncSession, member: Member) -> MyData:
@@ -66,7 +73,18 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         )
         or 0
     )
+    answers = await session.scalar(
+        select(func.count(ResearchAnswer.id)).where(ResearchAnswer.member_id == member.id)
+    )
+    asked = await session.scalar(
+        select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id)
+    )
+    pref = await session.get(ResearchPreference, member.id)
+    opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
+        research_answers=int(answers or 0),
+        questions_for_researchers=int(asked or 0),
+        research_opt_ins=opt_ins,
         code_name=member.short_name,
         first_contact=member.created_at,
         platforms=platforms,
@@ -97,6 +115,18 @@ def describe(data: MyData, rasa_memory: str) -> str:
         lines.append("• No conversations with a person from our team.")
     if data.pending_messages:
         lines.append(f"• Messages waiting to reach you: {data.pending_messages}.")
+    if data.research_answers:
+        lines.append(
+            f"• Your answers to researchers' questions: {data.research_answers} (kept without "
+            "your name; you can take each one back)."
+        )
+    if data.questions_for_researchers:
+        lines.append(f"• Questions you asked researchers: {data.questions_for_researchers}.")
+    lines.append(
+        "• Research messages you get: "
+        + (", ".join(data.research_opt_ins) if data.research_opt_ins else "none")
+        + " (send /research to change)."
+    )
     lines.append(f"• Your chats with the bot itself: {rasa_memory}")
     lines.append("You can ask me to delete all of this at any time.")
     return "\n".join(lines)

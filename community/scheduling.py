@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
 RETENTION_JOB_ID = "retention"
+RESEARCH_JOB_ID = "research"
+# One research run queues at most this many batches, so other jobs get their turn.
+RESEARCH_BATCHES_PER_RUN = 40
 RESOURCE_REVIEW_NOTICE = "resource_review"
 REVIEW_SOON = timedelta(days=30)
 SEEN_UPDATES_KEPT = timedelta(days=7)
@@ -189,6 +192,38 @@ async def resource_review_job() -> None:
         log.warning("resource entries due for review")
 
 
+async def research_job() -> None:
+    """Close expired questions, publish due ones, move due deliveries into the outbox, and
+    write researchers' digests. Each step is its own transaction and safe to repeat."""
+    from community.research.digest import write_digests
+    from community.research.publication import BATCH, community_homes, fan_out_due, queue_due
+    from community.research.questions import close_expired
+
+    if _context is None:
+        return
+    settings, database = _context.settings, _context.database
+    now = utcnow()
+    async with database.transaction() as session:
+        await close_expired(session, now)
+        published = await fan_out_due(session, community_homes(settings), now)
+    for question_id in published:
+        log.info("research question published", extra={"question_id": question_id})
+    for _ in range(RESEARCH_BATCHES_PER_RUN):
+        async with database.transaction() as session:
+            looked_at = await queue_due(session, settings, now)
+        if looked_at < BATCH:
+            break
+    async with database.transaction() as session:
+        await write_digests(session, settings.research_digest, now)
+
+
+def run_research_now(scheduler: AsyncIOScheduler | None) -> None:
+    """Run the research job at once (a publication asked for now), keeping its one-at-a-time
+    guarantee; without a scheduler the next regular run does it."""
+    if scheduler is not None and scheduler.get_job(RESEARCH_JOB_ID) is not None:
+        scheduler.modify_job(RESEARCH_JOB_ID, next_run_time=utcnow())
+
+
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:
     store = SQLAlchemyJobStore(
         url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
@@ -212,4 +247,8 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         next_run_time=utcnow() + timedelta(minutes=1), id=RESOURCE_REVIEW_JOB_ID, **once,
     )  # fmt: skip
     scheduler.add_job(retention_job, "interval", hours=1, id=RETENTION_JOB_ID, **once)
+    scheduler.add_job(
+        research_job, "interval", seconds=settings.scheduler_interval_seconds,
+        id=RESEARCH_JOB_ID, **once,
+    )  # fmt: skip
     return scheduler

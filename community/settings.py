@@ -13,7 +13,8 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +77,34 @@ class Settings(BaseSettings):
         default=24, description="Rasa's memory of a conversation is wiped after this much quiet."
     )
 
+    retention_research_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        default=365,
+        description="Research answers are removed this long after they were given.",
+    )
+
+    research_timezone: str = Field(
+        default="America/New_York",
+        description="The community's time zone: quiet hours are read in it (an IANA name).",
+    )
+    research_quiet_start_hour: Annotated[int, Field(ge=0, le=23)] = Field(
+        default=21, description="No research message is sent from this hour..."
+    )
+    research_quiet_end_hour: Annotated[int, Field(ge=0, le=23)] = Field(
+        default=9, description="...until this hour (equal to the start: no quiet hours)."
+    )
+    research_weekly_cap: Annotated[int, Field(ge=1, le=50)] = Field(
+        default=2, description="At most this many research questions reach a mother in 7 days."
+    )
+    research_digest: Literal["daily", "weekly"] = Field(
+        default="weekly", description="How often researchers get a digest of new answers."
+    )
+    telegram_community_chat_id: int | None = Field(
+        default=None, description="A community group where approved research questions appear."
+    )
+    discord_community_channel_id: int | None = Field(
+        default=None, description="A community channel where approved research questions appear."
+    )
+
     moderation_homes: list[str] = Field(
         default_factory=lambda: ["web"],
         description="Where moderators are told about cases: web, telegram, discord (JSON list).",
@@ -129,6 +158,15 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("research_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/New_York") from None
         return value
 
     @model_validator(mode="after")

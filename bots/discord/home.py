@@ -75,6 +75,7 @@ class DiscordHome(DeliveryLoop):
         self.bot = bot
         self.channel_id = settings.discord_moderator_channel_id
         self.role_id = settings.discord_moderator_role_id
+        self.community_channel_id = settings.discord_community_channel_id
         self._case_threads: set[int] = set()
 
     # -- who may act -----------------------------------------------------------------------
@@ -137,6 +138,18 @@ class DiscordHome(DeliveryLoop):
 
     async def post_in_thread(self, thread_id: str, text: str) -> None:
         await self._send(thread_id, text, None)
+
+    async def post_to_community(self, text: str) -> None:
+        if self.community_channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(self.community_channel_id)
+        try:
+            for piece in split_text(text):
+                await channel.send(piece)
+        except discord.NotFound:
+            log.warning("discord community channel not found")
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            raise TransientSendError from error
 
     async def _send(self, thread_id: str, text: str, view: discord.ui.View | None) -> None:
         pieces = split_text(text)

@@ -81,6 +81,7 @@ class ModeratorsHome(DeliveryLoop):
         super().__init__(database, announces_cases=settings.telegram_moderator_chat_id is not None)
         self.application = application
         self.chat_id = settings.telegram_moderator_chat_id
+        self.community_chat_id = settings.telegram_community_chat_id
         self._members: dict[int, tuple[bool, float]] = {}
         self._topics_supported = True
 
@@ -129,6 +130,17 @@ class ModeratorsHome(DeliveryLoop):
 
     async def post_in_thread(self, thread_id: str, text: str) -> None:
         await self._post(thread_id, text)
+
+    async def post_to_community(self, text: str) -> None:
+        if self.community_chat_id is None:
+            return
+        try:
+            for piece in split_text(text):
+                await self.application.bot.send_message(self.community_chat_id, piece)
+        except BadRequest as error:
+            log.warning("telegram community post refused", extra={"error": type(error).__name__})
+        except TelegramError as error:
+            raise TransientSendError from error
 
     async def _post(
         self, thread_id: str, text: str, markup: InlineKeyboardMarkup | None = None

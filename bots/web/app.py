@@ -27,6 +27,7 @@ from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage, Reply
 from bots.web.moderation import build_router
+from bots.web.research import build_research_router
 from community.db import Database
 from community.members import pseudonym_for
 from community.models import Member, OutboxMessage, utcnow
@@ -176,6 +177,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         scheduler = build_scheduler(settings) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()
+        app.state.scheduler = scheduler
         telegram = await _start_telegram(settings, services)
         app.state.telegram = telegram
         discord_bot = _start_discord(settings, services)
@@ -195,11 +197,12 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     app = FastAPI(
         title="peerbot",
         version="0.1.0",
-        summary="Community peer-support chat: web chat, health, and the moderators' API.",
+        summary="Community peer-support chat: web chat, health, moderators' and research APIs.",
         lifespan=lifespan,
     )
     app.add_middleware(_BodyLimit)
     app.include_router(build_router())
+    app.include_router(build_research_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
@@ -288,6 +291,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
                 item.delivered_at = utcnow()
                 item.text = None
                 item.attempts += 1
+                item.outcome = "sent"
         return LaterMessagesOut(messages=out)
 
     return app

@@ -7,22 +7,19 @@ the Telegram and Discord homes use.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.db import Database
+from bots.web.auth import Session, require_role
 from community.models import Notification, StaffNotice, utcnow
-from community.staff import StaffIdentity, authenticate
+from community.staff import StaffIdentity
 from safety.handoff import (
     CaseConflict,
     CaseNotFound,
@@ -33,44 +30,7 @@ from safety.handoff import (
 )
 from safety.snippets import load_snippets
 
-bearer = HTTPBearer(auto_error=False)
-
-
-def database_of(request: Request) -> Database:
-    database: Database = request.app.state.services.database
-    return database
-
-
-async def session_of(request: Request) -> AsyncIterator[AsyncSession]:
-    async with database_of(request).transaction() as session:
-        yield session
-
-
-def require_role(role: str) -> Callable[..., Awaitable[StaffIdentity]]:
-    async def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> StaffIdentity:
-        unauthorized = HTTPException(
-            401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
-        )
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise unauthorized
-        async with database_of(request).sessions() as session:
-            staff = await authenticate(session, credentials.credentials)
-        if staff is None:
-            raise unauthorized
-        if staff.role != role:
-            raise HTTPException(403, f"This needs the {role} role.")
-        return staff
-
-    return dependency
-
-
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
-# scope="function": the transaction commits when the endpoint returns, BEFORE the response is
-# sent, so a moderator never sees "sent" for a reply that is not yet in the database.
-Session = Annotated[AsyncSession, Depends(session_of, scope="function")]
 
 
 class TurnOut(BaseModel):

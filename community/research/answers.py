@@ -1,0 +1,159 @@
+"""Answers with consent: she agrees to a question's terms once, answers, and may withdraw.
+Answers are de-identified before they are stored, carry no platform id, and are exported for
+researchers without quotes when the question said no quotes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.models import utcnow
+from community.research.deidentify import deidentify
+from community.research.models import (
+    PendingInput,
+    ResearchAnswer,
+    ResearchConsent,
+    ResearchQuestion,
+)
+
+PENDING_FOR = timedelta(hours=24)
+MAX_ANSWER_CHARS = 4000
+
+
+async def consent_of(session: AsyncSession, question_id: int, member_id: int) -> bool | None:
+    row = await session.get(ResearchConsent, (question_id, member_id))
+    return None if row is None else row.consented
+
+
+async def record_consent(
+    session: AsyncSession, question_id: int, member_id: int, consented: bool
+) -> None:
+    row = await session.get(ResearchConsent, (question_id, member_id))
+    if row is None:
+        session.add(
+            ResearchConsent(question_id=question_id, member_id=member_id, consented=consented)
+        )
+    else:
+        row.consented, row.at = consented, utcnow()
+    if not consented:
+        await session.execute(
+            delete(ResearchAnswer).where(
+                ResearchAnswer.question_id == question_id, ResearchAnswer.member_id == member_id
+            )
+        )
+
+
+async def expect_input(
+    session: AsyncSession, member_id: int, kind: str, question_id: int | None = None
+) -> None:
+    row = await session.get(PendingInput, member_id)
+    if row is None:
+        session.add(PendingInput(member_id=member_id, kind=kind, question_id=question_id))
+    else:
+        row.kind, row.question_id, row.since = kind, question_id, utcnow()
+
+
+async def pending_input(session: AsyncSession, member_id: int) -> PendingInput | None:
+    row = await session.get(PendingInput, member_id)
+    if row is not None and utcnow() - row.since > PENDING_FOR:
+        await session.delete(row)
+        return None
+    return row
+
+
+async def clear_input(session: AsyncSession, member_id: int) -> bool:
+    result = await session.execute(delete(PendingInput).where(PendingInput.member_id == member_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def store_answer(
+    session: AsyncSession, question_id: int, member_id: int, text: str
+) -> ResearchAnswer:
+    answer = ResearchAnswer(
+        question_id=question_id, member_id=member_id, text=deidentify(text[:MAX_ANSWER_CHARS])
+    )
+    session.add(answer)
+    await session.flush()
+    return answer
+
+
+async def withdraw(session: AsyncSession, question_id: int, member_id: int) -> int:
+    result = await session.execute(
+        delete(ResearchAnswer).where(
+            ResearchAnswer.question_id == question_id, ResearchAnswer.member_id == member_id
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class AnswerForResearcher:
+    """What a researcher sees: a number within the question, a date, the words. Never who."""
+
+    number: int
+    date: str
+    text: str
+    # False when the question promised no quotes: read to learn from, never quoted in any
+    # publication (what she was told when she agreed).
+    quotable: bool
+
+
+async def answers_for_researcher(
+    session: AsyncSession, question: ResearchQuestion
+) -> list[AnswerForResearcher]:
+    rows = (
+        await session.scalars(
+            select(ResearchAnswer)
+            .where(ResearchAnswer.question_id == question.id)
+            .order_by(ResearchAnswer.created_at, ResearchAnswer.id)
+        )
+    ).all()
+    return [
+        AnswerForResearcher(
+            number=index,
+            # The day only: an exact time could be matched with a platform's own records.
+            date=row.created_at.date().isoformat(),
+            # Stored de-identified; run again so improved rules reach older answers too.
+            text=deidentify(row.text),
+            quotable=question.quotes_allowed,
+        )
+        for index, row in enumerate(rows, start=1)
+    ]
+
+
+def export_csv(question: ResearchQuestion, answers: list[AnswerForResearcher]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["question_id", "answer_number", "date", "may_quote", "answer"])
+    for answer in answers:
+        writer.writerow(
+            [question.id, answer.number, answer.date, answer.quotable, _csv_safe(answer.text)]
+        )
+    return buffer.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run a cell that starts with = + - @ as a formula; answers are not formulas."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+async def answers_since(
+    session: AsyncSession, question_ids: list[int], since: datetime
+) -> dict[int, int]:
+    """New answers per question since a time (for digests)."""
+    rows = (
+        await session.execute(
+            select(ResearchAnswer.question_id).where(
+                ResearchAnswer.question_id.in_(question_ids), ResearchAnswer.created_at > since
+            )
+        )
+    ).all()
+    out: dict[int, int] = {}
+    for (question_id,) in rows:
+        out[question_id] = out.get(question_id, 0) + 1
+    return out

@@ -1,0 +1,132 @@
+"""What mothers read from the research side, in one place so it can be reviewed together.
+
+Plain, warm and short; every message says that taking part is her choice and how to stop.
+Buttons are (title, payload) pairs; the payloads are the commands `bots/research_flow.py` reads.
+"""
+
+from __future__ import annotations
+
+Button = tuple[str, str]
+
+KINDS = {
+    "questions": "questions from researchers",
+    "invitations": "invitations to join studies",
+    "results": "results of studies you took part in",
+}
+
+
+def preferences(questions: bool, invitations: bool, results: bool) -> tuple[str, list[Button]]:
+    state = {"questions": questions, "invitations": invitations, "results": results}
+    lines = ["Research messages are always your choice. Right now you get:"]
+    lines += [f"• {KINDS[k]}: {'yes' if on else 'no'}" for k, on in state.items()]
+    lines.append("You can change this any time.")
+    buttons = [
+        (f"{'Stop' if on else 'Get'} {k}", f"/{'optout' if on else 'optin'}_{k}")
+        for k, on in state.items()
+    ]
+    if any(state.values()):
+        buttons.append(("Stop all research messages", "/optout_all"))
+    return "\n".join(lines), buttons
+
+
+def opted_in(kind: str) -> str:
+    return (
+        f"Done: you'll get {KINDS[kind]}, never more than a couple a week and not at night. "
+        "Answering is always your choice. Send /research to change this."
+    )
+
+
+def opted_out(kinds: list[str]) -> str:
+    if len(kinds) == len(KINDS):
+        return (
+            "Done: no more research messages of any kind, starting now. Nothing changes about "
+            "the help you get here. Send /research if you ever want them again."
+        )
+    return f"Done: no more {' or '.join(KINDS[k] for k in kinds)}. Send /research to change this."
+
+
+def question_message(question_id: int, text: str, context: str) -> tuple[str, list[Button]]:
+    body = (
+        "A question from researchers (our team checked it first):\n\n"
+        f"{text}\n\n{context}\n\n"
+        "Answering is up to you, and you can skip it. Send /research to change what you get."
+    )
+    return body, [("Answer", f"/answer_{question_id}"), ("Not for me", f"/skip_{question_id}")]
+
+
+def consent(question_id: int, quotes_allowed: bool) -> tuple[str, list[Button]]:
+    how = (
+        "They may quote your words in their work, never with your name or details that "
+        "identify you."
+        if quotes_allowed
+        else "They will not quote you; they read answers together to learn from them."
+    )
+    text = (
+        "Before you answer: the researchers who asked will read your answer without your name, "
+        f"number or account. {how}\n"
+        "You can take your answer back later. Is that OK?"
+    )
+    return text, [("Yes, I agree", f"/consent_{question_id}"), ("No", f"/noconsent_{question_id}")]
+
+
+def write_answer() -> str:
+    return "Thank you. Write your answer in your next message (or send /cancel)."
+
+
+def answer_saved(question_id: int) -> tuple[str, list[Button]]:
+    return (
+        "Thank you for sharing. Your answer is saved without your name. If you change your "
+        "mind, you can take it back.",
+        [("Take my answer back", f"/withdraw_{question_id}")],
+    )
+
+
+NO_CONSENT = "That's completely fine. Nothing you wrote is kept for this question."
+SKIPPED = "No problem. Nothing changes about the help you get here."
+WITHDRAWN = "Done: your answer is deleted and researchers won't see it."
+NOTHING_TO_WITHDRAW = "There's no saved answer of yours for that question."
+QUESTION_UNAVAILABLE = "That question isn't taking answers anymore. Thank you for wanting to help."
+CANCELLED = "OK, cancelled. Nothing was saved."
+ANSWER_EMPTY = "I couldn't read an answer there. Write it as text, or send /cancel."
+
+ASK_PROMPT = (
+    "What would you like to ask researchers? Write it in your next message. It goes to them "
+    "without your name or account, and our team checks the answer before it reaches you. "
+    "(Send /cancel to stop.)"
+)
+
+
+def asked(number: int) -> str:
+    return (
+        f"Thank you, your question is on its way to researchers (question {number}). "
+        "Nothing that identifies you went with it. I'll bring the answer here once our team "
+        "has checked it. Answers can take a while."
+    )
+
+
+def researcher_answer(question: str, answer: str, number: int) -> tuple[str, list[Button]]:
+    text = (
+        f"A researcher answered your question:\n\n“{question}”\n\n{answer}\n\n"
+        "May we add your question and this answer to Research 101, our library for all moms? "
+        "Nothing about you would be in it."
+    )
+    return text, [
+        ("Yes, share it", f"/library_yes_{number}"),
+        ("No, keep it private", f"/library_no_{number}"),
+    ]
+
+
+LIBRARY_YES = "Thank you! Your question and its answer will help other moms."
+LIBRARY_NO = "Of course. It stays between you and us."
+LIBRARY_EMPTY = (
+    "Research 101 is just getting started: no questions from moms in it yet. You can ask "
+    "researchers anything with /ask."
+)
+
+
+def library(entries: list[tuple[str, str]]) -> str:
+    lines = ["Research 101: questions moms asked researchers, and their answers."]
+    for question, answer in entries:
+        lines.append(f"\nQ: {question}\nA: {answer}")
+    lines.append("\nYou can ask your own with /ask.")
+    return "\n".join(lines)
