@@ -34,7 +34,8 @@ COMMAND_PAYLOADS = {
     "help": ("What I can help with", "/help"),
     "resources": ("Places that can help, any time", "/help_resources"),
     "talk": ("Talk to a person from our community", "/request_human"),
-    "ask": ("Ask researchers a question", "/research_ask"),
+    "ask": ("Ask researchers a question, without your name", "/ask"),
+    "research": ("Choose which research messages you get", "/research"),
     "privacy": ("Who sees my messages", "/faq_privacy"),
     "mydata": ("See what peerbot keeps about me", "/my_data"),
     "delete": ("Delete what peerbot keeps about me", "/delete_my_data"),
@@ -231,8 +232,14 @@ class MemberCog(commands.Cog):
         await self._command(interaction, COMMAND_PAYLOADS["talk"][1])
 
     @app_commands.command(name="ask", description=COMMAND_PAYLOADS["ask"][0])
-    async def ask(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["ask"][1])
+    @app_commands.describe(question="Your question (or leave empty and write it next)")
+    async def ask(self, interaction: discord.Interaction[Any], question: str | None = None) -> None:
+        payload = COMMAND_PAYLOADS["ask"][1]
+        await self._command(interaction, f"{payload} {question}" if question else payload)
+
+    @app_commands.command(name="research", description=COMMAND_PAYLOADS["research"][0])
+    async def research(self, interaction: discord.Interaction[Any]) -> None:
+        await self._command(interaction, COMMAND_PAYLOADS["research"][1])
 
     @app_commands.command(name="privacy", description=COMMAND_PAYLOADS["privacy"][0])
     async def privacy(self, interaction: discord.Interaction[Any]) -> None:

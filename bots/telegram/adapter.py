@@ -58,7 +58,8 @@ COMMAND_PAYLOADS = {
     "help": "/help",
     "resources": "/help_resources",
     "talk": "/request_human",
-    "ask": "/research_ask",
+    "ask": "/ask",
+    "research": "/research",
     "privacy": "/faq_privacy",
     "mydata": "/my_data",
     "delete": "/delete_my_data",
@@ -68,7 +69,8 @@ COMMAND_MENU = [
     BotCommand("help", "What I can help with"),
     BotCommand("resources", "Places that can help, any time"),
     BotCommand("talk", "Talk to a person from our community"),
-    BotCommand("ask", "Ask researchers a question"),
+    BotCommand("ask", "Ask researchers a question, without your name"),
+    BotCommand("research", "Choose which research messages you get"),
     BotCommand("privacy", "Who sees my messages"),
     BotCommand("mydata", "See what peerbot keeps about me"),
     BotCommand("delete", "Delete what peerbot keeps about me"),
@@ -304,12 +306,23 @@ class TelegramAdapter:
         message = update.effective_message
         if user_id is None or message is None or not message.text:
             return
-        command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-        await self._answer(update, InboundMessage(PLATFORM, user_id, COMMAND_PAYLOADS[command]))
+        first, _, rest = message.text.partition(" ")
+        command = first.lstrip("/").split("@")[0].lower()
+        payload = COMMAND_PAYLOADS[command]
+        if command == "ask" and rest.strip():  # "/ask <her question>"
+            payload = f"{payload} {rest.strip()}"
+        await self._answer(update, InboundMessage(PLATFORM, user_id, payload))
 
     async def _unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Numbered research commands (/answer_12) are not in the menu; the gateway knows
+        them. Anything else gets a kind word about what the bot understands."""
         chat = update.effective_chat
-        if chat is not None:
+        message = update.effective_message
+        user_id = self._user_id(update)
+        text = message.text if message is not None and message.text else ""
+        if user_id is not None and self.gateway.knows_command(text):
+            await self._answer(update, InboundMessage(PLATFORM, user_id, text))
+        elif chat is not None:
             await send_replies(self.application, chat.id, [wording.unknown_command()])
 
     async def _text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

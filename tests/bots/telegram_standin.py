@@ -43,6 +43,8 @@ class BotApiStandIn:
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> how many 502s to give
     # (method, predicate on params, error code, description, times left): Telegram refusing.
     refusals: list[list[Any]] = field(default_factory=list)
+    # Seconds each sendMessage takes after it was received (a slow network or Bot API).
+    send_delay: float = 0.0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -172,6 +174,7 @@ class BotApiStandIn:
         elif method == "getUpdates":
             result = self._get_updates(params)
         elif method == "sendMessage":
+            time.sleep(self.send_delay)
             chat_id = params["chat_id"]
             result = {
                 "message_id": next(self._ids), "date": int(time.time()), "from": BOT,
