@@ -32,6 +32,7 @@ from bots.moderating import (
     parse_case_button,
     press_case_button,
 )
+from bots.research_review import review_command
 from community.db import Database
 from community.settings import Settings
 from safety.handoff import CaseConflict, CaseNotFound
@@ -237,6 +238,54 @@ class ModeratorCommands(commands.Cog):
         await interaction.response.send_message(pieces[0], ephemeral=private)
         for piece in pieces[1:]:
             await interaction.followup.send(piece, ephemeral=private)
+
+    async def _review(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """Research review, anywhere in the moderators' channel (answers only to the asker)."""
+        if not self.home.is_moderator(interaction.user):
+            await interaction.response.send_message(wording.staff_only(), ephemeral=True)
+            return
+        moderator, _ = moderator_identity(interaction.user)
+        pieces = split_text(await review_command(self.home.database, moderator, text))
+        await interaction.response.send_message(pieces[0], ephemeral=True)
+        for piece in pieces[1:]:
+            await interaction.followup.send(piece, ephemeral=True)
+
+    @app_commands.command(name="questions", description="Researchers' questions to review")
+    async def questions(self, interaction: discord.Interaction[Any]) -> None:
+        await self._review(interaction, "/questions")
+
+    @app_commands.command(name="approve", description="Approve a researcher's question")
+    @app_commands.describe(number="The question's number", words="Reworded question (optional)")
+    async def approve(
+        self, interaction: discord.Interaction[Any], number: int, words: str = ""
+    ) -> None:
+        await self._review(interaction, f"/approve {number} {words}")
+
+    @app_commands.command(name="decline", description="Decline a researcher's question")
+    async def decline(
+        self, interaction: discord.Interaction[Any], number: int, reason: str
+    ) -> None:
+        await self._review(interaction, f"/decline {number} {reason}")
+
+    @app_commands.command(name="publish", description="Publish an approved question now")
+    async def publish(self, interaction: discord.Interaction[Any], number: int) -> None:
+        await self._review(interaction, f"/publish {number}")
+
+    @app_commands.command(name="answers", description="Researchers' answers to review")
+    async def answers(self, interaction: discord.Interaction[Any]) -> None:
+        await self._review(interaction, "/answers")
+
+    @app_commands.command(name="send_answer", description="Send a reviewed answer to the mom")
+    async def send_answer(
+        self, interaction: discord.Interaction[Any], number: int, words: str = ""
+    ) -> None:
+        await self._review(interaction, f"/send {number} {words}")
+
+    @app_commands.command(name="return_answer", description="Give an answer back with a note")
+    async def return_answer(
+        self, interaction: discord.Interaction[Any], number: int, note: str
+    ) -> None:
+        await self._review(interaction, f"/return {number} {note}")
 
     @app_commands.command(name="note", description="A private note on this case")
     async def note(self, interaction: discord.Interaction[Any], text: str) -> None:

@@ -34,6 +34,7 @@ from bots.moderating import (
     parse_case_button,
     press_case_button,
 )
+from bots.research_review import REVIEW_HELP, is_review_command, review_command
 from bots.telegram.render import split_text
 from community.db import Database
 from community.settings import Settings
@@ -45,7 +46,11 @@ HOME = "telegram"
 MEMBERSHIP_CACHE_SECONDS = 60.0
 MEMBER_STATUSES = {"creator", "administrator", "member", "restricted"}
 CASE_NUMBER = re.compile(r"#(\d+)")
-HELP_TEXT = THREAD_HELP + "\nIn a group without topics, reply to a case's message to write to her."
+HELP_TEXT = (
+    THREAD_HELP
+    + "\nIn a group without topics, reply to a case's message to write to her.\n\n"
+    + REVIEW_HELP
+)
 
 
 def moderator_identity(user: User) -> tuple[str, str]:
@@ -225,6 +230,12 @@ class ModeratorsHome(DeliveryLoop):
         thread_id = message.message_thread_id if message.is_topic_message else None
         if text.split()[0].split("@")[0] == "/help":
             await message.reply_text(HELP_TEXT)
+            return
+        if is_review_command(text):
+            if await self._is_moderator(user, seen_in_group=True):
+                moderator, _ = moderator_identity(user)
+                for piece in split_text(await review_command(self.database, moderator, text)):
+                    await message.reply_text(piece)
             return
         if thread_id is not None:
             async with self.database.transaction() as session:

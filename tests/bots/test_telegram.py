@@ -382,3 +382,83 @@ async def test_a_group_without_topics_still_works_by_replying_to_the_case_card(
         bot_api.group_message(MOD, "coffee anyone?")
         await asyncio.sleep(0.5)
         assert not any("coffee" in t for t in bot_api.texts_to(MOM))
+
+
+async def test_research_on_telegram_review_in_the_group_answer_in_private(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    """A moderator approves a researcher's question from the moderators' group; published, it
+    reaches the mom who opted in by command, with buttons, in her private chat, and the
+    community group; she answers with the buttons. A stranger's /approve does nothing."""
+    from community.research.models import ResearchAnswer
+    from community.research.questions import submit
+    from community.scheduling import research_job
+    from community.staff import add_staff
+
+    community = -100777
+    configured = _settings(settings, bot_api, rasa).model_copy(
+        update={
+            "telegram_community_chat_id": community,
+            "research_quiet_start_hour": 0,
+            "research_quiet_end_hour": 0,
+        }
+    )
+    async with running(configured):
+        database = Database.connect(configured.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await add_staff(session, "rae", "researcher")
+                from community.models import Staff
+
+                staff_id = await session.scalar(select(Staff.id).where(Staff.name == "rae"))
+                assert staff_id is not None
+                question = await submit(
+                    session, staff_id, "What helps you feel safe to speak up?", "", True, None
+                )
+            bot_api.private_message(MOM, "/research")
+            await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+            menu = bot_api.sent("sendMessage", MOM)[-1].params
+            optin = [
+                b["callback_data"]
+                for row in menu["reply_markup"]["inline_keyboard"]
+                for b in row
+                if b["callback_data"] == "/optin_questions"
+            ]
+            bot_api.button_press(MOM, optin[0], MOM)
+            await bot_api.wait_for(lambda: any("Done" in t for t in bot_api.texts_to(MOM)))
+
+            bot_api.group_message(STRANGER, f"/approve {question.id}")
+            bot_api.group_message(MOD, "/questions")
+            group = bot_api.moderator_chat_id
+            await bot_api.wait_for(
+                lambda: any("What helps you feel safe" in t for t in bot_api.texts_to(group))
+            )
+            bot_api.group_message(MOD, f"/approve {question.id} What helps you feel safe to talk?")
+            await bot_api.wait_for(lambda: any("approved" in t for t in bot_api.texts_to(group)))
+            bot_api.group_message(MOD, f"/publish {question.id}")
+            await bot_api.wait_for(lambda: any("go out" in t for t in bot_api.texts_to(group)))
+            await research_job()
+            await bot_api.wait_for(
+                lambda: any("feel safe to talk?" in t for t in bot_api.texts_to(MOM))
+            )
+            await bot_api.wait_for(
+                lambda: any(f"/answer_{question.id}" in t for t in bot_api.texts_to(community))
+            )
+            sent = [
+                c.params
+                for c in bot_api.sent("sendMessage", MOM)
+                if "feel safe" in c.params["text"]
+            ]
+            assert len(sent) == 1
+            answer = sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            bot_api.button_press(MOM, answer, MOM)
+            await bot_api.wait_for(lambda: "Is that OK?" in bot_api.texts_to(MOM)[-1])
+            bot_api.button_press(MOM, f"/consent_{question.id}", MOM)
+            await bot_api.wait_for(lambda: "next message" in bot_api.texts_to(MOM)[-1])
+            bot_api.private_message(MOM, "Knowing nobody will call CPS on me.")
+            await bot_api.wait_for(lambda: "saved" in bot_api.texts_to(MOM)[-1])
+            async with database.sessions() as session:
+                stored = (await session.scalars(select(ResearchAnswer.text))).all()
+            assert stored == ["Knowing nobody will call CPS on me."]
+        finally:
+            await database.dispose()
