@@ -231,6 +231,9 @@ def stack(
         "PEERBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
         "PEERBOT_TELEGRAM_BASE_URL": stack_bot_api.url,
         "PEERBOT_TELEGRAM_MODERATOR_CHAT_ID": str(stack_bot_api.moderator_chat_id),
+        # No quiet hours for research messages: a test must not depend on when it runs.
+        "PEERBOT_RESEARCH_QUIET_START_HOUR": "0",
+        "PEERBOT_RESEARCH_QUIET_END_HOUR": "0",
     }
     running = launch_stack(tmp_path_factory.mktemp("stack"), telegram)
     try:

@@ -1,0 +1,99 @@
+"""Research Q&A through the HTTP API of the real stack (`peerbot run`: Rasa, actions, app)
+and the web chat: a researcher submits, a moderator approves, publication (now) reaches a
+mother who opted in by saying so, she consents and answers, and the researcher's export has her
+answer without identifiers; a mother who did not opt in receives nothing; researcher routes
+answer 401 without a token and 403 with a moderator's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import httpx
+
+from tests.conftest import Stack
+
+ANSWER = (
+    "I'm Tanya, my number is 312-555-0199. Hearing results in plain words, by text, would "
+    "make me trust a study."
+)
+
+
+def _say(client: httpx.Client, user: str, text: str) -> list[dict[str, Any]]:
+    response = client.post("/api/chat", json={"user": user, "text": text})
+    assert response.status_code == 200
+    replies: list[dict[str, Any]] = response.json()["replies"]
+    return replies
+
+
+def _wait_for_message(client: httpx.Client, user: str, within: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        messages = client.get(f"/api/chat/{user}/messages").json()["messages"]
+        if messages:
+            assert len(messages) == 1, messages
+            message: dict[str, Any] = messages[0]
+            return message
+        time.sleep(0.5)
+    raise AssertionError("the research question did not arrive")
+
+
+def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -> None:
+    researcher = {"Authorization": f"Bearer {stack.add_staff('rae', 'researcher')}"}
+    moderator = {"Authorization": f"Bearer {stack.add_staff('mod-rq', 'moderator')}"}
+
+    # Opting in, in her own words (Rasa's research_opt_in, answered by the app).
+    opted = _say(app_client, "research-mom-1", "i want to get questions from researchers")
+    assert "you'll get questions from researchers" in opted[0]["text"]
+    _say(app_client, "research-mom-2", "hello")  # another mother, never opted in
+
+    assert app_client.get("/api/research/questions").status_code == 401
+    assert app_client.get("/api/research/questions", headers=moderator).status_code == 403
+    assert app_client.get("/api/review/questions", headers=researcher).status_code == 403
+
+    submitted = app_client.post(
+        "/api/research/questions",
+        headers=researcher,
+        json={
+            "text": "If you take part in a study, would you like to hear the results, and how?",
+            "context": "A university team wants to share results the way moms prefer.",
+            "quotes_allowed": False,
+        },
+    )
+    assert submitted.status_code == 201
+    question_id = submitted.json()["id"]
+    assert (
+        app_client.post(
+            f"/api/review/questions/{question_id}/approve", headers=moderator, json={}
+        ).status_code
+        == 200
+    )
+    published = app_client.post(
+        f"/api/research/questions/{question_id}/publish", headers=moderator, json={}
+    )
+    assert published.status_code == 200
+
+    message = _wait_for_message(app_client, "research-mom-1")
+    assert "hear the results" in message["text"]
+    assert app_client.get("/api/chat/research-mom-2/messages").json()["messages"] == []
+
+    terms = _say(app_client, "research-mom-1", f"/answer_{question_id}")[0]
+    assert "will not quote you" in terms["text"]
+    _say(app_client, "research-mom-1", f"/consent_{question_id}")
+    assert "saved" in _say(app_client, "research-mom-1", ANSWER)[0]["text"]
+
+    export = app_client.get(
+        f"/api/research/questions/{question_id}/answers.csv", headers=researcher
+    )
+    assert export.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(export.text)))
+    assert "plain words, by text" in row["answer"]
+    for identifier in ("Tanya", "312", "0199", "research-mom-1"):
+        assert identifier not in export.text
+    assert row["may_quote"] == "False"
+    counts = app_client.get(f"/api/research/questions/{question_id}", headers=researcher).json()[
+        "counts"
+    ]
+    assert counts == {"asked": 1, "answered": 1, "declined": 0}
