@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,11 @@ from tests.bots.telegram_standin import BotApiStandIn, bot_api_standin
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRE_RASA = os.environ.get("PEERBOT_REQUIRE_RASA") == "1"
+REQUIRE_BROWSER = os.environ.get("PEERBOT_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
 STACK_READY_TIMEOUT = 240.0
 
 
@@ -149,6 +155,18 @@ def _wait_ready(stack: Stack) -> None:
             break
         time.sleep(0.5)
     raise RuntimeError("peerbot run did not become ready:\n" + stack.output()[-4000:])
+
+
+def chromium_or_skip() -> str:
+    """The system Chromium for browser tests; CI (PEERBOT_REQUIRE_BROWSER) fails without it."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if REQUIRE_BROWSER:
+            pytest.fail(
+                "chromium is missing: run 'make install' as root, or apt-get install chromium"
+            )
+        pytest.skip("chromium is not installed (make install installs it when run as root)")
+    return chromium
 
 
 def rasa_runtime_or_skip() -> None:

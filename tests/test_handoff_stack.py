@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
 
 import httpx
 import pytest
 
-from tests.conftest import Stack
+from tests.conftest import CHROMIUM_ARGS, Stack, chromium_or_skip
 
 pytestmark = pytest.mark.rasa
-REQUIRE_BROWSER = os.environ.get("PEERBOT_REQUIRE_BROWSER") == "1"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -87,13 +84,7 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
 def test_console_signs_in_claims_and_replies_in_chromium(
     stack: Stack, app_client: httpx.Client
 ) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if REQUIRE_BROWSER:
-            pytest.fail(
-                "chromium is missing: run 'make install' as root, or apt-get install chromium"
-            )
-        pytest.skip("chromium is not installed (make install installs it when run as root)")
+    chromium = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     token = stack.add_staff("cleo-browser", display_name="Cleo")
@@ -102,11 +93,7 @@ def test_console_signs_in_claims_and_replies_in_chromium(
     app_client.post("/api/chat", json={"user": user, "text": trigger})
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
             page.goto(f"{stack.app_url}/moderate")

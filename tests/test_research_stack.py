@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Stack
+from tests.conftest import CHROMIUM_ARGS, Stack, chromium_or_skip
 
 ANSWER = (
     "I'm Tanya, my number is 312-555-0199. Hearing results in plain words, by text, would "
@@ -97,3 +97,42 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
         "counts"
     ]
     assert counts == {"asked": 1, "answered": 1, "declined": 0}
+
+
+def test_research_pages_submit_and_review_in_chromium(
+    stack: Stack, app_client: httpx.Client
+) -> None:
+    """A researcher submits on /research; a moderator approves it in the console."""
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    researcher = stack.add_staff("rae-browser", "researcher")
+    moderator = stack.add_staff("mod-browser", "moderator")
+    words = "What would make a research survey feel safe to you?"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{stack.app_url}/research")
+            page.fill("#token", researcher)
+            page.click("#signin button[type=submit]")
+            page.fill("#q-text", words)
+            page.fill("#q-context", "A nursing school team asks.")
+            page.click("#submit button[type=submit]")
+            page.locator("#questions li", has_text="submitted").wait_for()
+            assert page.locator("#error").inner_text() == ""
+
+            page.goto(f"{stack.app_url}/moderate")
+            page.fill("#token", moderator)
+            page.click("#signin button[type=submit]")
+            item = page.locator("#review-questions li", has_text="rae-browser")
+            item.get_by_role("button", name="Approve", exact=True).click()
+            page.locator("#review-questions li", has_text="rae-browser").wait_for(state="detached")
+        finally:
+            browser.close()
+    mine = app_client.get(
+        "/api/research/questions", headers={"Authorization": f"Bearer {researcher}"}
+    ).json()["questions"]
+    assert [(q["text"], q["status"], q["reviewed_by"]) for q in mine] == [
+        (words, "approved", "mod-browser")
+    ]

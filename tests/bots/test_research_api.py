@@ -307,3 +307,12 @@ def test_research_routes_check_the_role(
 
 def test_publish_needs_staff(client: TestClient) -> None:
     assert client.post("/api/research/questions/1/publish", json={}).status_code == 401
+
+
+def test_the_researchers_page_is_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/research")
+    assert page.status_code == 200
+    assert 'src="/static/research.js"' in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/static/research.js").status_code == 200

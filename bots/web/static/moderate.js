@@ -70,6 +70,56 @@ async function refreshQueue() {
   }
 }
 
+function reviewForm(label, value, buttons) {
+  const form = document.createElement("div");
+  form.className = "stack";
+  const area = document.createElement("textarea");
+  area.rows = 2;
+  area.maxLength = 1000;
+  area.value = value;
+  area.setAttribute("aria-label", label);
+  form.appendChild(area);
+  const row = document.createElement("div");
+  row.className = "actions";
+  for (const [title, handler] of buttons) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = title;
+    button.addEventListener("click", () => handler(area.value).then(refreshReview).catch((e) => { $("case-error").textContent = e.message; }));
+    row.appendChild(button);
+  }
+  form.appendChild(row);
+  return form;
+}
+
+async function refreshReview() {
+  const { questions } = await api("GET", "/api/review/questions");
+  const answers = (await api("GET", "/api/review/member-questions")).questions;
+  $("review-empty").hidden = questions.length + answers.length > 0;
+  $("review-questions").replaceChildren(...questions.map((q) => {
+    const item = document.createElement("li");
+    item.appendChild(text("strong", `Question #${q.id} from ${q.researcher} (quotes ${q.quotes_allowed ? "allowed" : "not allowed"})`));
+    if (q.context) item.appendChild(text("p", q.context, "muted"));
+    item.appendChild(reviewForm("The question as mothers will see it", q.text, [
+      ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })],
+      ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })
+        .then(() => api("POST", `/api/research/questions/${q.id}/publish`, {}))],
+      ["Decline (the words above become the reason)", (words) => api("POST", `/api/review/questions/${q.id}/decline`, { reason: words })],
+    ]));
+    return item;
+  }));
+  $("review-answers").replaceChildren(...answers.map((q) => {
+    const item = document.createElement("li");
+    item.appendChild(text("strong", `A mom asked (answer #${q.id}, by ${q.answered_by})`));
+    item.appendChild(text("p", q.question));
+    item.appendChild(reviewForm("The answer as she will see it", q.answer || "", [
+      ["Send to her", (words) => api("POST", `/api/review/member-questions/${q.id}/approve`, { answer: words })],
+      ["Give back (the words above become your note)", (words) => api("POST", `/api/review/member-questions/${q.id}/decline`, { note: words })],
+    ]));
+    return item;
+  }));
+}
+
 async function refreshNotices() {
   const { notices } = await api("GET", "/api/notices?limit=3");
   const list = $("notices");
@@ -154,6 +204,7 @@ async function start() {
   show("queue-view");
   loadSnippets().catch(() => {});
   refreshNotices().catch(() => {});
+  refreshReview().catch(() => {}); // not polled: a moderator may be editing the words
   poll();
 }
 
