@@ -4,7 +4,10 @@ Per kind (settings `retention_*`): the messages and notes of a closed case after
 `retention_transcript_days`; the closed case itself, with its audit events, after
 `retention_audit_days`; delivered outbox rows (already without text) after a week; and Rasa's
 memory of a conversation once its member has been quiet for `retention_rasa_hours` (the caller
-wipes those trackers through the dialogue client, which returns whether it could).
+wipes those trackers through the dialogue client, which returns whether it could); research
+answers, and mothers' questions to researchers with their answers, after
+`retention_research_days` (Research 101 entries she agreed to share hold nothing of her and
+stay); delivery records of research questions (no text) after 30 days.
 """
 
 from __future__ import annotations
@@ -26,9 +29,17 @@ from community.models import (
     Notification,
     OutboxMessage,
 )
+from community.research.models import (
+    DeliveryState,
+    MemberQuestion,
+    ResearchAnswer,
+    ResearchDelivery,
+)
 from community.settings import Settings
 
 OUTBOX_KEPT = timedelta(days=7)
+# Long enough for the weekly cap, which counts the last 7 days.
+RESEARCH_DELIVERIES_KEPT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,19 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
             delete(OutboxMessage).where(
                 OutboxMessage.delivered_at.is_not(None),
                 OutboxMessage.delivered_at < now - OUTBOX_KEPT,
+            )
+        )
+        research_cutoff = now - timedelta(days=settings.retention_research_days)
+        await session.execute(
+            delete(ResearchAnswer).where(ResearchAnswer.created_at < research_cutoff)
+        )
+        await session.execute(
+            delete(MemberQuestion).where(MemberQuestion.created_at < research_cutoff)
+        )
+        await session.execute(
+            delete(ResearchDelivery).where(
+                ResearchDelivery.not_before < now - RESEARCH_DELIVERIES_KEPT,
+                ResearchDelivery.state != DeliveryState.PENDING.value,
             )
         )
         quiet_since = now - timedelta(hours=settings.retention_rasa_hours)

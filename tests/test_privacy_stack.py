@@ -1,9 +1,11 @@
 """Her data rights through the whole of `peerbot run` (real Rasa with its token-protected API):
-chat, a crisis and its case, "what do you know about me", then deletion, after which nothing
-of hers is left in peerbot's database or in Rasa's memory, and the log never held her words."""
+chat, a research answer and a question for researchers, a crisis and its case, "what do you
+know about me", then deletion, after which nothing of hers is left in peerbot's database or in
+Rasa's memory (only the anonymous deletion record), and the log never held her words."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -13,7 +15,22 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from community.members import pseudonym_for
-from community.models import Case, CaseMessage, DeletionRecord, DeliveryAddress, Member
+from community.models import (
+    Case,
+    CaseMessage,
+    DeletionRecord,
+    DeliveryAddress,
+    Member,
+    OutboxMessage,
+)
+from community.research.models import (
+    MemberQuestion,
+    PendingInput,
+    ResearchAnswer,
+    ResearchConsent,
+    ResearchDelivery,
+    ResearchPreference,
+)
 from community.settings import Settings, sync_database_url
 from tests.conftest import Stack
 
@@ -32,7 +49,10 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
 ) -> None:
     user = uuid.uuid4().hex
     secret_words = f"my name is Jolene {uuid.uuid4().hex[:6]} and i want to die"
+    marker = f"marker{uuid.uuid4().hex[:8]}"
     chat(app_client, user, "hi")
+    _answer_a_research_question(stack, app_client, user, f"Being heard helps {marker}")
+    assert "on its way" in chat(app_client, user, f"/ask do you pay for studies {marker}")
     # Asked in words, through the trained model (which hands the answer to the app).
     summary = chat(app_client, user, "what do you know about me")
     assert "Here is what peerbot keeps about you" in summary and "web" in summary
@@ -55,6 +75,15 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
         assert not any("Jolene" in t for t in texts)
         assert session.scalar(select(func.count(DeletionRecord.id))) >= 1
         assert all(c.member_id is not None for c in session.scalars(select(Case)))
+        assert not any(marker in t for t in session.scalars(select(ResearchAnswer.text)))
+        assert not any(marker in t for t in session.scalars(select(MemberQuestion.text)))
+        members = select(Member.id)
+        for model in (ResearchPreference, ResearchDelivery, ResearchConsent, ResearchAnswer,
+                      MemberQuestion, PendingInput, OutboxMessage):  # fmt: skip
+            orphans = session.scalar(
+                select(func.count()).select_from(model).where(model.member_id.not_in(members))
+            )
+            assert orphans == 0, model.__tablename__
 
     token = Settings(secret_key=SecretStr(STACK_SECRET)).rasa_api_token()
     tracker = httpx.get(
@@ -67,4 +96,32 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
     assert refused.status_code == 401
 
     log = stack.log_path.read_text(encoding="utf-8")
-    assert "Jolene" not in log and user not in log and token not in log
+    assert "Jolene" not in log and user not in log and token not in log and marker not in log
+
+
+def _answer_a_research_question(
+    stack: Stack, app_client: httpx.Client, user: str, answer: str
+) -> None:
+    researcher = {"Authorization": f"Bearer {stack.add_staff('rae-privacy', 'researcher')}"}
+    moderator = {"Authorization": f"Bearer {stack.add_staff('mod-privacy', 'moderator')}"}
+    assert "Done" in chat(app_client, user, "/optin_questions")
+    question = app_client.post(
+        "/api/research/questions",
+        headers=researcher,
+        json={"text": "What helps you trust a study team?", "quotes_allowed": True},
+    ).json()
+    app_client.post(f"/api/review/questions/{question['id']}/approve", headers=moderator, json={})
+    app_client.post(f"/api/research/questions/{question['id']}/publish", headers=moderator, json={})
+    deadline = time.monotonic() + 30
+    while not any(
+        "trust a study team" in m["text"]
+        for m in app_client.get(f"/api/chat/{user}/messages").json()["messages"]
+    ):
+        assert time.monotonic() < deadline, "the research question did not arrive"
+        time.sleep(0.5)
+    chat(app_client, user, f"/consent_{question['id']}")
+    assert "saved" in chat(app_client, user, answer)
+    answers = app_client.get(
+        f"/api/research/questions/{question['id']}/answers", headers=researcher
+    ).json()["answers"]
+    assert [a["text"] for a in answers] == [answer]

@@ -87,3 +87,36 @@ async def test_each_kind_is_removed_after_its_period_and_rasa_forgets(
     # Rasa's memory is wiped for the two quiet members, once each; not for the active ones.
     assert len(rasa.forgotten) == 2 and len(forgotten) == 2
     assert all(any(p in path for path in rasa.forgotten) for p in forgotten)
+
+
+async def test_research_answers_and_questions_go_after_their_period(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    from community.research.member_questions import ask
+    from community.research.models import MemberQuestion, ResearchAnswer, ResearchQuestion
+    from community.staff import add_staff
+
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "answerer")
+        await add_staff(session, "rae", "researcher")
+        question = ResearchQuestion(
+            researcher_id=1, text="Q?", context="", submitted_text="Q?", status="published"
+        )
+        session.add(question)
+        await session.flush()
+        for days in (400, 10):
+            session.add(
+                ResearchAnswer(question_id=question.id, member_id=member.id, text=f"{days} days",
+                               created_at=utcnow() - timedelta(days=days))
+            )  # fmt: skip
+            asked = await ask(session, member.id, "web", f"asked {days} days ago")
+            asked.created_at = utcnow() - timedelta(days=days)
+    settings = Settings(var_dir=tmp_path, database_url=database_url)  # 365 days for research
+    set_job_context(JobContext(settings, database, None))
+    try:
+        await retention_job()
+    finally:
+        set_job_context(None)
+    async with database.sessions() as session:
+        assert (await session.scalars(select(ResearchAnswer.text))).all() == ["10 days"]
+        assert (await session.scalars(select(MemberQuestion.text))).all() == ["asked 10 days ago"]
