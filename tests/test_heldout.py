@@ -18,6 +18,7 @@ import yaml
 
 from actions.resources import find_help_text
 from bots import wording
+from community.research import texts as research_texts
 from community.resources import expand_resource_refs, load_directory
 from community.settings import PROJECT_ROOT
 
@@ -54,10 +55,14 @@ def domain_texts() -> dict[str, str]:
     return texts
 
 
-# Topics the app answers itself (Rasa hands them over with a custom payload): her data rights.
+# Topics the app answers itself (Rasa hands them over with a custom payload): her data rights
+# and her research choices.
 APP_ANSWERS = {
     "my_data": "Here is what peerbot keeps about you.",
     "delete_my_data": wording.confirm_deletion().text,
+    "research_ask": research_texts.ASK_PROMPT,
+    "research_opt_in": research_texts.opted_in("questions"),
+    "research_opt_out": research_texts.opted_out(list(research_texts.KINDS)),
 }
 
 

@@ -96,7 +96,8 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
     counts = app_client.get(f"/api/research/questions/{question_id}", headers=researcher).json()[
         "counts"
     ]
-    assert counts == {"asked": 1, "answered": 1, "declined": 0}
+    # Other mothers in the shared stack may have opted in too: she is one of those asked.
+    assert counts["asked"] >= 1 and counts["answered"] == 1 and counts["declined"] == 0
 
 
 def test_research_pages_submit_and_review_in_chromium(

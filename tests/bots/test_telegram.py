@@ -57,7 +57,7 @@ async def test_start_faq_buttons_and_command_menu(
         await bot_api.wait_for(lambda: bot_api.sent("setMyCommands"))
         commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
         assert commands == [
-            "start", "help", "resources", "talk", "ask", "privacy", "mydata", "delete",
+            "start", "help", "resources", "talk", "ask", "research", "privacy", "mydata", "delete",
         ]  # fmt: skip
 
         bot_api.private_message(MOM, "/start")

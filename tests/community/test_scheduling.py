@@ -104,6 +104,7 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
         "reannounce-unclaimed-cases",
         "resource-review",
         "retention",
+        "research",
     }
 
 
