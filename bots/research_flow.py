@@ -86,10 +86,6 @@ class ResearchFlow:
         self._db = database
         self._key = pseudonym_key
 
-    async def has_pending_input(self, member_id: int) -> bool:
-        async with self._db.transaction() as session:
-            return await pending_input(session, member_id) is not None
-
     async def command(self, message: InboundMessage, command: Command) -> list[Reply]:
         async with self._db.transaction() as session:
             member = await resolve_member(session, self._key, message.platform, message.user_id)
@@ -156,7 +152,7 @@ class ResearchFlow:
         if name in ("library_yes", "library_no"):
             agreed = name == "library_yes"
             if not await library_consent(session, number, member.id, agreed):
-                return [_reply(texts.QUESTION_UNAVAILABLE)]
+                return [_reply(texts.LIBRARY_UNAVAILABLE)]
             return [_reply(texts.LIBRARY_YES if agreed else texts.LIBRARY_NO)]
         if name == "skip":
             return [_reply(texts.SKIPPED)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import OutboxMessage, utcnow
+from community.models import utcnow
 from community.research import texts
 from community.research.deidentify import deidentify
 from community.research.models import LibraryEntry, MemberQuestion, MemberQuestionStatus
@@ -83,14 +83,7 @@ async def approve_answer(
     question.status = MemberQuestionStatus.DELIVERED.value
     question.delivered_at = utcnow()
     text, buttons = texts.researcher_answer(question.text, question.answer, question.id)
-    session.add(
-        OutboxMessage(
-            member_id=question.member_id,
-            platform=question.platform,
-            text=text,
-            buttons=[{"title": t, "payload": p} for t, p in buttons],
-        )
-    )
+    session.add(texts.outbox_message(question.member_id, question.platform, text, buttons))
     return question
 
 

@@ -16,11 +16,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
-from community.models import DeliveryAddress, OutboxMessage, UTCDateTime
+from community.models import DeliveryAddress, UTCDateTime
 from community.research import texts
 from community.research.models import (
     CommunityPost,
@@ -145,13 +145,7 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
             continue
         text, buttons = texts.question_message(question.id, question.text, question.context)
         session.add(
-            OutboxMessage(
-                member_id=delivery.member_id,
-                platform=delivery.platform,
-                text=text,
-                buttons=[{"title": t, "payload": p} for t, p in buttons],
-                bulk=True,
-            )
+            texts.outbox_message(delivery.member_id, delivery.platform, text, buttons, bulk=True)
         )
         delivery.state = DeliveryState.QUEUED.value
         delivery.queued_at = now
@@ -176,17 +170,6 @@ async def _sent_this_week(
         if at is not None:
             out.setdefault(member_id, []).append(at)
     return out
-
-
-async def pending_count(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(ResearchDelivery.id)).where(
-                ResearchDelivery.state == DeliveryState.PENDING.value
-            )
-        )
-        or 0
-    )
 
 
 def community_post_text(question: ResearchQuestion) -> str:

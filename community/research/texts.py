@@ -6,7 +6,23 @@ Buttons are (title, payload) pairs; the payloads are the commands `bots/research
 
 from __future__ import annotations
 
+from community.models import OutboxMessage
+
 Button = tuple[str, str]
+
+
+def outbox_message(
+    member_id: int, platform: str, text: str, buttons: list[Button], bulk: bool = False
+) -> OutboxMessage:
+    """A message for her with its buttons, to be written to the outbox (delivered once)."""
+    return OutboxMessage(
+        member_id=member_id,
+        platform=platform,
+        text=text,
+        buttons=[{"title": title, "payload": payload} for title, payload in buttons],
+        bulk=bulk,
+    )
+
 
 KINDS = {
     "questions": "questions from researchers",
@@ -118,6 +134,7 @@ def researcher_answer(question: str, answer: str, number: int) -> tuple[str, lis
 
 LIBRARY_YES = "Thank you! Your question and its answer will help other moms."
 LIBRARY_NO = "Of course. It stays between you and us."
+LIBRARY_UNAVAILABLE = "I couldn't find an answered question of yours with that number."
 LIBRARY_EMPTY = (
     "Research 101 is just getting started: no questions from moms in it yet. You can ask "
     "researchers anything with /ask."
