@@ -27,6 +27,7 @@ from community.models import (
     Case,
     CaseMessage,
     CaseThread,
+    HomePost,
     Notification,
     OutboxMessage,
     utcnow,
@@ -137,6 +138,7 @@ class DeliveryLoop(ABC):
         if self.announces_cases:
             await self._deliver_notifications()
             await self._relay_transcripts()
+            await self._deliver_home_posts()
 
     # -- the three streams -----------------------------------------------------------------
 
@@ -272,6 +274,26 @@ class DeliveryLoop(ABC):
                 except TransientSendError:
                     break
                 notification.delivered_at = utcnow()
+
+    async def _deliver_home_posts(self) -> None:
+        """Notices for the moderators' home itself (flags on community posts), in order; the
+        text is cleared once posted."""
+        async with self.database.transaction() as session:
+            pending = (
+                await session.scalars(
+                    select(HomePost)
+                    .where(HomePost.home == self.home, HomePost.posted_at.is_(None))
+                    .order_by(HomePost.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            for post in pending:
+                post.attempts += 1
+                try:
+                    await self.post_in_thread("", post.text)
+                except (TransientSendError, ThreadGone):
+                    break
+                post.posted_at, post.text = utcnow(), ""
 
     async def _relay_transcripts(self) -> None:
         """Her messages (and the bot's crisis reply) appear in the case's thread."""

@@ -17,6 +17,7 @@ from bots.flood import FloodControl
 from bots.messages import ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
+from bots.staff_chat import StaffChat, parse_staff_command
 from community.db import Database
 from community.members import resolve_member
 from community.models import CaseStatus
@@ -28,6 +29,8 @@ from community.my_data import (
     request_deletion,
 )
 from community.research.answers import pending_input
+from safety.conduct import ConductScreen, default_conduct_screen
+from safety.conduct_flags import record_flag
 from safety.crisis_reply import CrisisReplies, default_crisis_replies
 from safety.handoff import HandoffCases, is_blocked
 from safety.screen import Screener, Screening, default_screener
@@ -70,19 +73,26 @@ class Gateway:
         dialogue: DialogueClient,
         screener: Screener | None = None,
         crisis_replies: CrisisReplies | None = None,
+        conduct_screen: ConductScreen | None = None,
     ) -> None:
         self._config = config
         self._db = database
         self._dialogue = dialogue
         self._screener = screener or default_screener()
         self._crisis_replies = crisis_replies or default_crisis_replies()
+        self._conduct = conduct_screen or default_conduct_screen()
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
+        self._staff_chat = StaffChat(database, config.pseudonym_key)
 
     def knows_command(self, text: str) -> bool:
         """Whether a /command is one the gateway answers (adapters pass those on)."""
         first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-        return first.split("@")[0] in DATA_RIGHTS_PAYLOADS or parse_command(text) is not None
+        return (
+            first.split("@")[0] in DATA_RIGHTS_PAYLOADS
+            or parse_command(text) is not None
+            or parse_staff_command(text) is not None
+        )
 
     async def _data_rights(self, message: InboundMessage, request: str) -> list[Reply]:
         """See her data, ask to delete it, confirm or cancel (community/my_data.py)."""
@@ -109,6 +119,34 @@ class Gateway:
     def screen(self, text: str) -> Screening:
         """The crisis screen alone (adapters use it for edits and group messages)."""
         return self._screener.screen(text[:SCREEN_LIMIT_CHARS])
+
+    async def watch_community_post(self, platform: str, user_id: str, text: str) -> bool:
+        """A post in a community channel: flag it to moderators if it seems to attack or shame
+        someone. Nothing is said in the channel and nothing of it is kept otherwise. Returns
+        whether a flag was written (so the adapter wakes its home). Never raises."""
+        finding = self._conduct.screen(text)
+        if finding is None:
+            return False
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, platform, user_id
+                )
+                await record_flag(
+                    session,
+                    member,
+                    platform,
+                    finding.category,
+                    text,
+                    self._config.moderation_homes,
+                )
+        except Exception:
+            log.exception("conduct flag could not be recorded", extra={"platform": platform})
+            return False
+        log.info(
+            "community post flagged", extra={"platform": platform, "category": finding.category}
+        )
+        return True
 
     def crisis_reply(self, screening: Screening) -> Reply:
         return Reply(self._crisis_replies.compose(screening).text)
@@ -187,6 +225,9 @@ class Gateway:
         if flood == "quiet":
             return []
 
+        staff_command = parse_staff_command(text)
+        if staff_command is not None:
+            return await self._staff_chat.command(message, *staff_command)
         command = parse_command(text)
         if command is not None:
             return await self._research.command(message, command)

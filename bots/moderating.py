@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bots.conduct_commands import MAX_BLOCK_DAYS, parse_days
 from community.db import Database
 from safety.handoff import CaseConflict, CaseNotFound, ModeratorActions
 from safety.snippets import load_snippets
@@ -13,7 +14,8 @@ THREAD_HELP = (
     "In a case thread: press Claim, then what you write here reaches her under your name.\n"
     "/note TEXT: a private note (she never sees it)\n"
     "/snippets: the canned replies; /snippet ID: send one to her\n"
-    "/transcript: the conversation so far"
+    "/transcript: the conversation so far\n"
+    "/block DAYS REASON: block her for abuse (a crisis from her is still answered)"
 )
 
 
@@ -69,6 +71,13 @@ async def act_in_case_thread(
             if command == "/transcript":
                 turns = await actions.transcript(case_id)
                 return "\n".join(f"{t.author_name or t.author}: {t.text}" for t in turns)
+            if command == "/block":
+                days_text, _, reason = rest.strip().partition(" ")
+                days = parse_days(days_text)
+                if days is None or len(reason.strip()) < 3:
+                    return f"Write it as /block DAYS REASON (1-{MAX_BLOCK_DAYS} days)."
+                await actions.block_member(case_id, moderator, reason.strip(), days)
+                return f"Blocked for {days} days. /blocks lists blocks; /unblock N lifts one."
             if command == "/snippet":
                 chosen = {s.id: s for s in load_snippets()}.get(rest.strip())
                 if chosen is None:

@@ -8,7 +8,12 @@ from __future__ import annotations
 from community.db import Database
 from community.research import member_questions as mq
 from community.research import questions as rq
-from community.research.models import MemberQuestionStatus, QuestionStatus
+from community.research.models import (
+    MemberQuestionStatus,
+    QuestionKind,
+    QuestionStatus,
+    ResearchQuestion,
+)
 
 REVIEW_HELP = (
     "Research review:\n"
@@ -21,6 +26,14 @@ REVIEW_HELP = (
     "/return N NOTE: give answer N back to the researcher with a note"
 )
 COMMANDS = ("/questions", "/approve", "/decline", "/publish", "/answers", "/send", "/return")
+
+
+def review_label(question: ResearchQuestion) -> str:
+    if question.kind == QuestionKind.INVITATION.value:
+        return "a study invitation, to moms who want invitations"
+    if question.kind == QuestionKind.RESULTS.value:
+        return f"study results, to the moms who answered question {question.about_question_id}"
+    return f"quotes {'allowed' if question.quotes_allowed else 'not allowed'}"
 
 
 def is_review_command(text: str) -> bool:
@@ -41,8 +54,8 @@ async def review_command(database: Database, moderator: str, text: str) -> str:
                 if not waiting:
                     return "No researchers' questions waiting for review."
                 return "\n\n".join(
-                    f"Question {q.id} (quotes {'allowed' if q.quotes_allowed else 'not allowed'})"
-                    f":\n{q.text}\nContext: {q.context or '(none)'}"
+                    f"Question {q.id} ({review_label(q)}):\n{q.text}\n"
+                    f"Context: {q.context or '(none)'}"
                     for q in waiting
                 )
             if command == "/answers":

@@ -214,6 +214,7 @@ class Staff(Base):
     """
 
     __tablename__ = "staff"
+    __table_args__ = (Index("ux_staff_link_code", "link_code_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -223,6 +224,22 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A one-time code (hashed) that links a chat account to this staff account, and its end.
+    link_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    link_code_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StaffChatAccount(Base):
+    """A chat account (by the member's pseudonym, never a platform id) that acts for a staff
+    account on Telegram or Discord: a researcher submitting questions by command."""
+
+    __tablename__ = "staff_chat_accounts"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseNote(Base):
@@ -263,6 +280,42 @@ class Block(Base):
     until: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Lifting a block ends it now and says who did it; the row stays for the team's record.
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+    lifted_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ConductFlag(Base):
+    """A community-channel post the conduct screen thinks attacks or shames someone, for a
+    moderator to look at. Keeps the post's words (moderators must read them) until reviewed
+    and purged with case transcripts; the author is a member id, never a platform id."""
+
+    __tablename__ = "conduct_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # dismissed, blocked
+
+
+class HomePost(Base):
+    """A message for a chat moderation home itself (not a case thread), written first and
+    retried until posted, like case notifications. Its text is cleared once posted."""
+
+    __tablename__ = "home_posts"
+    __table_args__ = (Index("ix_home_posts_pending", "home", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    home: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StaffNotice(Base):

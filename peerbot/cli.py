@@ -87,7 +87,25 @@ def _revoke_staff(name: str, role: str) -> None:
     except StaffError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{name}'s token is revoked.")
+    typer.echo(f"{name}'s token and linked chat accounts are revoked.")
+
+
+def _link_code(name: str, role: str) -> None:
+    from community.db import migrate as apply_migrations
+    from community.staff import StaffError, issue_link_code
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+    try:
+        code = _in_transaction(settings, lambda session: issue_link_code(session, name, role))
+    except StaffError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{name} sends this to the bot in a private Telegram or Discord chat within 30 minutes"
+        " (it works once):"
+    )
+    typer.echo(f"/link {code}")
 
 
 DisplayName = Annotated[
@@ -120,8 +138,15 @@ def researcher_add(
 
 @researcher_app.command("revoke")
 def researcher_revoke(name: str) -> None:
-    """Revoke a researcher's token at once."""
+    """Revoke a researcher's token (and linked chat accounts) at once."""
     _revoke_staff(name, "researcher")
+
+
+@researcher_app.command("link")
+def researcher_link(name: str) -> None:
+    """A one-time code that lets a researcher submit questions from Telegram or Discord
+    (`/submit QUESTION` in a private chat); the `/link` line to send is printed last."""
+    _link_code(name, "researcher")
 
 
 @app.command()

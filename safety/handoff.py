@@ -33,6 +33,7 @@ from community.models import (
     Staff,
     utcnow,
 )
+from safety.conduct_flags import block_member
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)
@@ -407,14 +408,7 @@ class ModeratorActions:
 
     async def block_member(self, case_id: int, moderator: str, reason: str, days: int) -> None:
         case = await self._case(case_id)
-        self.session.add(
-            Block(
-                member_id=case.member_id,
-                reason=reason[:255],
-                until=utcnow() + timedelta(days=days),
-                created_by=moderator,
-            )
-        )
+        await block_member(self.session, case.member_id, moderator, reason, days)
         await self._event(case_id, moderator, "blocked", f"{days} days")
 
 

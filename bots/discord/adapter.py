@@ -159,7 +159,23 @@ class MemberCog(commands.Cog):
         if isinstance(message.channel, discord.DMChannel):
             await self._direct_message(message)
         elif message.guild is not None and not self.bot.home.is_case_channel(message.channel):
+            await self._watch(message)
             await self._server_message(message)
+
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        if after.author.bot or after.guild is None or before.content == after.content:
+            return
+        if not self.bot.home.is_case_channel(after.channel):  # the moderators' own channel too
+            await self._watch(after)
+
+    async def _watch(self, message: discord.Message) -> None:
+        """Posts in community channels pass the conduct screen; one that seems to attack or
+        shame someone is flagged to moderators. The bot says nothing about it."""
+        if await self.bot.gateway.watch_community_post(
+            PLATFORM, str(message.author.id), message.content
+        ):
+            self.bot.home.wake()
 
     async def _direct_message(self, message: discord.Message) -> None:
         kind = content_kind(message)
@@ -240,6 +256,14 @@ class MemberCog(commands.Cog):
     @app_commands.command(name="research", description=COMMAND_PAYLOADS["research"][0])
     async def research(self, interaction: discord.Interaction[Any]) -> None:
         await self._command(interaction, COMMAND_PAYLOADS["research"][1])
+
+    @app_commands.command(name="link", description="Researchers: link this account with a code")
+    async def link(self, interaction: discord.Interaction[Any], code: str) -> None:
+        await self._command(interaction, f"/link {code}")
+
+    @app_commands.command(name="submit", description="Researchers: submit a question for review")
+    async def submit(self, interaction: discord.Interaction[Any], question: str = "") -> None:
+        await self._command(interaction, f"/submit {question}")
 
     @app_commands.command(name="privacy", description=COMMAND_PAYLOADS["privacy"][0])
     async def privacy(self, interaction: discord.Interaction[Any]) -> None:

@@ -8,6 +8,7 @@ write in a case thread, and the moderators' slash commands.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots import wording
+from bots.conduct_commands import conduct_command
 from bots.delivery import (
     DeliveryLoop,
     MemberUnreachable,
@@ -239,16 +241,32 @@ class ModeratorCommands(commands.Cog):
         for piece in pieces[1:]:
             await interaction.followup.send(piece, ephemeral=private)
 
-    async def _review(self, interaction: discord.Interaction[Any], text: str) -> None:
-        """Research review, anywhere in the moderators' channel (answers only to the asker)."""
-        if not self.home.is_moderator(interaction.user):
+    async def _home_command(
+        self,
+        interaction: discord.Interaction[Any],
+        run: Callable[[Database, str, str], Awaitable[str]],
+        text: str,
+    ) -> None:
+        """Research review, flags and blocks: only moderators, and only from the moderators'
+        channel or its threads (with no role configured, being there is what makes one a
+        moderator). Answers go only to the one who asked."""
+        channel = interaction.channel
+        in_home = channel is not None and self.home.is_case_channel(channel)
+        if not in_home or not self.home.is_moderator(interaction.user):
             await interaction.response.send_message(wording.staff_only(), ephemeral=True)
             return
         moderator, _ = moderator_identity(interaction.user)
-        pieces = split_text(await review_command(self.home.database, moderator, text))
+        pieces = split_text(await run(self.home.database, moderator, text))
+        self.home.wake()
         await interaction.response.send_message(pieces[0], ephemeral=True)
         for piece in pieces[1:]:
             await interaction.followup.send(piece, ephemeral=True)
+
+    async def _review(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self._home_command(interaction, review_command, text)
+
+    async def _conduct(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self._home_command(interaction, conduct_command, text)
 
     @app_commands.command(name="questions", description="Researchers' questions to review")
     async def questions(self, interaction: discord.Interaction[Any]) -> None:
@@ -286,6 +304,33 @@ class ModeratorCommands(commands.Cog):
         self, interaction: discord.Interaction[Any], number: int, note: str
     ) -> None:
         await self._review(interaction, f"/return {number} {note}")
+
+    @app_commands.command(name="flags", description="Flagged community posts to review")
+    async def flags(self, interaction: discord.Interaction[Any]) -> None:
+        await self._conduct(interaction, "/flags")
+
+    @app_commands.command(name="dismiss", description="A flagged post is fine")
+    async def dismiss(self, interaction: discord.Interaction[Any], number: int) -> None:
+        await self._conduct(interaction, f"/dismiss {number}")
+
+    @app_commands.command(name="blockflag", description="Block the author of a flagged post")
+    @app_commands.describe(number="The flag's number", days="How many days", reason="Why")
+    async def blockflag(
+        self, interaction: discord.Interaction[Any], number: int, days: int, reason: str
+    ) -> None:
+        await self._conduct(interaction, f"/blockflag {number} {days} {reason}")
+
+    @app_commands.command(name="blocks", description="Members blocked now")
+    async def blocks(self, interaction: discord.Interaction[Any]) -> None:
+        await self._conduct(interaction, "/blocks")
+
+    @app_commands.command(name="unblock", description="Lift a block now")
+    async def unblock(self, interaction: discord.Interaction[Any], number: int) -> None:
+        await self._conduct(interaction, f"/unblock {number}")
+
+    @app_commands.command(name="block", description="Block this case's member for abuse")
+    async def block(self, interaction: discord.Interaction[Any], days: int, reason: str) -> None:
+        await self._in_case(interaction, f"/block {days} {reason}")
 
     @app_commands.command(name="note", description="A private note on this case")
     async def note(self, interaction: discord.Interaction[Any], text: str) -> None:

@@ -267,6 +267,16 @@ class TelegramAdapter:
                 self._group_mention,
             )
         )
+        # A handler group of its own: the mention handler above still answers the same post.
+        app.add_handler(
+            MessageHandler(
+                filters.ChatType.GROUPS
+                & filters.UpdateType.MESSAGES
+                & (filters.TEXT | filters.CAPTION),
+                self._community_post,
+            ),
+            group=1,
+        )
         app.add_error_handler(self._error)
 
     async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -386,6 +396,20 @@ class TelegramAdapter:
         if screening.crisis:
             replies.insert(0, self.gateway.crisis_reply(screening))
         await send_replies(self.application, chat.id, replies)
+
+    async def _community_post(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every post (and edit) in a community group passes the conduct screen; one that seems
+        to attack or shame someone is flagged to moderators. The bot says nothing about it."""
+        message = update.effective_message
+        chat = update.effective_chat
+        user_id = self._user_id(update)
+        if message is None or chat is None or user_id is None:
+            return
+        if chat.id == self.settings.telegram_moderator_chat_id:
+            return
+        text = message.text or message.caption or ""
+        if await self.gateway.watch_community_post(PLATFORM, user_id, text):
+            self.home.wake()
 
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """One handler's failure never stops the bot; the log names the error, not the text."""

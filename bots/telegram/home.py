@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bots import wording
+from bots.conduct_commands import CONDUCT_HELP, conduct_command, is_conduct_command
 from bots.delivery import (
     DeliveryLoop,
     MemberUnreachable,
@@ -50,6 +51,8 @@ HELP_TEXT = (
     THREAD_HELP
     + "\nIn a group without topics, reply to a case's message to write to her.\n\n"
     + REVIEW_HELP
+    + "\n\n"
+    + CONDUCT_HELP
 )
 
 
@@ -231,10 +234,11 @@ class ModeratorsHome(DeliveryLoop):
         if text.split()[0].split("@")[0] == "/help":
             await message.reply_text(HELP_TEXT)
             return
-        if is_review_command(text):
+        if is_review_command(text) or is_conduct_command(text):
             if await self._is_moderator(user, seen_in_group=True):
                 moderator, _ = moderator_identity(user)
-                for piece in split_text(await review_command(self.database, moderator, text)):
+                run = review_command if is_review_command(text) else conduct_command
+                for piece in split_text(await run(self.database, moderator, text)):
                     await message.reply_text(piece)
             return
         if thread_id is not None:

@@ -26,6 +26,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage, Reply
+from bots.web.conduct import build_conduct_router
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
 from community.db import Database
@@ -203,6 +204,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     app.add_middleware(_BodyLimit)
     app.include_router(build_router())
     app.include_router(build_research_router())
+    app.include_router(build_conduct_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 

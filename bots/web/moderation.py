@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from bots.web.auth import Session, require_role
+from bots.web.conduct import BlockIn
 from community.models import Notification, StaffNotice, utcnow
 from community.staff import StaffIdentity
 from safety.handoff import (
@@ -102,11 +103,6 @@ class ResolveIn(BaseModel):
 
 class TransferIn(BaseModel):
     to: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class BlockIn(BaseModel):
-    reason: Annotated[str, Field(min_length=3, max_length=255)]
-    days: Annotated[int, Field(ge=1, le=365)]
 
 
 class MessagesOut(BaseModel):

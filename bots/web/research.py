@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -54,6 +54,18 @@ class QuestionIn(BaseModel):
     publish_at: AwareDatetime | None = Field(
         default=None, description="When to publish once approved (default: when published)."
     )
+    kind: Literal["question", "invitation", "results"] = Field(
+        default="question",
+        description=(
+            "question: mothers who opted in to research questions may answer. invitation: an "
+            "invitation to a study, for mothers who opted in to invitations (no answers). "
+            "results: study results for the mothers who agreed to answer `about_question_id` "
+            "and opted in to results."
+        ),
+    )
+    about_question_id: int | None = Field(
+        default=None, description="For results: your published question they are about."
+    )
 
 
 class CountsOut(BaseModel):
@@ -64,6 +76,8 @@ class CountsOut(BaseModel):
 
 class QuestionOut(BaseModel):
     id: int
+    kind: str
+    about_question_id: int | None
     status: str
     text: str = Field(description="What mothers see (a moderator may have edited it).")
     submitted_text: str
@@ -153,6 +167,8 @@ async def _question_out(session: AsyncSession, question: ResearchQuestion) -> Qu
     researcher = await session.scalar(select(Staff.name).where(Staff.id == question.researcher_id))
     return QuestionOut(
         id=question.id,
+        kind=question.kind,
+        about_question_id=question.about_question_id,
         status=question.status,
         text=question.text,
         submitted_text=question.submitted_text,
@@ -200,11 +216,12 @@ def build_research_router() -> APIRouter:
         "/api/research/questions", response_model=QuestionOut, status_code=201, tags=["research"]
     )
     async def submit(body: QuestionIn, staff: Researcher, session: Session) -> QuestionOut:
-        """Submit a question; a moderator reviews it before any mother sees it."""
+        """Submit a question, a study invitation or study results; a moderator reviews it
+        before any mother sees it."""
         try:
             question = await rq.submit(
                 session, staff.id, body.text, body.context, body.quotes_allowed,
-                body.closes_at, body.publish_at,
+                body.closes_at, body.publish_at, body.kind, body.about_question_id,
             )  # fmt: skip
         except rq.QuestionConflict as error:
             raise _http(error) from None

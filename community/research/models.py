@@ -20,6 +20,15 @@ class QuestionStatus(StrEnum):
     CLOSED = "closed"  # past its closing date: answers are no longer taken
 
 
+class QuestionKind(StrEnum):
+    """What a researcher sends: a question mothers may answer, or news that takes no answer
+    (an invitation to a study; results, for the mothers who took part in a question)."""
+
+    QUESTION = "question"
+    INVITATION = "invitation"
+    RESULTS = "results"
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"  # waiting for its time (quiet hours, weekly cap)
     QUEUED = "queued"  # written to the outbox, which delivers it once
@@ -46,6 +55,13 @@ class ResearchQuestion(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     publish_at: Mapped[datetime | None] = mapped_column(default=None)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=QuestionKind.QUESTION.value, server_default=QuestionKind.QUESTION.value
+    )
+    # For results: the question whose consenting mothers took part, and so receive them.
+    about_question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("research_questions.id", ondelete="CASCADE"), default=None
+    )
 
 
 class ResearchPreference(Base):

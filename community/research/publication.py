@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select
+from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
@@ -25,12 +25,14 @@ from community.research import texts
 from community.research.models import (
     CommunityPost,
     DeliveryState,
+    QuestionKind,
     QuestionStatus,
+    ResearchConsent,
     ResearchDelivery,
     ResearchPreference,
     ResearchQuestion,
 )
-from community.research.questions import accepting_answers
+from community.research.questions import still_current
 from community.settings import Settings
 
 WEEK = timedelta(days=7)
@@ -55,6 +57,23 @@ def community_homes(settings: Settings) -> tuple[str, ...]:
     return tuple(homes)
 
 
+def wants(question: ResearchQuestion) -> ColumnElement[bool]:
+    """Who asked for this kind of research message."""
+    column = {
+        QuestionKind.INVITATION.value: ResearchPreference.invitations,
+        QuestionKind.RESULTS.value: ResearchPreference.results,
+    }.get(question.kind, ResearchPreference.questions)
+    return column.is_(True)
+
+
+def pref_wants(pref: ResearchPreference, kind: str) -> bool:
+    if kind == QuestionKind.INVITATION.value:
+        return pref.invitations
+    if kind == QuestionKind.RESULTS.value:
+        return pref.results
+    return pref.questions
+
+
 async def fan_out_due(session: AsyncSession, homes: tuple[str, ...], now: datetime) -> list[int]:
     """Publish every approved question whose time has come; return their ids."""
     due = (
@@ -73,7 +92,17 @@ async def fan_out_due(session: AsyncSession, homes: tuple[str, ...], now: dateti
             ResearchPreference.platform,
             literal(DeliveryState.PENDING.value),
             literal(now, UTCDateTime()),
-        ).where(ResearchPreference.questions.is_(True))
+        ).where(wants(question))
+        if question.kind == QuestionKind.RESULTS.value:
+            # Results go to the mothers who took part: those who agreed to answer the question.
+            recipients = recipients.where(
+                ResearchPreference.member_id.in_(
+                    select(ResearchConsent.member_id).where(
+                        ResearchConsent.question_id == question.about_question_id,
+                        ResearchConsent.consented.is_(True),
+                    )
+                )
+            )
         await session.execute(
             insert_ignoring_conflicts(session, ResearchDelivery)
             .from_select(
@@ -81,7 +110,7 @@ async def fan_out_due(session: AsyncSession, homes: tuple[str, ...], now: dateti
             )
             .on_conflict_do_nothing(index_elements=["question_id", "member_id"])
         )
-        for home in homes:
+        for home in homes if question.kind != QuestionKind.RESULTS.value else ():
             await session.execute(
                 insert_ignoring_conflicts(session, CommunityPost)
                 .values(question_id=question.id, home=home, attempts=0)
@@ -130,10 +159,10 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
     )
     sent_now: Counter[int] = Counter()
     for delivery, question, pref in rows:
-        wanted = pref is not None and pref.questions
+        wanted = pref is not None and pref_wants(pref, question.kind)
         if (
             not wanted
-            or not accepting_answers(question, now)
+            or not still_current(question, now)
             or ((delivery.member_id, delivery.platform) not in reachable)
         ):
             delivery.state = DeliveryState.SKIPPED.value
@@ -143,7 +172,9 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
             # Her week is full: this one waits until the oldest of the week is 7 days old.
             delivery.not_before = (min(times) if times else now) + WEEK
             continue
-        text, buttons = texts.question_message(question.id, question.text, question.context)
+        text, buttons = texts.research_message(
+            question.id, question.kind, question.text, question.context
+        )
         session.add(
             texts.outbox_message(delivery.member_id, delivery.platform, text, buttons, bulk=True)
         )
@@ -173,6 +204,8 @@ async def _sent_this_week(
 
 
 def community_post_text(question: ResearchQuestion) -> str:
+    if question.kind == QuestionKind.INVITATION.value:
+        return texts.invitation_post(question.text, question.context)
     return (
         "A question from researchers (our team checked it first):\n\n"
         f"{question.text}\n\n{question.context}\n\n"

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.models import utcnow
 from community.research.models import (
     DeliveryState,
+    QuestionKind,
     QuestionStatus,
     ResearchAnswer,
     ResearchConsent,
@@ -43,9 +44,26 @@ async def submit(
     quotes_allowed: bool,
     closes_at: datetime | None,
     publish_at: datetime | None = None,
+    kind: str = QuestionKind.QUESTION.value,
+    about_question_id: int | None = None,
 ) -> ResearchQuestion:
+    """Submit for review. Results name one of the researcher's own published questions: they
+    go to the mothers who agreed to answer it (and want results)."""
     if closes_at is not None and closes_at <= utcnow():
         raise QuestionConflict("The closing date is in the past.")
+    if kind == QuestionKind.RESULTS.value:
+        if about_question_id is None:
+            raise QuestionConflict("Results need the number of the question they are about.")
+        about = await session.get(ResearchQuestion, about_question_id)
+        if (
+            about is None
+            or about.researcher_id != researcher_id
+            or about.kind != QuestionKind.QUESTION.value
+            or about.published_at is None
+        ):
+            raise QuestionConflict("Results must be about a question of yours that was published.")
+    else:
+        about_question_id = None
     question = ResearchQuestion(
         researcher_id=researcher_id,
         text=text.strip(),
@@ -55,6 +73,8 @@ async def submit(
         closes_at=closes_at,
         publish_at=publish_at,
         status=QuestionStatus.SUBMITTED.value,
+        kind=kind,
+        about_question_id=about_question_id,
     )
     session.add(question)
     await session.flush()
@@ -173,7 +193,12 @@ async def close_expired(session: AsyncSession, now: datetime) -> int:
     return len(expired)
 
 
-def accepting_answers(question: ResearchQuestion, now: datetime | None = None) -> bool:
+def still_current(question: ResearchQuestion, now: datetime | None = None) -> bool:
+    """Published and not past its closing date: still worth sending."""
     if question.status != QuestionStatus.PUBLISHED.value:
         return False
     return question.closes_at is None or question.closes_at > (now or utcnow())
+
+
+def accepting_answers(question: ResearchQuestion, now: datetime | None = None) -> bool:
+    return question.kind == QuestionKind.QUESTION.value and still_current(question, now)

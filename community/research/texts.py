@@ -70,6 +70,37 @@ def question_message(question_id: int, text: str, context: str) -> tuple[str, li
     return body, [("Answer", f"/answer_{question_id}"), ("Not for me", f"/skip_{question_id}")]
 
 
+def research_message(
+    question_id: int, kind: str, text: str, context: str
+) -> tuple[str, list[Button]]:
+    """What an opted-in mother receives privately, by kind of research message."""
+    if kind == "invitation":
+        return (
+            "An invitation to a study (our team checked it first):\n\n"
+            f"{text}\n\n{context}\n\n"
+            "Taking part is completely up to you, and saying no changes nothing here. "
+            "Send /research to change what you get.",
+            [],
+        )
+    if kind == "results":
+        return (
+            "Results from researchers you helped (our team checked them first). "
+            "Thank you for taking part.\n\n"
+            f"{text}\n\n{context}\n\n"
+            "Send /research to change what you get.",
+            [],
+        )
+    return question_message(question_id, text, context)
+
+
+def invitation_post(text: str, context: str) -> str:
+    return (
+        "An invitation to a study (our team checked it first):\n\n"
+        f"{text}\n\n{context}\n\n"
+        "To hear about studies privately, send /research to me in a private chat."
+    )
+
+
 def consent(question_id: int, quotes_allowed: bool) -> tuple[str, list[Button]]:
     how = (
         "They may quote your words in their work, never with your name or details that "
