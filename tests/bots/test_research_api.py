@@ -317,3 +317,79 @@ def test_the_researchers_page_is_served_with_a_strict_policy(client: TestClient)
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/static/research.js").status_code == 200
+
+
+def _submit_and_publish(client: TestClient, tokens: dict[str, str], body: dict[str, Any]) -> int:
+    submitted = client.post("/api/research/questions", headers=auth(tokens["rae"]), json=body)
+    assert submitted.status_code == 201, submitted.text
+    number = int(submitted.json()["id"])
+    review = client.get("/api/review/questions?status=submitted", headers=auth(tokens["mia"]))
+    assert number in {q["id"] for q in review.json()["questions"]}
+    approved = client.post(
+        f"/api/review/questions/{number}/approve", headers=auth(tokens["mia"]), json={}
+    )
+    assert approved.status_code == 200, approved.text
+    published = client.post(
+        f"/api/research/questions/{number}/publish", headers=auth(tokens["rae"]), json={}
+    )
+    assert published.status_code == 200, published.text
+    run_jobs(client)
+    return number
+
+
+def test_invitations_and_results_reach_only_those_who_asked_for_them(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """An invitation goes to mothers who opted in to invitations; results go to the mothers who
+    agreed to answer the question they are about and opted in to results. Neither takes
+    answers, and results can only be about the researcher's own published question."""
+    say(client, "mom-inv", "/optin_invitations")
+    say(client, "mom-took-part", "/optin_questions")
+    say(client, "mom-took-part", "/optin_results")
+    say(client, "mom-results-only", "/optin_results")
+
+    question_id = publish_question(client, tokens)
+    later(client, "mom-took-part")
+    say(client, "mom-took-part", f"/answer_{question_id}")
+    say(client, "mom-took-part", f"/consent_{question_id}")
+    say(client, "mom-took-part", "Being listened to.")
+
+    invitation = _submit_and_publish(
+        client,
+        tokens,
+        {"kind": "invitation", "text": "Join a 30-minute interview about postpartum care.",
+         "context": "Paid $40, by phone or video, any time you choose."},
+    )  # fmt: skip
+    got = later(client, "mom-inv")
+    assert len(got) == 1 and "invitation to a study" in got[0]["text"]
+    assert "30-minute interview" in got[0]["text"]
+    assert not got[0].get("buttons")
+    assert later(client, "mom-took-part") == [] and later(client, "mom-results-only") == []
+    refused = say(client, "mom-inv", f"/answer_{invitation}")
+    assert refused[0]["text"] == texts.QUESTION_UNAVAILABLE
+
+    not_hers = client.post(
+        "/api/research/questions",
+        headers=auth(tokens["ray"]),
+        json={"kind": "results", "text": "We found...", "about_question_id": question_id},
+    )
+    assert not_hers.status_code == 409
+    missing = client.post(
+        "/api/research/questions",
+        headers=auth(tokens["rae"]),
+        json={"kind": "results", "text": "We found..."},
+    )
+    assert missing.status_code == 409
+
+    results = _submit_and_publish(
+        client,
+        tokens,
+        {"kind": "results", "about_question_id": question_id,
+         "text": "Most moms said being listened to without judgement helped most."},
+    )  # fmt: skip
+    got = later(client, "mom-took-part")
+    assert len(got) == 1 and "Thank you for taking part" in got[0]["text"]
+    assert later(client, "mom-results-only") == [] and later(client, "mom-inv") == []
+    shown = client.get(f"/api/research/questions/{results}", headers=auth(tokens["rae"])).json()
+    assert shown["kind"] == "results" and shown["about_question_id"] == question_id
+    assert shown["counts"]["asked"] == 1

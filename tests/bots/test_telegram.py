@@ -462,3 +462,88 @@ async def test_research_on_telegram_review_in_the_group_answer_in_private(
             assert stored == ["Knowing nobody will call CPS on me."]
         finally:
             await database.dispose()
+
+
+async def test_an_attacking_community_post_is_flagged_and_its_author_blocked(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    """Un-addressed posts in a community group pass the conduct screen: an attack reaches the
+    moderators' group as a flag (the bot says nothing in the community group); a moderator
+    blocks its author from the group; a stranger's /blockflag does nothing; /unblock lifts."""
+    community = -100555
+    troll = 6660001
+    base = {"date": 0, "chat": {"id": community, "type": "supergroup", "title": "Moms"},
+            "from": {"id": troll, "is_bot": False, "first_name": "T"}}  # fmt: skip
+    async with running(_settings(settings, bot_api, rasa)):
+        group = bot_api.moderator_chat_id
+        bot_api.push("message", {**base, "message_id": 1, "text": "so glad this group exists"})
+        bot_api.push(
+            "message", {**base, "message_id": 2, "text": "CPS should take your baby, junkie"}
+        )
+        await bot_api.wait_for(lambda: any("Flag 1" in t for t in bot_api.texts_to(group)))
+        flag = next(t for t in bot_api.texts_to(group) if "Flag 1" in t)
+        assert "CPS should take your baby" in flag
+        assert str(troll) not in flag
+        assert not any("Flag 2" in t for t in bot_api.texts_to(group))  # the kind post
+        assert bot_api.texts_to(community) == []
+
+        bot_api.group_message(STRANGER, "/blockflag 1 30 rude")
+        bot_api.group_message(MOD, "/blockflag 1 7 threatened a mom with CPS")
+        await bot_api.wait_for(
+            lambda: any("blocked for 7 days" in t for t in bot_api.texts_to(group))
+        )
+        bot_api.private_message(troll, "hi")
+        await bot_api.wait_for(lambda: bot_api.texts_to(troll))
+        assert "paused" in bot_api.texts_to(troll)[-1]
+        assert rasa.received == []
+
+        bot_api.group_message(MOD, "/blocks")
+        await bot_api.wait_for(lambda: any("Block 1:" in t for t in bot_api.texts_to(group)))
+        assert sum("blocked for" in t for t in bot_api.texts_to(group)) == 1  # not the stranger's
+        bot_api.group_message(MOD, "/unblock 1")
+        await bot_api.wait_for(lambda: any("lifted" in t for t in bot_api.texts_to(group)))
+        bot_api.private_message(troll, "hi again")
+        await bot_api.wait_for(lambda: len(rasa.received) == 1)
+
+
+async def test_a_researcher_links_her_chat_and_submits_a_mother_cannot(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    from community.research.models import ResearchQuestion
+    from community.staff import add_staff, issue_link_code, revoke_staff
+
+    researcher = 4440001
+    async with running(_settings(settings, bot_api, rasa)):
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await add_staff(session, "rae", "researcher", "Dr Rae")
+                code = await issue_link_code(session, "rae", "researcher")
+            bot_api.private_message(MOM, "/submit Why do moms relapse?")
+            await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+            assert "for researchers" in bot_api.texts_to(MOM)[-1]
+
+            bot_api.private_message(researcher, "/link link-wrong")
+            await bot_api.wait_for(lambda: bot_api.texts_to(researcher))
+            assert "didn't work" in bot_api.texts_to(researcher)[-1]
+            bot_api.private_message(researcher, f"/link {code}")
+            await bot_api.wait_for(lambda: "Linked to Dr Rae" in bot_api.texts_to(researcher)[-1])
+            bot_api.private_message(MOM, f"/link {code}")  # used up: it works once
+            await bot_api.wait_for(lambda: "didn't work" in bot_api.texts_to(MOM)[-1])
+
+            question = "What would make a research study feel safe to join?"
+            bot_api.private_message(researcher, f"/submit {question}")
+            await bot_api.wait_for(lambda: "waiting for" in bot_api.texts_to(researcher)[-1])
+            async with database.sessions() as session:
+                stored = (await session.scalars(select(ResearchQuestion))).all()
+            assert [(q.text, q.status) for q in stored] == [(question, "submitted")]
+
+            async with database.transaction() as session:
+                await revoke_staff(session, "rae", "researcher")
+            bot_api.private_message(researcher, "/submit another one")
+            await bot_api.wait_for(lambda: "for researchers" in bot_api.texts_to(researcher)[-1])
+            async with database.sessions() as session:
+                assert len((await session.scalars(select(ResearchQuestion))).all()) == 1
+            assert rasa.received == []
+        finally:
+            await database.dispose()

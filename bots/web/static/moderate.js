@@ -6,6 +6,7 @@ const KEY = "peerbot-moderator-token";
 let currentCase = null;
 let seen = new Map(); // case id -> reannouncements seen, to highlight new and re-announced cases
 let timer = null;
+let conductTimer = null;
 
 const $ = (id) => document.getElementById(id);
 
@@ -120,6 +121,47 @@ async function refreshReview() {
   }));
 }
 
+function conductButton(label, handler) {
+  const button = text("button", label);
+  button.type = "button";
+  button.addEventListener("click", () => {
+    $("conduct-error").textContent = "";
+    handler().then(refreshConduct).catch((e) => { $("conduct-error").textContent = e.message; });
+  });
+  return button;
+}
+
+async function refreshConduct() {
+  const section = $("queue-view");
+  if (section.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+  const { flags } = await api("GET", "/api/flags");
+  const { blocks } = await api("GET", "/api/blocks");
+  $("flags-empty").hidden = flags.length > 0;
+  $("blocks-empty").hidden = blocks.length > 0;
+  $("flags").replaceChildren(...flags.map((f) => {
+    const item = document.createElement("li");
+    item.appendChild(text("strong", `Flag #${f.id}: ${f.member} on ${f.platform} (${f.category})`));
+    item.appendChild(text("p", f.text));
+    const reason = document.createElement("input");
+    reason.placeholder = "Reason for a block";
+    reason.setAttribute("aria-label", `Reason to block the author of flag ${f.id}`);
+    const days = document.createElement("input");
+    days.type = "number"; days.min = "1"; days.max = "365"; days.value = "7";
+    days.setAttribute("aria-label", "Days");
+    item.append(reason, days,
+      conductButton("Block author", () => api("POST", `/api/flags/${f.id}/block`, { reason: reason.value, days: Number(days.value) })),
+      conductButton("It's fine", () => api("POST", `/api/flags/${f.id}/dismiss`)));
+    return item;
+  }));
+  $("blocks").replaceChildren(...blocks.map((b) => {
+    const item = document.createElement("li");
+    item.appendChild(text("strong", `${b.member} until ${new Date(b.until).toLocaleString()}`));
+    item.appendChild(text("p", `${b.reason} (by ${b.created_by})`, "muted"));
+    item.appendChild(conductButton("Lift block", () => api("POST", `/api/blocks/${b.id}/lift`)));
+    return item;
+  }));
+}
+
 async function refreshNotices() {
   const { notices } = await api("GET", "/api/notices?limit=3");
   const list = $("notices");
@@ -175,6 +217,7 @@ function poll() {
 function signOut(message) {
   sessionStorage.removeItem(KEY);
   clearInterval(timer);
+  clearInterval(conductTimer);
   currentCase = null;
   $("signin-error").textContent = message || "";
   show("signin");
@@ -205,6 +248,9 @@ async function start() {
   loadSnippets().catch(() => {});
   refreshNotices().catch(() => {});
   refreshReview().catch(() => {}); // not polled: a moderator may be editing the words
+  refreshConduct().catch(() => {});
+  clearInterval(conductTimer);
+  conductTimer = setInterval(() => refreshConduct().catch(() => {}), 30000);
   poll();
 }
 

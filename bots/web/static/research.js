@@ -49,7 +49,8 @@ async function refresh() {
   $("questions-empty").hidden = questions.length > 0;
   for (const q of questions) {
     const item = el("li");
-    item.appendChild(el("strong", `#${q.id} · ${q.status}`));
+    const kind = q.kind === "question" ? "" : ` · ${q.kind}`;
+    item.appendChild(el("strong", `#${q.id} · ${q.status}${kind}`));
     item.appendChild(el("p", q.text));
     if (q.text !== q.submitted_text) item.appendChild(el("p", `You wrote: ${q.submitted_text}`, "muted"));
     if (q.decline_reason) item.appendChild(el("p", `Declined: ${q.decline_reason}`, "error"));
@@ -120,14 +121,25 @@ document.addEventListener("DOMContentLoaded", () => {
   $("submit").addEventListener("submit", (event) => {
     event.preventDefault();
     const closes = $("q-closes").value ? new Date($("q-closes").value).toISOString() : null;
+    const kind = $("q-kind").value;
     api("POST", "/api/research/questions", {
-      text: $("q-text").value, context: $("q-context").value,
+      kind, text: $("q-text").value, context: $("q-context").value,
       quotes_allowed: $("q-quotes").checked, closes_at: closes,
+      about_question_id: kind === "results" ? Number($("q-about").value) || null : null,
     }).then(() => {
       $("submit").reset();
+      showAbout();
       $("submit-status").textContent = "Sent. A moderator will review it before mothers see it.";
       return refresh();
     }).catch(show);
   });
+  $("q-kind").addEventListener("change", showAbout);
   if (sessionStorage.getItem(KEY)) start();
 });
+
+function showAbout() {
+  const results = $("q-kind").value === "results";
+  $("q-about").hidden = !results;
+  $("q-about-label").hidden = !results;
+  $("q-about").required = results;
+}
