@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,10 @@ from community.db import Database
 from community.staff import StaffIdentity, authenticate
 
 bearer = HTTPBearer(auto_error=False)
+# Row numbers in paths: positive and within a 32-bit integer, as every database here stores
+# them; anything else is a 422 at the edge, never an overflow inside a query.
+MAX_RECORD_ID = 2_147_483_647
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
 
 def database_of(request: Request) -> Database:

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from bots.conduct_commands import MAX_BLOCK_DAYS
-from bots.web.auth import Session, require_role
+from bots.web.auth import RecordId, Session, require_role
 from community.staff import StaffIdentity
 from safety import conduct_flags as cf
 
@@ -32,7 +32,7 @@ class FlagsOut(BaseModel):
 
 
 class BlockIn(BaseModel):
-    reason: Annotated[str, Field(min_length=3, max_length=255)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=255)]
     days: Annotated[int, Field(ge=1, le=MAX_BLOCK_DAYS)]
 
 
@@ -74,7 +74,7 @@ def build_conduct_router() -> APIRouter:
         )
 
     @router.post("/api/flags/{flag_id}/dismiss", response_model=DoneOut)
-    async def dismiss(flag_id: int, staff: Moderator, session: Session) -> DoneOut:
+    async def dismiss(flag_id: RecordId, staff: Moderator, session: Session) -> DoneOut:
         """The post is fine: the flag is closed."""
         try:
             await cf.dismiss_flag(session, flag_id, staff.name)
@@ -84,7 +84,7 @@ def build_conduct_router() -> APIRouter:
 
     @router.post("/api/flags/{flag_id}/block", response_model=DoneOut)
     async def block_author(
-        flag_id: int, body: BlockIn, staff: Moderator, session: Session
+        flag_id: RecordId, body: BlockIn, staff: Moderator, session: Session
     ) -> DoneOut:
         """Block the post's author for some days and close the flag. A crisis from her is
         still answered."""
@@ -101,7 +101,7 @@ def build_conduct_router() -> APIRouter:
         return BlocksOut(blocks=[BlockOut(**b.__dict__) for b in blocks])
 
     @router.post("/api/blocks/{block_id}/lift", response_model=DoneOut)
-    async def lift(block_id: int, staff: Moderator, session: Session) -> DoneOut:
+    async def lift(block_id: RecordId, staff: Moderator, session: Session) -> DoneOut:
         """End a block now; the bot answers that member again."""
         try:
             await cf.lift_block(session, block_id, staff.name)

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select, update
 
-from bots.web.auth import Session, require_role
+from bots.web.auth import RecordId, Session, require_role
 from bots.web.conduct import BlockIn
 from community.models import Notification, StaffNotice, utcnow
 from community.staff import StaffIdentity
@@ -91,18 +91,18 @@ class CaseDetailOut(BaseModel):
 
 
 class TextIn(BaseModel):
-    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class ResolveIn(BaseModel):
-    outcome: Annotated[str, Field(min_length=1, max_length=64)]
+    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     return_to_bot: bool = Field(
         default=True, description="Hand the conversation back to the bot (the usual ending)."
     )
 
 
 class TransferIn(BaseModel):
-    to: Annotated[str, Field(min_length=1, max_length=64)]
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class MessagesOut(BaseModel):
@@ -165,7 +165,7 @@ def build_router() -> APIRouter:
         return CasesOut(cases=[CaseOut.of(c) for c in queue])
 
     @router.get("/api/cases/{case_id}", response_model=CaseDetailOut, tags=["moderation"])
-    async def get_case(case_id: int, _: Moderator, session: Session) -> CaseDetailOut:
+    async def get_case(case_id: RecordId, _: Moderator, session: Session) -> CaseDetailOut:
         actions = ModeratorActions(session)
         try:
             case = await _case_out(actions, case_id)
@@ -183,7 +183,7 @@ def build_router() -> APIRouter:
         tags=["moderation"],
         responses={409: {"description": "Someone else claimed it first"}},
     )
-    async def claim(case_id: int, staff: Moderator, session: Session) -> CaseOut:
+    async def claim(case_id: RecordId, staff: Moderator, session: Session) -> CaseOut:
         actions = ModeratorActions(session)
         try:
             await actions.claim(case_id, staff.name)
@@ -192,7 +192,7 @@ def build_router() -> APIRouter:
             raise _conflict(error) from None
 
     @router.post("/api/cases/{case_id}/release", response_model=OkOut, tags=["moderation"])
-    async def release(case_id: int, staff: Moderator, session: Session) -> OkOut:
+    async def release(case_id: RecordId, staff: Moderator, session: Session) -> OkOut:
         try:
             await ModeratorActions(session).release(case_id, staff.name)
         except (CaseNotFound, CaseConflict) as error:
@@ -200,7 +200,9 @@ def build_router() -> APIRouter:
         return OkOut()
 
     @router.post("/api/cases/{case_id}/transfer", response_model=OkOut, tags=["moderation"])
-    async def transfer(case_id: int, body: TransferIn, staff: Moderator, session: Session) -> OkOut:
+    async def transfer(
+        case_id: RecordId, body: TransferIn, staff: Moderator, session: Session
+    ) -> OkOut:
         try:
             await ModeratorActions(session).transfer(case_id, staff.name, body.to)
         except (CaseNotFound, CaseConflict) as error:
@@ -208,7 +210,7 @@ def build_router() -> APIRouter:
         return OkOut()
 
     @router.post("/api/cases/{case_id}/messages", response_model=OkOut, tags=["moderation"])
-    async def reply(case_id: int, body: TextIn, staff: Moderator, session: Session) -> OkOut:
+    async def reply(case_id: RecordId, body: TextIn, staff: Moderator, session: Session) -> OkOut:
         """Relay a reply to the member, shown under the moderator's display name."""
         try:
             await ModeratorActions(session).reply(
@@ -219,7 +221,7 @@ def build_router() -> APIRouter:
         return OkOut()
 
     @router.get("/api/cases/{case_id}/messages", response_model=MessagesOut, tags=["moderation"])
-    async def transcript(case_id: int, _: Moderator, session: Session) -> MessagesOut:
+    async def transcript(case_id: RecordId, _: Moderator, session: Session) -> MessagesOut:
         """The case transcript, the member's messages included."""
         try:
             turns = await ModeratorActions(session).transcript(case_id)
@@ -228,7 +230,9 @@ def build_router() -> APIRouter:
         return MessagesOut(messages=[TurnOut.of(t) for t in turns])
 
     @router.post("/api/cases/{case_id}/notes", response_model=OkOut, tags=["moderation"])
-    async def add_note(case_id: int, body: TextIn, staff: Moderator, session: Session) -> OkOut:
+    async def add_note(
+        case_id: RecordId, body: TextIn, staff: Moderator, session: Session
+    ) -> OkOut:
         try:
             await ModeratorActions(session).add_note(case_id, staff.name, body.text)
         except CaseNotFound as error:
@@ -236,7 +240,9 @@ def build_router() -> APIRouter:
         return OkOut()
 
     @router.post("/api/cases/{case_id}/resolve", response_model=OkOut, tags=["moderation"])
-    async def resolve(case_id: int, body: ResolveIn, staff: Moderator, session: Session) -> OkOut:
+    async def resolve(
+        case_id: RecordId, body: ResolveIn, staff: Moderator, session: Session
+    ) -> OkOut:
         """Close the case; the bot answers again and tells her she can reach a person any time."""
         try:
             await ModeratorActions(session).resolve(
@@ -247,7 +253,7 @@ def build_router() -> APIRouter:
         return OkOut()
 
     @router.post("/api/cases/{case_id}/block", response_model=OkOut, tags=["moderation"])
-    async def block(case_id: int, body: BlockIn, staff: Moderator, session: Session) -> OkOut:
+    async def block(case_id: RecordId, body: BlockIn, staff: Moderator, session: Session) -> OkOut:
         """Block an abusive member for a time; a crisis from her is still answered."""
         try:
             await ModeratorActions(session).block_member(

@@ -14,11 +14,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.web.auth import Session, require_role
+from bots.web.auth import MAX_RECORD_ID, RecordId, Session, require_role
 from community.models import Role, Staff
 from community.research import member_questions as mq
 from community.research import questions as rq
@@ -38,7 +38,9 @@ Reviewer = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR.value))]
 Publisher = Annotated[
     StaffIdentity, Depends(require_role(Role.MODERATOR.value, Role.RESEARCHER.value))
 ]
-QuestionText = Annotated[str, Field(min_length=5, max_length=1000)]
+QuestionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)
+]
 ContextText = Annotated[str, Field(max_length=1000)]
 
 
@@ -64,7 +66,10 @@ class QuestionIn(BaseModel):
         ),
     )
     about_question_id: int | None = Field(
-        default=None, description="For results: your published question they are about."
+        default=None,
+        ge=1,
+        le=MAX_RECORD_ID,
+        description="For results: your published question they are about.",
     )
 
 
@@ -117,7 +122,7 @@ class ApproveIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 class PublishIn(BaseModel):
@@ -149,7 +154,7 @@ class MemberQuestionsOut(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: Annotated[str, Field(min_length=2, max_length=4000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000)]
 
 
 class ReviewAnswerIn(BaseModel):
@@ -159,7 +164,7 @@ class ReviewAnswerIn(BaseModel):
 
 
 class NoteIn(BaseModel):
-    note: Annotated[str, Field(min_length=3, max_length=500)]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 async def _question_out(session: AsyncSession, question: ResearchQuestion) -> QuestionOut:
@@ -236,7 +241,7 @@ def build_research_router() -> APIRouter:
     @router.get(
         "/api/research/questions/{question_id}", response_model=QuestionOut, tags=["research"]
     )
-    async def one(question_id: int, staff: Researcher, session: Session) -> QuestionOut:
+    async def one(question_id: RecordId, staff: Researcher, session: Session) -> QuestionOut:
         try:
             question = await rq.get_question(session, question_id, staff.id)
         except rq.QuestionNotFound as error:
@@ -248,7 +253,7 @@ def build_research_router() -> APIRouter:
         response_model=AnswersOut,
         tags=["research"],
     )
-    async def answers(question_id: int, staff: Researcher, session: Session) -> AnswersOut:
+    async def answers(question_id: RecordId, staff: Researcher, session: Session) -> AnswersOut:
         """The answers, de-identified, without anything that says who gave them."""
         try:
             question = await rq.get_question(session, question_id, staff.id)
@@ -263,7 +268,7 @@ def build_research_router() -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/csv": {}}}},
     )
-    async def answers_csv(question_id: int, staff: Researcher, session: Session) -> Response:
+    async def answers_csv(question_id: RecordId, staff: Researcher, session: Session) -> Response:
         """The same answers as CSV (question_id, answer_number, date, may_quote, answer)."""
         try:
             question = await rq.get_question(session, question_id, staff.id)
@@ -292,7 +297,7 @@ def build_research_router() -> APIRouter:
         tags=["research", "review"],
     )
     async def publish(
-        question_id: int,
+        question_id: RecordId,
         body: PublishIn,
         staff: Publisher,
         request: Request,
@@ -328,7 +333,7 @@ def build_research_router() -> APIRouter:
         tags=["research"],
     )
     async def answer_member(
-        question_id: int, body: AnswerIn, staff: Researcher, session: Session
+        question_id: RecordId, body: AnswerIn, staff: Researcher, session: Session
     ) -> MemberQuestionOut:
         """Answer a mother's question; a moderator reviews it before she gets it."""
         try:
@@ -351,7 +356,7 @@ def build_research_router() -> APIRouter:
         "/api/review/questions/{question_id}/approve", response_model=QuestionOut, tags=["review"]
     )
     async def approve(
-        question_id: int, body: ApproveIn, staff: Reviewer, session: Session
+        question_id: RecordId, body: ApproveIn, staff: Reviewer, session: Session
     ) -> QuestionOut:
         """Approve, optionally with edited words and a publication time."""
         try:
@@ -366,7 +371,7 @@ def build_research_router() -> APIRouter:
         "/api/review/questions/{question_id}/decline", response_model=QuestionOut, tags=["review"]
     )
     async def decline(
-        question_id: int, body: ReasonIn, staff: Reviewer, session: Session
+        question_id: RecordId, body: ReasonIn, staff: Reviewer, session: Session
     ) -> QuestionOut:
         """Decline with a reason the researcher sees."""
         try:
@@ -387,7 +392,7 @@ def build_research_router() -> APIRouter:
         tags=["review"],
     )
     async def approve_answer(
-        question_id: int, body: ReviewAnswerIn, staff: Reviewer, session: Session
+        question_id: RecordId, body: ReviewAnswerIn, staff: Reviewer, session: Session
     ) -> MemberQuestionOut:
         """Send the (possibly edited) answer to the mother who asked."""
         try:
@@ -402,7 +407,7 @@ def build_research_router() -> APIRouter:
         tags=["review"],
     )
     async def decline_answer(
-        question_id: int, body: NoteIn, staff: Reviewer, session: Session
+        question_id: RecordId, body: NoteIn, staff: Reviewer, session: Session
     ) -> MemberQuestionOut:
         """Send the answer back to researchers with a note."""
         try:
