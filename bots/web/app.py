@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -108,15 +109,40 @@ class AppServices:
     gateway: Gateway
 
 
-class _BodyLimit(BaseHTTPMiddleware):
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cross_site(request: Request) -> bool:
+    """A browser's request that another site started (CSRF). Our pages keep tokens in session
+    storage, not cookies, so a forged request carries no credentials; this refuses it anyway,
+    before any work. Clients that are not browsers send neither header and are not affected."""
+    if request.method not in UNSAFE_METHODS:
+        return False
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+class _EdgeGuard(BaseHTTPMiddleware):
+    """Before a route runs: refuse cross-site writes and oversized bodies. After: the security
+    headers (CSP, no framing) on every response."""
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse(
+        response: Response
+        if cross_site(request):
+            response = JSONResponse({"detail": "Cross-site requests are not accepted."}, 403)
+        elif length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response = JSONResponse(
                 {"detail": "That message is too large to send. Could you shorten it?"},
                 status_code=413,
             )
-        response = await call_next(request)
+        else:
+            response = await call_next(request)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         return response
@@ -201,7 +227,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         summary="Community peer-support chat: web chat, health, moderators' and research APIs.",
         lifespan=lifespan,
     )
-    app.add_middleware(_BodyLimit)
+    app.add_middleware(_EdgeGuard)
     app.include_router(build_router())
     app.include_router(build_research_router())
     app.include_router(build_conduct_router())

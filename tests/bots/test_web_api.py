@@ -25,6 +25,31 @@ def test_chat_page_is_served_with_strict_security_headers(client: TestClient) ->
     assert client.get("/static/chat.js").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 200),  # not a browser (curl, the Telegram webhook): bearer tokens protect it
+        ({"Origin": "http://testserver"}, 200),
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}, 200),
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "http://testserver.evil.example"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"}, 403),
+    ],
+)
+def test_cross_site_writes_are_refused_before_any_work(
+    client: TestClient, headers: dict[str, str], status: int
+) -> None:
+    response = client.post("/api/chat", json={"user": "csrf-1", "text": "hi"}, headers=headers)
+    assert response.status_code == status
+    if status == 403:
+        assert response.headers["x-frame-options"] == "DENY"
+        # Nothing was taken in: she has no messages waiting and no member row was made for it.
+        assert client.get("/api/chat/csrf-1/messages").json()["messages"] == []
+    # Reading is never refused (the pages load their scripts with no Origin check).
+    assert client.get("/healthz", headers=headers).status_code == 200
+
+
 def test_health_is_200_and_says_rasa_is_down(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
