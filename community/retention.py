@@ -7,7 +7,9 @@ memory of a conversation once its member has been quiet for `retention_rasa_hour
 wipes those trackers through the dialogue client, which returns whether it could); research
 answers, and mothers' questions to researchers with their answers, after
 `retention_research_days` (Research 101 entries she agreed to share hold nothing of her and
-stay); delivery records of research questions (no text) after 30 days.
+stay); delivery records of research questions (no text) after 30 days; flagged community
+posts after `retention_transcript_days`, and posted notices to moderators' homes (their text
+already cleared) after a week. Blocks go when they have ended and the audit period has passed.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from sqlalchemy import delete, or_, select
 from community.db import Database
 from community.models import (
     OPEN_CASE_STATUSES,
+    Block,
     Case,
     CaseEvent,
     CaseMessage,
     CaseNote,
     CaseThread,
+    ConductFlag,
+    HomePost,
     Member,
     Notification,
     OutboxMessage,
@@ -73,6 +78,13 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
                 OutboxMessage.delivered_at < now - OUTBOX_KEPT,
             )
         )
+        await session.execute(delete(ConductFlag).where(ConductFlag.created_at < transcript_cutoff))
+        await session.execute(
+            delete(HomePost).where(
+                HomePost.posted_at.is_not(None), HomePost.posted_at < now - OUTBOX_KEPT
+            )
+        )
+        await session.execute(delete(Block).where(Block.until < audit_cutoff))
         research_cutoff = now - timedelta(days=settings.retention_research_days)
         await session.execute(
             delete(ResearchAnswer).where(ResearchAnswer.created_at < research_cutoff)

@@ -1,6 +1,7 @@
 """Researchers' digests: once a day or once a week (setting `research_digest`), each researcher
 gets a summary of her questions: status, counts, and new answers since the last digest. Stored
-once per period, read from the /research page and the API."""
+once per period, read from the /research page and the API, and sent to every chat account she
+linked (`peerbot researcher link`) through the outbox, in the same transaction: once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
-from community.models import Role, Staff, utcnow
+from community.models import (
+    DeliveryAddress,
+    OutboxMessage,
+    Role,
+    Staff,
+    StaffChatAccount,
+    utcnow,
+)
 from community.research.answers import answers_since
 from community.research.models import ResearchDigest
 from community.research.questions import counts, list_questions
@@ -50,8 +58,22 @@ async def write_digests(session: AsyncSession, kind: str, now: datetime | None =
             .values(researcher_id=researcher.id, key=key, text="\n".join(lines), created_at=now)
             .on_conflict_do_nothing(index_elements=["researcher_id", "key"])
         )
-        written += int(getattr(result, "rowcount", 0) or 0)
+        if int(getattr(result, "rowcount", 0) or 0):
+            written += 1
+            await _send_to_linked_chats(session, researcher.id, "\n".join(lines))
     return written
+
+
+async def _send_to_linked_chats(session: AsyncSession, staff_id: int, text: str) -> None:
+    linked = (
+        await session.execute(
+            select(DeliveryAddress.member_id, DeliveryAddress.platform)
+            .join(StaffChatAccount, StaffChatAccount.member_id == DeliveryAddress.member_id)
+            .where(StaffChatAccount.staff_id == staff_id)
+        )
+    ).all()
+    for member_id, platform in linked:
+        session.add(OutboxMessage(member_id=member_id, platform=platform, text=text))
 
 
 async def digests_for(

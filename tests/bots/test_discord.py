@@ -327,3 +327,117 @@ async def test_the_web_chat_does_not_wait_for_an_unreachable_discord(
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             reply = await client.post("/api/chat", json={"user": "web-mom", "text": CRISIS})
         assert reply.status_code == 200 and "988" in reply.json()["replies"][0]["text"]
+
+
+async def test_a_shaming_post_is_flagged_and_blocked_and_a_researcher_submits_by_dm(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """In a community channel an un-addressed post that shames mothers is flagged into the
+    moderators' channel (the bot says nothing where it was posted); /blockflag by a member
+    without the moderators' role is refused, by a moderator it blocks. A researcher links her
+    account with a code and submits by DM; a mother's /submit is refused."""
+    from community.research.models import ResearchQuestion
+    from community.staff import add_staff, issue_link_code
+
+    community = "900000000000000055"
+    async with discord_app(settings, rasa) as (server, _):
+        base = {"channel_id": community, "guild_id": "900000000000000010",
+                "author": {"id": str(STRANGER), "username": "x", "discriminator": "0",
+                           "avatar": None, "bot": False},
+                "member": {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                           "deaf": False, "mute": False, "flags": 0},
+                "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
+                "tts": False, "mention_everyone": False, "mention_roles": [],
+                "attachments": [], "embeds": [], "pinned": False, "type": 0,
+                "flags": 0, "mentions": []}  # fmt: skip
+        await server.dispatch("MESSAGE_CREATE", {**base, "id": "1", "content": "hugs to all"})
+        await server.dispatch(
+            "MESSAGE_CREATE",
+            {**base, "id": "2", "content": "moms on methadone dont deserve their babies"},
+        )
+        await server.wait_for(lambda: any("Flag 1" in t for t in server.texts_in(MOD_CHANNEL_ID)))
+        flag = next(t for t in server.texts_in(MOD_CHANNEL_ID) if "Flag 1" in t)
+        assert "dont deserve their babies" in flag and str(STRANGER) not in flag
+        assert server.texts_in(community) == []
+        assert not any("Flag 2" in t for t in server.texts_in(MOD_CHANNEL_ID))
+
+        options = {"number": "1", "days": "7", "reason": "shaming moms on methadone"}
+        refused = await server.slash(MOM, "blockflag", MOD_CHANNEL_ID, options, roles=[])
+        await server.wait_for(lambda: server.interaction_replies(refused))
+        blocked = await server.slash(MOD, "blockflag", MOD_CHANNEL_ID, options, roles=[MOD_ROLE_ID])
+        await server.wait_for(lambda: server.interaction_replies(blocked))
+        assert "blocked for 7 days" in str(server.interaction_replies(blocked))
+        assert "blocked for" not in str(server.interaction_replies(refused))
+
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await add_staff(session, "rae", "researcher", "Dr Rae")
+                code = await issue_link_code(session, "rae", "researcher")
+            researcher = 400000000000000009
+            dm = server.dm_channel_for(researcher)
+            await server.dm(researcher, f"/link {code}")
+            await server.wait_for(lambda: any("Linked" in t for t in server.texts_in(dm)))
+            token = await server.slash(
+                researcher, "submit", dm, {"question": "How do you decide whom to trust?"}
+            )
+            await server.wait_for(lambda: len(server.interaction_replies(token)) >= 2)
+            assert "waiting for" in str(server.interaction_replies(token))
+            mom_dm = server.dm_channel_for(MOM)
+            await server.dm(MOM, "/submit my question")
+            await server.wait_for(lambda: server.texts_in(mom_dm))
+            assert "for researchers" in server.texts_in(mom_dm)[-1]
+            async with database.sessions() as session:
+                texts = (await session.scalars(select(ResearchQuestion.text))).all()
+            assert texts == ["How do you decide whom to trust?"]
+        finally:
+            await database.dispose()
+
+
+async def test_a_published_question_is_posted_in_the_community_channel_once(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """Review by slash command in the moderators' channel, then publication: the question is
+    posted once in the configured community channel, with how to answer privately."""
+    from community.models import Staff
+    from community.research.questions import submit
+    from community.scheduling import research_job
+    from community.staff import add_staff
+
+    community = "900000000000000055"
+    configured = settings.model_copy(
+        update={
+            "discord_community_channel_id": int(community),
+            "research_quiet_start_hour": 0,
+            "research_quiet_end_hour": 0,
+        }
+    )
+    async with discord_app(configured, rasa) as (server, _):
+        database = Database.connect(configured.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await add_staff(session, "rae", "researcher")
+                staff_id = await session.scalar(select(Staff.id).where(Staff.name == "rae"))
+                assert staff_id is not None
+                question = await submit(
+                    session, staff_id, "What helps you trust a study?", "A stigma study.", False,
+                    None,
+                )  # fmt: skip
+            number = str(question.id)
+            token = await server.slash(
+                MOD, "approve", MOD_CHANNEL_ID, {"number": number}, roles=[MOD_ROLE_ID]
+            )
+            await server.wait_for(lambda: "approved" in str(server.interaction_replies(token)))
+            token = await server.slash(
+                MOD, "publish", MOD_CHANNEL_ID, {"number": number}, roles=[MOD_ROLE_ID]
+            )
+            await server.wait_for(lambda: server.interaction_replies(token))
+            await research_job()
+            await server.wait_for(lambda: server.texts_in(community))
+            await research_job()  # a second run posts nothing again
+            await asyncio.sleep(0.3)
+            posts = server.texts_in(community)
+            assert len(posts) == 1
+            assert "What helps you trust a study?" in posts[0] and f"/answer_{number}" in posts[0]
+        finally:
+            await database.dispose()

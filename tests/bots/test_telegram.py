@@ -509,6 +509,7 @@ async def test_an_attacking_community_post_is_flagged_and_its_author_blocked(
 async def test_a_researcher_links_her_chat_and_submits_a_mother_cannot(
     settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
 ) -> None:
+    from community.research.digest import write_digests
     from community.research.models import ResearchQuestion
     from community.staff import add_staff, issue_link_code, revoke_staff
 
@@ -537,6 +538,16 @@ async def test_a_researcher_links_her_chat_and_submits_a_mother_cannot(
             async with database.sessions() as session:
                 stored = (await session.scalars(select(ResearchQuestion))).all()
             assert [(q.text, q.status) for q in stored] == [(question, "submitted")]
+
+            # Her digest reaches the chat she linked, once per period however often it runs.
+            for _ in range(2):
+                async with database.transaction() as session:
+                    await write_digests(session, "weekly")
+            await bot_api.wait_for(
+                lambda: any("research digest" in t for t in bot_api.texts_to(researcher))
+            )
+            await asyncio.sleep(1.5)  # a delivery round or more
+            assert sum("research digest" in t for t in bot_api.texts_to(researcher)) == 1
 
             async with database.transaction() as session:
                 await revoke_staff(session, "rae", "researcher")

@@ -120,3 +120,41 @@ async def test_research_answers_and_questions_go_after_their_period(
     async with database.sessions() as session:
         assert (await session.scalars(select(ResearchAnswer.text))).all() == ["10 days"]
         assert (await session.scalars(select(MemberQuestion.text))).all() == ["asked 10 days ago"]
+
+
+async def test_flags_notices_and_ended_blocks_go_after_their_period(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    from community.models import Block, ConductFlag, HomePost
+
+    settings = Settings(var_dir=tmp_path, database_url=database_url)
+    old = settings.retention_audit_days + 1  # past both the transcript and the audit period
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "telegram", "777")
+        for days in (old, 1):
+            at = utcnow() - timedelta(days=days)
+            session.add(ConductFlag(member_id=member.id, platform="telegram", category="attack",
+                                    text=f"flag {days}", created_at=at))  # fmt: skip
+            session.add(HomePost(home="telegram", text="", created_at=at, posted_at=at))
+            session.add(Block(member_id=member.id, reason=f"block {days}", until=at,
+                              created_by="mia"))  # fmt: skip
+        session.add(Block(member_id=member.id, reason="still on",
+                          until=utcnow() + timedelta(days=3), created_by="mia"))  # fmt: skip
+        session.add(
+            HomePost(
+                home="telegram", text="not yet posted", created_at=utcnow() - timedelta(days=old)
+            )
+        )
+    set_job_context(JobContext(settings, database, None))
+    try:
+        await retention_job()
+    finally:
+        set_job_context(None)
+    async with database.sessions() as session:
+        assert (await session.scalars(select(ConductFlag.text))).all() == ["flag 1"]
+        assert sorted((await session.scalars(select(Block.reason))).all()) == [
+            "block 1",
+            "still on",
+        ]
+        posts = (await session.scalars(select(HomePost.text).order_by(HomePost.id))).all()
+        assert posts == ["", "not yet posted"]  # the recent one, and the one never posted
