@@ -6,7 +6,12 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from community.db import Database
+from community.settings import Settings
+from community.staff import add_staff
 from safety.screen import default_screener
 
 # Realistic short messages: mostly everyday talk, some crises, as the screen sees them.
@@ -68,32 +73,16 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
     import subprocess
     import sys
     import tempfile
-    from pathlib import Path
 
-    from community.db import Database, migrate
-    from community.settings import Settings
-    from community.staff import add_staff
-
-    with tempfile.TemporaryDirectory() as scratch, socket.socket() as sock:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _scratch_database(database_url, Path(scratch)) as (url, kind),
+        socket.socket() as sock,
+    ):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         sock.close()
-        schema = ""
-        if database_url:
-            from sqlalchemy import create_engine, text
-
-            from community.settings import sync_database_url
-
-            schema = f"bench_{os.getpid()}"
-            admin = create_engine(sync_database_url(database_url))
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            separator = "&" if "?" in database_url else "?"
-            database_url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
-        else:
-            database_url = f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
-        migrate(database_url)
-        settings = Settings(var_dir=Path(scratch), database_url=database_url)
+        settings = Settings(var_dir=Path(scratch), database_url=url)
 
         async def moderator_token() -> str:
             database = Database.connect(settings.resolved_database_url)
@@ -104,24 +93,143 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
                 await database.dispose()
 
         token = asyncio.run(moderator_token())
-        env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=database_url,
+        env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=url,
                    PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9")  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "peerbot.cli", "serve"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            kind = "PostgreSQL" if schema else "SQLite"
             yield from asyncio.run(
                 _drive_handoff(f"http://127.0.0.1:{port}", token, conversations, kind)
             )
         finally:
             server.terminate()
             server.wait(timeout=15)
-            if schema:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+
+
+@contextmanager
+def _scratch_database(database_url: str, scratch: Path) -> Iterator[tuple[str, str]]:
+    """A migrated throwaway database: SQLite in `scratch`, or with `database_url` (PostgreSQL)
+    a schema of its own there, dropped afterwards. Yields (url, "SQLite" or "PostgreSQL")."""
+    import os
+
+    from community.db import migrate
+
+    if not database_url:
+        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
+        migrate(url)
+        yield url, "SQLite"
+        return
+    from sqlalchemy import create_engine, text
+
+    from community.settings import sync_database_url
+
+    schema = f"bench_{os.getpid()}"
+    admin = create_engine(sync_database_url(database_url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    try:
+        migrate(url)
+        yield url, "PostgreSQL"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run_broadcast_benchmark(members: int = 14_000, database_url: str = "") -> Iterator[str]:
+    """A research question published to `members` opted-in mothers: the time to fan it out
+    (one INSERT ... SELECT) and to queue every delivery into the outbox (batches), with a
+    simulated crash (a new database connection) after the first batches; then a check that
+    every mother has exactly one outbox message. Sending is the platforms' part: at Telegram's
+    limit of about 30 messages a second, 14,000 messages take about 8 minutes."""
+    import asyncio
+    import tempfile
+
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _scratch_database(database_url, Path(scratch)) as (url, kind),
+    ):
+        settings = Settings(
+            var_dir=Path(scratch), database_url=url, research_quiet_start_hour=0,
+            research_quiet_end_hour=0,
+        )  # fmt: skip
+        yield from asyncio.run(_drive_broadcast(settings, members, kind))
+
+
+async def _drive_broadcast(settings: Settings, members: int, kind: str) -> list[str]:
+    from sqlalchemy import func, insert, select
+
+    from community.models import DeliveryAddress, Member, OutboxMessage, utcnow
+    from community.research.models import QuestionStatus, ResearchPreference, ResearchQuestion
+    from community.research.publication import fan_out_due, queue_due
+
+    database = Database.connect(settings.resolved_database_url)
+    started = time.perf_counter()
+    async with database.transaction() as session:
+        await add_staff(session, "bench", "researcher")
+        now = utcnow()
+        await session.execute(
+            insert(Member),
+            [{"pseudonym": f"bench-{n:06d}", "role": "mother", "created_at": now}
+             for n in range(members)],
+        )  # fmt: skip
+        ids = (await session.scalars(select(Member.id).order_by(Member.id))).all()
+        await session.execute(
+            insert(DeliveryAddress),
+            [{"member_id": i, "platform": "web", "address": f"bench-{i}"} for i in ids],
+        )
+        await session.execute(
+            insert(ResearchPreference),
+            [{"member_id": i, "platform": "web", "questions": True, "invitations": False,
+              "results": False, "updated_at": now} for i in ids],
+        )  # fmt: skip
+        session.add(
+            ResearchQuestion(
+                researcher_id=1, text="What helps you feel safe to speak up?", context="",
+                submitted_text="", status=QuestionStatus.APPROVED.value, publish_at=now,
+            )
+        )  # fmt: skip
+    setup = time.perf_counter() - started
+
+    started = time.perf_counter()
+    async with database.transaction() as session:
+        await fan_out_due(session, (), utcnow())
+    fan_out = time.perf_counter() - started
+
+    batches = 0
+    started = time.perf_counter()
+    for _ in range(3):  # a few batches, then the process "dies": a new connection pool
+        async with database.transaction() as session:
+            await queue_due(session, settings, utcnow())
+        batches += 1
+    await database.dispose()
+    database = Database.connect(settings.resolved_database_url)
+    async with database.transaction() as session:
+        again = await fan_out_due(session, (), utcnow())  # nothing due: publishing is done
+    while True:
+        async with database.transaction() as session:
+            looked_at = await queue_due(session, settings, utcnow())
+        if not looked_at:
+            break
+        batches += 1
+    queueing = time.perf_counter() - started
+    async with database.sessions() as session:
+        rows = await session.scalar(select(func.count(OutboxMessage.id)))
+        distinct = await session.scalar(select(func.count(func.distinct(OutboxMessage.member_id))))
+    await database.dispose()
+    return [
+        f"broadcast: one research question to {members} opted-in mothers ({kind})",
+        f"  setup (members, addresses, opt-ins): {setup:.1f} s",
+        f"  fan-out (one INSERT ... SELECT): {fan_out * 1000:.0f} ms",
+        f"  queued into the outbox in {batches} batches, across a simulated crash: "
+        f"{queueing:.1f} s ({members / queueing:.0f} mothers/s)",
+        f"  outbox messages: {rows}, mothers reached: {distinct}, duplicates: "
+        f"{int(rows or 0) - int(distinct or 0)}, republished after the crash: {len(again)}",
+    ]
 
 
 async def _drive_handoff(base: str, token: str, conversations: int, database: str) -> list[str]:

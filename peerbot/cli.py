@@ -244,18 +244,27 @@ def benchmark(
         int,
         typer.Option(help="Simultaneous crisis conversations for the handoff figure (0: skip)."),
     ] = 200,
+    broadcast: Annotated[
+        int,
+        typer.Option(help="Opted-in mothers for the research broadcast figure (0: skip)."),
+    ] = 0,
     database_url: Annotated[
-        str, typer.Option(help="Run the handoff benchmark on this PostgreSQL (default: SQLite).")
+        str,
+        typer.Option(help="Run the database benchmarks on this PostgreSQL (default: SQLite)."),
     ] = "",
 ) -> None:
-    """Measure the crisis screen (messages/s, 10,000-character worst case) and the handoff
-    (time until a crisis case is visible to moderators, N conversations at once)."""
-    from peerbot.bench import run_handoff_benchmark, run_screen_benchmark
+    """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
+    until a crisis case is visible to moderators, N conversations at once) and, if asked, a
+    research broadcast (fan-out and queueing for N mothers, across a simulated crash)."""
+    from peerbot.bench import run_broadcast_benchmark, run_handoff_benchmark, run_screen_benchmark
 
     for line in run_screen_benchmark(messages):
         typer.echo(line)
     if handoff:
         for line in run_handoff_benchmark(handoff, database_url):
+            typer.echo(line)
+    if broadcast:
+        for line in run_broadcast_benchmark(broadcast, database_url):
             typer.echo(line)
 
 

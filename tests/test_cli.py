@@ -57,11 +57,13 @@ def test_unknown_command_is_refused_cleanly() -> None:
     assert "No such command" in result.stderr
 
 
-def test_benchmark_reports_both_figures() -> None:
-    result = peerbot("benchmark", "--messages", "2000", "--handoff", "20")
+def test_benchmark_reports_every_figure() -> None:
+    result = peerbot("benchmark", "--messages", "2000", "--handoff", "20", "--broadcast", "1200")
     assert result.returncode == 0, result.stderr
     assert "messages/s" in result.stdout and "median" in result.stdout
     assert "visible to moderators" in result.stdout
+    # The broadcast figure counts what reached the outbox; a duplicate would show here.
+    assert "outbox messages: 1200, mothers reached: 1200, duplicates: 0" in result.stdout
 
 
 def test_doctor_reports_telegram_and_the_missing_moderators_group() -> None:
