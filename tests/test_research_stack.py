@@ -137,3 +137,49 @@ def test_research_pages_submit_and_review_in_chromium(
     assert [(q["text"], q["status"], q["reviewed_by"]) for q in mine] == [
         (words, "approved", "mod-browser")
     ]
+
+
+def test_console_flags_block_and_lift_in_chromium(stack: Stack, app_client: httpx.Client) -> None:
+    """A flagged community post shows in the console; the moderator blocks its author with a
+    reason, then lifts the block."""
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from community.models import ConductFlag, Member
+    from community.settings import sync_database_url
+
+    with Session(create_engine(sync_database_url(stack.database_url))) as session:
+        member = Member(pseudonym="browser-flag-author-0000")
+        session.add(member)
+        session.flush()
+        session.add(ConductFlag(member_id=member.id, platform="telegram", category="shaming",
+                                text="methadone moms are junkies"))  # fmt: skip
+        session.commit()
+    moderator = stack.add_staff("mod-flags", "moderator")
+    headers = {"Authorization": f"Bearer {moderator}"}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{stack.app_url}/moderate")
+            page.fill("#token", moderator)
+            page.click("#signin button[type=submit]")
+            item = page.locator("#flags li", has_text="methadone moms are junkies")
+            item.get_by_role("textbox").fill("calls moms on methadone junkies")
+            item.get_by_role("button", name="Block author").click()
+            item.wait_for(state="detached")
+            block = page.locator("#blocks li", has_text="calls moms on methadone junkies")
+            block.wait_for()
+            assert page.locator("#conduct-error").inner_text() == ""
+            assert (
+                app_client.get("/api/blocks", headers=headers).json()["blocks"][0]["created_by"]
+                == "mod-flags"
+            )
+            block.get_by_role("button", name="Lift block").click()
+            block.wait_for(state="detached")
+        finally:
+            browser.close()
+    assert app_client.get("/api/blocks", headers=headers).json()["blocks"] == []
+    assert app_client.get("/api/flags", headers=headers).json()["flags"] == []

@@ -57,8 +57,11 @@ async def write_digests(session: AsyncSession, kind: str, now: datetime | None =
             insert_ignoring_conflicts(session, ResearchDigest)
             .values(researcher_id=researcher.id, key=key, text="\n".join(lines), created_at=now)
             .on_conflict_do_nothing(index_elements=["researcher_id", "key"])
+            .returning(ResearchDigest.id)
         )
-        if int(getattr(result, "rowcount", 0) or 0):
+        # A row back means this period's digest is new (rowcount is not reliable here on
+        # every driver); only then is it sent.
+        if result.first() is not None:
             written += 1
             await _send_to_linked_chats(session, researcher.id, "\n".join(lines))
     return written
