@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -50,6 +51,19 @@ async def discord_app(
             await server.wait_ready()
             await server.wait_for(lambda: any("/commands" in c.path for c in server.calls))
             yield server, app
+
+
+def server_message(channel_id: str, author_id: int) -> dict[str, Any]:
+    """A MESSAGE_CREATE payload in a server channel, without its id, content and mentions."""
+    return {"channel_id": channel_id, "guild_id": "900000000000000010",
+            "author": {"id": str(author_id), "username": "someone", "discriminator": "0",
+                       "avatar": None, "bot": False},
+            "member": {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                       "deaf": False, "mute": False, "flags": 0},
+            "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
+            "tts": False, "mention_everyone": False, "mention_roles": [],
+            "attachments": [], "embeds": [], "pinned": False, "type": 0,
+            "flags": 0}  # fmt: skip
 
 
 async def test_dm_faq_with_buttons_and_slash_commands(
@@ -289,15 +303,7 @@ async def test_in_a_server_channel_the_bot_speaks_only_when_mentioned(
 ) -> None:
     community = "900000000000000055"
     async with discord_app(settings, rasa) as (server, _):
-        base = {"channel_id": community, "guild_id": "900000000000000010",
-                "author": {"id": str(MOM), "username": "mom", "discriminator": "0",
-                           "avatar": None, "bot": False},
-                "member": {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                           "deaf": False, "mute": False, "flags": 0},
-                "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
-                "tts": False, "mention_everyone": False, "mention_roles": [],
-                "attachments": [], "embeds": [], "pinned": False, "type": 0,
-                "flags": 0}  # fmt: skip
+        base = server_message(community, MOM)
         await server.dispatch("MESSAGE_CREATE", {**base, "id": "1", "content": "rough night",
                                                  "mentions": []})  # fmt: skip
         bot = {"id": "900000000000000002", "username": "peerbot", "discriminator": "0",
@@ -341,15 +347,7 @@ async def test_a_shaming_post_is_flagged_and_blocked_and_a_researcher_submits_by
 
     community = "900000000000000055"
     async with discord_app(settings, rasa) as (server, _):
-        base = {"channel_id": community, "guild_id": "900000000000000010",
-                "author": {"id": str(STRANGER), "username": "x", "discriminator": "0",
-                           "avatar": None, "bot": False},
-                "member": {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                           "deaf": False, "mute": False, "flags": 0},
-                "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
-                "tts": False, "mention_everyone": False, "mention_roles": [],
-                "attachments": [], "embeds": [], "pinned": False, "type": 0,
-                "flags": 0, "mentions": []}  # fmt: skip
+        base = {**server_message(community, STRANGER), "mentions": []}
         await server.dispatch("MESSAGE_CREATE", {**base, "id": "1", "content": "hugs to all"})
         await server.dispatch(
             "MESSAGE_CREATE",
