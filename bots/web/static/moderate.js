@@ -99,7 +99,10 @@ async function refreshReview() {
   $("review-empty").hidden = questions.length + answers.length > 0;
   $("review-questions").replaceChildren(...questions.map((q) => {
     const item = document.createElement("li");
-    item.appendChild(text("strong", `Question #${q.id} from ${q.researcher} (quotes ${q.quotes_allowed ? "allowed" : "not allowed"})`));
+    const what = q.kind === "invitation" ? "study invitation, to moms who want invitations"
+      : q.kind === "results" ? `study results, to the moms who answered #${q.about_question_id}`
+      : `quotes ${q.quotes_allowed ? "allowed" : "not allowed"}`;
+    item.appendChild(text("strong", `Question #${q.id} from ${q.researcher} (${what})`));
     if (q.context) item.appendChild(text("p", q.context, "muted"));
     item.appendChild(reviewForm("The question as mothers will see it", q.text, [
       ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })],
