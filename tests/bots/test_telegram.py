@@ -486,6 +486,12 @@ async def test_an_attacking_community_post_is_flagged_and_its_author_blocked(
         assert str(troll) not in flag
         assert not any("Flag 2" in t for t in bot_api.texts_to(group))  # the kind post
         assert bot_api.texts_to(community) == []
+        # A kind post edited into an attack is screened again.
+        bot_api.push(
+            "edited_message",
+            {**base, "message_id": 1, "edit_date": 1, "text": "you are a junkie"},
+        )
+        await bot_api.wait_for(lambda: any("Flag 2" in t for t in bot_api.texts_to(group)))
 
         bot_api.group_message(STRANGER, "/blockflag 1 30 rude")
         bot_api.group_message(MOD, "/blockflag 1 7 threatened a mom with CPS")
@@ -538,6 +544,10 @@ async def test_a_researcher_links_her_chat_and_submits_a_mother_cannot(
             async with database.sessions() as session:
                 stored = (await session.scalars(select(ResearchQuestion))).all()
             assert [(q.text, q.status) for q in stored] == [(question, "submitted")]
+
+            bot_api.private_message(researcher, "/submit")
+            await bot_api.wait_for(lambda: "Your latest" in bot_api.texts_to(researcher)[-1])
+            assert f"{stored[0].id}: submitted" in bot_api.texts_to(researcher)[-1]
 
             # Her digest reaches the chat she linked, once per period however often it runs.
             for _ in range(2):
