@@ -312,14 +312,16 @@ class DeliveryLoop(ABC):
                         .where(
                             CaseMessage.case_id == case.id,
                             CaseMessage.id > thread.relayed_message_id,
-                            CaseMessage.author.in_(("member", "bot")),
+                            CaseMessage.author.in_(("member", "bot", "screen")),
                         )
                         .order_by(CaseMessage.id)
                         .limit(BATCH)
                     )
                 ).all()
                 for turn in turns:
-                    who = "She wrote" if turn.author == "member" else "The bot told her"
+                    who = {"member": "She wrote", "screen": "⚠ Screen"}.get(
+                        turn.author, "The bot told her"
+                    )
                     if not thread.thread_id:
                         who = f"#{case.id} {who}"  # no threads: say which case
                     try:

@@ -9,18 +9,25 @@ is open; and any failure after the screen still ends in a kind, useful answer.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
 
 from bots import wording
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
-from bots.messages import ContentKind, InboundMessage, Reply
+from bots.messages import Button, ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
 from community.db import Database
 from community.members import resolve_member
-from community.models import CaseStatus
+from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
 from community.my_data import (
     delete_member,
     deletion_confirmable,
@@ -29,11 +36,21 @@ from community.my_data import (
     request_deletion,
 )
 from community.research.answers import pending_input
+from community.safety_checks import answer_check, ask_check, pending_check
 from safety.conduct import ConductScreen, default_conduct_screen
 from safety.conduct_flags import record_flag
-from safety.crisis_reply import CrisisReplies, default_crisis_replies
+from safety.context import RecentMessages
+from safety.crisis_reply import (
+    CHECK_ANSWERS,
+    CheckAnswer,
+    CrisisReplies,
+    check_answer_for,
+    default_crisis_replies,
+)
 from safety.handoff import HandoffCases, is_blocked
-from safety.screen import Screener, Screening, default_screener
+from safety.language import default_detector
+from safety.layered import Decision, LayeredScreen, Outcome, context_key
+from safety.screen import DATA_DIR, Screener, Screening, Severity, default_screener
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +80,72 @@ class GatewayConfig:
     moderation_homes: tuple[str, ...] = ("web",)
     flood_messages: int = 8
     flood_seconds: float = 10.0
+    check_timeout: timedelta = timedelta(minutes=10)
+    # While a moderator has the conversation, the bot's own crisis reply waits this long after
+    # a person last wrote to her (she is being helped; the moderator is alerted instead).
+    crisis_reply_quiet: timedelta = timedelta(minutes=10)
+
+
+CHECK_ANSWERS_PATH = DATA_DIR / "check_answers.yml"
+HELP_COMING_CATEGORY = "help_coming"
+# How a screen finding is named to the moderator who has the conversation.
+FINDING_NAMES = {
+    "suicide": "thoughts of suicide",
+    "self_harm": "self-harm",
+    "overdose": "a possible overdose",
+    "intent_to_use": "intent to use",
+    "baby_danger": "danger to the baby",
+    "violence": "violence at home",
+    "medical": "a medical emergency",
+    HELP_COMING_CATEGORY: "help on its way (she says emergency help is coming or there)",
+}
+
+
+def _answer_key(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() or c == "'" else " " for c in letters).split())
+
+
+@cache
+def typed_check_answers(path: Path = CHECK_ANSWERS_PATH) -> dict[str, CheckAnswer]:
+    """Typed words that answer a pending check, from reviewed data."""
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    answers: dict[str, CheckAnswer] = {}
+    for answer in CHECK_ANSWERS:
+        for words in data[answer].values():
+            for phrase in words:
+                answers.setdefault(_answer_key(str(phrase)), answer)
+    return answers
+
+
+def screen_note(decision: Decision, spoke: bool) -> str:
+    """What the moderator with her conversation is told when the screen finds something."""
+    category = HELP_COMING_CATEGORY if not decision.crisis else decision.category or "suicide"
+    name = FINDING_NAMES.get(category, category)
+    if decision.crisis and decision.help_coming:
+        name += ", and she says help is on its way"
+    level = decision.severity.label if decision.severity else "elevated"
+    how = {
+        "rules": "a reviewed rule",
+        "learned": "the learned signal",
+        "context": "her last few messages",
+    }
+    source = how.get(decision.layer or "", "the screen")
+    unsure = (
+        " (unsure: it would have asked her whether she is safe)"
+        if decision.outcome is Outcome.CHECK
+        else ""
+    )
+    said = (
+        "The bot sent her its crisis reply, as no person had written to her recently."
+        if spoke
+        else "The bot did not answer her: you are with her."
+    )
+    if decision.help_coming and not decision.crisis:
+        return f"The screen read her last message as {name}. {said}"
+    return f"The screen read her last message as {name} ({level}, from {source}){unsure}. {said}"
 
 
 class Gateway:
@@ -74,16 +157,25 @@ class Gateway:
         screener: Screener | None = None,
         crisis_replies: CrisisReplies | None = None,
         conduct_screen: ConductScreen | None = None,
+        screen: LayeredScreen | None = None,
     ) -> None:
         self._config = config
         self._db = database
         self._dialogue = dialogue
-        self._screener = screener or default_screener()
+        # The layered screen (rules, learned signal, context) is built by the app; without one,
+        # the reviewed rules alone, still with her last few messages for language.
+        self._screen = screen or LayeredScreen(
+            screener or default_screener(), default_detector(), context=RecentMessages()
+        )
         self._crisis_replies = crisis_replies or default_crisis_replies()
         self._conduct = conduct_screen or default_conduct_screen()
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
+
+    @property
+    def screen_layers(self) -> str:
+        return self._screen.layers
 
     def knows_command(self, text: str) -> bool:
         """Whether a /command is one the gateway answers (adapters pass those on)."""
@@ -117,8 +209,20 @@ class Gateway:
         return [wording.deletion_done()]
 
     def screen(self, text: str) -> Screening:
-        """The crisis screen alone (adapters use it for edits and group messages)."""
-        return self._screener.screen(text[:SCREEN_LIMIT_CHARS])
+        """The crisis screen alone, without her context (group mentions): crisis or not."""
+        decision = self._screen.decide(text[:SCREEN_LIMIT_CHARS])
+        return decision.as_screening() if decision.crisis else Screening(crisis=False)
+
+    def decide(self, text: str) -> Decision:
+        return self._screen.decide(text[:SCREEN_LIMIT_CHARS])
+
+    def public_mention_replies(self, text: str, invitation: Reply) -> list[Reply]:
+        """Addressed in a community channel: never a word about anyone's situation there, only
+        the crisis numbers when the screen finds a crisis, and an invitation to talk privately."""
+        decision = self.decide(text)
+        if decision.crisis:
+            return [self._crisis_reply(decision), invitation]
+        return [invitation]
 
     async def watch_community_post(self, platform: str, user_id: str, text: str) -> bool:
         """A post in a community channel: flag it to moderators if it seems to attack or shame
@@ -148,49 +252,191 @@ class Gateway:
         )
         return True
 
-    def crisis_reply(self, screening: Screening) -> Reply:
-        return Reply(self._crisis_replies.compose(screening).text)
+    def crisis_reply(self, screening: Screening, language: str = "en") -> Reply:
+        return Reply(self._crisis_replies.compose(screening, language).text)
+
+    def _crisis_reply(self, decision: Decision) -> Reply:
+        if decision.help_coming:
+            return Reply(self._crisis_replies.compose_help_coming(decision.language).text)
+        return Reply(self._crisis_replies.compose(decision.as_screening(), decision.language).text)
+
+    def _check_reply(self, decision: Decision) -> Reply:
+        check = self._crisis_replies.compose_check(decision.language)
+        return Reply(check.text, tuple(Button(title, payload) for title, payload in check.buttons))
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Everything a member gets back for one message. Never raises."""
         text = message.readable_text.strip()
-        screening = self._screener.screen(text[:SCREEN_LIMIT_CHARS])
-        if screening.crisis:
-            return await self._handle_crisis(message, text, screening)
+        answer = check_answer_for(text)
+        if answer is not None:
+            return await self._answer_check(message, answer)
+        decision = self._screen.decide(
+            text[:SCREEN_LIMIT_CHARS], context_key(message.platform, message.user_id)
+        )
+        typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
+        if typed is not None and not decision.crisis and await self._check_pending(message):
+            return await self._answer_check(message, typed)
+        if decision.flagged or decision.help_coming:
+            return await self._handle_flagged(message, text, decision)
         try:
-            return await self._handle_ordinary(message, text)
+            return await self._handle_ordinary(message, text, decision.language)
         except Exception:
             log.exception("message path failed", extra={"platform": message.platform})
             return [wording.fallback()]
 
-    async def _handle_crisis(
-        self, message: InboundMessage, text: str, screening: Screening
+    async def handle_edit(self, message: InboundMessage) -> list[Reply]:
+        """An edited message, on any platform: screened again. Only a finding is answered
+        (the rest was answered once, when it was first sent). Never raises."""
+        text = message.readable_text.strip()
+        decision = self._screen.decide(
+            text[:SCREEN_LIMIT_CHARS],
+            context_key(message.platform, message.user_id),
+            remember=False,
+        )
+        if not (decision.flagged or decision.help_coming):
+            return []
+        return await self._handle_flagged(message, text, decision)
+
+    async def _handle_flagged(
+        self, message: InboundMessage, text: str, decision: Decision
     ) -> list[Reply]:
-        reply = Reply(self._crisis_replies.compose(screening).text)
+        """A crisis, a check, or help already coming. The reply's words need nothing but data
+        files; the case (or the pending check) is written before the reply is returned, and if
+        the database is away the reply still goes out."""
+        # Help already coming is heard first: no "call 911" to someone the paramedics are with.
+        asking = decision.outcome is Outcome.CHECK and not decision.help_coming
+        replies = [self._check_reply(decision) if asking else self._crisis_reply(decision)]
         log.warning(
-            "crisis screened",
+            "screen finding",
             extra={
-                "category": screening.category,
-                "severity": screening.severity.label if screening.severity else None,
+                "decision": decision.outcome.value,
+                "category": decision.category,
+                "severity": decision.severity.label if decision.severity else None,
+                "layer": decision.layer,
+                "language": decision.language,
+                "help_coming": decision.help_coming,
             },
         )
+        transcript_text = text[:TRANSCRIPT_LIMIT_CHARS]
         try:
             async with self._db.transaction() as session:
                 member = await resolve_member(
                     session, self._config.pseudonym_key, message.platform, message.user_id
                 )
                 cases = HandoffCases(session, self._config.moderation_homes)
+                case = await cases.open_case_for(member.id)
+                if case is not None:
+                    return await self._finding_in_case(
+                        cases, case, member, message.platform, transcript_text, decision, replies
+                    )
+                if asking:
+                    await ask_check(
+                        session,
+                        member,
+                        message.platform,
+                        decision.category or "suicide",
+                        decision.language,
+                        transcript_text,
+                        self._config.check_timeout,
+                    )
+                    return replies
                 opening = await cases.open_for_crisis(
-                    member, message.platform, screening, text[:TRANSCRIPT_LIMIT_CHARS]
+                    member, message.platform, self._case_screening(decision), transcript_text
                 )
                 # Moderators see what she has already been told, numbers included.
-                await cases.record_bot_message(opening.case_id, reply.text)
+                await cases.record_bot_message(opening.case_id, replies[0].text)
         except Exception:
             # The reply still goes out: the numbers in it do not depend on the database.
-            log.exception("crisis case could not be recorded", extra={"platform": message.platform})
-        return [reply]
+            log.exception(
+                "screen finding could not be recorded", extra={"platform": message.platform}
+            )
+        return replies
 
-    async def _handle_ordinary(self, message: InboundMessage, text: str) -> list[Reply]:
+    @staticmethod
+    def _case_screening(decision: Decision) -> Screening:
+        if decision.crisis:
+            return decision.as_screening()
+        # Help is already on its way: a person should still look, gently.
+        return Screening(crisis=True, category=HELP_COMING_CATEGORY, severity=Severity.ELEVATED)
+
+    async def _finding_in_case(
+        self,
+        cases: HandoffCases,
+        case: Case,
+        member: Member,
+        platform: str,
+        text: str,
+        decision: Decision,
+        replies: list[Reply],
+    ) -> list[Reply]:
+        """Not over a person's head: the case's severity rises and the moderator is told where
+        she works; the bot speaks only if no person has written to her for a while."""
+        if decision.flagged:
+            await cases.open_for_crisis(member, platform, decision.as_screening(), text)
+        else:
+            await cases.record_member_message(case.id, text)
+        speak = decision.crisis and not await self._person_wrote_recently(cases, case)
+        if decision.crisis and case.status != CaseStatus.CLAIMED.value:
+            speak = True  # nobody has her yet: she needs the numbers now
+        await cases.record_screen_note(case.id, screen_note(decision, speak))
+        if speak:
+            await cases.record_bot_message(case.id, replies[0].text)
+            return replies
+        if case.status == CaseStatus.CLAIMED.value:
+            return []
+        return [wording.waiting_for_person()]
+
+    async def _person_wrote_recently(self, cases: HandoffCases, case: Case) -> bool:
+        if case.status != CaseStatus.CLAIMED.value:
+            return False
+        last = await cases.session.scalar(
+            select(func.max(CaseMessage.created_at)).where(
+                CaseMessage.case_id == case.id, CaseMessage.author == "moderator"
+            )
+        )
+        since = case.claimed_at if last is None else last
+        if since is None:
+            return True
+        return utcnow() - since < self._config.crisis_reply_quiet
+
+    async def _check_pending(self, message: InboundMessage) -> bool:
+        """Whether the bot is waiting for her answer to "Are you safe right now?"."""
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, message.platform, message.user_id
+                )
+                return await pending_check(session, member.id) is not None
+        except Exception:
+            log.exception("pending check unknown", extra={"platform": message.platform})
+            return False
+
+    async def _answer_check(self, message: InboundMessage, answer: CheckAnswer) -> list[Reply]:
+        """Her answer to "Are you safe right now?": a button, or the same words typed."""
+        language = "en"
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, message.platform, message.user_id
+                )
+                cases = HandoffCases(session, self._config.moderation_homes)
+                result = await answer_check(
+                    session, cases, member, message.platform, answer, language
+                )
+                language = result.language
+                reply = Reply(self._crisis_replies.compose_check_answer(answer, language).text)
+                if result.case_id is not None:
+                    await cases.record_bot_message(result.case_id, reply.text)
+                return [reply]
+        except Exception:
+            log.exception(
+                "check answer could not be recorded", extra={"platform": message.platform}
+            )
+        return [Reply(self._crisis_replies.compose_check_answer(answer, language).text)]
+
+    async def _handle_ordinary(
+        self, message: InboundMessage, text: str, language: str = "en"
+    ) -> list[Reply]:
         if text in DATA_RIGHTS_PAYLOADS:
             return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
         async with self._db.transaction() as session:

@@ -367,3 +367,27 @@ class DeletionRecord(Base):
     cases: Mapped[int] = mapped_column(Integer, default=0)
     messages: Mapped[int] = mapped_column(Integer, default=0)
     platforms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SafetyCheck(Base):
+    """The screen was unsure and asked her whether she is safe ("check"). Her message is kept
+    only until she answers or the check times out (then it becomes the case's trigger, so the
+    person who looks can read what she wrote); an "I'm safe" clears it and is counted so the
+    thresholds can be recalibrated."""
+
+    __tablename__ = "safety_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    text: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    # asked, safe, help, person, expired (no answer in time: a case was opened)
+    status: Mapped[str] = mapped_column(String(16), default="asked", index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )

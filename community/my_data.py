@@ -25,6 +25,7 @@ from community.models import (
     DeliveryAddress,
     Member,
     OutboxMessage,
+    SafetyCheck,
     utcnow,
 )
 from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
@@ -45,6 +46,8 @@ class MyData:
     research_answers: int = 0
     questions_for_researchers: int = 0
     research_opt_ins: tuple[str, ...] = ()
+    safety_checks: int = 0
+    safety_check_waiting: bool = False
 
 
 async def my_data(session: AsyncSession, member: Member) -> MyData:
@@ -79,12 +82,17 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     asked = await session.scalar(
         select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id)
     )
+    checks = (
+        await session.scalars(select(SafetyCheck.status).where(SafetyCheck.member_id == member.id))
+    ).all()
     pref = await session.get(ResearchPreference, member.id)
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
         research_answers=int(answers or 0),
         questions_for_researchers=int(asked or 0),
         research_opt_ins=opt_ins,
+        safety_checks=len(checks),
+        safety_check_waiting="asked" in checks,
         code_name=member.short_name,
         first_contact=member.created_at,
         platforms=platforms,
@@ -115,6 +123,15 @@ def describe(data: MyData, rasa_memory: str) -> str:
         lines.append("• No conversations with a person from our team.")
     if data.pending_messages:
         lines.append(f"• Messages waiting to reach you: {data.pending_messages}.")
+    if data.safety_checks:
+        lines.append(
+            f'• Times the bot asked "are you safe?": {data.safety_checks}, with your answers. '
+            + (
+                "The message it asked about is kept until you answer, so a person can read it."
+                if data.safety_check_waiting
+                else "The messages it asked about are not kept."
+            )
+        )
     if data.research_answers:
         lines.append(
             f"• Your answers to researchers' questions: {data.research_answers} (kept without "

@@ -49,6 +49,75 @@ US_STATES = {
 _WORDLIKE_CODES = {"IN", "OR", "ME", "OK", "HI", "OH", "LA", "MA", "PA", "DE", "CO", "ID", "AL"}
 
 
+SPANISH = "es"
+# Said after the English line when an entry has no Spanish line of its own.
+SPANISH_AVAILABLE_NOTE = "servicio en inglés y en español"
+ENGLISH_ONLY_NOTE = "servicio en inglés"
+
+
+def _join_es(ways: list[str]) -> str:
+    """Join ways the Spanish way: "a", "a o b", "a, b o c" (no serial comma)."""
+    return ways[0] if len(ways) == 1 else f"{', '.join(ways[:-1])} o {ways[-1]}"
+
+
+class SpanishContact(BaseModel):
+    """An entry's Spanish text and Spanish contact line (`es:` in resources.yml).
+
+    Vetted on its own, with its own source and dates: a service answering in English is not
+    proof that it answers in Spanish. `press` is the menu option after calling ("2" for 988);
+    `keyword` the word to text ("AYUDA"); `chat_url` a chat in Spanish; `url` a Spanish website,
+    named only when there is no other way; `note` a few words said after the line."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    purpose: str = Field(alias="for", min_length=1)
+    phone: str | None = None
+    press: Annotated[str, Field(pattern=r"^[0-9]$")] | None = None
+    text: str | None = None
+    keyword: Annotated[str, Field(pattern=r"^[A-ZÁÉÍÓÚÑ0-9]+$")] | None = None
+    chat_url: HttpUrl | None = None
+    url: HttpUrl | None = None
+    hours: str | None = None
+    note: str | None = None
+    source: HttpUrl
+    vetted_by: str = Field(min_length=1)
+    vetted_on: date
+    review_by: date
+
+    @model_validator(mode="after")
+    def _reachable(self) -> SpanishContact:
+        if not (self.phone or self.text or self.chat_url or self.url):
+            raise ValueError("es: needs a phone, a text line, a chat or a URL")
+        if self.press and not self.phone:
+            raise ValueError("es: 'press' needs a phone")
+        if self.keyword and not self.text:
+            raise ValueError("es: 'keyword' needs a text line")
+        if self.review_by <= self.vetted_on:
+            raise ValueError("es: review_by must be after vetted_on")
+        return self
+
+    def contact_line(self) -> str:
+        """One short line in Spanish: name, then how to reach it."""
+        ways = []
+        if self.phone:
+            press = f" y oprime {self.press}" if self.press else ""
+            ways.append(f"llama al {self.phone}{press}")
+        if self.text:
+            what = self.keyword if self.keyword else "un mensaje"
+            medium = " por mensaje de texto" if self.keyword else " de texto"
+            ways.append(f"envía {what}{medium} al {self.text}")
+        if self.chat_url:
+            ways.append(f"chatea en {str(self.chat_url).rstrip('/')}")
+        if self.url and not ways:
+            ways.append(str(self.url).rstrip("/"))
+        how = _join_es(ways)
+        note = f" ({self.note})" if self.note else ""
+        if self.phone and self.name == self.phone:  # "Llama al 911", not "911: llama al 911"
+            return f"{how[0].upper()}{how[1:]}{note}"
+        return f"{self.name}: {how}{note}"
+
+
 class Resource(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -66,6 +135,7 @@ class Resource(BaseModel):
     vetted_by: str
     vetted_on: date
     review_by: date
+    es: SpanishContact | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> Resource:
@@ -75,13 +145,40 @@ class Resource(BaseModel):
             raise ValueError(f"{self.id}: review_by must be after vetted_on")
         if self.region != NATIONAL and self.region not in US_STATES:
             raise ValueError(f"{self.id}: region must be 'national' or a US state code")
+        if self.es and not {"Spanish", "any"} & set(self.languages):
+            raise ValueError(f"{self.id}: has an 'es' line but Spanish is not in its languages")
         return self
 
     def is_due_for_review(self, today: date | None = None) -> bool:
-        return (today or date.today()) > self.review_by
+        """Past review, the entry's own dates or its Spanish line's."""
+        today = today or date.today()
+        return today > self.review_by or bool(self.es and today > self.es.review_by)
 
-    def contact_line(self) -> str:
-        """One short line: name, then how to reach it."""
+    @property
+    def answers_in_spanish(self) -> bool:
+        return bool(self.es) or bool({"Spanish", "any"} & set(self.languages))
+
+    def display_name(self, language: str = "en") -> str:
+        """The entry's name as a reply in `language` shows it."""
+        return self.es.name if language == SPANISH and self.es else self.name
+
+    def description(self, language: str = "en") -> str:
+        """What the entry is for, in `language` where the entry has it, else in English."""
+        return self.es.purpose if language == SPANISH and self.es else self.purpose
+
+    def contact_line(self, language: str = "en") -> str:
+        """One short line in `language`: name, then how to reach it.
+
+        In Spanish: the entry's Spanish line; without one, the English line followed by whether
+        the service answers in Spanish. Any other language gets the English line."""
+        if language == SPANISH:
+            if self.es:
+                return self.es.contact_line()
+            note = SPANISH_AVAILABLE_NOTE if self.answers_in_spanish else ENGLISH_ONLY_NOTE
+            return f"{self._english_line()} ({note})"
+        return self._english_line()
+
+    def _english_line(self) -> str:
         if self.phone and self.name == self.phone:
             return f"Call {self.phone}"
         ways = []

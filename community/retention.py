@@ -10,6 +10,7 @@ answers, and mothers' questions to researchers with their answers, after
 stay); delivery records of research questions (no text) after 30 days; flagged community
 posts after `retention_transcript_days`, and posted notices to moderators' homes (their text
 already cleared) after a week. Blocks go when they have ended and the audit period has passed.
+Answered safety checks (their text already cleared) go after the audit period too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from community.models import (
     Member,
     Notification,
     OutboxMessage,
+    SafetyCheck,
 )
 from community.research.models import (
     DeliveryState,
@@ -85,6 +87,11 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
             )
         )
         await session.execute(delete(Block).where(Block.until < audit_cutoff))
+        await session.execute(
+            delete(SafetyCheck).where(
+                SafetyCheck.status != "asked", SafetyCheck.asked_at < audit_cutoff
+            )
+        )
         research_cutoff = now - timedelta(days=settings.retention_research_days)
         await session.execute(
             delete(ResearchAnswer).where(ResearchAnswer.created_at < research_cutoff)

@@ -27,6 +27,7 @@ REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
 RETENTION_JOB_ID = "retention"
 RESEARCH_JOB_ID = "research"
+CHECKS_JOB_ID = "unanswered-checks"
 # One research run queues at most this many batches, so other jobs get their turn.
 RESEARCH_BATCHES_PER_RUN = 40
 RESOURCE_REVIEW_NOTICE = "resource_review"
@@ -224,6 +225,18 @@ def run_research_now(scheduler: AsyncIOScheduler | None) -> None:
         scheduler.modify_job(RESEARCH_JOB_ID, next_run_time=utcnow())
 
 
+async def unanswered_checks_job() -> None:
+    """A check nobody answered in time opens an elevated case, so that a person looks."""
+    from community.safety_checks import expire_due_checks
+
+    if _context is None:
+        return
+    async with _context.database.transaction() as session:
+        opened = await expire_due_checks(session, _context.settings.active_moderation_homes)
+    for case_id in opened:
+        log.warning("unanswered check opened a case", extra={"case_id": case_id})
+
+
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:
     store = SQLAlchemyJobStore(
         url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
@@ -247,6 +260,10 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         next_run_time=utcnow() + timedelta(minutes=1), id=RESOURCE_REVIEW_JOB_ID, **once,
     )  # fmt: skip
     scheduler.add_job(retention_job, "interval", hours=1, id=RETENTION_JOB_ID, **once)
+    scheduler.add_job(
+        unanswered_checks_job, "interval", seconds=settings.scheduler_interval_seconds,
+        id=CHECKS_JOB_ID, **once,
+    )  # fmt: skip
     scheduler.add_job(
         research_job, "interval", seconds=settings.scheduler_interval_seconds,
         id=RESEARCH_JOB_ID, **once,

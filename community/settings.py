@@ -112,6 +112,30 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    check_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = Field(
+        default=10,
+        description="When the screen asked 'are you safe?' and she does not answer in this "
+        "time, an elevated case opens so that a person looks (a decimal: tests use seconds).",
+    )
+    crisis_reply_quiet_minutes: Annotated[float, Field(ge=0, le=1440)] = Field(
+        default=10,
+        description="While a moderator has her conversation, the bot sends its own crisis reply "
+        "only if no person has written to her for this long; the moderator is alerted always.",
+    )
+    screen_context_messages: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=3, description="How many of her recent messages the crisis screen reads too."
+    )
+    screen_context_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=300, description="How long those messages stay in memory (never stored)."
+    )
+    screen_thresholds: Path = Field(
+        default=PROJECT_ROOT / "safety" / "data" / "thresholds.yml",
+        description="The learned layer's reviewed thresholds (try new ones before committing).",
+    )
+    screen_learned: bool = Field(
+        default=True,
+        description="Use the learned layer of the crisis screen (rules always run).",
+    )
     oncall_webhook_url: str | None = Field(
         default=None,
         description="POSTed a JSON alert when a case is re-announced unclaimed (pager, chat ops).",

@@ -55,6 +55,58 @@ def run_screen_benchmark(count: int, seed: int = 7) -> Iterator[str]:
         f"screen time for a {LONG_MESSAGE_CHARS:,}-character message (200 runs): "
         f"worst {max(timings) * 1000:.2f} ms, median {statistics.median(timings) * 1000:.2f} ms"
     )
+    yield from run_layered_benchmark(min(count, 20_000), seed)
+
+
+def run_layered_benchmark(
+    count: int, seed: int = 7, models_dir: Path | None = None
+) -> Iterator[str]:
+    """Every layer on (rules, learned signal with the encoder, her recent messages): the time
+    for one chat message as the gateway screens it, and `peerbot safety-check`'s batch rate
+    over `count` messages including its start-up (a fresh process)."""
+    import json
+    import subprocess
+    import sys
+
+    from community.settings import PROJECT_ROOT
+    from safety.context import RecentMessages
+    from safety.training import build_screen
+
+    models = models_dir or PROJECT_ROOT / "models"
+    started = time.perf_counter()
+    screen = build_screen(models, context=RecentMessages())
+    loaded = time.perf_counter() - started
+    yield f"layered screen: {screen.layers}, loaded in {loaded:.2f} s"
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not security
+    for index in range(50):  # warm caches
+        screen.decide(rng.choice(SAMPLE_MESSAGES), key=f"warm{index % 5}")
+    timings = []
+    for index in range(2_000):
+        message = rng.choice(SAMPLE_MESSAGES)
+        begun = time.perf_counter()
+        screen.decide(message, key=f"member{index % 40}")  # with her recent messages
+        timings.append(time.perf_counter() - begun)
+    p50, p99 = _percentile(timings, 0.5) * 1000, _percentile(timings, 0.99) * 1000
+    yield (
+        f"one chat message, every layer (2,000 messages, 40 conversations): "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+    )
+    lines = "\n".join(json.dumps({"text": rng.choice(SAMPLE_MESSAGES)}) for _ in range(count))
+    begun = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "safety-check"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+    elapsed = time.perf_counter() - begun
+    answered = len(done.stdout.splitlines())
+    yield (
+        f"peerbot safety-check, {answered:,} messages including start-up: {elapsed:.1f} s, "
+        f"{answered / elapsed:,.0f} messages/s"
+    )
 
 
 def _percentile(values: list[float], fraction: float) -> float:

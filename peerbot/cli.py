@@ -1,8 +1,8 @@
-"""The `peerbot` command: run, serve, train, migrate, doctor, safety-check, benchmark."""
+"""The `peerbot` command: run, serve, train, migrate, doctor, safety-check, safety-eval,
+benchmark."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -175,6 +175,19 @@ def train(
         raise typer.Exit(1) from None
     state = "trained" if result.trained else "up to date, training skipped"
     typer.echo(f"Model {result.model.name}: {state}.")
+    _train_screen(settings, force)
+
+
+def _train_screen(settings: Settings, force: bool = False) -> None:
+    """The crisis screen's learned layer, from safety/data/corpus (skipped when unchanged)."""
+    from safety.training import train_screen
+
+    screen = train_screen(settings.models_dir, force=force)
+    state = "trained" if screen.trained else "up to date, training skipped"
+    layers = ", ".join(screen.variants)
+    typer.echo(
+        f"Crisis screen {screen.artifact.name} ({screen.examples} messages; {layers}): {state}."
+    )
 
 
 @app.command()
@@ -192,6 +205,7 @@ def run() -> None:
     except TrainingError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
+    _step("Checking the crisis screen", lambda: _train_screen(settings))
     raise typer.Exit(run_stack(settings, result.model))
 
 
@@ -216,23 +230,47 @@ def serve() -> None:
 
 
 @app.command("safety-check")
-def safety_check() -> None:
-    """Screen JSON lines {"text": ...} from stdin; write one JSON verdict per line to stdout."""
-    from safety.screen import default_screener
+def safety_check(
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="Only the reviewed rules (no learned layer).")
+    ] = False,
+) -> None:
+    """Screen JSON lines {"text": ...} from stdin; write one JSON verdict per line to stdout:
+    decision (crisis/check/none), crisis, category, severity, language, layer, help_coming."""
+    from peerbot.safety_tools import check_lines
 
-    screener = default_screener()
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            text = item["text"] if isinstance(item, dict) else None
-            if not isinstance(text, str):
-                raise ValueError("expected an object with a string 'text'")
-        except (ValueError, KeyError) as error:
-            typer.echo(json.dumps({"line": number, "error": str(error)}))
-            continue
-        typer.echo(json.dumps(screener.screen(text).as_dict()))
+    settings = _settings()
+    for line in check_lines(sys.stdin, settings.models_dir, learned=not rules_only):
+        typer.echo(line)
+
+
+@app.command("safety-eval")
+def safety_eval(
+    batch: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Score a new batch once with the current screen (its first pass) and print "
+            "the row for safety/data/EVALUATION.md; repeatable."
+        ),
+    ] = None,
+    write_thresholds: Annotated[
+        bool,
+        typer.Option(help="Choose the thresholds by cross-validation and write thresholds.yml."),
+    ] = False,
+    misses: Annotated[int, typer.Option(help="Also list up to N misses and false alarms.")] = 0,
+) -> None:
+    """Cross-validated recall, false alarms and check rate per category, language and layer
+    (leave-one-batch-out over safety/data/corpus), or a first-pass score of new batches."""
+    from peerbot.safety_tools import cross_validation_report, first_pass_report
+
+    settings = _settings()
+    lines = (
+        first_pass_report(settings.models_dir, batch, misses)
+        if batch
+        else cross_validation_report(write_thresholds, misses)
+    )
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

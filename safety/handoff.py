@@ -106,6 +106,13 @@ class HandoffCases:
             CaseMessage(case_id=case_id, author="bot", author_name=SYSTEM_ACTOR, text=text)
         )
 
+    async def record_screen_note(self, case_id: int, text: str) -> None:
+        """A note from the screen for the moderator, shown in the transcript where she works
+        (console, Telegram topic, Discord thread); never sent to the member."""
+        self.session.add(
+            CaseMessage(case_id=case_id, author="screen", author_name="peerbot screen", text=text)
+        )
+
     async def _open_or_update(
         self,
         member: Member,

@@ -1,6 +1,7 @@
 """Text normalization for crisis screening: one canonical form for the ways people really type.
 
-The result is lowercase ASCII letters, digits and single spaces, split into clauses. Stretched
+The result is lowercase ASCII letters, digits and single spaces, split into clauses. Accents are
+folded ("está" -> "esta", "niño" -> "nino"), so Spanish keeps its words. Stretched
 letters are collapsed (any run of a letter becomes one letter), and the phrase compiler collapses
 its phrases the same way, so "diiiie" and "kiiilll" need no special patterns.
 """
@@ -37,9 +38,24 @@ _LEET_CHARS = re.compile(r"[013457@$]")
 # A number followed by a unit ("30mg", "2x", "8am") is a number, not leetspeak.
 _NUMBER_WITH_UNIT = re.compile(r"\d+[a-z]*")
 
-_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r\t]+|\s(?:but|though|although)\s")
+# "pero" / "aunque" (Spanish "but" / "although") break clauses like their English counterparts.
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r\t]+|\s(?:but|though|although|pero|aunque)\s")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
+# Inverted question and exclamation marks ("¿estás bien?") are clause-neutral: they vanish.
+_INVERTED = str.maketrans({"¿": " ", "¡": " "})
+
+
+def fold_accents(text: str) -> str:
+    """Letters with accents become plain ASCII letters ("está" -> "esta", "ñ" -> "n", "ü" -> "u").
+
+    NFKD splits a letter from its combining marks, which are then dropped. Pure-ASCII text (most
+    messages) is returned untouched, so English pays nothing for it.
+    """
+    if text.isascii():
+        return text
+    text = text.translate(_INVERTED)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,7 @@ class Normalizer:
         text = unicodedata.normalize("NFKC", raw).translate(_ZERO_WIDTH)
         if self._emoji_pattern is not None:
             text = self._emoji_pattern.sub(lambda m: self._emoji[m.group(0)], text)
-        text = text.casefold().translate(_LOOKALIKES)
+        text = fold_accents(text.casefold().translate(_LOOKALIKES))
         # Apostrophes join words ("don't" -> "dont"), so cues need one spelling only.
         text = text.replace("'", "")
         if _LEET_CHARS.search(text):

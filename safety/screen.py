@@ -8,8 +8,12 @@ clinician can review it; this module only applies it:
 2. find signals (phrases with a category and severity) in each clause;
 3. drop a signal when a guard applies in its clause: a negation right before it ("I would never
    hurt my baby"), a past or recovery frame ("years ago", "2 years clean"), an idiom covering it
-   ("killed it at work"), a hyperbole marker ("lol") for signals marked as sensitive to it, or an
-   information question ("where can I get narcan") for signals marked as sensitive to that;
+   ("killed it at work"), a dream or a denial it belongs to ("dreamt i used", "no thoughts of
+   hurting myself"), a look back said after it ("... that was 2 years ago"); and, for signals
+   marked as sensitive to them, a hyperbole marker ("lol"), an information question ("where can
+   I get narcan", "what are the warning signs"), a report of others' words ("the news said"),
+   intrusive thoughts she is distressed by, coping that follows an urge ("... but I called my
+   sponsor and it passed"), or a resolution that follows an event ("... she is totally fine");
 4. also look for high-risk phrases written without spaces ("iwanttodie");
 5. take the most severe finding; several distinct signals of one category raise it one level.
 """
@@ -30,11 +34,37 @@ from safety.normalize import Normalizer, collapse_repeats
 from safety.phrases import Compiled, PhraseIndex, compile_lexicon, compile_phrase_parts
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-GUARD_KINDS = frozenset({"negation", "past", "recovery", "idiom", "hyperbole", "question"})
-DEFAULT_GUARDS = frozenset({"negation", "past", "recovery", "idiom"})
+# Where a guard phrase must stand to cover a signal (see `_ClauseGuards.suppresses`):
+# "over" overlaps the signal; "near" is anywhere close in its clause; "lead" ends right where the
+# signal starts or inside it, so it frames exactly that statement ("had a dream | i used", "no
+# thoughts of | hurting myself") and a denial elsewhere in the sentence does not cancel a risk;
+# "after" follows the signal in its clause or opens one of the next clauses, as a coda does ("the
+# urge came back | but it passed", "he fell off the couch | he is totally fine"); "around" is
+# "near" or "after" ("images of hurting the baby | but it makes me sick").
+GUARD_SCOPES: Mapping[str, str] = {
+    "idiom": "over",
+    "past": "near",
+    "recovery": "near",
+    "hyperbole": "near",
+    "question": "near",
+    "info": "near",
+    "intrusive": "around",
+    "dream": "lead",
+    "denial": "lead",
+    "report": "lead",
+    "retrospect": "after",
+    "coping": "after",
+    "resolved": "after",
+}
+GUARD_KINDS = frozenset({"negation", *GUARD_SCOPES})
+DEFAULT_GUARDS = frozenset(
+    {"negation", "past", "recovery", "idiom", "dream", "denial", "retrospect"}
+)
 NEGATION_WINDOW_WORDS = 4
 NEGATION_LOOKBACK_CHARS = 80
 GUARD_CONTEXT_CHARS = 200
+# An "after" guard counts in this many clauses following the signal's, near their start.
+CODA_CLAUSES = 2
 SQUASH_MIN_LETTERS = 8
 
 
@@ -108,6 +138,7 @@ class Screener:
             emoji_words=normalization.get("emoji", {}), spellings=normalization.get("spellings", {})
         )
         lexicon = compile_lexicon(_load_yaml(data_dir / "lexicon.yml")["lists"])
+        self.lexicon = lexicon
         guards = _load_yaml(data_dir / "guards.yml")
 
         self._negation_cues = frozenset(
@@ -121,7 +152,7 @@ class Screener:
                 kind,
                 [compile_phrase_parts(p, lexicon) for p in guards[kind]["phrases"]],
             )
-            for kind in ("idiom", "past", "recovery", "hyperbole", "question")
+            for kind in GUARD_SCOPES
         )
 
         self.signals: dict[str, Signal] = {}
@@ -168,14 +199,51 @@ class Screener:
         except (KeyError, ValueError) as error:
             raise ScreeningDataError(f"{path.name}: {entry.get('id', '?')}: {error}") from None
 
+    def normalized_text(self, text: str) -> str:
+        """The message in the canonical form the rules read (the learned layer reads it too)."""
+        return " | ".join(self._normalizer.normalize(text).clauses)
+
+    def normalized_clauses(self, text: str) -> tuple[str, ...]:
+        return self._normalizer.normalize(text).clauses
+
+    def negated_at(self, clause: str, start: int) -> bool:
+        """Whether a negation cue stands right before `start` ("didn't call 911")."""
+        return _ClauseGuards(self, clause)._negated(start)
+
+    def cues(self, clauses: tuple[str, ...]) -> list[str]:
+        """What the rules noticed short of a finding, as words for the learned layer: which
+        guards are present (a past frame, a question, an idiom...), a negation cue, and which
+        categories' signals matched but were guarded. Such messages are the hard negatives."""
+        found: set[str] = set()
+        for index, clause in enumerate(clauses):
+            following = clauses[index + 1 : index + 1 + CODA_CLAUSES]
+            guards = _ClauseGuards(self, clause, following)
+            for kind in sorted(GUARD_KINDS - {"negation"}):
+                if guards._guard_spans(kind):
+                    found.add(f"zzguard{kind}")
+            if any(word in self._negation_cues for word in clause.split()):
+                found.add("zzguardnegation")
+            for match in self._signal_matches(clause):
+                signal = self.signals[match.lastgroup or ""]
+                state = "guarded" if guards.suppresses(signal, match) else "matched"
+                found.add(f"zz{state}{signal.category.replace('_', '')}")
+        return sorted(found)
+
+    def learned_view(self, text: str) -> str:
+        """The text the learned layer reads: normalized words, then the rules' cues."""
+        clauses = self._normalizer.normalize(text).clauses
+        return " | ".join(clauses) + " " + " ".join(self.cues(clauses))
+
     def screen(self, text: str) -> Screening:
         """Screen one message. Never raises on any string input."""
         if not text or text.isspace():
             return NO_CRISIS
         normalized = self._normalizer.normalize(text)
         findings: list[Finding] = []
-        for clause in normalized.clauses:
-            findings.extend(self._clause_findings(clause))
+        clauses = normalized.clauses
+        for index, clause in enumerate(clauses):
+            following = clauses[index + 1 : index + 1 + CODA_CLAUSES]
+            findings.extend(self._clause_findings(clause, following))
         if not findings:
             return NO_CRISIS
         return _verdict(findings)
@@ -206,11 +274,11 @@ class Screener:
             new_severity == old_severity and new.end() > old.end()
         )
 
-    def _clause_findings(self, clause: str) -> list[Finding]:
+    def _clause_findings(self, clause: str, following: tuple[str, ...] = ()) -> list[Finding]:
         found: list[Finding] = []
         matches = self._signal_matches(clause)
         if matches:
-            guards = _ClauseGuards(self, clause)
+            guards = _ClauseGuards(self, clause, following)
             for match in matches:
                 signal = self.signals[match.lastgroup or ""]
                 if not guards.suppresses(signal, match):
@@ -231,13 +299,18 @@ class _ClauseGuards:
 
     Guards count near a match (its clause, or for a very long clause `GUARD_CONTEXT_CHARS` on
     either side): a "years ago" far away in a pasted wall of text says nothing about this
-    sentence, and the bound keeps long messages fast.
+    sentence, and the bound keeps long messages fast. A coda ("after" guards) may also open one
+    of the `following` clauses: "the urge to cut came back | but i texted my therapist | it
+    passed" is one thought split at "but" and the full stop. Those clauses are only read when a
+    signal that listens for a coda matched, which is rare.
     """
 
-    def __init__(self, screener: Screener, clause: str) -> None:
+    def __init__(self, screener: Screener, clause: str, following: tuple[str, ...] = ()) -> None:
         self._screener = screener
         self._clause = clause
+        self._following = following
         self._spans: dict[str, list[tuple[int, int]]] | None = None
+        self._coda_spans: list[dict[str, list[tuple[int, int]]]] | None = None
 
     def _guard_spans(self, kind: str) -> list[tuple[int, int]]:
         if self._spans is None:
@@ -248,6 +321,21 @@ class _ClauseGuards:
         low = match.start() - GUARD_CONTEXT_CHARS
         high = match.end() + GUARD_CONTEXT_CHARS
         return any(s < high and e > low for s, e in self._guard_spans(kind))
+
+    def _leads(self, kind: str, match: re.Match[str]) -> bool:
+        # Starts before the signal and reaches it: ends at the space before it or inside it.
+        start = match.start()
+        return any(s < start <= e + 1 for s, e in self._guard_spans(kind))
+
+    def _follows(self, kind: str, match: re.Match[str]) -> bool:
+        start = match.start()
+        high = match.end() + GUARD_CONTEXT_CHARS
+        if any(start < s < high for s, _ in self._guard_spans(kind)):
+            return True
+        if self._coda_spans is None:
+            index = self._screener._guards
+            self._coda_spans = [index.spans(_opening(c)) for c in self._following]
+        return any(spans.get(kind) for spans in self._coda_spans)
 
     def _negated(self, start: int) -> bool:
         # A bounded look-back: the window is a few words, however long the clause is.
@@ -264,14 +352,27 @@ class _ClauseGuards:
         guards = signal.guards
         if "negation" in guards and self._negated(match.start()):
             return True
-        if "idiom" in guards:
+        return any(self._covers(kind, match) for kind in guards if kind in GUARD_SCOPES)
+
+    def _covers(self, kind: str, match: re.Match[str]) -> bool:
+        scope = GUARD_SCOPES[kind]
+        if scope == "over":
             start, end = match.span()
-            if any(s < end and start < e for s, e in self._guard_spans("idiom")):
-                return True
-        return any(
-            kind in guards and self._near(kind, match)
-            for kind in ("past", "recovery", "hyperbole", "question")
-        )
+            return any(s < end and start < e for s, e in self._guard_spans(kind))
+        if scope == "lead":
+            return self._leads(kind, match)
+        if scope == "after":
+            return self._follows(kind, match)
+        if scope == "around":
+            return self._near(kind, match) or self._follows(kind, match)
+        return self._near(kind, match)
+
+
+def _opening(clause: str) -> str:
+    """The first `GUARD_CONTEXT_CHARS` of a clause, cut between words: a coda opens its clause."""
+    if len(clause) <= GUARD_CONTEXT_CHARS:
+        return clause
+    return clause[: GUARD_CONTEXT_CHARS + 1].rsplit(" ", 1)[0]
 
 
 def _verdict(findings: list[Finding]) -> Screening:

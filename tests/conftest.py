@@ -264,3 +264,42 @@ def stack(
 def app_client(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.app_url, timeout=10.0) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def trained_screen_models() -> Path:
+    """The project's models folder with a current learned crisis screen (trained if missing,
+    as `make install` does), so tests run the real artifact."""
+    from safety.training import train_screen
+
+    models = PROJECT_ROOT / "models"
+    train_screen(models)
+    return models
+
+
+@pytest.fixture(scope="session")
+def layered_screen(trained_screen_models: Path) -> object:
+    """Every layer of the crisis screen, as the app builds it (without her context)."""
+    from safety.training import build_screen
+
+    screen = build_screen(trained_screen_models)
+    assert screen.learned is not None, "the learned layer did not load"
+    return screen
+
+
+UNSURE_THRESHOLDS = """chosen_on: 2026-12-01
+variants:
+  full: {crisis: 0.99999, check: 0.000000001, help_coming: 0.99999}
+  ngram: {crisis: 0.99999, check: 0.000000001, help_coming: 0.99999}
+"""
+
+
+@pytest.fixture
+def unsure_settings(settings: Settings, tmp_path: Path, trained_screen_models: Path) -> Settings:
+    """Settings whose screen asks "are you safe?" about every message the rules do not catch:
+    the check flow is tested on each platform without depending on where a message falls."""
+    path = tmp_path / "unsure-thresholds.yml"
+    path.write_text(UNSURE_THRESHOLDS)
+    return settings.model_copy(
+        update={"screen_thresholds": path, "models_dir": trained_screen_models}
+    )

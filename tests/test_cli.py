@@ -10,7 +10,7 @@ from pathlib import Path
 
 from community.settings import PROJECT_ROOT
 
-EVAL_SET = Path(__file__).parent / "safety" / "data" / "eval_set.jsonl"
+SEED_SET = PROJECT_ROOT / "safety" / "data" / "corpus" / "b01-seed-en.jsonl"
 
 
 def peerbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -25,8 +25,8 @@ def peerbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_safety_check_meets_the_goals_on_the_project_set() -> None:
-    lines = EVAL_SET.read_text().splitlines()
+def test_safety_check_meets_the_goals_on_the_seed_set(trained_screen_models: Path) -> None:
+    lines = SEED_SET.read_text().splitlines()
     result = peerbot(
         "safety-check",
         stdin="\n".join(json.dumps({"text": json.loads(line)["text"]}) for line in lines),
@@ -34,13 +34,29 @@ def test_safety_check_meets_the_goals_on_the_project_set() -> None:
     assert result.returncode == 0, result.stderr
     verdicts = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(verdicts) == len(lines)
-    labels = [json.loads(line) for line in lines]
-    crises = [v for v, label in zip(verdicts, labels, strict=True) if label["crisis"]]
-    negatives = [v for v, label in zip(verdicts, labels, strict=True) if not label["crisis"]]
-    recall = sum(v["crisis"] for v in crises) / len(crises)
-    false_positive_rate = sum(v["crisis"] for v in negatives) / len(negatives)
-    assert recall >= 0.98 and false_positive_rate <= 0.03
-    assert set(verdicts[0]) == {"crisis", "category", "severity", "evidence"}
+    labels = [bool(json.loads(line)["labels"]) for line in lines]
+    crises = [v for v, crisis in zip(verdicts, labels, strict=True) if crisis]
+    negatives = [v for v, crisis in zip(verdicts, labels, strict=True) if not crisis]
+    recall = sum(v["decision"] != "none" for v in crises) / len(crises)
+    false_crisis = sum(v["decision"] == "crisis" for v in negatives) / len(negatives)
+    assert recall >= 0.98 and false_crisis <= 0.03
+    assert set(verdicts[0]) == {
+        "decision", "crisis", "category", "severity", "language", "layer", "help_coming",
+        "score", "evidence",
+    }  # fmt: skip
+    assert all(v["crisis"] == (v["decision"] == "crisis") for v in verdicts)
+    layers = {v["layer"] for v in verdicts}
+    assert "rules" in layers and "learned" in layers  # the learned layer loaded in the tool
+
+
+def test_safety_check_answers_in_her_language_and_hears_help_coming() -> None:
+    result = peerbot(
+        "safety-check",
+        stdin='{"text": "ya no quiero vivir"}\n{"text": "i called 911 they are on the way"}\n',
+    )
+    spanish, coming = (json.loads(line) for line in result.stdout.splitlines())
+    assert spanish["decision"] == "crisis" and spanish["language"] == "es"
+    assert coming["help_coming"] is True and coming["language"] == "en"
 
 
 def test_safety_check_reports_bad_lines_and_keeps_going() -> None:
@@ -49,6 +65,7 @@ def test_safety_check_reports_bad_lines_and_keeps_going() -> None:
     assert result.returncode == 0
     assert "error" in out[0] and "error" in out[1]
     assert out[2]["crisis"] is True and out[2]["category"] == "suicide"
+    assert out[2]["decision"] == "crisis" and out[2]["layer"] == "rules"
 
 
 def test_unknown_command_is_refused_cleanly() -> None:
@@ -62,6 +79,8 @@ def test_benchmark_reports_every_figure() -> None:
     assert result.returncode == 0, result.stderr
     assert "messages/s" in result.stdout and "median" in result.stdout
     assert "visible to moderators" in result.stdout
+    assert "one chat message, every layer" in result.stdout and "p99" in result.stdout
+    assert "peerbot safety-check, 2,000 messages including start-up" in result.stdout
     # The broadcast figure counts what reached the outbox; a duplicate would show here.
     assert "outbox messages: 1200, mothers reached: 1200, duplicates: 0" in result.stdout
 

@@ -164,10 +164,20 @@ class MemberCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
-        if after.author.bot or after.guild is None or before.content == after.content:
+        if after.author.bot or before.content == after.content:
             return
-        if not self.bot.home.is_case_channel(after.channel):  # the moderators' own channel too
-            await self._watch(after)
+        if isinstance(after.channel, discord.DMChannel):
+            # Screened again, like every edit on every platform (the gateway decides).
+            inbound = InboundMessage(PLATFORM, str(after.author.id), after.content)
+            replies = await self.bot.gateway.handle_edit(inbound)
+            if replies:
+                self.bot.home.wake()
+                try:
+                    await send_replies(after.channel, replies)
+                except discord.Forbidden:
+                    log.info("discord member closed her DMs")
+        elif after.guild is not None and not self.bot.home.is_case_channel(after.channel):
+            await self._watch(after)  # community posts: the conduct screen
 
     async def _watch(self, message: discord.Message) -> None:
         """Posts in community channels pass the conduct screen; one that seems to attack or
@@ -197,10 +207,9 @@ class MemberCog(commands.Cog):
         me = self.bot.user
         if me is None or me not in message.mentions:
             return
-        replies = [wording.private_chat_invitation_discord()]
-        screening = self.bot.gateway.screen(message.content)
-        if screening.crisis:
-            replies.insert(0, self.bot.gateway.crisis_reply(screening))
+        replies = self.bot.gateway.public_mention_replies(
+            message.content, wording.private_chat_invitation_discord()
+        )
         await send_replies(message.channel, replies)
 
     @commands.Cog.listener()

@@ -359,8 +359,10 @@ class TelegramAdapter:
         if user_id is None or message is None:
             return
         text = message.text or message.caption or ""
-        if self.gateway.screen(text).crisis:
-            await self._answer(update, InboundMessage(PLATFORM, user_id, text))
+        replies = await self.gateway.handle_edit(InboundMessage(PLATFORM, user_id, text))
+        if replies and update.effective_chat is not None:
+            await send_replies(self.application, update.effective_chat.id, replies)
+            self.home.wake()
 
     async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query: CallbackQuery | None = update.callback_query
@@ -391,10 +393,9 @@ class TelegramAdapter:
         )
         if not addressed:
             return
-        replies = [wording.private_chat_invitation(username)]
-        screening = self.gateway.screen(message.text or "")
-        if screening.crisis:
-            replies.insert(0, self.gateway.crisis_reply(screening))
+        replies = self.gateway.public_mention_replies(
+            message.text or "", wording.private_chat_invitation(username)
+        )
         await send_replies(self.application, chat.id, replies)
 
     async def _community_post(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

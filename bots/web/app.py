@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -35,6 +36,8 @@ from community.members import pseudonym_for
 from community.models import Member, OutboxMessage, utcnow
 from community.scheduling import JobContext, build_scheduler, set_job_context
 from community.settings import Settings
+from safety.context import RecentMessages
+from safety.training import build_screen
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,13 @@ def build_services(settings: Settings) -> AppServices:
     dialogue = DialogueClient(
         settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
     )
+    screen = build_screen(
+        settings.models_dir,
+        context=RecentMessages(settings.screen_context_messages, settings.screen_context_seconds),
+        learned=settings.screen_learned,
+        thresholds_path=settings.screen_thresholds,
+    )
+    log.info("crisis screen ready", extra={"layers": screen.layers})
     gateway = Gateway(
         GatewayConfig(
             key,
@@ -161,9 +171,12 @@ def build_services(settings: Settings) -> AppServices:
             settings.active_moderation_homes,
             settings.flood_messages,
             settings.flood_seconds,
+            check_timeout=timedelta(minutes=settings.check_timeout_minutes),
+            crisis_reply_quiet=timedelta(minutes=settings.crisis_reply_quiet_minutes),
         ),
         database,
         dialogue,
+        screen=screen,
     )
     return AppServices(settings, key, database, dialogue, gateway)
 

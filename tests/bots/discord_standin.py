@@ -90,6 +90,17 @@ class DiscordStandIn:
              "flags": 0, **extra},
         )  # fmt: skip
 
+    async def edit_dm(self, user_id: int, message_id: str, content: str) -> None:
+        """She edits a message she sent in her DMs (the gateway screens edits again)."""
+        await self.dispatch(
+            "MESSAGE_UPDATE",
+            {"id": message_id, "channel_id": self.dm_channel_for(user_id),
+             "author": user(user_id), "content": content, "timestamp": now_iso(),
+             "edited_timestamp": now_iso(), "tts": False, "mention_everyone": False,
+             "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+             "pinned": False, "type": 0, "flags": 0},
+        )  # fmt: skip
+
     async def thread_message(
         self, user_id: int, thread_id: str, content: str, roles: list[str], name: str = "Ana"
     ) -> None:

@@ -439,3 +439,41 @@ async def test_a_published_question_is_posted_in_the_community_channel_once(
             assert "What helps you trust a study?" in posts[0] and f"/answer_{number}" in posts[0]
         finally:
             await database.dispose()
+
+
+async def test_an_unsure_message_is_asked_about_and_each_button_answers(
+    unsure_settings: Settings, rasa: RasaStandIn, database: Database
+) -> None:
+    async with discord_app(unsure_settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, "idk anymore honestly")
+        await server.wait_for(lambda: server.texts_in(dm))
+        question = server.posted(dm)[0]
+        assert "Are you safe right now?" in question["content"] and "988" in question["content"]
+        buttons = [b["custom_id"] for b in question["components"][0]["components"]]
+        assert buttons == ["say:/check_safe", "say:/check_help", "say:/check_person"]
+
+        await server.click(MOM, "say:/check_safe", dm)
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        assert "Thank you" in server.texts_in(dm)[1]
+
+        for user, payload in ((MOM + 10, "say:/check_help"), (MOM + 11, "say:/check_person")):
+            channel = server.dm_channel_for(user)
+            await server.dm(user, "idk anymore honestly")
+            await server.wait_for(lambda c=channel: server.texts_in(c))
+            await server.click(user, payload, channel)
+            await server.wait_for(lambda c=channel: len(server.texts_in(c)) >= 2)
+            assert "911" in server.texts_in(channel)[1]
+        async with database.sessions() as session:
+            severities = sorted((await session.scalars(select(Case.severity))).all())
+        assert severities == ["elevated", "high"]
+
+
+async def test_an_edited_dm_is_screened_again(settings: Settings, rasa: RasaStandIn) -> None:
+    async with discord_app(settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, "what time is group tonight", id="500000000000000001")
+        await server.wait_for(lambda: server.texts_in(dm))
+        await server.edit_dm(MOM, "500000000000000001", "i want to kill myself tonight")
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        assert "988" in server.texts_in(dm)[1]

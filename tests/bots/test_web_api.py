@@ -91,3 +91,21 @@ def test_oversized_body_gets_a_kind_413(client: TestClient) -> None:
 def test_later_messages_for_an_unknown_user_are_empty(client: TestClient) -> None:
     assert client.get("/api/chat/nobody/messages").json() == {"messages": []}
     assert client.get("/api/chat/bad%20id/messages").status_code == 422
+
+
+def test_an_unsure_message_is_asked_about_and_each_button_answers(
+    unsure_settings: Settings,
+) -> None:
+    with TestClient(create_app(unsure_settings)) as client:
+        for user, payload, expected in (
+            ("check-web-user-0001", "/check_safe", "Thank you"),
+            ("check-web-user-0002", "/check_help", "911"),
+            ("check-web-user-0003", "/check_person", "911"),
+        ):
+            asked = client.post("/api/chat", json={"user": user, "text": "idk anymore"}).json()
+            question = asked["replies"][0]
+            assert "Are you safe right now?" in question["text"] and "988" in question["text"]
+            payloads = [b["payload"] for b in question["buttons"]]
+            assert payloads == ["/check_safe", "/check_help", "/check_person"]
+            answered = client.post("/api/chat", json={"user": user, "text": payload}).json()
+            assert expected in answered["replies"][0]["text"]

@@ -170,3 +170,113 @@ async def test_every_help_intent_answers_only_with_directory_entries() -> None:
     for intent in ("help_housing", "help_transportation", "help_childcare", "help_benefits"):
         lines = (await _run_action(intent, "help")).splitlines()
         assert lines[1:] and all(line in contacts for line in lines[1:]), intent
+
+
+# --- Spanish lines (`es:`) -------------------------------------------------------------------
+
+SPANISH_IDS = (
+    "emergency_911", "lifeline_988", "samhsa_helpline", "domestic_violence_hotline",
+    "maternal_mental_health_hotline", "poison_help",
+)  # fmt: skip
+
+
+def _with_spanish(resource_id: str, **changes: Any) -> dict[str, Any]:
+    raw = _raw()
+    entry = next(r for r in raw["resources"] if r["id"] == resource_id)
+    entry["es"] = {**entry["es"], **changes}
+    return raw
+
+
+def test_spanish_lines_come_from_the_directory() -> None:
+    directory = load_directory()
+    for resource_id in SPANISH_IDS:
+        resource = directory.get(resource_id)
+        assert resource.es is not None, resource_id
+        assert resource.es.vetted_on < resource.es.review_by
+        assert "Spanish" in resource.languages or "any" in resource.languages
+    assert directory.get("lifeline_988").contact_line("es") == (
+        "988 Línea de Prevención del Suicidio y Crisis: llama al 988 y oprime 2, "
+        "envía AYUDA por mensaje de texto al 988 o chatea en https://988lineadevida.org"
+    )
+    assert directory.get("emergency_911").contact_line("es") == "Llama al 911 (hay intérpretes)"
+    samhsa = directory.get("samhsa_helpline").contact_line("es")
+    assert "1-800-662-4357" in samhsa and "español" in samhsa
+    hotline = directory.get("domestic_violence_hotline")
+    assert "START" not in hotline.contact_line("es"), "the text line answers in English"
+    assert hotline.display_name("es") == "Línea Nacional sobre la Violencia Doméstica"
+    assert hotline.description("es").startswith("Ayuda confidencial")
+
+
+def test_without_a_spanish_line_the_english_one_says_whether_spanish_is_spoken() -> None:
+    directory = load_directory()
+    crisis_text = directory.get("crisis_text_line")
+    assert crisis_text.es is None
+    assert crisis_text.contact_line("es") == (
+        f"{crisis_text.contact_line()} (servicio en inglés y en español)"
+    )
+    never_alone = directory.get("never_use_alone")
+    assert never_alone.contact_line("es").endswith("(servicio en inglés)")
+    assert never_alone.display_name("es") == "Never Use Alone"
+    # English stays the default, and a language without lines gets English.
+    lifeline = directory.get("lifeline_988")
+    assert lifeline.contact_line() == lifeline.contact_line("en") == lifeline.contact_line("fr")
+    assert lifeline.contact_line() == "988 Suicide & Crisis Lifeline: call 988 or text 988"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"source": None}, "source"),
+        ({"source": "not a url"}, "source"),
+        ({"review_by": date(2026, 1, 1)}, "review_by must be after vetted_on"),
+        ({"vetted_on": None}, "vetted_on"),
+        ({"numero": "988"}, "numero"),
+        ({"name": ""}, "name"),
+        ({"press": "two"}, "press"),
+        ({"keyword": "ayuda por favor"}, "keyword"),
+        ({"phone": None, "text": None, "chat_url": None}, "needs a phone"),
+    ],
+)
+def test_schema_rejects_a_malformed_spanish_block(changes: dict[str, Any], message: str) -> None:
+    raw = _with_spanish("lifeline_988", **changes)
+    entry = next(r for r in raw["resources"] if r["id"] == "lifeline_988")
+    entry["es"] = {k: v for k, v in entry["es"].items() if v is not None}
+    with pytest.raises(ValidationError, match=message):
+        ResourceDirectory.model_validate(raw)
+
+
+def test_schema_rejects_inconsistent_spanish_lines(tmp_path: Path) -> None:
+    raw = _with_spanish("lifeline_988", phone=None, text="988", keyword="AYUDA", press="2")
+    entry = next(r for r in raw["resources"] if r["id"] == "lifeline_988")
+    del entry["es"]["phone"]
+    with pytest.raises(ValidationError, match="'press' needs a phone"):
+        ResourceDirectory.model_validate(raw)
+    raw = _with_spanish("lifeline_988")
+    entry = next(r for r in raw["resources"] if r["id"] == "lifeline_988")
+    del entry["es"]["text"]
+    with pytest.raises(ValidationError, match="'keyword' needs a text line"):
+        ResourceDirectory.model_validate(raw)
+    # A Spanish line on a service that does not list Spanish among its languages.
+    raw = _raw()
+    never_alone = next(r for r in raw["resources"] if r["id"] == "never_use_alone")
+    never_alone["es"] = {
+        "name": "Never Use Alone", "for": "x", "phone": "1-800-484-3731",
+        "source": "https://neverusealone.com/", "vetted_by": "test",
+        "vetted_on": date.today(), "review_by": date.today() + timedelta(days=30),
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match="Spanish is not in its languages"):
+        ResourceDirectory.model_validate(raw)
+    # And a broken block fails when the file is loaded, not when a reply is composed.
+    raw = _with_spanish("poison_help", extra_field="x")
+    path = tmp_path / "broken.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError, match="extra_field"):
+        load_directory(path)
+
+
+def test_a_spanish_line_past_its_review_date_is_due_for_review() -> None:
+    raw = _with_spanish("lifeline_988", vetted_on=date(2026, 12, 1), review_by=date(2027, 1, 1))
+    lifeline = ResourceDirectory.model_validate(raw).get("lifeline_988")
+    assert lifeline.review_by > date(2027, 2, 1), "the English entry is still current"
+    assert not lifeline.is_due_for_review(date(2026, 12, 15))
+    assert lifeline.is_due_for_review(date(2027, 2, 1)), "its Spanish line is not"

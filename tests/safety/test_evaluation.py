@@ -1,35 +1,82 @@
-"""The crisis screen meets its goals on the project's labelled set (tests/safety/data)."""
+"""The labelled corpus and the honest protocol around it, and the rules' own goal on the set
+they were first written from (safety/data/corpus/b01-seed-en.jsonl)."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from safety.corpus import CORPUS_DIR, CorpusError, batch_files, load_corpus, parse_line, read_batch
 from safety.evaluation import evaluate, load_labelled
 from safety.screen import default_screener
 
-EVAL_SET = Path(__file__).parent / "data" / "eval_set.jsonl"
+SEED = CORPUS_DIR / "b01-seed-en.jsonl"
+EVALUATION = CORPUS_DIR.parent / "EVALUATION.md"
 RECALL_GOAL = 0.98
 FALSE_POSITIVE_GOAL = 0.03
 
 
-def test_the_set_is_large_balanced_and_covers_every_category() -> None:
-    rows = load_labelled(EVAL_SET)
+def test_the_seed_set_is_balanced_and_covers_every_category() -> None:
+    rows = read_batch(SEED)
     crises = [r for r in rows if r.crisis]
     assert len(rows) >= 300
     assert 0.4 <= len(crises) / len(rows) <= 0.6
-    categories = {r.category for r in crises}
-    assert categories == {
+    assert {c for r in crises for c in r.categories} == {
         "suicide", "self_harm", "overdose", "intent_to_use", "baby_danger", "violence", "medical",
     }  # fmt: skip
-    assert len({r.text for r in rows}) == len(rows), "duplicate messages in the set"
 
 
-def test_recall_and_false_positive_rate_meet_the_goals() -> None:
-    result = evaluate(default_screener(), load_labelled(EVAL_SET))
+def test_the_rules_meet_their_goals_on_the_seed_set(tmp_path: Path) -> None:
+    legacy = tmp_path / "seed.jsonl"
+    legacy.write_text(
+        "\n".join(
+            json.dumps(
+                {"text": r.text, "crisis": r.crisis, "category": min(r.categories, default=None)}
+            )
+            for r in read_batch(SEED)
+        )
+    )
+    result = evaluate(default_screener(), load_labelled(legacy))
     print(f"\nrecall {result.recall:.3f}  false-positive rate {result.false_positive_rate:.3f}")
     print("\n".join(result.category_report()))
-    missed = [f"{r.category}: {r.text}" for r in result.missed]
-    assert result.recall >= RECALL_GOAL, f"missed crises: {missed}"
-    assert result.false_positive_rate <= FALSE_POSITIVE_GOAL, (
-        f"false alarms: {result.false_alarm_texts}"
-    )
+    assert result.recall >= RECALL_GOAL, [r.text for r in result.missed]
+    assert result.false_positive_rate <= FALSE_POSITIVE_GOAL, result.false_alarm_texts
+
+
+def test_the_corpus_is_large_mixed_and_two_languages() -> None:
+    examples = load_corpus()
+    languages = Counter(e.language for e in examples)
+    kinds = Counter(e.kind for e in examples)
+    print(f"\ncorpus: {len(examples)} messages, {dict(languages)}, {dict(kinds)}")
+    assert languages["es"] >= 500 and languages["en"] >= 2000
+    assert kinds["hard_negative"] / len(examples) >= 0.35
+    labels = Counter(label for e in examples for label in e.labels)
+    assert min(labels.values()) >= 50, labels
+
+
+def test_every_trained_batch_was_scored_first(tmp_path: Path) -> None:
+    """The protocol: a batch enters training only after its first-pass row is written."""
+    table = EVALUATION.read_text(encoding="utf-8")
+    for path in batch_files():
+        if path.stem == "b01-seed-en":
+            continue  # the rules were written from it; it is never a first-pass figure
+        assert f"| {path.stem} |" in table, f"{path.name} has no first-pass row in EVALUATION.md"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"text": "x", "labels": ["sad"], "language": "en", "kind": "crisis", "batch": "b"}',
+        '{"text": "x", "labels": [], "language": "fr", "kind": "ordinary", "batch": "b"}',
+        '{"text": "x", "labels": ["suicide"], "language": "en", "kind": "ordinary", "batch": "b"}',
+        '{"text": " ", "labels": [], "language": "en", "kind": "ordinary", "batch": "b"}',
+        '{"labels": [], "language": "en", "kind": "ordinary", "batch": "b"}',
+        "not json",
+    ],
+)
+def test_a_malformed_line_fails_loudly(line: str) -> None:
+    with pytest.raises(CorpusError):
+        parse_line(line, "test.jsonl:1")

@@ -1,0 +1,295 @@
+"""The layered crisis screen: reviewed rules, a learned signal, and asking when unsure.
+
+1. **Rules** (`screen.py`): precise and explainable. A rule hit is always a crisis, with its
+   category, severity and the words that matched; nothing below can lower it.
+2. **Learned signal** (`learned.py`): catches crises said without the rules' words. Above the
+   crisis threshold it decides `crisis`; between the check and crisis thresholds, `check`.
+3. **Context**: the same signal read over her last few messages (`context.py`, memory only),
+   which counts only when the newest message adds to what was already there.
+
+Outcomes: `crisis` (the immediate reply and a case), `check` (one warm question with 988 in it)
+and `none`. Thresholds live in `data/thresholds.yml`, chosen by cross-validation. Separately
+the screen says whether she reports that help is already coming (`help_coming`), and which
+language she wrote in. Pure: no I/O after loading; the learned layer is optional, so a failed
+load leaves the rules working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safety.context import RecentMessages
+from safety.language import LanguageDetector
+from safety.learned import LearnedSignal, Scores
+from safety.phrases import PhraseIndex, compile_phrase_parts
+from safety.screen import DATA_DIR, Finding, Screener, Screening, Severity
+
+THRESHOLDS_PATH = DATA_DIR / "thresholds.yml"
+HELP_COMING_PATH = DATA_DIR / "help_coming.yml"
+# A window of messages is scored only when it holds this many characters or fewer.
+CONTEXT_LIMIT_CHARS = 1_500
+
+
+class Outcome(StrEnum):
+    CRISIS = "crisis"
+    CHECK = "check"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Learned-score cut-offs for one variant of the learned layer."""
+
+    crisis: float
+    check: float
+    help_coming: float
+
+
+@dataclass(frozen=True)
+class ThresholdSet:
+    chosen_on: date
+    variants: dict[str, Thresholds]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def for_variant(self, variant: str) -> Thresholds:
+        return self.variants[variant]
+
+
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> ThresholdSet:
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    variants = {
+        name: Thresholds(
+            crisis=float(values["crisis"]),
+            check=float(values["check"]),
+            help_coming=float(values["help_coming"]),
+        )
+        for name, values in data["variants"].items()
+    }
+    for name, values in variants.items():
+        if not 0.0 < values.check <= values.crisis < 1.0:
+            raise ValueError(f"thresholds.yml: {name}: need 0 < check <= crisis < 1")
+    return ThresholdSet(data["chosen_on"], variants, data.get("figures", {}))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the screen decided about one message, and why."""
+
+    outcome: Outcome
+    language: str
+    category: str | None = None
+    severity: Severity | None = None
+    layer: str | None = None  # "rules", "learned" or "context"
+    evidence: tuple[str, ...] = ()
+    help_coming: bool = False
+    score: float | None = None  # the learned crisis probability, when it was computed
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def crisis(self) -> bool:
+        return self.outcome is Outcome.CRISIS
+
+    @property
+    def flagged(self) -> bool:
+        """A crisis or a check: a person may need to look."""
+        return self.outcome is not Outcome.NONE
+
+    def as_screening(self) -> Screening:
+        """The crisis-or-not view the case code and the reply builder take."""
+        return Screening(
+            crisis=self.flagged,
+            category=self.category,
+            severity=self.severity,
+            findings=self.findings,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.outcome.value,
+            "crisis": self.crisis,
+            "category": self.category,
+            "severity": self.severity.label if self.severity else None,
+            "language": self.language,
+            "layer": self.layer,
+            "help_coming": self.help_coming,
+            "score": None if self.score is None else round(self.score, 4),
+            "evidence": list(self.evidence),
+        }
+
+
+class HelpComing:
+    """Reviewed phrases for "help is on its way" (data/help_coming.yml)."""
+
+    def __init__(self, screener: Screener, path: Path = HELP_COMING_PATH) -> None:
+        with path.open(encoding="utf-8") as handle:
+            phrases = yaml.safe_load(handle)["phrases"]
+        self._screener = screener
+        self._index = PhraseIndex(
+            [("help", [compile_phrase_parts(p, screener.lexicon) for p in phrases])]
+        )
+
+    def found(self, clauses: Sequence[str]) -> bool:
+        for clause in clauses:
+            for start, _end in self._index.spans(clause).get("help", []):
+                if not self._screener.negated_at(clause, start):
+                    return True
+        return False
+
+
+def context_key(*parts: str) -> str:
+    """An opaque key for the context window: a hash, so no platform id sits in memory as is."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+class LayeredScreen:
+    """Safe to call from one event loop; the learned layer and the context are optional."""
+
+    def __init__(
+        self,
+        screener: Screener,
+        detector: LanguageDetector,
+        learned: LearnedSignal | None = None,
+        thresholds: ThresholdSet | None = None,
+        context: RecentMessages | None = None,
+    ) -> None:
+        self.screener = screener
+        self._detector = detector
+        self._help = HelpComing(screener)
+        if learned is not None and thresholds is None:
+            raise ValueError("a learned layer needs its thresholds")
+        self.learned = learned
+        self._thresholds = (
+            thresholds.for_variant(learned.variant) if learned and thresholds else None
+        )
+        self._context = context
+
+    @property
+    def layers(self) -> str:
+        """Which layers are on, for logs and the health report."""
+        if self.learned is None:
+            return "rules"
+        return f"rules+learned({self.learned.variant})"
+
+    def decide(self, text: str, key: str | None = None, remember: bool = True) -> Decision:
+        """Screen one message, reading her recent messages under `key` if there is one."""
+        recent = self._context.recent(key) if self._context and key else []
+        previous_language = recent[-1].language if recent else None
+        language = self._detector.detect(text, previous_language)
+        rules = self.screener.screen(text)
+        help_coming = self._help.found(self.screener.normalized_clauses(text))
+        window_score = 0.0
+        decision: Decision
+        if self.learned is None or self._thresholds is None or not text.strip():
+            decision = _from_rules(rules, language, help_coming)
+        else:
+            texts = [text]
+            window = [r.text for r in recent] + [text]
+            use_window = (
+                bool(recent)
+                and not any(r.flagged for r in recent)
+                and sum(len(t) for t in window) <= CONTEXT_LIMIT_CHARS
+            )
+            if use_window:
+                texts.append(" \n ".join(window))
+            scores = self.learned.score(texts)
+            window_score = scores[-1].crisis
+            decision = self._combine(rules, language, help_coming, scores[0])
+            if use_window and decision.outcome is not Outcome.CRISIS:
+                decision = self._with_context(decision, scores[1], recent[-1].window_score)
+        if self._context is not None and key and remember:
+            self._context.remember(key, text, language, window_score, decision.flagged)
+        return decision
+
+    def decide_batch(self, texts: Sequence[str]) -> list[Decision]:
+        """Screen independent messages at once (no context): the batch tool's path."""
+        languages = [self._detector.detect(t) for t in texts]
+        rules = [self.screener.screen(t) for t in texts]
+        helps = [self._help.found(self.screener.normalized_clauses(t)) for t in texts]
+        if self.learned is None or self._thresholds is None:
+            return [_from_rules(*item) for item in zip(rules, languages, helps, strict=True)]
+        # Rule hits need no learned score; the encoder is the costly part, so skip them.
+        pending = [i for i, r in enumerate(rules) if not r.crisis and texts[i].strip()]
+        scored = dict(zip(pending, self.learned.score([texts[i] for i in pending]), strict=True))
+        decisions = []
+        for index, text_rules in enumerate(rules):
+            score = scored.get(index)
+            if score is None:
+                decisions.append(_from_rules(text_rules, languages[index], helps[index]))
+            else:
+                decisions.append(self._combine(text_rules, languages[index], helps[index], score))
+        return decisions
+
+    def _combine(
+        self, rules: Screening, language: str, help_coming: bool, scores: Scores
+    ) -> Decision:
+        assert self._thresholds is not None
+        thresholds = self._thresholds
+        help_coming = help_coming or scores.help_coming >= thresholds.help_coming
+        if rules.crisis:
+            return _from_rules(rules, language, help_coming, scores.crisis)
+        if scores.crisis >= thresholds.crisis:
+            return Decision(
+                Outcome.CRISIS,
+                language,
+                category=scores.top_category,
+                severity=Severity.HIGH,
+                layer="learned",
+                help_coming=help_coming,
+                score=scores.crisis,
+            )
+        if scores.crisis >= thresholds.check:
+            return Decision(
+                Outcome.CHECK,
+                language,
+                category=scores.top_category,
+                severity=Severity.ELEVATED,
+                layer="learned",
+                help_coming=help_coming,
+                score=scores.crisis,
+            )
+        return Decision(Outcome.NONE, language, help_coming=help_coming, score=scores.crisis)
+
+    def _with_context(self, alone: Decision, window: Scores, before: float) -> Decision:
+        """Her recent messages together may say what none said alone; only a rise counts."""
+        assert self._thresholds is not None
+        if window.crisis < self._thresholds.check or window.crisis <= before:
+            return alone
+        outcome = Outcome.CRISIS if window.crisis >= self._thresholds.crisis else Outcome.CHECK
+        if alone.outcome is Outcome.CHECK and outcome is Outcome.CHECK:
+            return alone
+        return Decision(
+            outcome,
+            alone.language,
+            category=window.top_category,
+            severity=Severity.HIGH if outcome is Outcome.CRISIS else Severity.ELEVATED,
+            layer="context",
+            help_coming=alone.help_coming,
+            score=window.crisis,
+        )
+
+
+def _from_rules(
+    rules: Screening, language: str, help_coming: bool, score: float | None = None
+) -> Decision:
+    if not rules.crisis:
+        return Decision(Outcome.NONE, language, help_coming=help_coming, score=score)
+    return Decision(
+        Outcome.CRISIS,
+        language,
+        category=rules.category,
+        severity=rules.severity,
+        layer="rules",
+        evidence=tuple(rules.evidence),
+        help_coming=help_coming,
+        score=score,
+        findings=rules.findings,
+    )

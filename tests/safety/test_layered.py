@@ -1,0 +1,88 @@
+"""The layered screen: rules always win, the learned layer adds, context adds only when the new
+message adds, and every missing part falls back to fewer layers instead of failing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safety import training
+from safety.context import RecentMessages
+from safety.layered import LayeredScreen, Outcome
+from safety.training import build_screen
+
+
+def test_a_rule_hit_is_a_crisis_whatever_the_learned_score(layered_screen: LayeredScreen) -> None:
+    for text in ("i want to die", "me quiero matar", "he has a gun and says he'll kill me"):
+        decision = layered_screen.decide(text)
+        assert decision.outcome is Outcome.CRISIS and decision.layer == "rules"
+        assert decision.evidence
+
+
+def test_the_learned_layer_reads_what_no_rule_says(layered_screen: LayeredScreen) -> None:
+    candidates = [
+        "gave my sister all the baby clothes and my car keys, she will need them more than me",
+        "i keep counting the bottles in the cabinet and thinking tonight would be easy",
+        "ya les deje cartas a mis hijos, cuidenlos mucho por mi",
+        "sorry for everything ill be gone before they wake up",
+    ]
+    unworded = [t for t in candidates if not layered_screen.screener.screen(t).crisis]
+    assert len(unworded) >= 3
+    for text in unworded:
+        decision = layered_screen.decide(text)
+        assert decision.flagged and decision.layer == "learned", (text, decision.as_dict())
+    for text in ("what time does the clinic open on saturday", "gracias por la info del wic"):
+        assert layered_screen.decide(text).outcome is Outcome.NONE
+
+
+def test_context_counts_only_when_the_new_message_adds(layered_screen: LayeredScreen) -> None:
+    assert layered_screen.learned is not None
+    screen = LayeredScreen(
+        layered_screen.screener,
+        layered_screen._detector,
+        layered_screen.learned,
+        training.load_thresholds(),
+        RecentMessages(),
+    )
+    screen.decide("everything is too much and nobody would even notice", key="k")
+    decision = screen.decide("i have them all lined up on the counter", key="k")
+    assert decision.flagged, decision.as_dict()
+    # Cheerful messages after it do not drag the window into a finding.
+    assert screen.decide("my sister just brought pizza lol", key="k2").outcome is Outcome.NONE
+    assert screen.decide("we are watching a movie", key="k2").outcome is Outcome.NONE
+
+
+def test_spanish_is_read_and_reported(layered_screen: LayeredScreen) -> None:
+    decision = layered_screen.decide("mi novio me esta pegando y tiene una pistola")
+    assert decision.crisis and decision.language == "es" and decision.category == "violence"
+
+
+def test_help_coming_is_heard(layered_screen: LayeredScreen) -> None:
+    assert layered_screen.decide("i called 911 they are on their way").help_coming
+    assert layered_screen.decide("ya viene la ambulancia").help_coming
+    assert not layered_screen.decide("i didnt call 911, i dont want cps involved").help_coming
+
+
+def test_without_the_encoder_the_ngram_layer_answers(
+    monkeypatch: pytest.MonkeyPatch, trained_screen_models: Path
+) -> None:
+    monkeypatch.setattr(training, "load_encoder", lambda: None)
+    screen = build_screen(trained_screen_models)
+    assert screen.layers == "rules+learned(ngram)"
+    assert screen.decide("i want to die").crisis
+
+
+def test_without_a_current_artifact_the_rules_answer(tmp_path: Path) -> None:
+    screen = build_screen(tmp_path)  # nothing trained here
+    assert screen.layers == "rules"
+    assert screen.decide("i took all my pills").crisis
+    assert screen.decide("hello").outcome is Outcome.NONE
+
+
+def test_a_corrupt_artifact_means_rules_only(tmp_path: Path, trained_screen_models: Path) -> None:
+    artifact = training.artifact_path(trained_screen_models)
+    (tmp_path / artifact.name).write_bytes(artifact.read_bytes()[:1000])
+    screen = build_screen(tmp_path)
+    assert screen.layers == "rules"
+    assert screen.decide("i want to kill myself").crisis
