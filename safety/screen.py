@@ -41,6 +41,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # "after" follows the signal in its clause or opens one of the next clauses, as a coda does ("the
 # urge came back | but it passed", "he fell off the couch | he is totally fine"); "around" is
 # "near" or "after" ("images of hurting the baby | but it makes me sick").
+# "qualifier" narrows what was just said ("wish i could stop existing | not die, just pause",
+# "took all my pills | prenatal, iron, zoloft"); "quote" marks words as a song's ("'tired of
+# being here' | evanescence was my whole 2009").
 GUARD_SCOPES: Mapping[str, str] = {
     "idiom": "over",
     "past": "near",
@@ -55,6 +58,8 @@ GUARD_SCOPES: Mapping[str, str] = {
     "retrospect": "after",
     "coping": "after",
     "resolved": "after",
+    "qualifier": "after",
+    "quote": "around",
 }
 GUARD_KINDS = frozenset({"negation", *GUARD_SCOPES})
 DEFAULT_GUARDS = frozenset(

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from bots.web.auth import RecordId, Session, require_role
 from bots.web.conduct import BlockIn
 from community.models import Notification, StaffNotice, utcnow
+from community.safety_checks import check_counts
 from community.staff import StaffIdentity
 from safety.handoff import (
     CaseConflict,
@@ -126,6 +127,11 @@ class StatsOut(BaseModel):
     median_seconds_to_claim: float | None
     p90_seconds_to_claim: float | None
     median_seconds_to_first_reply: float | None
+    checks: dict[str, int] = Field(
+        default_factory=dict,
+        description="How the screen's 'are you safe?' checks ended: asked (waiting), safe, "
+        "help, person, expired (no answer: a case opened), replaced.",
+    )
 
 
 @cache
@@ -281,6 +287,7 @@ def build_router() -> APIRouter:
     @router.get("/api/stats", response_model=StatsOut, tags=["moderation"])
     async def stats(_: Moderator, session: Session) -> StatsOut:
         """Time to claim and to first human reply, over all cases."""
-        return StatsOut(**(await handoff_stats(session)).__dict__)
+        checks = await check_counts(session)
+        return StatsOut(**(await handoff_stats(session)).__dict__, checks=checks)
 
     return router

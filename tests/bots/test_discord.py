@@ -477,3 +477,33 @@ async def test_an_edited_dm_is_screened_again(settings: Settings, rasa: RasaStan
         await server.edit_dm(MOM, "500000000000000001", "i want to kill myself tonight")
         await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
         assert "988" in server.texts_in(dm)[1]
+
+
+async def test_after_a_claim_the_bot_does_not_talk_over_the_moderator(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """Her "yes I called 911, they are coming" goes to the thread with a note from the screen,
+    not a canned medical reply to her."""
+    async with discord_app(settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, CRISIS)
+        await server.wait_for(lambda: _thread_cards(server))
+        thread, card = _thread_cards(server)[0]
+        claim = card["components"][0]["components"][0]
+        token = await server.click(MOD, claim["custom_id"], thread, roles=[MOD_ROLE_ID])
+        await server.wait_for(
+            lambda: any("claimed this case" in str(r) for r in server.interaction_replies(token))
+        )
+        await server.thread_message(
+            MOD, thread, "I'm here with you. Can you call 911?", [MOD_ROLE_ID]
+        )
+        await server.wait_for(lambda: any("call 911?" in t for t in server.texts_in(dm)))
+        before = len(server.texts_in(dm))
+
+        await server.dm(MOM, "yes I called 911, they are coming")
+        await server.wait_for(lambda: any("Screen" in t for t in server.texts_in(thread)))
+        note = next(t for t in server.texts_in(thread) if "Screen" in t)
+        assert "on its way" in note and "did not answer her" in note
+        assert any("they are coming" in t for t in server.texts_in(thread))
+        await asyncio.sleep(0.5)
+        assert len(server.texts_in(dm)) == before  # nothing from the bot to her

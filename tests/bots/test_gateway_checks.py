@@ -17,6 +17,7 @@ from bots.messages import InboundMessage
 from community.db import Database
 from community.models import Case, CaseMessage, SafetyCheck, utcnow
 from community.safety_checks import check_counts, expire_due_checks
+from community.settings import Settings
 from safety.context import RecentMessages
 from safety.handoff import ModeratorActions
 from safety.language import default_detector
@@ -275,3 +276,31 @@ async def test_the_crisis_reply_goes_out_with_the_database_away(
         assert "988" in text_of(replies) and len(replies[0].buttons) == 3
     finally:
         await broken.dispose()
+
+
+async def test_the_scheduled_job_opens_the_case_when_nobody_answers(
+    database: Database, standin: RasaStandIn, layered_screen: LayeredScreen, settings: Settings
+) -> None:
+    """Through the job the scheduler runs (its state is the table, so a restart loses none)."""
+    import asyncio
+
+    from community.scheduling import JobContext, set_job_context, unanswered_checks_job
+
+    gateway = make_gateway(
+        database, standin.url, unsure_screen(layered_screen), check_timeout=timedelta(seconds=0.2)
+    )
+    await gateway.handle(InboundMessage("web", "m10", "idk anymore honestly"))
+    set_job_context(JobContext(settings, database))
+    try:
+        await unanswered_checks_job()
+        async with database.sessions() as session:
+            assert await session.scalar(select(Case)) is None  # not yet due
+        await asyncio.sleep(0.3)
+        await unanswered_checks_job()
+    finally:
+        set_job_context(None)
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None and case.severity == "elevated"
+        turns = (await session.scalars(select(CaseMessage.text))).all()
+    assert any("idk anymore honestly" in t for t in turns)

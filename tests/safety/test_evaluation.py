@@ -51,8 +51,8 @@ def test_the_corpus_is_large_mixed_and_two_languages() -> None:
     languages = Counter(e.language for e in examples)
     kinds = Counter(e.kind for e in examples)
     print(f"\ncorpus: {len(examples)} messages, {dict(languages)}, {dict(kinds)}")
-    assert languages["es"] >= 500 and languages["en"] >= 2000
-    assert kinds["hard_negative"] / len(examples) >= 0.35
+    assert languages["es"] >= 1000 and languages["en"] >= 3000
+    assert kinds["hard_negative"] / len(examples) >= 0.40
     labels = Counter(label for e in examples for label in e.labels)
     assert min(labels.values()) >= 50, labels
 

@@ -212,6 +212,158 @@ GUARD_FAMILIES = {
             "3 days no sleep and i want to die",
         ],
     ),
+    # 2027-02 families (batches b08-b13).
+    "baby hyperbole": (
+        [
+            "she has been teething for three days straight im gonna die",
+            "twins cluster feeding since 7 and i am going to die",
+            "toddler had tantrums all morning, i might just die",
+        ],
+        [
+            "the baby wont stop crying and i want to die",
+            "im going to die tonight, i already decided",
+        ],
+    ),
+    "denial after a question": (
+        [
+            "the nurse asked me if i had been having any thoughts of hurting myself and i said no",
+            "my ob asked if i ever had a plan to end my life and i told her no",
+            "dont get why my therapist thinks im going to hurt myself, im good",
+            "what number should i text if i ever have urges to hurt myself again",
+        ],
+        [
+            "my therapist asked if i wanted to hurt myself and i said yes",
+            "i keep thinking about hurting myself tonight",
+        ],
+    ),
+    "qualifier": (
+        [
+            "i wish i could disappear for a few days, a hotel and a nap",
+            "some days i want to stop existing. not die. just a pause",
+            "took all my pills today like a good girl: prenatal and iron and zoloft",
+            "drank a whole bottle of water with my vitamins",
+        ],
+        [
+            "i wish i could disappear forever",
+            "took all my pills tonight, the whole bottle",
+        ],
+    ),
+    "past and resolved": (
+        [
+            "the nurses who revived me when i overdosed still send me cards",
+            "remember when i said i wanted to die? its been 4 months since i felt that",
+            "i tried to kill myself at 17, now i have two kids and a job i love",
+            "my neighbor od'd last week but she is home now and doing better",
+            "my friend had a seizure last month, she is fine now",
+        ],
+        [
+            "i tried to kill myself last night",
+            "my sister just overdosed and is not breathing",
+        ],
+    ),
+    "information and report": (
+        [
+            "what should i do if i find someone not breathing at a party",
+            "what are the signs somebody is overdosing on fent",
+            "can you overdose on methadone or is that a myth",
+            "my grandma says ill suffocate the baby with that swaddle lol",
+        ],
+        [
+            "my friend is overdosing right now",
+            "i want to smother the baby",
+        ],
+    ),
+    "song quotes": (
+        [
+            "'so tired of being here' that song was my whole middle school",
+            "sang 'i want to disappear' at karaoke, evanescence forever",
+            "that chorus 'tired of living' was my entire emo phase",
+        ],
+        [
+            "im so tired of being here, everyone would be better off",
+            "i want to disappear and never come back",
+        ],
+    ),
+    "new means and emergencies": (
+        [
+            "tying off the yarn already, the blanket is almost done",
+            "my water broke at 39 weeks with my daughter, easy labor",
+            "where do i get narcan training near me",
+            "my baby is blue eyed like her dad",
+        ],
+        [
+            "the rope is already tied",
+            "water just broke and im only 33 weeks",
+            "where is the narcan she is blue",
+            "my baby is blue",
+            "gave her 2 narcan and she is still out",
+        ],
+    ),
+    # 2027-03: bare topic words and past events narrowed to a now (b14-b18).
+    "topic words need a now": (
+        [
+            "we watched a documentary about suicide in nursing school",
+            "my aunt was suicidal after her divorce, she talks about it at thanksgiving",
+            "the domestic violence shelter downtown is hiring peer advocates",
+            "how long do you stay on subs after you overdose on fent, asking for the group",
+            "i relapsed and went back to treatment, that was the turning point for me",
+        ],
+        [
+            "im getting really suicidal again and i dont trust myself",
+            "suicidal thoughts all night and the baby finally sleeps",
+            "im still in an abusive relationship and he has my car keys",
+            "i relapsed again this afternoon and i have more in my purse",
+            "i think i overdosed, my chest feels heavy",
+        ],
+    ),
+    "time anchors of a story": (
+        [
+            "my cousin overdosed a couple of times before she went into rehab, now she coaches",
+            "the last time i used was the week before my son was born",
+            "i slipped at 2 months pp last time",
+            "my brother od'd in october. hes 1 year clean now",
+        ],
+        [
+            "my brother od'd in the bathroom and his lips are blue",
+            "he hit me again tonight while the baby was in my arms",
+        ],
+    ),
+    "questions and media": (
+        [
+            "the hotline for domestic abuse, does it show up on the phone bill",
+            "if i tell my therapist im having urges to cut will they call cps",
+            "that suicide scene where she screams i want to die stuck with me all day",
+            "what are symptoms of an od on fent vs heroin, for my training",
+        ],
+        [
+            "my husband is choking me and the hotline wont pick up",
+            "i want to kill myself and the movie is still playing",
+        ],
+    ),
+    "feeding and harm reduction": (
+        [
+            "he finally took the whole bottle 🍼 first time all week",
+            "baby drank a whole 4 oz bottle like a champ",
+            "picked up fentanyl test strips and narcan at the library",
+            "this cold took all my energy",
+        ],
+        [
+            "she took the whole bottle of her anxiety pills",
+            "swallowed all my sleeping pills an hour ago",
+            "i just copped some fent and im alone",
+        ],
+    ),
+    "coping after a craving": (
+        [
+            "cravings so bad today but im at my home group and it helps",
+            "urges so bad tonight, just needed to write it down somewhere",
+            "craving hard but im sitting in a meeting right now",
+        ],
+        [
+            "craving so bad im walking to my dealers right now",
+            "jonesing so bad, the plug is outside",
+        ],
+    ),
 }
 FAMILY_NEGATIVES = [(family, text) for family, (neg, _) in GUARD_FAMILIES.items() for text in neg]
 FAMILY_CRISES = [(family, text) for family, (_, pos) in GUARD_FAMILIES.items() for text in pos]

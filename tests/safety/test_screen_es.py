@@ -347,6 +347,82 @@ GUARD_FAMILIES = {
             "recai anoche y no se que hacer",
         ],
     ),
+    # 2027-02 families (batches b12-b13).
+    "reported speech and denial": (
+        [
+            "mi suegra dice que me voy a matar si sigo sin dormir",
+            "mi hermana piensa que me voy a morir de tanto trabajar",
+            "no soy suicida, nomas estoy agotada",
+            "ya no estoy suicida, la terapia me ayudo",
+        ],
+        [
+            "me voy a matar, ya no aguanto",
+            "soy suicida y no se que hacer",
+        ],
+    ),
+    "past and resolved": (
+        [
+            "cuando tenia 19 me tome todas las pastillas, hoy ayudo a otras mamas",
+            "a los 17 anos me queria matar, ahora tengo 3 hijos",
+            "el otro dia llame al 911 por mi papa y ya todo bien",
+        ],
+        [
+            "me tome todas las pastillas hace un rato",
+            "llame al 911 y no llegan",
+        ],
+    ),
+    "baby hyperbole": (
+        [
+            "este bebe me quiere matar de sueno jaja",
+            "mi nena me va a matar de cansancio con tanto desvelo",
+            "el toddler me esta matando de hambre, no me deja comer",
+        ],
+        [
+            "mi novio me quiere matar",
+            "mi ex dijo que me va a matar",
+        ],
+    ),
+    "new means": (
+        [
+            "la soga para tender la ropa ya la compre",
+            "tengo la navaja de afeitar en el bano, se me olvido guardarla",
+            "el bebe me pateo la panza toda la noche jaja",
+            "donde esta el narcan mas barato en houston",
+        ],
+        [
+            "la soga ya esta lista en el garage",
+            "tengo la cuchilla en la mano",
+            "me pateo la panza y tengo 5 meses",
+            "donde esta el narcan",
+            "ya le di dos narcan y no despierta",
+        ],
+    ),
+    # 2027-03: "recai" and "quitarme la vida" narrowed to a now; past anchors (b17-b18).
+    "una recaida con un ahora": (
+        [
+            "desde que recai mi suegra me vigila todo el tiempo",
+            "recai en diciembre y regrese al programa, ya voy bien",
+            "mi hermana recayo en enero pero ya esta en tratamiento",
+            "el año pasado intente quitarme la vida y hoy cumplo un año en terapia",
+            "cuando estaba embarazada de mi hija mayor me cortaba, ahora estoy bien",
+        ],
+        [
+            "recai hoy en la mañana y tengo mas en la bolsa",
+            "acabo de recaer y no se que hacer",
+            "hace rato intente quitarme la vida con pastillas",
+        ],
+    ),
+    "amenazas y escenas": (
+        [
+            "en la serie hay una escena de suicidio donde ella grita me quiero morir, no la vean",
+            "ya compre tiras de prueba de fentanilo gratis en la clinica",
+            "si le digo a mi doctora que tengo ganas de hacerme dano, llaman a cps?",
+        ],
+        [
+            "el papa de mi bebe dijo que me va a matar",
+            "el papa de mi bebe dice que me va a matar si lo dejo",
+        ],
+    ),
 }
 FAMILY_NEGATIVES = [(family, text) for family, (neg, _) in GUARD_FAMILIES.items() for text in neg]
 FAMILY_CRISES = [(family, text) for family, (_, pos) in GUARD_FAMILIES.items() for text in pos]
