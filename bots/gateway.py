@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -273,6 +273,12 @@ class Gateway:
         decision = self._screen.decide(
             text[:SCREEN_LIMIT_CHARS], context_key(message.platform, message.user_id)
         )
+        if decision.outcome is Outcome.CHECK and (
+            parse_staff_command(text) is not None or parse_command(text) is not None
+        ):
+            # A researcher's /submit about overdose deaths, a mother's /answer_N: commands are
+            # not asked "are you safe?" on the learned layer's doubt (a rule hit still counts).
+            decision = replace(decision, outcome=Outcome.NONE)
         typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
         if typed is not None and not decision.crisis and await self._check_pending(message):
             return await self._answer_check(message, typed)
@@ -330,6 +336,8 @@ class Gateway:
                         cases, case, member, message.platform, transcript_text, decision, replies
                     )
                 if asking:
+                    # Her answer to a researcher is kept, and she is still asked.
+                    for_research = await pending_input(session, member.id) is not None
                     await ask_check(
                         session,
                         member,
@@ -339,12 +347,17 @@ class Gateway:
                         transcript_text,
                         self._config.check_timeout,
                     )
+                    if not for_research:
+                        return replies
+                else:
+                    opening = await cases.open_for_crisis(
+                        member, message.platform, self._case_screening(decision), transcript_text
+                    )
+                    # Moderators see what she has already been told, numbers included.
+                    await cases.record_bot_message(opening.case_id, replies[0].text)
                     return replies
-                opening = await cases.open_for_crisis(
-                    member, message.platform, self._case_screening(decision), transcript_text
-                )
-                # Moderators see what she has already been told, numbers included.
-                await cases.record_bot_message(opening.case_id, replies[0].text)
+            taken = await self._research.take_input(message, text)
+            return [*(taken or []), *replies]
         except Exception:
             # The reply still goes out: the numbers in it do not depend on the database.
             log.exception(

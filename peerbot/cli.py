@@ -260,7 +260,7 @@ def safety_eval(
     misses: Annotated[int, typer.Option(help="Also list up to N misses and false alarms.")] = 0,
 ) -> None:
     """Cross-validated recall, false alarms and check rate per category, language and layer
-    (leave-one-batch-out over safety/data/corpus), or a first-pass score of new batches."""
+    (whole batches held out, 6 folds), or a first-pass score of new batches."""
     from peerbot.safety_tools import cross_validation_report, first_pass_report
 
     settings = _settings()

@@ -16,6 +16,15 @@ from pathlib import Path
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 INCOMING_DIR = CORPUS_DIR / "incoming"
+NLU_DIR = Path(__file__).resolve().parent.parent / "nlu"
+NLU_BATCH = "nlu-everyday"
+# Rasa's training examples are everyday questions a mother asks (clinics, medication, CPS,
+# privacy, goodbyes): the screen learns from them that these are not crises. Intents whose
+# examples can carry distress or danger stay out, so nothing a person should see is taught
+# as ordinary.
+NLU_EXCLUDED_INTENTS = frozenset(
+    {"request_human", "help_violence", "feeling_alone", "faq_ppd", "faq_baby_blues", "out_of_scope"}
+)
 
 CRISIS_CATEGORIES = (
     "suicide",
@@ -99,6 +108,31 @@ def batch_files(directory: Path = CORPUS_DIR) -> list[Path]:
 def load_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
     """Every trained-on batch, in file order, without duplicate texts (the first one wins)."""
     return deduplicate(e for path in batch_files(directory) for e in read_batch(path))
+
+
+def nlu_examples(directory: Path = NLU_DIR) -> list[Example]:
+    """Everyday messages from the Rasa training data, as ordinary English non-crises."""
+    import yaml
+
+    examples = []
+    for path in sorted(directory.glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in document.get("nlu", []) or []:
+            intent = str(block.get("intent", ""))
+            if not intent or intent in NLU_EXCLUDED_INTENTS:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    examples.append(
+                        Example(text, frozenset(), "en", f"nlu_{intent}", "ordinary", NLU_BATCH)
+                    )
+    return examples
+
+
+def training_examples() -> list[Example]:
+    """What the learned layer trains on: the labelled corpus, then the everyday NLU examples."""
+    return deduplicate([*load_corpus(), *nlu_examples()])
 
 
 def deduplicate(examples: Iterable[Example]) -> list[Example]:

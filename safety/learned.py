@@ -66,6 +66,7 @@ def fingerprint(safety_dir: Path | None = None) -> str:
     files = [root / name for name in _CODE_FILES] + [root / "data" / n for n in _DATA_FILES]
     files += sorted((root / "data" / "signals").glob("*.yml"))
     files += batch_files(root / "data" / "corpus")
+    files += sorted((root.parent / "nlu").glob("*.yml"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(json.dumps(EXPECTED_SHA256, sort_keys=True).encode())
@@ -156,7 +157,7 @@ def fit_kernel(inputs: Vector, labels: npt.NDArray[np.int_]) -> KernelHead:
     def machine() -> Any:
         return SVC(C=SVM_C, class_weight="balanced")
 
-    held_out = cross_val_predict(machine(), inputs, labels, cv=5, method="decision_function")
+    held_out = cross_val_predict(machine(), inputs, labels, cv=3, method="decision_function")
     platt = LogisticRegression(C=1e6).fit(np.asarray(held_out).reshape(-1, 1), labels)
     model = machine().fit(inputs, labels)
     head = KernelHead(

@@ -6,7 +6,7 @@
   detector, the verified encoder and the artifact, falling back to fewer layers (logged) when
   a part is missing, so screening never stops.
 - `cross_validate` scores every corpus message with heads that never saw its batch
-  (leave-one-batch-out: each batch was written by someone else, as new messages are), and
+  (whole batches held out: each batch was written by someone else, as new messages are), and
   `choose_thresholds` picks the cut-offs for the recall target from those scores.
 - `evaluate` reports recall, false alarms and check rate per category, language and layer.
 """
@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from safety.context import RecentMessages
-from safety.corpus import CORPUS_DIR, Example, load_corpus
+from safety.corpus import CORPUS_DIR, NLU_BATCH, Example, load_corpus, training_examples
 from safety.encoder import Encoder, load_encoder
 from safety.language import default_detector
 from safety.layered import (
@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 # Goals the thresholds are chosen for (issue #15): crises detected (crisis or check) >= 0.97
 # on unseen messages; a little above it here, since unseen batches score lower than folds.
 RECALL_TARGET = 0.975
-CRISIS_FALSE_ALARM_TARGET = 0.015
+CV_FOLDS = 6
+CRISIS_FALSE_ALARM_TARGET = 0.01
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def train_screen(
 ) -> TrainResult:
     """Train the learned layer unless a current artifact exists; keep only the newest."""
     path = artifact_path(models_dir)
-    examples = load_corpus()
+    examples = training_examples()
     if path.exists() and not force:
         heads, _ = read_heads(path)
         return TrainResult(path, False, len(examples), tuple(heads))
@@ -145,9 +146,13 @@ def cross_validate(examples: Sequence[Example], encoder: Encoder | None) -> OutO
 
     screener = default_screener()
     featurizer = Featurizer(screener.learned_view)
-    # Leave one batch out; a corpus of one batch is split in five by position instead.
-    groups = [e.batch for e in examples]
-    if len(set(groups)) == 1:
+    # Whole batches are held out (each was written by someone else, as new messages are): one
+    # batch per fold up to CV_FOLDS batches, beyond that batches share folds, so the run stays a
+    # few minutes. A corpus of one batch is split in five by position instead.
+    names = sorted({e.batch for e in examples})
+    fold_of = {name: f"fold{index % CV_FOLDS}" for index, name in enumerate(names)}
+    groups = [fold_of[e.batch] for e in examples]
+    if len(names) == 1:
         groups = [f"part{i % 5}" for i in range(len(examples))]
     batches = sorted(set(groups))
     texts = [e.text for e in examples]
@@ -176,6 +181,14 @@ def cross_validate(examples: Sequence[Example], encoder: Encoder | None) -> OutO
 
 
 def choose_thresholds(oof: OutOfFold) -> ThresholdSet:
+    """From the labelled batches only: the everyday NLU examples would make false alarms look
+    rarer than they are on the hard negatives the corpus is built from."""
+    keep = [i for i, e in enumerate(oof.examples) if e.batch != NLU_BATCH]
+    oof = OutOfFold(
+        [oof.examples[i] for i in keep],
+        [oof.rules_crisis[i] for i in keep],
+        {v: [scores[i] for i in keep] for v, scores in oof.scores.items()},
+    )
     variants = {}
     figures: dict[str, Any] = {}
     for variant, scores in oof.scores.items():
@@ -230,7 +243,7 @@ def _best_f1(pairs: Sequence[tuple[float, bool]]) -> float:
 def write_thresholds(result: ThresholdSet, corpus_size: int, path: Path = THRESHOLDS_PATH) -> None:
     header = (
         "# Learned-layer thresholds for the crisis screen, chosen by `peerbot safety-eval\n"
-        "# --write-thresholds` from leave-one-batch-out cross-validation on the corpus\n"
+        "# --write-thresholds` from cross-validation holding out whole batches of the corpus\n"
         f"# ({corpus_size} messages): `check` is the highest cut-off that keeps crises detected\n"
         f"# (rules, crisis or check) >= {RECALL_TARGET}; `crisis` the lowest that keeps a\n"
         f"# learned crisis on a non-crisis <= {CRISIS_FALSE_ALARM_TARGET}. Review the figures\n"
@@ -349,8 +362,11 @@ def evaluate(screen: LayeredScreen, examples: Sequence[Example]) -> Report:
     return report
 
 
-def evaluate_out_of_fold(oof: OutOfFold, thresholds: ThresholdSet) -> dict[str, Report]:
-    """Decisions as the layered screen would take them, from out-of-fold scores."""
+def evaluate_out_of_fold(
+    oof: OutOfFold, thresholds: ThresholdSet, leave_out: str = ""
+) -> dict[str, Report]:
+    """Decisions as the layered screen would take them, from out-of-fold scores (examples of
+    the `leave_out` batch are not counted)."""
     screener = default_screener()
     detector = default_detector()
     reports: dict[str, Report] = {}
@@ -359,6 +375,8 @@ def evaluate_out_of_fold(oof: OutOfFold, thresholds: ThresholdSet) -> dict[str, 
         screen._thresholds = thresholds.for_variant(variant)
         report = Report()
         for example, score in zip(oof.examples, scores, strict=True):
+            if example.batch == leave_out:
+                continue
             rules = screener.screen(example.text)
             help_found = screen._help.found(screener.normalized_clauses(example.text))
             decision = screen._combine(rules, example.language, help_found, score)

@@ -105,6 +105,7 @@ async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
         "resource-review",
         "retention",
         "research",
+        "unanswered-checks",
     }
 
 

@@ -423,6 +423,54 @@ GUARD_FAMILIES = {
             "el papa de mi bebe dice que me va a matar si lo dejo",
         ],
     ),
+    # 2027-04 (b19-b22): exasperation at someone's visit or call.
+    "exasperacion_cada_vez": (
+        [
+            "me quiero morir cada vez que me llama mi suegra",
+            "me quiero matar cada vez que abre la boca mi cunada",
+            "me dan ganas de morir cada vez que me regana el jefe",
+        ],
+        [
+            "me quiero morir, ya no aguanto",
+            "me quiero matar esta noche",
+        ],
+    ),
+    # Effort and shame figures written in chat spelling ("d" for "de").
+    "figuras_de_esfuerzo_y_verguenza": (
+        [
+            "me quiero matar estudiando para el examen",
+            "me quiero morir d la pena, me cai en la clinica",
+            "muerta d sueno con este bebe",
+        ],
+        [
+            "me quiero matar, ya tengo las pastillas",
+            "me quiero morir de verdad, no puedo mas",
+        ],
+    ),
+    # An approximate time ago frames the story.
+    "hace_como_un_ano": (
+        [
+            "mi ex me pego hace como un ano, ya no lo veo",
+            "hace casi dos anos me quise matar y hoy estoy bien",
+            "hace como tres meses recai pero ya voy a mis juntas",
+        ],
+        [
+            "mi novio me pego hoy",
+            "hace rato me tome todas las pastillas",
+        ],
+    ),
+    # Not wanting to live like this, narrowed to circumstances.
+    "vivir_asi_con_circunstancias": (
+        [
+            "no quiero vivir asi con tantas deudas",
+            "no quiero vivir asi sin mi propia casa",
+            "ya no quiero vivir asi en este cuartito",
+        ],
+        [
+            "ya no quiero vivir",
+            "no quiero seguir viviendo, estoy cansada de todo",
+        ],
+    ),
 }
 FAMILY_NEGATIVES = [(family, text) for family, (neg, _) in GUARD_FAMILIES.items() for text in neg]
 FAMILY_CRISES = [(family, text) for family, (_, pos) in GUARD_FAMILIES.items() for text in pos]
