@@ -173,10 +173,6 @@ class Gateway:
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
 
-    @property
-    def screen_layers(self) -> str:
-        return self._screen.layers
-
     def knows_command(self, text: str) -> bool:
         """Whether a /command is one the gateway answers (adapters pass those on)."""
         first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
@@ -208,18 +204,10 @@ class Gateway:
         await self._dialogue.forget(pseudonym)
         return [wording.deletion_done()]
 
-    def screen(self, text: str) -> Screening:
-        """The crisis screen alone, without her context (group mentions): crisis or not."""
-        decision = self._screen.decide(text[:SCREEN_LIMIT_CHARS])
-        return decision.as_screening() if decision.crisis else Screening(crisis=False)
-
-    def decide(self, text: str) -> Decision:
-        return self._screen.decide(text[:SCREEN_LIMIT_CHARS])
-
     def public_mention_replies(self, text: str, invitation: Reply) -> list[Reply]:
         """Addressed in a community channel: never a word about anyone's situation there, only
         the crisis numbers when the screen finds a crisis, and an invitation to talk privately."""
-        decision = self.decide(text)
+        decision = self._screen.decide(text[:SCREEN_LIMIT_CHARS])
         if decision.crisis:
             return [self._crisis_reply(decision), invitation]
         return [invitation]
@@ -251,9 +239,6 @@ class Gateway:
             "community post flagged", extra={"platform": platform, "category": finding.category}
         )
         return True
-
-    def crisis_reply(self, screening: Screening, language: str = "en") -> Reply:
-        return Reply(self._crisis_replies.compose(screening, language).text)
 
     def _crisis_reply(self, decision: Decision) -> Reply:
         if decision.help_coming:

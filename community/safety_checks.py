@@ -10,13 +10,14 @@ which checks are overdue.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import Member, SafetyCheck, utcnow
+from community.models import Member, OutboxMessage, SafetyCheck, utcnow
 from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 
@@ -108,9 +109,14 @@ async def answer_check(
 
 
 async def expire_due_checks(
-    session: AsyncSession, homes: tuple[str, ...], now: datetime | None = None
+    session: AsyncSession,
+    homes: tuple[str, ...],
+    now: datetime | None = None,
+    tell_her: Callable[[str], str] | None = None,
 ) -> list[int]:
-    """Open an elevated case for every check nobody answered in time. Returns the case ids."""
+    """Open an elevated case for every check nobody answered in time, and (with `tell_her`,
+    the words in her language) tell her through the outbox that a person will write. Returns
+    the case ids."""
     now = now or utcnow()
     due = (
         await session.scalars(
@@ -134,6 +140,12 @@ async def expire_due_checks(
             _screening(check.category, Severity.ELEVATED),
             f"{trigger}\n{NO_ANSWER_TEXT}" if check.text else trigger,
         )
+        if tell_her is not None:
+            session.add(
+                OutboxMessage(
+                    member_id=member.id, platform=check.platform, text=tell_her(check.language)
+                )
+            )
         check.status = "expired"
         check.case_id = opening.case_id
         check.text = ""

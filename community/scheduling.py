@@ -228,11 +228,17 @@ def run_research_now(scheduler: AsyncIOScheduler | None) -> None:
 async def unanswered_checks_job() -> None:
     """A check nobody answered in time opens an elevated case, so that a person looks."""
     from community.safety_checks import expire_due_checks
+    from safety.crisis_reply import default_crisis_replies
 
     if _context is None:
         return
+    replies = default_crisis_replies()
     async with _context.database.transaction() as session:
-        opened = await expire_due_checks(session, _context.settings.active_moderation_homes)
+        opened = await expire_due_checks(
+            session,
+            _context.settings.active_moderation_homes,
+            tell_her=replies.compose_check_no_answer,
+        )
     for case_id in opened:
         log.warning("unanswered check opened a case", extra={"case_id": case_id})
 

@@ -79,6 +79,7 @@ class _Language:
     help_coming: str
     check_question: str
     check_intro: str
+    check_no_answer: str
     check_buttons: dict[CheckAnswer, str]
     check_answers: dict[CheckAnswer, str]
     categories: dict[str, _CategoryWords]
@@ -199,6 +200,7 @@ class CrisisReplies:
             help_coming=_text(raw.get("help_coming"), f"{where}.help_coming"),
             check_question=_text(check.get("question"), f"{where}.check.question"),
             check_intro=_text(check.get("intro"), f"{where}.check.intro"),
+            check_no_answer=_text(check.get("no_answer"), f"{where}.check.no_answer"),
             check_buttons={
                 a: _text(buttons.get(a), f"{where}.check.buttons.{a}") for a in CHECK_ANSWERS
             },
@@ -271,6 +273,10 @@ class CrisisReplies:
         text = "\n".join([lang.check_question, lang.check_intro, *self._lines(ids, code)])
         buttons = tuple((lang.check_buttons[a], CHECK_PAYLOADS[a]) for a in CHECK_ANSWERS)
         return CheckMessage(text, buttons, ids)
+
+    def compose_check_no_answer(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """Told to her when she did not answer the check and a person is asked to look."""
+        return self._language(language)[1].check_no_answer
 
     def compose_check_answer(
         self, answer: CheckAnswer, language: str = DEFAULT_LANGUAGE

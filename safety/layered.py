@@ -185,7 +185,7 @@ class LayeredScreen:
         previous_language = recent[-1].language if recent else None
         language = self._detector.detect(text, previous_language)
         rules = self.screener.screen(text)
-        help_coming = self._help.found(self.screener.normalized_clauses(text))
+        help_coming = self.help_coming(text)
         window_score = 0.0
         decision: Decision
         if self.learned is None or self._thresholds is None or not text.strip():
@@ -202,7 +202,7 @@ class LayeredScreen:
                 texts.append(" \n ".join(window))
             scores = self.learned.score(texts)
             window_score = scores[-1].crisis
-            decision = self._combine(rules, language, help_coming, scores[0])
+            decision = self.combine(rules, language, help_coming, scores[0])
             if use_window and decision.outcome is not Outcome.CRISIS:
                 decision = self._with_context(decision, scores[1], recent[-1].window_score)
         if self._context is not None and key and remember:
@@ -213,7 +213,7 @@ class LayeredScreen:
         """Screen independent messages at once (no context): the batch tool's path."""
         languages = [self._detector.detect(t) for t in texts]
         rules = [self.screener.screen(t) for t in texts]
-        helps = [self._help.found(self.screener.normalized_clauses(t)) for t in texts]
+        helps = [self.help_coming(t) for t in texts]
         if self.learned is None or self._thresholds is None:
             return [_from_rules(*item) for item in zip(rules, languages, helps, strict=True)]
         # Rule hits need no learned score; the encoder is the costly part, so skip them.
@@ -225,56 +225,62 @@ class LayeredScreen:
             if score is None:
                 decisions.append(_from_rules(text_rules, languages[index], helps[index]))
             else:
-                decisions.append(self._combine(text_rules, languages[index], helps[index], score))
+                decisions.append(self.combine(text_rules, languages[index], helps[index], score))
         return decisions
 
-    def _combine(
-        self, rules: Screening, language: str, help_coming: bool, scores: Scores
+    def help_coming(self, text: str) -> bool:
+        return self._help.found(self.screener.normalized_clauses(text))
+
+    def combine(
+        self,
+        rules: Screening,
+        language: str,
+        help_coming: bool,
+        scores: Scores,
+        thresholds: Thresholds | None = None,
     ) -> Decision:
-        assert self._thresholds is not None
-        thresholds = self._thresholds
-        help_coming = help_coming or scores.help_coming >= thresholds.help_coming
+        """One message's decision from its rule verdict and learned scores (the thresholds of
+        the loaded variant unless others are given, as cross-validation does)."""
+        chosen = thresholds or self._thresholds
+        assert chosen is not None
+        help_coming = help_coming or scores.help_coming >= chosen.help_coming
         if rules.crisis:
             return _from_rules(rules, language, help_coming, scores.crisis)
-        if scores.crisis >= thresholds.crisis:
-            return Decision(
-                Outcome.CRISIS,
-                language,
-                category=scores.top_category,
-                severity=Severity.HIGH,
-                layer="learned",
-                help_coming=help_coming,
-                score=scores.crisis,
-            )
-        if scores.crisis >= thresholds.check:
-            return Decision(
-                Outcome.CHECK,
-                language,
-                category=scores.top_category,
-                severity=Severity.ELEVATED,
-                layer="learned",
-                help_coming=help_coming,
-                score=scores.crisis,
-            )
-        return Decision(Outcome.NONE, language, help_coming=help_coming, score=scores.crisis)
+        learned = _learned(scores, chosen, language, help_coming, "learned")
+        return learned or Decision(
+            Outcome.NONE, language, help_coming=help_coming, score=scores.crisis
+        )
 
     def _with_context(self, alone: Decision, window: Scores, before: float) -> Decision:
         """Her recent messages together may say what none said alone; only a rise counts."""
         assert self._thresholds is not None
-        if window.crisis < self._thresholds.check or window.crisis <= before:
+        if window.crisis <= before:
             return alone
-        outcome = Outcome.CRISIS if window.crisis >= self._thresholds.crisis else Outcome.CHECK
-        if alone.outcome is Outcome.CHECK and outcome is Outcome.CHECK:
+        together = _learned(window, self._thresholds, alone.language, alone.help_coming, "context")
+        if together is None or (together.outcome is alone.outcome):
             return alone
-        return Decision(
-            outcome,
-            alone.language,
-            category=window.top_category,
-            severity=Severity.HIGH if outcome is Outcome.CRISIS else Severity.ELEVATED,
-            layer="context",
-            help_coming=alone.help_coming,
-            score=window.crisis,
-        )
+        return together
+
+
+def _learned(
+    scores: Scores, thresholds: Thresholds, language: str, help_coming: bool, layer: str
+) -> Decision | None:
+    """`crisis` or `check` from a learned score, or None below the check threshold."""
+    if scores.crisis >= thresholds.crisis:
+        outcome, severity = Outcome.CRISIS, Severity.HIGH
+    elif scores.crisis >= thresholds.check:
+        outcome, severity = Outcome.CHECK, Severity.ELEVATED
+    else:
+        return None
+    return Decision(
+        outcome,
+        language,
+        category=scores.top_category,
+        severity=severity,
+        layer=layer,
+        help_coming=help_coming,
+        score=scores.crisis,
+    )
 
 
 def _from_rules(

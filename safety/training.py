@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from safety.context import RecentMessages
-from safety.corpus import CORPUS_DIR, NLU_BATCH, Example, load_corpus, training_examples
+from safety.corpus import NLU_BATCH, Example, training_examples
 from safety.encoder import Encoder, load_encoder
 from safety.language import default_detector
 from safety.layered import (
@@ -37,7 +37,6 @@ from safety.layered import (
     load_thresholds,
 )
 from safety.learned import (
-    VARIANTS,
     Featurizer,
     LearnedSignal,
     Scores,
@@ -351,13 +350,11 @@ class Report:
         return lines
 
 
-def decide_with(screen: LayeredScreen, examples: Sequence[Example]) -> list[Decision]:
-    return screen.decide_batch([e.text for e in examples])
-
-
 def evaluate(screen: LayeredScreen, examples: Sequence[Example]) -> Report:
     report = Report()
-    for example, decision in zip(examples, decide_with(screen, examples), strict=True):
+    for example, decision in zip(
+        examples, screen.decide_batch([e.text for e in examples]), strict=True
+    ):
         report.add(example, decision)
     return report
 
@@ -372,21 +369,14 @@ def evaluate_out_of_fold(
     reports: dict[str, Report] = {}
     for variant, scores in oof.scores.items():
         screen = LayeredScreen(screener, detector)
-        screen._thresholds = thresholds.for_variant(variant)
+        chosen = thresholds.for_variant(variant)
         report = Report()
         for example, score in zip(oof.examples, scores, strict=True):
             if example.batch == leave_out:
                 continue
             rules = screener.screen(example.text)
-            help_found = screen._help.found(screener.normalized_clauses(example.text))
-            decision = screen._combine(rules, example.language, help_found, score)
+            help_found = screen.help_coming(example.text)
+            decision = screen.combine(rules, example.language, help_found, score, chosen)
             report.add(example, decision)
         reports[variant] = report
     return reports
-
-
-def corpus_examples(directory: Path = CORPUS_DIR) -> list[Example]:
-    return load_corpus(directory)
-
-
-__all__ = ["VARIANTS", "build_screen", "cross_validate", "evaluate", "train_screen"]

@@ -15,7 +15,7 @@ from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage
 from community.db import Database
-from community.models import Case, CaseMessage, SafetyCheck, utcnow
+from community.models import Case, CaseMessage, OutboxMessage, SafetyCheck, utcnow
 from community.safety_checks import check_counts, expire_due_checks
 from community.settings import Settings
 from safety.context import RecentMessages
@@ -303,4 +303,7 @@ async def test_the_scheduled_job_opens_the_case_when_nobody_answers(
         case = await session.scalar(select(Case))
         assert case is not None and case.severity == "elevated"
         turns = (await session.scalars(select(CaseMessage.text))).all()
+        told = (await session.scalars(select(OutboxMessage.text))).all()
     assert any("idk anymore honestly" in t for t in turns)
+    # She is told a person will write, through the outbox (delivered like a moderator's reply).
+    assert len(told) == 1 and "person from our team" in told[0] and "988" in told[0]
