@@ -126,3 +126,18 @@ def test_rasa_token_matches_what_the_app_uses() -> None:
     )  # fmt: skip
     expected = Settings(secret_key=SecretStr(env["PEERBOT_SECRET_KEY"])).rasa_api_token()
     assert done.stdout.strip() == expected and len(expected) == 64
+
+
+def test_doctor_reports_the_crisis_screens_layers(trained_screen_models: Path) -> None:
+    env = {**os.environ, "PEERBOT_DATABASE_URL": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "doctor"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "✓ crisis screen: rules + learned layer screen-" in done.stdout
+    env["PEERBOT_SCREEN_LEARNED"] = "false"
+    done = subprocess.run(
+        [sys.executable, "-m", "peerbot.cli", "doctor"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "! crisis screen: rules only (PEERBOT_SCREEN_LEARNED=false)" in done.stdout
