@@ -267,7 +267,7 @@ class Gateway:
         typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
         if typed is not None and not decision.crisis and await self._check_pending(message):
             return await self._answer_check(message, typed)
-        if decision.flagged or decision.help_coming:
+        if decision.answered:
             return await self._handle_flagged(message, text, decision)
         try:
             return await self._handle_ordinary(message, text, decision.language)
@@ -284,7 +284,7 @@ class Gateway:
             context_key(message.platform, message.user_id),
             remember=False,
         )
-        if not (decision.flagged or decision.help_coming):
+        if not decision.answered:
             return []
         return await self._handle_flagged(message, text, decision)
 

@@ -17,7 +17,7 @@ load leaves the rules working.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -45,12 +45,26 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class Cutoffs:
+    """Where a learned crisis score becomes `check` and where it becomes `crisis`."""
+
+    crisis: float
+    check: float
+
+
+@dataclass(frozen=True)
 class Thresholds:
-    """Learned-score cut-offs for one variant of the learned layer."""
+    """Learned-score cut-offs for one variant of the learned layer: one pair for every
+    language, and a pair of its own for a language whose scores run differently (Spanish
+    non-crises score higher, so one cut-off for both over-asks in Spanish)."""
 
     crisis: float
     check: float
     help_coming: float
+    languages: Mapping[str, Cutoffs] = field(default_factory=dict)
+
+    def for_language(self, language: str) -> Cutoffs:
+        return self.languages.get(language) or Cutoffs(self.crisis, self.check)
 
 
 @dataclass(frozen=True)
@@ -71,12 +85,19 @@ def load_thresholds(path: Path = THRESHOLDS_PATH) -> ThresholdSet:
             crisis=float(values["crisis"]),
             check=float(values["check"]),
             help_coming=float(values["help_coming"]),
+            languages={
+                language: Cutoffs(float(pair["crisis"]), float(pair["check"]))
+                for language, pair in (values.get("languages") or {}).items()
+            },
         )
         for name, values in data["variants"].items()
     }
     for name, values in variants.items():
-        if not 0.0 < values.check <= values.crisis < 1.0:
-            raise ValueError(f"thresholds.yml: {name}: need 0 < check <= crisis < 1")
+        pairs = [("", Cutoffs(values.crisis, values.check)), *values.languages.items()]
+        for language, pair in pairs:
+            if not 0.0 < pair.check <= pair.crisis < 1.0:
+                where = f"{name} {language}".strip()
+                raise ValueError(f"thresholds.yml: {where}: need 0 < check <= crisis < 1")
     return ThresholdSet(data["chosen_on"], variants, data.get("figures", {}))
 
 
@@ -102,6 +123,12 @@ class Decision:
     def flagged(self) -> bool:
         """A crisis or a check: a person may need to look."""
         return self.outcome is not Outcome.NONE
+
+    @property
+    def answered(self) -> bool:
+        """Whether the gateway answers it as a finding (a crisis, a check, or help already
+        coming, which gets its own reply and a gentle case) instead of passing it to Rasa."""
+        return self.flagged or self.help_coming
 
     def as_screening(self) -> Screening:
         """The crisis-or-not view the case code and the reply builder take."""
@@ -266,9 +293,10 @@ def _learned(
     scores: Scores, thresholds: Thresholds, language: str, help_coming: bool, layer: str
 ) -> Decision | None:
     """`crisis` or `check` from a learned score, or None below the check threshold."""
-    if scores.crisis >= thresholds.crisis:
+    cutoffs = thresholds.for_language(language)
+    if scores.crisis >= cutoffs.crisis:
         outcome, severity = Outcome.CRISIS, Severity.HIGH
-    elif scores.crisis >= thresholds.check:
+    elif scores.crisis >= cutoffs.check:
         outcome, severity = Outcome.CHECK, Severity.ELEVATED
     else:
         return None

@@ -29,9 +29,9 @@ from safety.encoder import Encoder, load_encoder
 from safety.language import default_detector
 from safety.layered import (
     THRESHOLDS_PATH,
+    Cutoffs,
     Decision,
     LayeredScreen,
-    Outcome,
     Thresholds,
     ThresholdSet,
     load_thresholds,
@@ -57,8 +57,15 @@ log = logging.getLogger(__name__)
 # Goals the thresholds are chosen for (issue #15): crises detected (crisis or check) >= 0.97
 # on unseen messages; a little above it here, since unseen batches score lower than folds.
 RECALL_TARGET = 0.975
+# Each language has cut-offs of its own (Spanish non-crises score higher than English ones, so
+# one pair over-asks in Spanish). English aims above the goal, as first passes on new English
+# batches came out 0.01 below their folds; Spanish (goal 0.90) gives up a little recall for
+# fewer "are you safe?" questions on ordinary messages.
+LANGUAGE_RECALL_TARGETS = {"en": 0.98, "es": 0.95}
 CV_FOLDS = 6
-CRISIS_FALSE_ALARM_TARGET = 0.01
+# Learned crises on non-crises in the folds. First passes on new batches ran at about twice the
+# folds' rate (round 5: 0.036 English with rules), so the learned share is kept well under 1%.
+CRISIS_FALSE_ALARM_TARGET = 0.007
 
 
 @dataclass(frozen=True)
@@ -191,38 +198,42 @@ def choose_thresholds(oof: OutOfFold) -> ThresholdSet:
     variants = {}
     figures: dict[str, Any] = {}
     for variant, scores in oof.scores.items():
-        crises = [
-            (s.crisis, r)
-            for e, s, r in zip(oof.examples, scores, oof.rules_crisis, strict=True)
-            if e.crisis
-        ]
-        negatives = [
-            s.crisis
-            for e, s, r in zip(oof.examples, scores, oof.rules_crisis, strict=True)
-            if not e.crisis and not r
-        ]
-        missed_by_rules = sorted((p for p, r in crises if not r), reverse=True)
-        allowed_misses = int(len(crises) * (1 - RECALL_TARGET))
-        if len(missed_by_rules) > allowed_misses:
-            check = missed_by_rules[len(missed_by_rules) - allowed_misses - 1]
-        else:
-            check = 0.5
-        check = min(max(check, 0.02), 0.9)
-        ranked = sorted(negatives, reverse=True)
-        allowed_alarms = int(len(ranked) * CRISIS_FALSE_ALARM_TARGET)
-        crisis = ranked[allowed_alarms] + 1e-6 if len(ranked) > allowed_alarms else 0.5
-        crisis = min(max(crisis, check), 0.99)
-        helps = [
-            (s.help_coming, "help_coming" in e.labels)
-            for e, s in zip(oof.examples, scores, strict=True)
-        ]
+        scored = list(zip(oof.examples, scores, oof.rules_crisis, strict=True))
+        every = _cutoffs(scored, RECALL_TARGET)
+        languages = {
+            language: _cutoffs([item for item in scored if item[0].language == language], target)
+            for language, target in LANGUAGE_RECALL_TARGETS.items()
+        }
+        helps = [(s.help_coming, "help_coming" in e.labels) for e, s, _ in scored]
         help_threshold = _best_f1(helps)
-        variants[variant] = Thresholds(round(crisis, 4), round(check, 4), round(help_threshold, 4))
+        variants[variant] = Thresholds(
+            every.crisis, every.check, round(help_threshold, 4), languages
+        )
     result = ThresholdSet(date.today(), variants, figures)
     report = evaluate_out_of_fold(oof, result)
     for variant in variants:
         figures[variant] = report[variant].summary()
     return result
+
+
+def _cutoffs(scored: Sequence[tuple[Example, Scores, bool]], recall_target: float) -> Cutoffs:
+    """`check` at the highest cut-off that keeps crises detected (by the rules, or by the
+    learned score) at the recall target; `crisis` at the lowest that keeps learned crises on
+    non-crises the rules let through under the false-alarm target."""
+    crises = [(s.crisis, rules) for e, s, rules in scored if e.crisis]
+    negatives = [s.crisis for e, s, rules in scored if not e.crisis and not rules]
+    missed_by_rules = sorted((p for p, rules in crises if not rules), reverse=True)
+    allowed_misses = int(len(crises) * (1 - recall_target))
+    if len(missed_by_rules) > allowed_misses:
+        check = missed_by_rules[len(missed_by_rules) - allowed_misses - 1]
+    else:
+        check = 0.5
+    check = min(max(check, 0.02), 0.9)
+    ranked = sorted(negatives, reverse=True)
+    allowed_alarms = int(len(ranked) * CRISIS_FALSE_ALARM_TARGET)
+    crisis = ranked[allowed_alarms] + 1e-6 if len(ranked) > allowed_alarms else 0.5
+    crisis = min(max(crisis, check), 0.99)
+    return Cutoffs(round(crisis, 4), round(check, 4))
 
 
 def _best_f1(pairs: Sequence[tuple[float, bool]]) -> float:
@@ -240,12 +251,14 @@ def _best_f1(pairs: Sequence[tuple[float, bool]]) -> float:
 
 
 def write_thresholds(result: ThresholdSet, corpus_size: int, path: Path = THRESHOLDS_PATH) -> None:
+    targets = ", ".join(f"{k} {v}" for k, v in LANGUAGE_RECALL_TARGETS.items())
     header = (
         "# Learned-layer thresholds for the crisis screen, chosen by `peerbot safety-eval\n"
         "# --write-thresholds` from cross-validation holding out whole batches of the corpus\n"
         f"# ({corpus_size} messages): `check` is the highest cut-off that keeps crises detected\n"
-        f"# (rules, crisis or check) >= {RECALL_TARGET}; `crisis` the lowest that keeps a\n"
-        f"# learned crisis on a non-crisis <= {CRISIS_FALSE_ALARM_TARGET}. Review the figures\n"
+        f"# (rules, crisis or check) >= {RECALL_TARGET}, and per language under `languages`\n"
+        f"# ({targets}); `crisis` the lowest that keeps a learned crisis on a\n"
+        f"# non-crisis <= {CRISIS_FALSE_ALARM_TARGET}. Review the figures\n"
         "# before committing a change. `ngram` is the fallback without the sentence encoder.\n"
     )
     body = {
@@ -254,7 +267,15 @@ def write_thresholds(result: ThresholdSet, corpus_size: int, path: Path = THRESH
         "recall_target": RECALL_TARGET,
         "crisis_false_alarm_target": CRISIS_FALSE_ALARM_TARGET,
         "variants": {
-            name: {"crisis": t.crisis, "check": t.check, "help_coming": t.help_coming}
+            name: {
+                "crisis": t.crisis,
+                "check": t.check,
+                "help_coming": t.help_coming,
+                "languages": {
+                    language: {"crisis": pair.crisis, "check": pair.check}
+                    for language, pair in t.languages.items()
+                },
+            }
             for name, t in result.variants.items()
         },
         "figures": result.figures,
@@ -273,16 +294,18 @@ class Tally:
     by_layer: Counter[str] = field(default_factory=Counter)
 
     def add(self, example: Example, decision: Decision) -> None:
+        # Counted as the gateway acts: help already coming is answered (its own reply and a
+        # gentle case) like a check, so it detects a crisis and is a false alarm on a non-crisis.
         if example.crisis:
             self.crises += 1
-            self.detected += decision.flagged
+            self.detected += decision.answered
             self.as_crisis += decision.crisis
-            if decision.flagged:
-                self.by_layer[decision.layer or "?"] += 1
+            if decision.answered:
+                self.by_layer[decision.layer or "help"] += 1
         else:
             self.negatives += 1
             self.false_crisis += decision.crisis
-            self.false_check += decision.outcome is Outcome.CHECK
+            self.false_check += decision.answered and not decision.crisis
 
     def line(self, name: str) -> str:
         recall = self.detected / self.crises if self.crises else float("nan")
@@ -331,7 +354,7 @@ class Report:
         self.kinds[example.kind].add(example, decision)
         for category in example.categories or {"(none)"}:
             self.categories[category].add(example, decision)
-        if example.crisis and not decision.flagged:
+        if example.crisis and not decision.answered:
             self.missed.append(example)
         if not example.crisis and decision.crisis:
             self.false_crises.append(example)

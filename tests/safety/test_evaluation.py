@@ -15,7 +15,10 @@ from safety.screen import default_screener
 
 SEED = CORPUS_DIR / "b01-seed-en.jsonl"
 EVALUATION = CORPUS_DIR.parent / "EVALUATION.md"
-RECALL_GOAL = 0.98
+# The rules alone on the set they were first written from. Since 2026-12-05 a craving or
+# withdrawal said alone ("jonesing so bad rn") is left to the learned layer, which asks when
+# unsure: the rules' job is precision, and cravings met were a third of their false alarms.
+RECALL_GOAL = 0.96
 FALSE_POSITIVE_GOAL = 0.03
 
 

@@ -86,3 +86,58 @@ def test_a_corrupt_artifact_means_rules_only(tmp_path: Path, trained_screen_mode
     screen = build_screen(tmp_path)
     assert screen.layers == "rules"
     assert screen.decide("i want to kill myself").crisis
+
+
+def test_each_language_has_its_own_cutoffs(layered_screen: LayeredScreen, tmp_path: Path) -> None:
+    """The same learned score is a check in one language and nothing in another when the
+    reviewed thresholds say so; a language without a pair uses the pair for every language."""
+    assert layered_screen.learned is not None
+    variant = layered_screen.learned.variant
+    path = tmp_path / "thresholds.yml"
+    path.write_text(
+        "chosen_on: 2026-12-05\n"
+        "variants:\n"
+        f"  {variant}:\n"
+        "    crisis: 0.99999\n"
+        "    check: 0.000000001\n"
+        "    help_coming: 0.99999\n"
+        "    languages:\n"
+        "      es: {crisis: 0.999999, check: 0.99999}\n"
+    )
+    thresholds = training.load_thresholds(path)
+    screen = LayeredScreen(
+        layered_screen.screener, layered_screen._detector, layered_screen.learned, thresholds
+    )
+    english = screen.decide("the bus was late again and the baby cried the whole way")
+    spanish = screen.decide("el camion llego tarde otra vez y el bebe lloro todo el camino")
+    assert english.language == "en" and english.outcome is Outcome.CHECK
+    assert spanish.language == "es" and spanish.outcome is Outcome.NONE
+    # A rule hit is a crisis whatever the language's cut-offs.
+    assert screen.decide("me quiero matar").crisis
+
+
+def test_thresholds_for_a_language_must_be_ordered(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.yml"
+    path.write_text(
+        "chosen_on: 2026-12-05\nvariants:\n  full:\n    crisis: 0.8\n    check: 0.2\n"
+        "    help_coming: 0.5\n    languages:\n      es: {crisis: 0.3, check: 0.6}\n"
+    )
+    with pytest.raises(ValueError, match="full es"):
+        training.load_thresholds(path)
+
+
+def test_help_coming_counts_as_the_gateway_answers_it() -> None:
+    """A crisis answered with the help-coming reply is detected; an ordinary message given it
+    is a false alarm of the gentle kind, counted with the checks."""
+    from safety.corpus import Example
+    from safety.layered import Decision
+
+    crisis = Example("the ambulance is here", frozenset({"help_coming"}), "en", "", "crisis", "b")
+    ordinary = Example(
+        "called 911 for my neighbor's cat lol", frozenset(), "en", "", "ordinary", "b"
+    )
+    heard = Decision(Outcome.NONE, "en", help_coming=True)
+    tally = training.Tally()
+    tally.add(crisis, heard)
+    tally.add(ordinary, heard)
+    assert (tally.detected, tally.false_crisis, tally.false_check) == (1, 0, 1)

@@ -148,7 +148,7 @@ GUARD_FAMILIES = {
             "my old plug hit me up today. blocked his number and told my counselor",
         ],
         [
-            "craving dope so bad, called my sponsor but he didnt answer",
+            "i want dope right now, called my sponsor but he didnt answer",
             "the urge to cut is not passing, i cant stop",
             "i want to use tonight and im not going to stop myself",
         ],

@@ -67,7 +67,7 @@ CRISES = [
     ("voy a drogarme esta noche", "intent_to_use"),
     ("recai y voy a volver a usar", "intent_to_use"),
     ("le escribi a mi dealer", "intent_to_use"),
-    ("tengo muchas ganas de drogarme", "intent_to_use"),
+    ("tengo muchas ganas de drogarme ahorita", "intent_to_use"),
     ("se me acabo la metadona y la clinica esta cerrada", "intent_to_use"),
     ("ando malilla", "intent_to_use"),
     # danger to the baby
@@ -254,7 +254,7 @@ GUARD_FAMILIES = {
         ],
         [
             "tuve una pesadilla y ahora me quiero morir",
-            "sone con mi ex y ahora tengo muchas ganas de drogarme",
+            "sone con mi ex y ahora tengo muchas ganas de drogarme ahorita",
         ],
     ),
     "denial": (
@@ -298,7 +298,7 @@ GUARD_FAMILIES = {
             "mi dealer me escribio. lo bloquee y le dije a mi consejera",
         ],
         [
-            "tengo muchas ganas de drogarme, le hable a mi padrino y no contesta",
+            "tengo ganas de drogarme ahorita, le hable a mi padrino y no contesta",
             "voy a drogarme esta noche, ya lo decidi",
         ],
     ),
