@@ -58,14 +58,15 @@ log = logging.getLogger(__name__)
 # on unseen messages; a little above it here, since unseen batches score lower than folds.
 RECALL_TARGET = 0.975
 # Each language has cut-offs of its own (Spanish non-crises score higher than English ones, so
-# one pair over-asks in Spanish). English aims above the goal, as first passes on new English
-# batches came out 0.01 below their folds; Spanish (goal 0.90) gives up a little recall for
-# fewer "are you safe?" questions on ordinary messages.
-LANGUAGE_RECALL_TARGETS = {"en": 0.98, "es": 0.95}
+# one pair over-asks in Spanish). Spanish (goal 0.90) gives up a little recall for fewer "are
+# you safe?" questions on ordinary messages. English at 0.98 asked about 1 ordinary message in
+# 4 on new batches (round 8); 0.975 is where the folds' check rate meets its goal's order.
+LANGUAGE_RECALL_TARGETS = {"en": 0.975, "es": 0.95}
 CV_FOLDS = 6
 # Learned crises on non-crises in the folds. First passes on new batches ran at about twice the
-# folds' rate (round 5: 0.036 English with rules), so the learned share is kept well under 1%.
-CRISIS_FALSE_ALARM_TARGET = 0.007
+# folds' rate (rounds 5-8), so the learned share is kept at 0.5%: below it a learned finding is
+# a `check`, which still reaches a person when she does not answer.
+CRISIS_FALSE_ALARM_TARGET = 0.005
 
 
 @dataclass(frozen=True)
