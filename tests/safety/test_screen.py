@@ -473,6 +473,8 @@ GUARD_FAMILIES = {
             "CPS took my first two in 2018, someone told me about this group and it helped",
             "the NICU coffee is so bad i wanna die lol",
             "when i was pregnant w my first i had a placental abruption and lost so much blood",
+            "the sky is blue please come outside with us",
+            "bye guys im done for tonight, night night",
         ],
         [
             "i want dope right now, called my sponsor but he didnt answer",
@@ -482,6 +484,8 @@ GUARD_FAMILIES = {
             "he threatened to take the baby and kill me",
             "the voices keep telling me to hurt the baby",
             "i want to kill myself, ive felt like this for a week",
+            "hes blue help",
+            "bye guys ❤️ im done",
         ],
     ),
 }
