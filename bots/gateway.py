@@ -25,6 +25,7 @@ from bots.messages import Button, ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
+from community.crisis_journal import CrisisJournal, new_entry
 from community.db import Database
 from community.members import resolve_member
 from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
@@ -158,6 +159,7 @@ class Gateway:
         crisis_replies: CrisisReplies | None = None,
         conduct_screen: ConductScreen | None = None,
         screen: LayeredScreen | None = None,
+        journal: CrisisJournal | None = None,
     ) -> None:
         self._config = config
         self._db = database
@@ -169,6 +171,7 @@ class Gateway:
         )
         self._crisis_replies = crisis_replies or default_crisis_replies()
         self._conduct = conduct_screen or default_conduct_screen()
+        self._journal = journal
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
@@ -344,11 +347,27 @@ class Gateway:
             taken = await self._research.take_input(message, text)
             return [*(taken or []), *replies]
         except Exception:
-            # The reply still goes out: the numbers in it do not depend on the database.
+            # The reply still goes out: the numbers in it do not depend on the database. The
+            # finding waits in the local journal until the database answers again.
             log.exception(
                 "screen finding could not be recorded", extra={"platform": message.platform}
             )
+            self._journal_finding(message, transcript_text, decision, replies[0].text)
         return replies
+
+    def _journal_finding(
+        self, message: InboundMessage, text: str, decision: Decision, reply: str
+    ) -> None:
+        if self._journal is None:
+            return
+        # A check cannot wait for her answer without the database: a person looks instead.
+        screening = decision.as_screening() if decision.flagged else self._case_screening(decision)
+        try:
+            self._journal.append(
+                new_entry(message.platform, message.user_id, screening, text, reply)
+            )
+        except Exception:
+            log.exception("crisis journal failed", extra={"platform": message.platform})
 
     @staticmethod
     def _case_screening(decision: Decision) -> Screening:

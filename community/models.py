@@ -391,3 +391,17 @@ class SafetyCheck(Base):
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), default=None
     )
+
+
+class JournalReplay(Base):
+    """A crisis finding that waited in the local journal while the database was away, written
+    into its case once (`community/crisis_journal.py`). Only the journal entry's random id: the
+    row makes a replay that is repeated after a crash do nothing."""
+
+    __tablename__ = "journal_replays"
+
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )
+    replayed_at: Mapped[datetime] = mapped_column(default=utcnow)

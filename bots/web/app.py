@@ -8,6 +8,7 @@ The three chat routes are a stable contract (documented in the README):
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from bots.messages import InboundMessage, Reply
 from bots.web.conduct import build_conduct_router
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
+from community.crisis_journal import JOURNAL_NAME, CrisisJournal
 from community.db import Database
 from community.members import pseudonym_for
 from community.models import Member, OutboxMessage, utcnow
@@ -110,6 +112,7 @@ class AppServices:
     database: Database
     dialogue: DialogueClient
     gateway: Gateway
+    journal: CrisisJournal  # crisis findings the database could not take, until it answers
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -164,6 +167,7 @@ def build_services(settings: Settings) -> AppServices:
         thresholds_path=settings.screen_thresholds,
     )
     log.info("crisis screen ready", extra={"layers": screen.layers})
+    journal = CrisisJournal(settings.var_dir / JOURNAL_NAME)
     gateway = Gateway(
         GatewayConfig(
             key,
@@ -177,8 +181,9 @@ def build_services(settings: Settings) -> AppServices:
         database,
         dialogue,
         screen=screen,
+        journal=journal,
     )
-    return AppServices(settings, key, database, dialogue, gateway)
+    return AppServices(settings, key, database, dialogue, gateway, journal)
 
 
 async def _start_telegram(settings: Settings, services: AppServices) -> Any:
@@ -221,9 +226,17 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         telegram = await _start_telegram(settings, services)
         app.state.telegram = telegram
         discord_bot = _start_discord(settings, services)
+        # Its own loop, not a scheduler job: the scheduler's job store is the database that is
+        # away when the journal has work.
+        replaying = asyncio.create_task(
+            services.journal.replay_forever(
+                services.database, services.pseudonym_key, settings.active_moderation_homes
+            )
+        )
         try:
             yield
         finally:
+            replaying.cancel()
             if discord_bot is not None:
                 await discord_bot.stop()
             if telegram is not None:
