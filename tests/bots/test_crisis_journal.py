@@ -3,19 +3,23 @@ in the local journal, and it reaches the moderators' queue once when the databas
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage
 from community.crisis_journal import CrisisJournal
-from community.db import Database
+from community.db import Database, migrate
 from community.models import Case, CaseMessage, JournalReplay
+from community.settings import async_database_url
+from tests.conftest import POSTGRES_URL, PostgresSchema
 
 KEY = b"k" * 48
 AWAY = "postgresql://nobody@127.0.0.1:9/none"  # nothing listens there
@@ -119,3 +123,93 @@ async def test_the_journal_holds_no_more_than_her_case_needs(tmp_path: Path) -> 
     assert set(json.loads(line)) == {
         "id", "at", "platform", "user_id", "category", "severity", "text", "reply"
     }  # fmt: skip
+
+
+class CuttableProxy:
+    """A TCP proxy to PostgreSQL on loopback that can be cut (every connection closed, nothing
+    accepted) and restored on the same port: the database "away" as a network failure is."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            "127.0.0.1", self.target_port
+        )
+        self._writers |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A migrated schema of its own: a network cut is a PostgreSQL matter (SQLite is a file)."""
+    schema = PostgresSchema(POSTGRES_URL)
+    schema.create()
+    try:
+        migrate(schema.url)
+        yield async_database_url(schema.url)
+    finally:
+        schema.drop()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
+async def test_postgresql_cut_and_restored_loses_no_crisis(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    database_url = postgres_url
+    url = make_url(database_url)
+    proxy = CuttableProxy(url.port or 5432)
+    await proxy.start()
+    through = Database.connect(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    )
+    journal = CrisisJournal(tmp_path / "crisis-journal.jsonl")
+    gateway = gateway_on(through, journal)
+    try:
+        await gateway.handle(InboundMessage("web", "before", "i took all my pills"))
+        await proxy.cut()
+        replies = await gateway.handle(InboundMessage("web", "during", "he is choking me"))
+        assert "911" in "\n".join(r.text for r in replies)
+        assert [e.category for e in journal.entries()] == ["violence"]
+        await proxy.start()  # the database answers again, on the same address
+        for _ in range(20):  # the pool drops its dead connections on the first try
+            await journal.replay(through, KEY, ("web",))
+            if not journal.entries():
+                break
+            await asyncio.sleep(0.2)
+        assert journal.entries() == []
+    finally:
+        await through.dispose()
+        await proxy.cut()
+    direct = Database.connect(database_url)
+    try:
+        async with direct.sessions() as session:
+            categories = sorted((await session.scalars(select(Case.category))).all())
+    finally:
+        await direct.dispose()
+    assert categories == ["overdose", "violence"]
