@@ -25,7 +25,7 @@ from bots.messages import Button, ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
-from community.crisis_journal import CrisisJournal, new_entry
+from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
 from community.members import resolve_member
 from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
@@ -362,10 +362,15 @@ class Gateway:
             return
         # A check cannot wait for her answer without the database: a person looks instead.
         screening = decision.as_screening() if decision.flagged else self._case_screening(decision)
+        self._journal_entry(
+            message, new_entry(message.platform, message.user_id, screening, text, reply)
+        )
+
+    def _journal_entry(self, message: InboundMessage, entry: JournalEntry) -> None:
+        if self._journal is None:
+            return
         try:
-            self._journal.append(
-                new_entry(message.platform, message.user_id, screening, text, reply)
-            )
+            self._journal.append(entry)
         except Exception:
             log.exception("crisis journal failed", extra={"platform": message.platform})
 
@@ -456,24 +461,35 @@ class Gateway:
     ) -> list[Reply]:
         if text in DATA_RIGHTS_PAYLOADS:
             return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
-        async with self._db.transaction() as session:
-            member = await resolve_member(
-                session, self._config.pseudonym_key, message.platform, message.user_id
-            )
-            cases = HandoffCases(session, self._config.moderation_homes)
-            case = await cases.open_case_for(member.id)
-            if case is not None:
-                # A person has (or is about to have) this conversation: no bot answers.
-                if text:
-                    await cases.record_member_message(case.id, text[:TRANSCRIPT_LIMIT_CHARS])
-                if case.status == CaseStatus.CLAIMED.value:
-                    return []
-                return [wording.waiting_for_person()]
-            if await is_blocked(session, member.id):
-                # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
-                return [wording.blocked()]
-            pseudonym = member.pseudonym
-            writing_for_research = await pending_input(session, member.id) is not None
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, message.platform, message.user_id
+                )
+                cases = HandoffCases(session, self._config.moderation_homes)
+                case = await cases.open_case_for(member.id)
+                if case is not None:
+                    # A person has (or is about to have) this conversation: no bot answers.
+                    if text:
+                        await cases.record_member_message(case.id, text[:TRANSCRIPT_LIMIT_CHARS])
+                    if case.status == CaseStatus.CLAIMED.value:
+                        return []
+                    return [wording.waiting_for_person()]
+                if await is_blocked(session, member.id):
+                    # Blocked for abuse: no bot, no case. A crisis still gets help (screened
+                    # above).
+                    return [wording.blocked()]
+                pseudonym = member.pseudonym
+                writing_for_research = await pending_input(session, member.id) is not None
+        except Exception:
+            # The database is away: if she is talking with a person, her words must reach them
+            # when it is back (the journal keeps them only if a case is open then).
+            if text and self._journal is not None:
+                self._journal_entry(
+                    message,
+                    message_entry(message.platform, message.user_id, text[:TRANSCRIPT_LIMIT_CHARS]),
+                )
+            raise
 
         if not text:
             if message.kind is not ContentKind.TEXT:

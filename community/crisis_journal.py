@@ -24,11 +24,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import Database
-from community.members import resolve_member
-from community.models import Case, JournalReplay, utcnow
+from community.members import pseudonym_for, resolve_member
+from community.models import Case, CaseMessage, JournalReplay, Member, utcnow
 from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 
@@ -52,6 +53,9 @@ class JournalEntry:
     severity: str  # a Severity label: imminent, high, elevated
     text: str
     reply: str
+    # "finding": a crisis, check or help coming, which becomes her case; "message": what she
+    # wrote while perhaps talking with a person, kept only if her case is open when replayed.
+    kind: str = "finding"
 
     @property
     def written_at(self) -> datetime:
@@ -76,6 +80,20 @@ def new_entry(
         severity=severity.label,
         text=text,
         reply=reply,
+    )
+
+
+def message_entry(platform: str, user_id: str, text: str) -> JournalEntry:
+    return JournalEntry(
+        id=str(uuid.uuid4()),
+        at=utcnow().isoformat(),
+        platform=platform,
+        user_id=user_id,
+        category="",
+        severity="",
+        text=text,
+        reply="",
+        kind="message",
     )
 
 
@@ -170,6 +188,8 @@ async def _replay_one(
     async with database.transaction() as session:
         if await session.get(JournalReplay, entry.id) is not None:
             return False  # written before a crash cut the rewrite of the file
+        if entry.kind == "message":
+            return await _replay_message(session, pseudonym_key, homes, entry)
         member = await resolve_member(session, pseudonym_key, entry.platform, entry.user_id)
         cases = HandoffCases(session, homes)
         opening = await cases.open_for_crisis(member, entry.platform, entry.screening, entry.text)
@@ -181,6 +201,23 @@ async def _replay_one(
         at = entry.written_at.strftime("%Y-%m-%d %H:%M")
         await cases.record_screen_note(opening.case_id, DELAY_NOTE.format(at=at))
         session.add(JournalReplay(entry_id=entry.id, case_id=opening.case_id))
+    return True
+
+
+async def _replay_message(
+    session: AsyncSession, pseudonym_key: bytes, homes: tuple[str, ...], entry: JournalEntry
+) -> bool:
+    """Her words reach the person with her case; with no open case they are not kept."""
+    pseudonym = pseudonym_for(pseudonym_key, entry.platform, entry.user_id)
+    member_id = await session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
+    cases = HandoffCases(session, homes)
+    case = await cases.open_case_for(member_id) if member_id is not None else None
+    if case is None:
+        return False
+    session.add(
+        CaseMessage(case_id=case.id, author="member", text=entry.text, created_at=entry.written_at)
+    )
+    session.add(JournalReplay(entry_id=entry.id, case_id=case.id))
     return True
 
 

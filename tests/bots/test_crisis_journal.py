@@ -17,7 +17,7 @@ from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage
 from community.crisis_journal import CrisisJournal
 from community.db import Database, migrate
-from community.models import Case, CaseMessage, JournalReplay
+from community.models import Case, CaseMessage, JournalReplay, Member
 from community.settings import async_database_url
 from tests.conftest import POSTGRES_URL, PostgresSchema
 
@@ -121,7 +121,7 @@ async def test_the_journal_holds_no_more_than_her_case_needs(tmp_path: Path) -> 
     await crises_while_away(journal, "i took too many pills")
     (line,) = journal.path.read_text(encoding="utf-8").splitlines()
     assert set(json.loads(line)) == {
-        "id", "at", "platform", "user_id", "category", "severity", "text", "reply"
+        "id", "at", "platform", "user_id", "category", "severity", "text", "reply", "kind"
     }  # fmt: skip
 
 
@@ -213,3 +213,26 @@ async def test_postgresql_cut_and_restored_loses_no_crisis(
     finally:
         await direct.dispose()
     assert categories == ["overdose", "violence"]
+
+
+async def test_her_words_to_a_person_written_while_away_reach_the_case(
+    database: Database, tmp_path: Path
+) -> None:
+    journal = CrisisJournal(tmp_path / "crisis-journal.jsonl")
+    await gateway_on(database, journal).handle(InboundMessage("web", "u1", "i want to die"))
+    away = Database.connect(AWAY)
+    try:
+        gateway = gateway_on(away, journal)
+        await gateway.handle(InboundMessage("web", "u1", "are you still there? please"))
+        await gateway.handle(InboundMessage("web", "stranger", "what time is group"))
+    finally:
+        await away.dispose()
+    assert [e.kind for e in journal.entries()] == ["message", "message"]
+    assert await journal.replay(database, KEY, ("web",)) == 1
+    assert journal.entries() == []
+    async with database.sessions() as session:
+        texts = (await session.scalars(select(CaseMessage.text))).all()
+        members = await session.scalar(select(func.count()).select_from(Member))
+    assert "are you still there? please" in texts
+    assert "what time is group" not in texts  # no case: not kept
+    assert members == 1
