@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         migrate(url)
         yield async_database_url(url)
         return
+    with migrated_postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def migrated_postgres_schema() -> Iterator[str]:
+    """A migrated throwaway schema in the test PostgreSQL; its async URL."""
     schema = PostgresSchema(POSTGRES_URL)
     schema.create()
     try:

@@ -16,10 +16,9 @@ from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage
 from community.crisis_journal import CrisisJournal
-from community.db import Database, migrate
+from community.db import Database
 from community.models import Case, CaseMessage, JournalReplay, Member
-from community.settings import async_database_url
-from tests.conftest import POSTGRES_URL, PostgresSchema
+from tests.conftest import POSTGRES_URL, migrated_postgres_schema
 
 KEY = b"k" * 48
 AWAY = "postgresql://nobody@127.0.0.1:9/none"  # nothing listens there
@@ -168,13 +167,8 @@ class CuttableProxy:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated schema of its own: a network cut is a PostgreSQL matter (SQLite is a file)."""
-    schema = PostgresSchema(POSTGRES_URL)
-    schema.create()
-    try:
-        migrate(schema.url)
-        yield async_database_url(schema.url)
-    finally:
-        schema.drop()
+    with migrated_postgres_schema() as url:
+        yield url
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
