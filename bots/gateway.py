@@ -312,6 +312,7 @@ class Gateway:
             },
         )
         transcript_text = text[:TRANSCRIPT_LIMIT_CHARS]
+        recorded = False
         try:
             async with self._db.transaction() as session:
                 member = await resolve_member(
@@ -344,6 +345,7 @@ class Gateway:
                     # Moderators see what she has already been told, numbers included.
                     await cases.record_bot_message(opening.case_id, replies[0].text)
                     return replies
+            recorded = True
             taken = await self._research.take_input(message, text)
             return [*(taken or []), *replies]
         except Exception:
@@ -352,7 +354,8 @@ class Gateway:
             log.exception(
                 "screen finding could not be recorded", extra={"platform": message.platform}
             )
-            self._journal_finding(message, transcript_text, decision, replies[0].text)
+            if not recorded:
+                self._journal_finding(message, transcript_text, decision, replies[0].text)
         return replies
 
     def _journal_finding(
