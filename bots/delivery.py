@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.messages import Button, Reply
-from community.db import Database
+from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
 from community.models import (
     OPEN_CASE_STATUSES,
@@ -224,7 +224,8 @@ class DeliveryLoop(ABC):
             )
 
     async def _deliver_community_posts(self) -> None:
-        """Approved research questions, posted once in the community channel if one is set."""
+        """Approved research questions, posted once in the community channel if one is set.
+        Like every stream here: read and commit, send with no transaction open, then mark."""
         async with self.database.transaction() as session:
             pending = (
                 await session.execute(
@@ -235,13 +236,32 @@ class DeliveryLoop(ABC):
                     .limit(BATCH)
                 )
             ).all()
-            for post, question in pending:
-                post.attempts += 1
-                try:
-                    await self.post_to_community(community_post_text(question))
-                except TransientSendError:
-                    break
-                post.posted_at = utcnow()
+            posts = [
+                (post.question_id, community_post_text(question)) for post, question in pending
+            ]
+        for question_id, text in posts:
+            try:
+                await self.post_to_community(text)
+            except TransientSendError:
+                await self._count_attempt(
+                    CommunityPost,
+                    CommunityPost.home == self.home,
+                    CommunityPost.question_id == question_id,
+                )
+                break
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(CommunityPost)
+                    .where(
+                        CommunityPost.home == self.home, CommunityPost.question_id == question_id
+                    )
+                    .values(posted_at=utcnow(), attempts=CommunityPost.attempts + 1)
+                )
+
+    async def _count_attempt(self, table: Any, *where: Any) -> None:
+        """A send that failed for now is counted; it is tried again next round."""
+        async with self.database.transaction() as session:
+            await session.execute(update(table).where(*where).values(attempts=table.attempts + 1))
 
     async def _deliver_notifications(self) -> None:
         async with self.database.transaction() as session:
@@ -255,25 +275,32 @@ class DeliveryLoop(ABC):
                 )
             ).all()
             actions = ModeratorActions(session)
-            for notification, case in pending:
-                notification.attempts += 1
-                summary = await actions.summary(case)
-                try:
-                    thread = await self._thread_for(
-                        session, case, summary, replay=notification.kind == TOPIC_LOST
-                    )
-                    await self.post_card(
-                        thread,
-                        case_card_text(summary, notification.kind),
-                        case.id,
-                        claimed=summary.claimed_by is not None,
-                    )
-                except ThreadGone:
-                    await self._forget_thread(session, case.id)
-                    continue
-                except TransientSendError:
-                    break
-                notification.delivered_at = utcnow()
+            cards = [
+                (notification.id, notification.kind, await actions.summary(case))
+                for notification, case in pending
+            ]
+        for notification_id, kind, summary in cards:
+            try:
+                thread = await self._thread_for(summary, replay=kind == TOPIC_LOST)
+                await self.post_card(
+                    thread,
+                    case_card_text(summary, kind),
+                    summary.id,
+                    claimed=summary.claimed_by is not None,
+                )
+            except ThreadGone:
+                await self._forget_thread(summary.id)
+                await self._count_attempt(Notification, Notification.id == notification_id)
+                continue
+            except TransientSendError:
+                await self._count_attempt(Notification, Notification.id == notification_id)
+                break
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.id == notification_id)
+                    .values(delivered_at=utcnow(), attempts=Notification.attempts + 1)
+                )
 
     async def _deliver_home_posts(self) -> None:
         """Notices for the moderators' home itself (flags on community posts), in order; the
@@ -287,16 +314,24 @@ class DeliveryLoop(ABC):
                     .limit(BATCH)
                 )
             ).all()
-            for post in pending:
-                post.attempts += 1
-                try:
-                    await self.post_in_thread("", post.text)
-                except (TransientSendError, ThreadGone):
-                    break
-                post.posted_at, post.text = utcnow(), ""
+            posts = [(post.id, post.text) for post in pending]
+        for post_id, text in posts:
+            try:
+                await self.post_in_thread("", text)
+            except (TransientSendError, ThreadGone):
+                await self._count_attempt(HomePost, HomePost.id == post_id)
+                break
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(HomePost)
+                    .where(HomePost.id == post_id)
+                    .values(posted_at=utcnow(), text="", attempts=HomePost.attempts + 1)
+                )
 
     async def _relay_transcripts(self) -> None:
-        """Her messages (and the bot's crisis reply) appear in the case's thread."""
+        """Her messages (and the bot's crisis reply) appear in the case's thread. What was
+        relayed is marked after each case's sends (a crash in between may repeat a line; it
+        never drops one)."""
         async with self.database.transaction() as session:
             rows = (
                 await session.execute(
@@ -305,6 +340,7 @@ class DeliveryLoop(ABC):
                     .where(CaseThread.home == self.home, Case.status.in_(OPEN_CASE_STATUSES))
                 )
             ).all()
+            relays: list[tuple[int, str, list[tuple[int, str, str]]]] = []
             for thread, case in rows:
                 turns = (
                     await session.scalars(
@@ -318,53 +354,78 @@ class DeliveryLoop(ABC):
                         .limit(BATCH)
                     )
                 ).all()
-                for turn in turns:
-                    who = {"member": "She wrote", "screen": "⚠ Screen"}.get(
-                        turn.author, "The bot told her"
+                if turns:
+                    relays.append(
+                        (case.id, thread.thread_id, [(t.id, t.author, t.text) for t in turns])
                     )
-                    if not thread.thread_id:
-                        who = f"#{case.id} {who}"  # no threads: say which case
-                    try:
-                        await self.post_in_thread(thread.thread_id, f"{who}:\n{turn.text}")
-                    except ThreadGone:
-                        await self._forget_thread(session, case.id)
-                        break
-                    except TransientSendError:
-                        break
-                    thread.relayed_message_id = turn.id
+        for case_id, thread_id, lines in relays:
+            relayed = 0
+            try:
+                for turn_id, author, text in lines:
+                    who = {"member": "She wrote", "screen": "⚠ Screen"}.get(
+                        author, "The bot told her"
+                    )
+                    if not thread_id:
+                        who = f"#{case_id} {who}"  # no threads: say which case
+                    await self.post_in_thread(thread_id, f"{who}:\n{text}")
+                    relayed = turn_id
+            except ThreadGone:
+                await self._forget_thread(case_id)
+                continue
+            except TransientSendError:
+                pass
+            finally:
+                if relayed:
+                    await self._mark_relayed(case_id, relayed)
 
-    async def _thread_for(
-        self, session: AsyncSession, case: Case, summary: CaseSummary, replay: bool
-    ) -> str:
-        """The case's thread, opened on first use. A new thread relays from after the card;
-        one replacing a deleted thread (`replay`) relays the whole conversation again."""
-        existing = await session.get(CaseThread, (case.id, self.home))
-        if existing is not None:
-            return existing.thread_id
+    async def _mark_relayed(self, case_id: int, message_id: int) -> None:
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(CaseThread)
+                .where(
+                    CaseThread.case_id == case_id,
+                    CaseThread.home == self.home,
+                    CaseThread.relayed_message_id < message_id,
+                )
+                .values(relayed_message_id=message_id)
+            )
+
+    async def _thread_for(self, summary: CaseSummary, replay: bool) -> str:
+        """The case's thread, opened on first use (the platform call with no transaction open).
+        A new thread relays from after the card; one replacing a deleted thread (`replay`)
+        relays the whole conversation again."""
+        async with self.database.sessions() as session:
+            existing = await session.get(CaseThread, (summary.id, self.home))
+            if existing is not None:
+                return existing.thread_id
         name = f"{summary.severity} · {summary.category} · {summary.member}"
         thread_id = await self.open_thread(name)
-        last = await session.scalar(
-            select(CaseMessage.id)
-            .where(CaseMessage.case_id == case.id)
-            .order_by(CaseMessage.id.desc())
-            .limit(1)
-        )
-        session.add(
-            CaseThread(
-                case_id=case.id,
-                home=self.home,
-                thread_id=thread_id,
-                relayed_message_id=0 if replay else (last or 0),
+        async with self.database.transaction() as session:
+            last = await session.scalar(
+                select(CaseMessage.id)
+                .where(CaseMessage.case_id == summary.id)
+                .order_by(CaseMessage.id.desc())
+                .limit(1)
             )
-        )
-        await session.flush()
-        return thread_id
+            await session.execute(
+                insert_ignoring_conflicts(session, CaseThread)
+                .values(
+                    case_id=summary.id,
+                    home=self.home,
+                    thread_id=thread_id,
+                    relayed_message_id=0 if replay else (last or 0),
+                )
+                .on_conflict_do_nothing(index_elements=["case_id", "home"])
+            )
+            stored = await session.get(CaseThread, (summary.id, self.home))
+        return stored.thread_id if stored is not None else thread_id
 
-    async def _forget_thread(self, session: AsyncSession, case_id: int) -> None:
-        thread = await session.get(CaseThread, (case_id, self.home))
-        if thread is not None:
-            await session.delete(thread)
-            session.add(Notification(case_id=case_id, home=self.home, kind=TOPIC_LOST))
+    async def _forget_thread(self, case_id: int) -> None:
+        async with self.database.transaction() as session:
+            thread = await session.get(CaseThread, (case_id, self.home))
+            if thread is not None:
+                await session.delete(thread)
+                session.add(Notification(case_id=case_id, home=self.home, kind=TOPIC_LOST))
         log.warning("case thread was deleted; it will be reopened", extra={"case_id": case_id})
 
 

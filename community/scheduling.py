@@ -10,11 +10,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from community.db import Database, insert_ignoring_conflicts
 from community.models import Case, Notification, PlatformUpdate, StaffNotice, utcnow
@@ -83,7 +84,9 @@ async def reannounce_job() -> None:
 
 async def deliver_oncall(database: Database, webhook_url: str) -> int:
     """POST pending on-call alerts; each is marked delivered only after a 2xx answer, so a
-    failure is retried on the next run. The alert names the case, never the member."""
+    failure is retried on the next run. The alert names the case, never the member. No
+    transaction is open while the webhook is called."""
+    now = utcnow()
     async with database.transaction() as session:
         pending = (
             await session.execute(
@@ -94,12 +97,10 @@ async def deliver_oncall(database: Database, webhook_url: str) -> int:
                 .limit(50)
             )
         ).all()
-        delivered = 0
-        now = utcnow()
-        async with httpx.AsyncClient(timeout=ONCALL_TIMEOUT_SECONDS) as client:
-            for notification, case in pending:
-                notification.attempts += 1
-                payload = {
+        alerts = [
+            (
+                notification.id,
+                {
                     "text": (
                         f"peerbot: a {case.severity} {case.category} case has waited "
                         f"{int((now - case.opened_at).total_seconds() // 60)} min unclaimed."
@@ -108,17 +109,29 @@ async def deliver_oncall(database: Database, webhook_url: str) -> int:
                     "severity": case.severity,
                     "category": case.category,
                     "status": case.status,
-                }
-                try:
-                    response = await client.post(webhook_url, json=payload)
-                except httpx.HTTPError as error:
-                    log.warning("on-call alert failed", extra={"error": type(error).__name__})
-                    continue
-                if response.is_success:
-                    notification.delivered_at = now
-                    delivered += 1
-                else:
+                },
+            )
+            for notification, case in pending
+        ]
+    delivered = 0
+    async with httpx.AsyncClient(timeout=ONCALL_TIMEOUT_SECONDS) as client:
+        for notification_id, payload in alerts:
+            success = False
+            try:
+                response = await client.post(webhook_url, json=payload)
+                success = response.is_success
+                if not success:
                     log.warning("on-call alert refused", extra={"error": response.status_code})
+            except httpx.HTTPError as error:
+                log.warning("on-call alert failed", extra={"error": type(error).__name__})
+            async with database.transaction() as session:
+                values: dict[str, Any] = {"attempts": Notification.attempts + 1}
+                if success:
+                    values["delivered_at"] = now
+                await session.execute(
+                    update(Notification).where(Notification.id == notification_id).values(**values)
+                )
+            delivered += success
     return delivered
 
 

@@ -1,0 +1,80 @@
+"""The delivery loop sends with no database transaction open: on SQLite the app has one
+connection, so a platform send held open inside a transaction would make a crisis wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bots.delivery import DeliveryLoop
+from bots.dialogue import DialogueClient
+from bots.gateway import Gateway, GatewayConfig
+from bots.messages import InboundMessage, Reply
+from community.db import Database
+from community.models import Case, Notification
+
+KEY = b"k" * 48
+
+
+class HeldPlatform(DeliveryLoop):
+    """A platform whose every send hangs until released, as a slow or rate-limited one does."""
+
+    platform = "telegram"
+    home = "telegram"
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database, announces_cases=True)
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+        self.cards: list[int] = []
+
+    async def _hold(self) -> None:
+        self.sending.set()
+        await self.release.wait()
+
+    async def send_to_member(self, address: str, reply: Reply) -> None:
+        await self._hold()
+
+    async def open_thread(self, name: str) -> str:
+        await self._hold()
+        return "thread-1"
+
+    async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
+        await self._hold()
+        self.cards.append(case_id)
+
+    async def post_in_thread(self, thread_id: str, text: str) -> None:
+        await self._hold()
+
+
+async def test_a_crisis_is_answered_and_recorded_while_a_platform_send_hangs(
+    database: Database,
+) -> None:
+    gateway = Gateway(
+        GatewayConfig(KEY, 4000, ("telegram",)), database, DialogueClient("http://127.0.0.1:9", 1.0)
+    )
+    await gateway.handle(InboundMessage("telegram", "first", "i took all my pills"))
+    platform = HeldPlatform(database)
+    delivering = asyncio.create_task(platform.deliver_once())
+    await asyncio.wait_for(platform.sending.wait(), 10)  # the thread for the first case is opening
+    # While that send hangs, a second crisis gets its reply and its case, in full.
+    replies = await asyncio.wait_for(
+        gateway.handle(InboundMessage("telegram", "second", "he is choking me")), 10
+    )
+    assert "911" in "\n".join(r.text for r in replies)
+    assert not delivering.done()  # the send was still in flight
+    async with database.sessions() as session:
+        categories = sorted((await session.scalars(select(Case.category))).all())
+    assert categories == ["overdose", "violence"]
+    platform.release.set()
+    await asyncio.wait_for(delivering, 10)
+    async with database.sessions() as session:
+        delivered = (
+            await session.scalars(
+                select(Notification.case_id).where(
+                    Notification.delivered_at.is_not(None), Notification.home == "telegram"
+                )
+            )
+        ).all()
+    assert delivered  # the held card was marked once it went out
