@@ -34,8 +34,22 @@ class InboundMessage:
 
     @property
     def readable_text(self) -> str:
-        """What can be read: the text, or a caption on a photo, voice note or sticker."""
-        return self.text if self.kind is ContentKind.TEXT else self.caption
+        """What can be read: the text, or a caption on a photo, voice note or sticker, in a
+        form every database stores (see `storable`)."""
+        return storable(self.text if self.kind is ContentKind.TEXT else self.caption)
+
+
+# NUL and the other C0 controls but tab and line breaks, and DEL: PostgreSQL refuses a NUL in
+# text, so a crisis carrying one would get its reply but never its case.
+_CONTROLS: dict[int, None] = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
+)
+
+
+def storable(text: str) -> str:
+    """The text without control characters, and with lone surrogates (halves of a UTF-16
+    pair that JSON can carry and no UTF-8 encoder accepts) replaced by "?"."""
+    return text.translate(_CONTROLS).encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import Database
@@ -36,6 +37,8 @@ from safety.screen import Screening, Severity
 log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "crisis-journal.jsonl"
+# What a database that is away raises (refused, reset, timed out): the replay stops and waits.
+DATABASE_AWAY = (OperationalError, InterfaceError, OSError, TimeoutError)
 REPLAY_INTERVAL_SECONDS = 5.0
 DELAY_NOTE = (
     "Written while peerbot's database was away: she wrote this at {at} UTC and was sent the "
@@ -157,10 +160,20 @@ class CrisisJournal:
         done: set[str] = set()
         try:
             for entry in self.entries():
-                if await _replay_one(database, pseudonym_key, homes, entry):
-                    written += 1
-                done.add(entry.id)
-        except Exception as error:
+                try:
+                    if await _replay_one(database, pseudonym_key, homes, entry):
+                        written += 1
+                    done.add(entry.id)
+                except DATABASE_AWAY:
+                    raise
+                except Exception as error:
+                    # Not the database being away: this entry stays for a person, and the
+                    # ones after it are not held up by it. (The error's text could carry hers.)
+                    log.error(
+                        "a crisis journal entry could not be replayed (%s); kept",
+                        type(error).__name__,
+                    )
+        except DATABASE_AWAY as error:
             log.warning("crisis journal not replayed yet (%s)", type(error).__name__)
         finally:
             self.remove(done)

@@ -230,3 +230,20 @@ async def test_her_words_to_a_person_written_while_away_reach_the_case(
     assert "are you still there? please" in texts
     assert "what time is group" not in texts  # no case: not kept
     assert members == 1
+
+
+async def test_an_entry_that_cannot_be_written_does_not_hold_up_the_others(
+    database: Database, tmp_path: Path
+) -> None:
+    journal = CrisisJournal(tmp_path / "crisis-journal.jsonl")
+    await crises_while_away(journal, "i took all my pills", "my baby is not breathing")
+    first, second = journal.entries()
+    # The first entry names a platform no column can hold: a data error, not an outage.
+    lines = journal.path.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace('"platform": "web"', '"platform": "' + "x" * 200 + '"')
+    journal.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert await journal.replay(database, KEY, ("web",)) == 1
+    assert [e.id for e in journal.entries()] == [first.id]  # kept for a person
+    async with database.sessions() as session:
+        assert await session.scalar(select(Case.category)) == "baby_danger"
+    assert second.category == "baby_danger"

@@ -256,3 +256,20 @@ async def test_deletion_can_be_cancelled(gateway: Gateway, database: Database) -
     assert "ask me first" in again
     async with database.sessions() as session:
         assert await session.scalar(select(func.count(Member.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["i want to kill myself\u0000 tonight", "i want to kill myself \ud800 tonight"]
+)
+async def test_a_crisis_with_characters_no_database_stores_still_opens_its_case(
+    database: Database, text: str
+) -> None:
+    replies = await make_gateway(database, DEAD_RASA).handle(InboundMessage("web", "u7", text))
+    assert "988" in text_of(replies)
+    async with database.sessions() as session:
+        case = await session.scalar(select(Case))
+        trigger = await session.scalar(
+            select(CaseMessage.text).where(CaseMessage.author == "member")
+        )
+    assert case is not None and case.category == "suicide"
+    assert trigger is not None and "\u0000" not in trigger and "tonight" in trigger
