@@ -361,8 +361,6 @@ class Gateway:
     def _journal_finding(
         self, message: InboundMessage, text: str, decision: Decision, reply: str
     ) -> None:
-        if self._journal is None:
-            return
         # A check cannot wait for her answer without the database: a person looks instead.
         screening = decision.as_screening() if decision.flagged else self._case_screening(decision)
         self._journal_entry(
@@ -487,7 +485,7 @@ class Gateway:
         except Exception:
             # The database is away: if she is talking with a person, her words must reach them
             # when it is back (the journal keeps them only if a case is open then).
-            if text and self._journal is not None:
+            if text:
                 self._journal_entry(
                     message,
                     message_entry(message.platform, message.user_id, text[:TRANSCRIPT_LIMIT_CHARS]),
