@@ -191,7 +191,12 @@ class CrisisJournal:
         """The app's background loop: cheap while the journal is empty (one stat a turn)."""
         while True:
             if self.path.exists():
-                await self.replay(database, pseudonym_key, homes)
+                try:
+                    await self.replay(database, pseudonym_key, homes)
+                except Exception as error:
+                    # The file could not be rewritten (a full disk): the loop must outlive it,
+                    # or no later crisis would ever reach a person.
+                    log.error("crisis journal replay failed (%s)", type(error).__name__)
             await asyncio.sleep(interval)
 
 

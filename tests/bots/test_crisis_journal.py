@@ -247,3 +247,31 @@ async def test_an_entry_that_cannot_be_written_does_not_hold_up_the_others(
     async with database.sessions() as session:
         assert await session.scalar(select(Case.category)) == "baby_danger"
     assert second.category == "baby_danger"
+
+
+async def test_the_replay_loop_outlives_a_failed_round(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = CrisisJournal(tmp_path / "crisis-journal.jsonl")
+    await crises_while_away(journal, "i took all my pills")
+    real_remove = journal.remove
+    failures = iter([OSError("disk full")])
+
+    def remove_once_failing(ids: set[str]) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        real_remove(ids)
+
+    monkeypatch.setattr(journal, "remove", remove_once_failing)
+    loop = asyncio.create_task(journal.replay_forever(database, KEY, ("web",), interval=0.05))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if not journal.path.exists():
+                break
+    finally:
+        loop.cancel()
+    assert not journal.path.exists()  # the second round wrote nothing twice and emptied it
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Case)) == 1
