@@ -4,8 +4,9 @@ makes. Blocking from inside a case thread is in `moderating.py`."""
 
 from __future__ import annotations
 
+from community.cases import flags as cf
+from community.cases.flags import MAX_BLOCK_DAYS
 from community.db import Database
-from safety import conduct_flags as cf
 
 CONDUCT_HELP = (
     "Flags and blocks:\n"
@@ -16,7 +17,6 @@ CONDUCT_HELP = (
     "/unblock N: lift block N now"
 )
 COMMANDS = ("/flags", "/dismiss", "/blockflag", "/blocks", "/unblock")
-MAX_BLOCK_DAYS = 365
 
 
 def is_conduct_command(text: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.messages import Button, Reply
+from community.cases.handoff import CaseSummary, ModeratorActions
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
 from community.models import (
@@ -34,7 +35,6 @@ from community.models import (
 )
 from community.research.models import CommunityPost, ResearchQuestion
 from community.research.publication import community_post_text
-from safety.handoff import CaseSummary, ModeratorActions
 
 log = logging.getLogger(__name__)
 

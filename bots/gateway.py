@@ -25,6 +25,8 @@ from bots.messages import Button, ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
+from community.cases.flags import record_flag
+from community.cases.handoff import HandoffCases, is_blocked
 from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
 from community.members import resolve_member
@@ -39,7 +41,6 @@ from community.my_data import (
 from community.research.answers import pending_input
 from community.safety_checks import answer_check, ask_check, pending_check
 from safety.conduct import ConductScreen, default_conduct_screen
-from safety.conduct_flags import record_flag
 from safety.context import RecentMessages
 from safety.crisis_reply import (
     CHECK_ANSWERS,
@@ -48,7 +49,6 @@ from safety.crisis_reply import (
     check_answer_for,
     default_crisis_replies,
 )
-from safety.handoff import HandoffCases, is_blocked
 from safety.language import default_detector
 from safety.layered import Decision, LayeredScreen, Outcome, context_key
 from safety.screen import DATA_DIR, Screener, Screening, Severity, default_screener

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from bots.conduct_commands import MAX_BLOCK_DAYS, parse_days
+from bots.conduct_commands import parse_days
+from community.cases.flags import MAX_BLOCK_DAYS
+from community.cases.handoff import CaseConflict, CaseNotFound, ModeratorActions
 from community.db import Database
-from safety.handoff import CaseConflict, CaseNotFound, ModeratorActions
 from safety.snippets import load_snippets
 
 CASE_CALLBACK_PREFIX = "pb:"

@@ -28,10 +28,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.cases.handoff import HandoffCases
 from community.db import Database
 from community.members import pseudonym_for, resolve_member
 from community.models import Case, CaseMessage, JournalReplay, Member, utcnow
-from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)

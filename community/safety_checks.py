@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.cases.handoff import HandoffCases
 from community.models import Member, OutboxMessage, SafetyCheck, utcnow
-from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)

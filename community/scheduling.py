@@ -60,7 +60,7 @@ def set_job_context(context: JobContext | None) -> None:
 
 async def reannounce_job() -> None:
     """Re-announce unclaimed cases and remind their members of the crisis numbers."""
-    from safety.handoff import reannounce_overdue
+    from community.cases.handoff import reannounce_overdue
 
     if _context is None:
         return

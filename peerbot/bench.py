@@ -6,7 +6,7 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from community.db import Database
@@ -335,4 +335,154 @@ async def _drive_handoff(base: str, token: str, conversations: int, database: st
         f"p99 {_percentile(replies, 0.99) * 1000:.0f} ms",
         f"  case visible to moderators after: p50 {_percentile(visible, 0.5) * 1000:.0f} ms, "
         f"p99 {_percentile(visible, 0.99) * 1000:.0f} ms, max {max(visible) * 1000:.0f} ms",
+    ]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ordinary_messages() -> list[str]:
+    """Everyday questions the model was not trained on (tests/nlu/heldout.yml), as mothers ask
+    them: the texts both sides of the overhead benchmark answer."""
+    import yaml
+
+    from community.settings import PROJECT_ROOT
+
+    with (PROJECT_ROOT / "tests" / "nlu" / "heldout.yml").open(encoding="utf-8") as handle:
+        topics = yaml.safe_load(handle)
+    return [str(text) for texts in topics.values() for text in texts]
+
+
+def run_overhead_benchmark(messages: int = 600, members: int = 50) -> Iterator[str]:
+    """What the gateway adds to a bare Rasa round trip, measured in one run: Rasa (with its
+    action server) and `peerbot serve` on a scratch SQLite database are started, and the same
+    everyday messages go, one at a time over keep-alive connections, straight to Rasa's REST
+    webhook and through `POST /api/chat` (screen, member, case check, Rasa, replies), alternating
+    which goes first. Flood control is raised so that every message reaches Rasa."""
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    from peerbot.runner import services
+    from peerbot.training import model_path, rasa_environment
+
+    model = model_path(Settings())
+    if not model.exists():
+        yield "overhead: no trained Rasa model; run 'peerbot train' (or 'make install') first"
+        return
+    with tempfile.TemporaryDirectory() as scratch, _scratch_database("", Path(scratch)) as (url, _):
+        settings = Settings(
+            var_dir=Path(scratch),
+            database_url=url,
+            port=_free_port(),
+            rasa_port=_free_port(),
+            action_server_port=_free_port(),
+        )
+        env = rasa_environment(settings) | {
+            "PEERBOT_VAR_DIR": scratch,
+            "PEERBOT_DATABASE_URL": url,
+            "PEERBOT_PORT": str(settings.port),
+            "PEERBOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}",
+            "PEERBOT_FLOOD_MESSAGES": "1000",
+            "SANIC_HOST": "127.0.0.1",
+        }
+        processes = [
+            subprocess.Popen(  # noqa: S603 - our own fixed commands
+                service.command,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            for service in services(settings, model)
+        ]
+        try:
+            yield from asyncio.run(
+                _drive_overhead(settings, _ordinary_messages(), messages, members)
+            )
+        finally:
+            for process in processes:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _drive_overhead(
+    settings: Settings, texts: list[str], messages: int, members: int
+) -> list[str]:
+    import asyncio
+    import uuid
+
+    import httpx
+
+    rasa_base = f"http://127.0.0.1:{settings.rasa_port}"
+    app_base = f"http://127.0.0.1:{settings.port}"
+    async with (
+        httpx.AsyncClient(base_url=rasa_base, timeout=30.0) as rasa,
+        httpx.AsyncClient(base_url=app_base, timeout=30.0) as app,
+    ):
+        ready = {"rasa": False, "app": False}
+        for _ in range(1200):  # Rasa loads its model in 20-60 s
+            with suppress(httpx.HTTPError):
+                ready["rasa"] = ready["rasa"] or (await rasa.get("/webhooks/rest/")).is_success
+            with suppress(httpx.HTTPError):
+                ready["app"] = ready["app"] or (await app.get("/healthz")).is_success
+            if all(ready.values()):
+                break
+            await asyncio.sleep(0.2)
+        if not all(ready.values()):
+            return [f"overhead: not ready after 240 s ({ready})"]
+        people = [uuid.uuid4().hex for _ in range(members)]
+
+        async def direct(person: str, text: str) -> float:
+            begun = time.perf_counter()
+            response = await rasa.post(
+                "/webhooks/rest/webhook", json={"sender": f"direct-{person}", "message": text}
+            )
+            response.raise_for_status()
+            return time.perf_counter() - begun
+
+        async def gateway(person: str, text: str) -> float:
+            begun = time.perf_counter()
+            response = await app.post("/api/chat", json={"user": person, "text": text})
+            response.raise_for_status()
+            return time.perf_counter() - begun
+
+        # Warm-up: the action server's first calls, each member's first message (her row).
+        for number, person in enumerate(people):
+            text = texts[number % len(texts)]
+            await direct(person, text)
+            await gateway(person, text)
+        bare: list[float] = []
+        through: list[float] = []
+        for number in range(messages):
+            person, text = people[number % members], texts[(number * 7) % len(texts)]
+            if number % 2:
+                bare.append(await direct(person, text))
+                through.append(await gateway(person, text))
+            else:
+                through.append(await gateway(person, text))
+                bare.append(await direct(person, text))
+    ms = 1000.0
+    bare_p50, through_p50 = statistics.median(bare), statistics.median(through)
+    return [
+        f"overhead: {messages} everyday messages from {members} members, one at a time, "
+        "same texts both ways (SQLite, learned screen on)",
+        f"  bare Rasa REST webhook: p50 {bare_p50 * ms:.1f} ms, "
+        f"p90 {_percentile(bare, 0.9) * ms:.1f} ms",
+        f"  through POST /api/chat: p50 {through_p50 * ms:.1f} ms, "
+        f"p90 {_percentile(through, 0.9) * ms:.1f} ms",
+        f"  gateway overhead: {through_p50 / bare_p50:.2f}x the bare round trip "
+        f"(+{(through_p50 - bare_p50) * ms:.1f} ms at the median)",
     ]

@@ -290,11 +290,29 @@ def benchmark(
         str,
         typer.Option(help="Run the database benchmarks on this PostgreSQL (default: SQLite)."),
     ] = "",
+    overhead: Annotated[
+        bool,
+        typer.Option(
+            "--overhead",
+            help="Only measure what the gateway adds to a bare Rasa round trip (starts Rasa).",
+        ),
+    ] = False,
 ) -> None:
     """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
     until a crisis case is visible to moderators, N conversations at once) and, if asked, a
-    research broadcast (fan-out and queueing for N mothers, across a simulated crash)."""
-    from peerbot.bench import run_broadcast_benchmark, run_handoff_benchmark, run_screen_benchmark
+    research broadcast (fan-out and queueing for N mothers, across a simulated crash) or the
+    gateway's overhead over a bare Rasa round trip (--overhead)."""
+    from peerbot.bench import (
+        run_broadcast_benchmark,
+        run_handoff_benchmark,
+        run_overhead_benchmark,
+        run_screen_benchmark,
+    )
+
+    if overhead:
+        for line in run_overhead_benchmark():
+            typer.echo(line)
+        return
 
     for line in run_screen_benchmark(messages):
         typer.echo(line)

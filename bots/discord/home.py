@@ -35,9 +35,9 @@ from bots.moderating import (
     press_case_button,
 )
 from bots.research_review import review_command
+from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
 from community.settings import Settings
-from safety.handoff import CaseConflict, CaseNotFound
 
 if TYPE_CHECKING:
     from bots.discord.adapter import PeerBot

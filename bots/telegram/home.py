@@ -37,9 +37,9 @@ from bots.moderating import (
 )
 from bots.research_review import REVIEW_HELP, is_review_command, review_command
 from bots.telegram.render import split_text
+from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
 from community.settings import Settings
-from safety.handoff import CaseConflict, CaseNotFound
 
 log = logging.getLogger(__name__)
 

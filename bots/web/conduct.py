@@ -1,5 +1,5 @@
 """Flags and blocks in the HTTP API (moderators only): community posts flagged as attacking or
-shaming, and members blocked for abuse. The calls are `safety.conduct_flags`, the same ones the
+shaming, and members blocked for abuse. The calls are `community.cases.flags`, the same ones the
 chat homes' commands make."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, StringConstraints
 
-from bots.conduct_commands import MAX_BLOCK_DAYS
 from bots.web.auth import RecordId, Session, require_role
+from community.cases import flags as cf
+from community.cases.flags import MAX_BLOCK_DAYS
 from community.staff import StaffIdentity
-from safety import conduct_flags as cf
 
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
 

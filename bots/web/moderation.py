@@ -1,8 +1,8 @@
 """The moderators' HTTP API and console page: the web moderation home on the handoff service.
 
 Every route needs `Authorization: Bearer <token>` of a moderator (401 without a valid token,
-403 with another role's). Actions are calls on `safety.handoff.ModeratorActions`, the same ones
-the Telegram and Discord homes use.
+403 with another role's). Actions are calls on `community.cases.handoff.ModeratorActions`, the
+same ones the Telegram and Discord homes use.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ from sqlalchemy import select, update
 
 from bots.web.auth import RecordId, Session, require_role
 from bots.web.conduct import BlockIn
-from community.models import Notification, StaffNotice, utcnow
-from community.safety_checks import check_counts
-from community.staff import StaffIdentity
-from safety.handoff import (
+from community.cases.handoff import (
     CaseConflict,
     CaseNotFound,
     CaseSummary,
@@ -30,6 +27,9 @@ from safety.handoff import (
     Turn,
     handoff_stats,
 )
+from community.models import Notification, StaffNotice, utcnow
+from community.safety_checks import check_counts
+from community.staff import StaffIdentity
 from safety.snippets import load_snippets
 
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.messages import InboundMessage
+from community.cases.handoff import ModeratorActions
 from community.db import Database
 from community.models import Case, CaseMessage, OutboxMessage, SafetyCheck, utcnow
 from community.safety_checks import check_counts, expire_due_checks
 from community.settings import Settings
 from safety.context import RecentMessages
-from safety.handoff import ModeratorActions
 from safety.language import default_detector
 from safety.layered import LayeredScreen, Thresholds, ThresholdSet
 from safety.screen import default_screener

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bots.dialogue import DialogueClient
+from community.cases.handoff import HandoffCases, ModeratorActions
 from community.db import Database
 from community.members import resolve_member
 from community.models import Case, CaseEvent, CaseMessage, Member, OutboxMessage, utcnow
 from community.scheduling import JobContext, retention_job, set_job_context
 from community.settings import Settings
-from safety.handoff import HandoffCases, ModeratorActions
 from safety.screen import Screening, Severity
 from tests.bots.rasa_standin import rasa_standin
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from community.cases.handoff import HandoffCases
 from community.db import Database
 from community.members import resolve_member
 from community.models import Notification, OutboxMessage
 from community.scheduling import JobContext, build_scheduler, reannounce_job, set_job_context
 from community.settings import Settings
-from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bots.moderating import act_in_case_thread
+from community.cases.handoff import HandoffCases, is_blocked
 from community.db import Database
 from community.members import resolve_member
 from community.models import Staff, utcnow
 from community.staff import add_staff, chat_staff, issue_link_code, link_chat_account, revoke_staff
-from safety.handoff import HandoffCases, is_blocked
 from safety.screen import Screening, Severity
 
 KEY = b"k" * 48

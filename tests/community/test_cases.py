@@ -6,10 +6,10 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from community.cases.handoff import HandoffCases
 from community.db import Database
 from community.members import resolve_member
 from community.models import Case, CaseEvent, CaseMessage
-from safety.handoff import HandoffCases
 from safety.screen import Screening, Severity
 
 KEY = b"k" * 48
@@ -78,7 +78,7 @@ async def test_concurrent_crises_for_one_member_make_one_case(database: Database
 
 
 async def _moderator_claims(database: Database, case_id: int, name: str) -> bool:
-    from safety.handoff import CaseConflict, ModeratorActions
+    from community.cases.handoff import CaseConflict, ModeratorActions
 
     try:
         async with database.transaction() as session:
@@ -106,8 +106,8 @@ async def test_exactly_one_claim_wins_under_concurrency(database: Database) -> N
 async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database: Database) -> None:
     from datetime import timedelta
 
+    from community.cases.handoff import reannounce_overdue
     from community.models import Notification, OutboxMessage
-    from safety.handoff import reannounce_overdue
 
     await open_crisis(database, "waiting-mom", Severity.HIGH, "i want to die")
     async with database.transaction() as session:

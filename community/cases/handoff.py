@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.cases.flags import block_member
 from community.db import insert_ignoring_conflicts
 from community.models import (
     OPEN_CASE_PREDICATE,
@@ -33,7 +34,6 @@ from community.models import (
     Staff,
     utcnow,
 )
-from safety.conduct_flags import block_member
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)

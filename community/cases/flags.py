@@ -19,6 +19,8 @@ from community.models import Block, ConductFlag, HomePost, Member, utcnow
 
 FLAG_TEXT_CHARS = 500
 CHAT_HOMES = ("telegram", "discord")
+# The longest block a moderator can set; longer needs a new decision, not a typo.
+MAX_BLOCK_DAYS = 365
 
 
 class FlagNotFound(LookupError):
