@@ -8,12 +8,15 @@ is open; and any failure after the screen still ends in a kind, useful answer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import func, select
@@ -26,9 +29,10 @@ from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
 from community.cases.flags import record_flag
-from community.cases.handoff import HandoffCases, is_blocked
+from community.cases.handoff import HandoffCases
 from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
+from community.member_state import MemberState, member_state
 from community.members import resolve_member
 from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
 from community.my_data import (
@@ -39,7 +43,7 @@ from community.my_data import (
     request_deletion,
 )
 from community.research.answers import pending_input
-from community.safety_checks import answer_check, ask_check, pending_check
+from community.safety_checks import answer_check, ask_check
 from safety.conduct import ConductScreen, default_conduct_screen
 from safety.context import RecentMessages
 from safety.crisis_reply import (
@@ -175,6 +179,12 @@ class Gateway:
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
+        # One thread, so her recent messages are read and remembered in the order they came.
+        self._screen_thread = ThreadPoolExecutor(1, thread_name_prefix="screen")
+
+    def close(self) -> None:
+        """Stop the screen's thread (when the app stops)."""
+        self._screen_thread.shutdown(wait=False, cancel_futures=True)
 
     def knows_command(self, text: str) -> bool:
         """Whether a /command is one the gateway answers (adapters pass those on)."""
@@ -253,14 +263,18 @@ class Gateway:
         return Reply(check.text, tuple(Button(title, payload) for title, payload in check.buttons))
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
-        """Everything a member gets back for one message. Never raises."""
+        """Everything a member gets back for one message. Never raises.
+
+        The screen runs in its own thread while her state is read, so an everyday message pays
+        for the slower of the two, not both; a crisis reply waits for neither the database nor
+        Rasa, and nothing reaches Rasa before the screen has decided."""
         text = message.readable_text.strip()
         answer = check_answer_for(text)
         if answer is not None:
             return await self._answer_check(message, answer)
-        decision = self._screen.decide(
-            text[:SCREEN_LIMIT_CHARS], context_key(message.platform, message.user_id)
-        )
+        lookup = asyncio.ensure_future(self._member_state(message))
+        lookup.add_done_callback(_retrieve_exception)
+        decision = await self._decide(text, message)
         if decision.outcome is Outcome.CHECK and (
             parse_staff_command(text) is not None or parse_command(text) is not None
         ):
@@ -268,15 +282,52 @@ class Gateway:
             # not asked "are you safe?" on the learned layer's doubt (a rule hit still counts).
             decision = replace(decision, outcome=Outcome.NONE)
         typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
-        if typed is not None and not decision.crisis and await self._check_pending(message):
+        if typed is not None and not decision.crisis and await self._check_pending(lookup):
             return await self._answer_check(message, typed)
         if decision.answered:
             return await self._handle_flagged(message, text, decision)
         try:
-            return await self._handle_ordinary(message, text, decision.language)
+            return await self._handle_ordinary(message, text, lookup)
         except Exception:
             log.exception("message path failed", extra={"platform": message.platform})
             return [wording.fallback()]
+
+    async def _decide(self, text: str, message: InboundMessage) -> Decision:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._screen_thread,
+            partial(
+                self._screen.decide,
+                text[:SCREEN_LIMIT_CHARS],
+                context_key(message.platform, message.user_id),
+            ),
+        )
+
+    async def _member_state(self, message: InboundMessage) -> MemberState:
+        async with self._db.transaction() as session:
+            return await member_state(
+                session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+
+    def _route(self, message: InboundMessage, text: str, state: MemberState) -> _Route:
+        """Where an unflagged message goes, from her state; the flood check is made here, once."""
+        if state.case_id is not None:
+            return _Route(state, "case")
+        if state.blocked:
+            return _Route(state, "blocked")
+        if text in DATA_RIGHTS_PAYLOADS or not text:
+            return _Route(state, "app")
+        # After the screen and the open-case check: a flood never hides a crisis, and what she
+        # writes to a person is always kept. One calm word per burst, then quiet.
+        flood = self._flood.check(f"{message.platform}:{message.user_id}")
+        if flood != "ok":
+            return _Route(state, f"flood_{flood}")
+        if (
+            parse_staff_command(text) is not None
+            or parse_command(text) is not None
+            or state.writing_for_research
+        ):
+            return _Route(state, "app")
+        return _Route(state, "dialogue")
 
     async def handle_edit(self, message: InboundMessage) -> list[Reply]:
         """An edited message, on any platform: screened again. Only a finding is answered
@@ -422,16 +473,13 @@ class Gateway:
             return True
         return utcnow() - since < self._config.crisis_reply_quiet
 
-    async def _check_pending(self, message: InboundMessage) -> bool:
+    @staticmethod
+    async def _check_pending(lookup: asyncio.Future[MemberState]) -> bool:
         """Whether the bot is waiting for her answer to "Are you safe right now?"."""
         try:
-            async with self._db.transaction() as session:
-                member = await resolve_member(
-                    session, self._config.pseudonym_key, message.platform, message.user_id
-                )
-                return await pending_check(session, member.id) is not None
+            return (await lookup).check_pending
         except Exception:
-            log.exception("pending check unknown", extra={"platform": message.platform})
+            log.exception("pending check unknown")
             return False
 
     async def _answer_check(self, message: InboundMessage, answer: CheckAnswer) -> list[Reply]:
@@ -458,30 +506,22 @@ class Gateway:
         return [Reply(self._crisis_replies.compose_check_answer(answer, language).text)]
 
     async def _handle_ordinary(
-        self, message: InboundMessage, text: str, language: str = "en"
+        self,
+        message: InboundMessage,
+        text: str,
+        lookup: asyncio.Future[MemberState],
     ) -> list[Reply]:
         if text in DATA_RIGHTS_PAYLOADS:
             return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
         try:
-            async with self._db.transaction() as session:
-                member = await resolve_member(
-                    session, self._config.pseudonym_key, message.platform, message.user_id
-                )
-                cases = HandoffCases(session, self._config.moderation_homes)
-                case = await cases.open_case_for(member.id)
-                if case is not None:
-                    # A person has (or is about to have) this conversation: no bot answers.
-                    if text:
-                        await cases.record_member_message(case.id, text[:TRANSCRIPT_LIMIT_CHARS])
-                    if case.status == CaseStatus.CLAIMED.value:
-                        return []
-                    return [wording.waiting_for_person()]
-                if await is_blocked(session, member.id):
-                    # Blocked for abuse: no bot, no case. A crisis still gets help (screened
-                    # above).
-                    return [wording.blocked()]
-                pseudonym = member.pseudonym
-                writing_for_research = await pending_input(session, member.id) is not None
+            state = await lookup
+            route = self._route(message, text, state)
+            if route.to == "case" and text:
+                # A person has (or is about to have) this conversation: no bot answers.
+                async with self._db.transaction() as session:
+                    await HandoffCases(
+                        session, self._config.moderation_homes
+                    ).record_member_message(route.case_id, text[:TRANSCRIPT_LIMIT_CHARS])
         except Exception:
             # The database is away: if she is talking with a person, her words must reach them
             # when it is back (the journal keeps them only if a case is open then).
@@ -491,18 +531,20 @@ class Gateway:
                     message_entry(message.platform, message.user_id, text[:TRANSCRIPT_LIMIT_CHARS]),
                 )
             raise
-
+        if route.to == "case":
+            if state.case_status == CaseStatus.CLAIMED.value:
+                return []
+            return [wording.waiting_for_person()]
+        if route.to == "blocked":
+            # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
+            return [wording.blocked()]
         if not text:
             if message.kind is not ContentKind.TEXT:
                 return [wording.cannot_read(message.kind)]
             return [wording.empty_message()]
-
-        # After the screen and the open-case check: a flood never hides a crisis, and what she
-        # writes to a person is always kept. One calm word per burst, then quiet.
-        flood = self._flood.check(f"{message.platform}:{message.user_id}")
-        if flood == "warn":
+        if route.to == "flood_warn":
             return [wording.slow_down()]
-        if flood == "quiet":
+        if route.to == "flood_quiet":
             return []
 
         staff_command = parse_staff_command(text)
@@ -511,7 +553,7 @@ class Gateway:
         command = parse_command(text)
         if command is not None:
             return await self._research.command(message, command)
-        if writing_for_research:
+        if state.writing_for_research:
             # Her answer to a researcher's question, or her question for researchers.
             taken = await self._research.take_input(message, text)
             if taken is not None:
@@ -522,7 +564,7 @@ class Gateway:
             text = text[: self._config.max_message_chars]
             notes.append(wording.long_message())
         try:
-            result = await self._dialogue.respond(pseudonym, text)
+            result = await self._dialogue.respond(state.pseudonym, text)
         except DialogueUnavailable:
             return [*notes, wording.fallback()]
 
@@ -544,3 +586,25 @@ class Gateway:
         if message.kind is not ContentKind.TEXT:
             notes.append(wording.caption_only(message.kind))
         return [*notes, *replies] if replies else [*notes, wording.fallback()]
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where an unflagged message goes: `case` (a person has her), `blocked`, `flood_warn`,
+    `flood_quiet`, `app` (a command, data rights, research input, nothing to read) or
+    `dialogue` (Rasa)."""
+
+    state: MemberState
+    to: str
+
+    @property
+    def case_id(self) -> int:
+        if self.state.case_id is None:
+            raise ValueError("no open case")
+        return self.state.case_id
+
+
+def _retrieve_exception(task: asyncio.Future[Any]) -> None:
+    """A lookup whose answer was not needed (a crisis takes its own path) may fail unobserved."""
+    if not task.cancelled():
+        task.exception()

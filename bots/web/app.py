@@ -244,6 +244,7 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             set_job_context(None)
+            services.gateway.close()
             await services.dialogue.aclose()
             await services.database.dispose()
 

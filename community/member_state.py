@@ -1,0 +1,80 @@
+"""What the gateway needs to know about a member to route one message, read in one query.
+
+An everyday message must cost one short transaction: who she is (created on first contact),
+whether a person has her conversation (an open case), whether she is blocked, whether her next
+words are for researchers, and whether the bot is waiting for her answer to "are you safe?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.members import pseudonym_for, resolve_member
+from community.models import OPEN_CASE_STATUSES, Block, Case, Member, SafetyCheck, utcnow
+from community.research.answers import PENDING_FOR
+from community.research.models import PendingInput
+
+# Her last-seen time is written at most this often: it only decides when Rasa's memory of a quiet
+# conversation is wiped (hours), and a write on every message would make each one a write.
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MemberState:
+    member_id: int
+    pseudonym: str
+    case_id: int | None
+    case_status: str | None
+    blocked: bool
+    writing_for_research: bool
+    check_pending: bool
+
+
+async def member_state(
+    session: AsyncSession, key: bytes, platform: str, platform_user_id: str
+) -> MemberState:
+    """Her state for routing one message; a new member is created first."""
+    pseudonym = pseudonym_for(key, platform, platform_user_id)
+    now = utcnow()
+    open_case = (
+        select(Case.id, Case.status)
+        .where(
+            Case.member_id == Member.id,
+            Case.status.in_([s.value for s in OPEN_CASE_STATUSES]),
+        )
+        .limit(1)
+    )
+    row = (
+        await session.execute(
+            select(
+                Member.id,
+                Member.last_seen_at,
+                open_case.with_only_columns(Case.id).scalar_subquery(),
+                open_case.with_only_columns(Case.status).scalar_subquery(),
+                exists().where(Block.member_id == Member.id, Block.until > now),
+                exists().where(
+                    PendingInput.member_id == Member.id, PendingInput.since > now - PENDING_FOR
+                ),
+                exists().where(SafetyCheck.member_id == Member.id, SafetyCheck.status == "asked"),
+            ).where(Member.pseudonym == pseudonym)
+        )
+    ).one_or_none()
+    if row is None:
+        member = await resolve_member(session, key, platform, platform_user_id)
+        return MemberState(member.id, pseudonym, None, None, False, False, False)
+    member_id, last_seen, case_id, case_status, blocked, for_research, checking = row
+    if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
+        await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
+    return MemberState(
+        member_id,
+        pseudonym,
+        case_id,
+        case_status,
+        bool(blocked),
+        bool(for_research),
+        bool(checking),
+    )
