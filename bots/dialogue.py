@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
-from bots.messages import Button, Reply
+from community.messages import Button, Reply
 from community.resources import expand_resource_refs
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from bots import wording
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
-from bots.messages import Button, ContentKind, InboundMessage, Reply
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
@@ -34,6 +33,7 @@ from community.crisis_journal import CrisisJournal, JournalEntry, message_entry,
 from community.db import Database
 from community.member_state import MemberState, member_state
 from community.members import resolve_member
+from community.messages import Button, ContentKind, InboundMessage, Reply
 from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
 from community.my_data import (
     delete_member,

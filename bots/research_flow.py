@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.messages import Button, InboundMessage, Reply
 from community.db import Database
 from community.members import resolve_member
+from community.messages import Button, InboundMessage, Reply
 from community.models import Member
 from community.research import texts
 from community.research.answers import (

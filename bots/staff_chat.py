@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import re
 
-from bots.messages import InboundMessage, Reply
 from community.db import Database
 from community.members import resolve_member
+from community.messages import InboundMessage, Reply
 from community.models import Role
 from community.research import questions as rq
 from community.staff import chat_staff, link_chat_account

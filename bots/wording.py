@@ -5,7 +5,7 @@ Kept together so they can be read and reviewed as one voice: plain, warm, short.
 
 from __future__ import annotations
 
-from bots.messages import Button, ContentKind, Reply
+from community.messages import Button, ContentKind, Reply
 from community.resources import core_resources_text
 
 TALK_TO_A_PERSON = Button("Talk to a person", "/request_human")

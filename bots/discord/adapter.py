@@ -21,9 +21,9 @@ from bots import wording
 from bots.discord.home import DiscordHome, ModeratorCommands
 from bots.discord.render import SAY_PREFIX, buttons_view, split_text
 from bots.gateway import Gateway
-from bots.messages import ContentKind, InboundMessage, Reply
 from bots.moderating import CASE_CALLBACK_PREFIX
 from community.db import Database
+from community.messages import ContentKind, InboundMessage, Reply
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class PeerBot(commands.Bot):
             await self.add_cog(MemberCog(self))
             await self.add_cog(ModeratorCommands(self.home))
         self.tree.error(self._on_app_command_error)
-        self._delivery = asyncio.create_task(self.home.run(), name="discord-delivery")
+        self._delivery = asyncio.create_task(self.home.delivery.run(), name="discord-delivery")
 
     async def on_ready(self) -> None:
         """Register the slash commands once connected (the application id comes with READY)."""
@@ -121,7 +121,7 @@ class PeerBot(commands.Bot):
             log.warning("discord commands not synced", extra={"error": type(error).__name__})
 
     async def close(self) -> None:
-        self.home.stop()
+        self.home.delivery.stop()
         if self._delivery is not None:
             self._delivery.cancel()
             await asyncio.gather(self._delivery, return_exceptions=True)

@@ -1,8 +1,8 @@
 """The moderators' home on Discord: a private channel, one thread per case, acting by role.
 
 Delivery (the outbox to mothers on Discord, case cards, her messages into the thread) is the
-shared `DeliveryLoop`; this module supplies Discord's sends, the case buttons, what moderators
-write in a case thread, and the moderators' slash commands.
+shared `community.delivery.Delivery`; this module supplies Discord's sends, the case buttons,
+what moderators write in a case thread, and the moderators' slash commands.
 """
 
 from __future__ import annotations
@@ -18,15 +18,7 @@ from discord.ext import commands
 
 from bots import wording
 from bots.conduct_commands import conduct_command
-from bots.delivery import (
-    DeliveryLoop,
-    MemberUnreachable,
-    ThreadGone,
-    TransientSendError,
-    case_for_thread,
-)
 from bots.discord.render import split_text
-from bots.messages import Reply
 from bots.moderating import (
     act_in_case_thread,
     button_outcome,
@@ -37,6 +29,14 @@ from bots.moderating import (
 from bots.research_review import review_command
 from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
+from community.delivery import (
+    Delivery,
+    MemberUnreachable,
+    ThreadGone,
+    TransientSendError,
+    case_for_thread,
+)
+from community.messages import Reply
 from community.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,14 +67,16 @@ def case_view(case_id: int, claimed: bool) -> discord.ui.View:
     return view
 
 
-class DiscordHome(DeliveryLoop):
+class DiscordHome:
+    """Discord's sender for the delivery path, and the moderators' side of the Discord bot."""
+
     platform = HOME
     home = HOME
 
     def __init__(self, bot: PeerBot, database: Database, settings: Settings) -> None:
-        super().__init__(
-            database, announces_cases=settings.discord_moderator_channel_id is not None
-        )
+        self.database = database
+        self.announces_cases = settings.discord_moderator_channel_id is not None
+        self.delivery = Delivery(database, self)
         self.bot = bot
         self.channel_id = settings.discord_moderator_channel_id
         self.role_id = settings.discord_moderator_role_id
@@ -100,7 +102,11 @@ class DiscordHome(DeliveryLoop):
             or (self.channel_id is not None and parent == self.channel_id)
         )
 
-    # -- the sends the delivery loop needs -------------------------------------------------
+    def wake(self) -> None:
+        """Something for Discord was written: deliver it now rather than within a second."""
+        self.delivery.wake()
+
+    # -- the sends the delivery path needs -------------------------------------------------
 
     async def send_to_member(self, address: str, reply: Reply) -> None:
         from bots.discord.adapter import send_replies

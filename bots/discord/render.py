@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import discord
 
-from bots.messages import Button
 from bots.text import split_text as _split
+from community.messages import Button
 
 MESSAGE_LIMIT = 2000
 SAY_PREFIX = "say:"  # a member's button: the custom id carries the payload to send

@@ -42,11 +42,11 @@ from tenacity import (
 
 from bots import wording
 from bots.gateway import Gateway
-from bots.messages import ContentKind, InboundMessage, Reply
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
 from bots.telegram.render import keyboard, split_text
 from community.db import Database, insert_ignoring_conflicts
+from community.messages import ContentKind, InboundMessage, Reply
 from community.models import PlatformUpdate, utcnow
 from community.settings import Settings
 
@@ -186,7 +186,7 @@ class TelegramAdapter:
             await app.updater.start_polling(
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )
-        self._delivery = asyncio.create_task(self.home.run(), name="telegram-delivery")
+        self._delivery = asyncio.create_task(self.home.delivery.run(), name="telegram-delivery")
         log.info("telegram adapter started", extra={"mode": self.mode})
 
     async def start_when_reachable(self) -> None:
@@ -213,7 +213,7 @@ class TelegramAdapter:
         return "webhook" if self.settings.telegram_webhook_url else "polling"
 
     async def stop(self) -> None:
-        self.home.stop()
+        self.home.delivery.stop()
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
             await asyncio.gather(self._starting, return_exceptions=True)

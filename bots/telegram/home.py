@@ -1,7 +1,8 @@
 """The moderators' home on Telegram: a supergroup with topics, one topic per case.
 
 Delivery (the outbox to mothers on Telegram, case cards, her messages into the topic) is the
-shared `DeliveryLoop`; this module supplies Telegram's sends and the moderators' handlers.
+shared `community.delivery.Delivery`; this module supplies Telegram's sends and the moderators'
+handlers.
 """
 
 from __future__ import annotations
@@ -18,14 +19,6 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bots import wording
 from bots.conduct_commands import CONDUCT_HELP, conduct_command, is_conduct_command
-from bots.delivery import (
-    DeliveryLoop,
-    MemberUnreachable,
-    ThreadGone,
-    TransientSendError,
-    case_for_thread,
-)
-from bots.messages import Reply
 from bots.moderating import (
     CASE_CALLBACK_PREFIX,
     THREAD_HELP,
@@ -39,6 +32,14 @@ from bots.research_review import REVIEW_HELP, is_review_command, review_command
 from bots.telegram.render import split_text
 from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
+from community.delivery import (
+    Delivery,
+    MemberUnreachable,
+    ThreadGone,
+    TransientSendError,
+    case_for_thread,
+)
+from community.messages import Reply
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ def _is_deleted_thread(error: BadRequest) -> bool:
     return "thread not found" in text or "topic" in text
 
 
-class ModeratorsHome(DeliveryLoop):
+class ModeratorsHome:
+    """Telegram's sender for the delivery path, and the moderators' handlers."""
+
     platform = HOME
     home = HOME
 
@@ -86,7 +89,9 @@ class ModeratorsHome(DeliveryLoop):
         database: Database,
         settings: Settings,
     ) -> None:
-        super().__init__(database, announces_cases=settings.telegram_moderator_chat_id is not None)
+        self.database = database
+        self.announces_cases = settings.telegram_moderator_chat_id is not None
+        self.delivery = Delivery(database, self)
         self.application = application
         self.chat_id = settings.telegram_moderator_chat_id
         self.community_chat_id = settings.telegram_community_chat_id
@@ -106,7 +111,11 @@ class ModeratorsHome(DeliveryLoop):
                 )
             )
 
-    # -- the sends the delivery loop needs -------------------------------------------------
+    def wake(self) -> None:
+        """Something for Telegram was written: deliver it now rather than within a second."""
+        self.delivery.wake()
+
+    # -- the sends the delivery path needs -------------------------------------------------
 
     async def send_to_member(self, address: str, reply: Reply) -> None:
         from bots.telegram.adapter import send_replies

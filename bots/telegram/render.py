@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bots.messages import Button
 from bots.text import split_text as _split
+from community.messages import Button
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for a button's callback data

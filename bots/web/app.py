@@ -28,13 +28,13 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import InboundMessage, Reply
 from bots.web.conduct import build_conduct_router
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
 from community.db import Database
 from community.members import pseudonym_for
+from community.messages import InboundMessage, Reply
 from community.models import Member, OutboxMessage, utcnow
 from community.scheduling import JobContext, build_scheduler, set_job_context
 from community.settings import Settings

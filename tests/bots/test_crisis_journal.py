@@ -14,9 +14,9 @@ from sqlalchemy import func, make_url, select
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import InboundMessage
 from community.crisis_journal import CrisisJournal
 from community.db import Database
+from community.messages import InboundMessage
 from community.models import Case, CaseMessage, JournalReplay, Member
 from tests.conftest import POSTGRES_URL, migrated_postgres_schema
 

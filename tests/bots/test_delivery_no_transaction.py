@@ -7,24 +7,24 @@ import asyncio
 
 from sqlalchemy import select
 
-from bots.delivery import DeliveryLoop
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import InboundMessage, Reply
 from community.db import Database
+from community.delivery import Delivery
+from community.messages import InboundMessage, Reply
 from community.models import Case, Notification
 
 KEY = b"k" * 48
 
 
-class HeldPlatform(DeliveryLoop):
+class HeldPlatform:
     """A platform whose every send hangs until released, as a slow or rate-limited one does."""
 
     platform = "telegram"
     home = "telegram"
+    announces_cases = True
 
-    def __init__(self, database: Database) -> None:
-        super().__init__(database, announces_cases=True)
+    def __init__(self) -> None:
         self.sending = asyncio.Event()
         self.release = asyncio.Event()
         self.cards: list[int] = []
@@ -47,6 +47,9 @@ class HeldPlatform(DeliveryLoop):
     async def post_in_thread(self, thread_id: str, text: str) -> None:
         await self._hold()
 
+    async def post_to_community(self, text: str) -> None:
+        await self._hold()
+
 
 async def test_a_crisis_is_answered_and_recorded_while_a_platform_send_hangs(
     database: Database,
@@ -55,8 +58,8 @@ async def test_a_crisis_is_answered_and_recorded_while_a_platform_send_hangs(
         GatewayConfig(KEY, 4000, ("telegram",)), database, DialogueClient("http://127.0.0.1:9", 1.0)
     )
     await gateway.handle(InboundMessage("telegram", "first", "i took all my pills"))
-    platform = HeldPlatform(database)
-    delivering = asyncio.create_task(platform.deliver_once())
+    platform = HeldPlatform()
+    delivering = asyncio.create_task(Delivery(database, platform).deliver_once())
     await asyncio.wait_for(platform.sending.wait(), 10)  # the thread for the first case is opening
     # While that send hangs, a second crisis gets its reply and its case, in full.
     replies = await asyncio.wait_for(

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import ContentKind, InboundMessage
 from community.db import Database
+from community.messages import ContentKind, InboundMessage
 from community.models import Case, CaseMessage, Member
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import InboundMessage
 from community.cases.handoff import ModeratorActions
 from community.db import Database
+from community.messages import InboundMessage
 from community.models import Case, CaseMessage, OutboxMessage, SafetyCheck, utcnow
 from community.safety_checks import check_counts, expire_due_checks
 from community.settings import Settings

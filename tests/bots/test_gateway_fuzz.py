@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
-from bots.messages import InboundMessage
 from bots.research_flow import NAMED, NUMBERED
 from community.db import Database, migrate
+from community.messages import InboundMessage
 from community.research.models import MemberQuestion, ResearchAnswer
 
 KEY = b"fuzz-key-0123456789abcdef0123456789"

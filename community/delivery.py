@@ -1,11 +1,14 @@
-"""The delivery loop every chat platform shares: what must reach someone is read from the
-database and marked done only after the platform accepted it.
+"""The one delivery path every chat platform shares: what must reach someone is read from the
+database and committed, sent with no transaction open, then marked done only after the platform
+accepted it.
 
-Four streams, each durable: the outbox (a moderator's reply, a research question or a notice for
-a member), research questions for the community channel, the
-notifications to a moderation home (a case opened, raised, re-announced: a case thread with its
-card), and the case transcript (her messages, relayed into the case's thread up to a cursor in
-`case_threads`). A platform adapter subclasses `DeliveryLoop` and implements the four sends.
+Five streams, each durable: the outbox (a moderator's reply, a research question or a notice for
+a member), research questions for the community channel, the notifications to a moderation home
+(a case opened, raised, re-announced: a case thread with its card), notices for the home itself
+(flags), and the case transcript (her messages, relayed into the case's thread up to a cursor in
+`case_threads`). A platform supplies a small `PlatformSender` (its sends, nothing else); the web
+chat is a pull (`GET /api/chat/{user}/messages` marks what it returns) and the on-call alerts
+have their own sender in `community/scheduling.py`.
 """
 
 from __future__ import annotations
@@ -13,16 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.messages import Button, Reply
 from community.cases.handoff import CaseSummary, ModeratorActions
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
+from community.messages import Button, Reply
 from community.models import (
     OPEN_CASE_STATUSES,
     Case,
@@ -76,40 +78,39 @@ def case_card_text(summary: CaseSummary, kind: str) -> str:
     )
 
 
-class DeliveryLoop(ABC):
-    """One round every second, or at once when woken; a failed round is retried, not lost."""
+class PlatformSender(Protocol):
+    """The sends one platform supplies to the delivery path; no database, no retries here."""
 
-    platform: str  # the members' platform this loop delivers the outbox for
-    home: str  # the moderation home this loop announces cases to
+    platform: str  # the members' platform whose outbox it delivers
+    home: str  # the moderation home it announces cases to
+    announces_cases: bool  # whether that home is set up on this platform
 
-    def __init__(self, database: Database, announces_cases: bool) -> None:
-        self.database = database
-        self.announces_cases = announces_cases
-        self._wake = asyncio.Event()
-        self._running = True
-
-    # -- what a platform implements ------------------------------------------------------------
-
-    @abstractmethod
     async def send_to_member(self, address: str, reply: Reply) -> None:
         """Raise MemberUnreachable or TransientSendError when it did not arrive."""
 
-    @abstractmethod
     async def open_thread(self, name: str) -> str:
         """A new case thread in the moderation home; its id ("" to post in the home itself)."""
 
-    @abstractmethod
     async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
         """The case card with its buttons. Raise ThreadGone or TransientSendError."""
 
-    @abstractmethod
     async def post_in_thread(self, thread_id: str, text: str) -> None:
         """Raise ThreadGone or TransientSendError."""
 
-    async def post_to_community(self, text: str) -> None:  # noqa: B027 - optional hook
-        """Post in the community channel (none by default). Raise TransientSendError."""
+    async def post_to_community(self, text: str) -> None:
+        """Post in the community channel, if the platform has one. Raise TransientSendError."""
 
-    # -- running ---------------------------------------------------------------------------
+
+class Delivery:
+    """One round every second, or at once when woken; a failed round is retried, not lost."""
+
+    def __init__(self, database: Database, sender: PlatformSender) -> None:
+        self.database = database
+        self.sender = sender
+        self.platform = sender.platform
+        self.home = sender.home
+        self._wake = asyncio.Event()
+        self._running = True
 
     def wake(self) -> None:
         self._wake.set()
@@ -135,7 +136,7 @@ class DeliveryLoop(ABC):
     async def deliver_once(self) -> None:
         await self._deliver_outbox()
         await self._deliver_community_posts()
-        if self.announces_cases:
+        if self.sender.announces_cases:
             await self._deliver_notifications()
             await self._relay_transcripts()
             await self._deliver_home_posts()
@@ -190,7 +191,7 @@ class DeliveryLoop(ABC):
                 outcome = UNREACHABLE
             else:
                 try:
-                    await self.send_to_member(address, reply)
+                    await self.sender.send_to_member(address, reply)
                 except MemberUnreachable:
                     log.info("member unreachable", extra={"outbox_id": outbox_id})
                     outcome = UNREACHABLE
@@ -241,7 +242,7 @@ class DeliveryLoop(ABC):
             ]
         for question_id, text in posts:
             try:
-                await self.post_to_community(text)
+                await self.sender.post_to_community(text)
             except TransientSendError:
                 await self._count_attempt(
                     CommunityPost,
@@ -282,7 +283,7 @@ class DeliveryLoop(ABC):
         for notification_id, kind, summary in cards:
             try:
                 thread = await self._thread_for(summary, replay=kind == TOPIC_LOST)
-                await self.post_card(
+                await self.sender.post_card(
                     thread,
                     case_card_text(summary, kind),
                     summary.id,
@@ -317,7 +318,7 @@ class DeliveryLoop(ABC):
             posts = [(post.id, post.text) for post in pending]
         for post_id, text in posts:
             try:
-                await self.post_in_thread("", text)
+                await self.sender.post_in_thread("", text)
             except (TransientSendError, ThreadGone):
                 await self._count_attempt(HomePost, HomePost.id == post_id)
                 break
@@ -367,7 +368,7 @@ class DeliveryLoop(ABC):
                     )
                     if not thread_id:
                         who = f"#{case_id} {who}"  # no threads: say which case
-                    await self.post_in_thread(thread_id, f"{who}:\n{text}")
+                    await self.sender.post_in_thread(thread_id, f"{who}:\n{text}")
                     relayed = turn_id
             except ThreadGone:
                 await self._forget_thread(case_id)
@@ -399,7 +400,7 @@ class DeliveryLoop(ABC):
             if existing is not None:
                 return existing.thread_id
         name = f"{summary.severity} · {summary.category} · {summary.member}"
-        thread_id = await self.open_thread(name)
+        thread_id = await self.sender.open_thread(name)
         async with self.database.transaction() as session:
             last = await session.scalar(
                 select(CaseMessage.id)
