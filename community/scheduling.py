@@ -1,7 +1,9 @@
-"""Timed work on APScheduler 3, with its jobs in a persistent SQLAlchemy job store.
+"""Timed work on APScheduler 3.
 
-Jobs are stored by reference (`module:function`), so the functions here are module-level and
-find the running app's services through `JobContext`, set when the app starts.
+Every job's state is in the database's own tables (cases, checks, deliveries), so the jobs
+themselves are kept in memory and added again at each start, each given the running app's
+services (`JobContext`) by the composition root; nothing here is a module global. Each job runs
+once shortly after start, which is when a run missed while the app was down happens.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, select, update
 
 from community.db import Database, insert_ignoring_conflicts
 from community.models import Case, Notification, PlatformUpdate, StaffNotice, utcnow
 from community.resources import ResourceDirectory, default_directory
-from community.settings import Settings, sync_database_url
+from community.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +51,15 @@ class JobContext:
     forget_conversation: Callable[[str], Awaitable[bool]] | None = None
 
 
-_context: JobContext | None = None
-
-
-def set_job_context(context: JobContext | None) -> None:
-    global _context
-    _context = context
-
-
-async def reannounce_job() -> None:
+async def reannounce_job(context: JobContext) -> None:
     """Re-announce unclaimed cases and remind their members of the crisis numbers."""
     from community.cases.handoff import reannounce_overdue
 
-    if _context is None:
-        return
-    settings = _context.settings
+    settings = context.settings
     homes = settings.active_moderation_homes
     if settings.oncall_webhook_url:
         homes += (ONCALL_HOME,)
-    async with _context.database.transaction() as session:
+    async with context.database.transaction() as session:
         due = await reannounce_overdue(
             session,
             homes=homes,
@@ -79,7 +70,7 @@ async def reannounce_job() -> None:
     for case_id in due:
         log.warning("case re-announced", extra={"case_id": case_id})
     if settings.oncall_webhook_url:
-        await deliver_oncall(_context.database, settings.oncall_webhook_url)
+        await deliver_oncall(context.database, settings.oncall_webhook_url)
 
 
 async def deliver_oncall(database: Database, webhook_url: str) -> int:
@@ -183,13 +174,11 @@ async def purge_seen_updates(database: Database, keep: timedelta = SEEN_UPDATES_
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def retention_job() -> None:
+async def retention_job(context: JobContext) -> None:
     """Remove what has outlived its retention period, Rasa's memory included."""
     from community.retention import mark_rasa_forgotten, purge
 
-    if _context is None:
-        return
-    settings, database, forget = _context.settings, _context.database, _context.forget_conversation
+    settings, database, forget = context.settings, context.database, context.forget_conversation
     now = utcnow()
     result = await purge(database, settings, now)
     forgotten = [p for p in result.rasa_due if forget is not None and await forget(p)]
@@ -198,24 +187,20 @@ async def retention_job() -> None:
     log.info("retention purge done", extra={"component": "retention"})
 
 
-async def resource_review_job() -> None:
+async def resource_review_job(context: JobContext) -> None:
     """Daily: tell moderators (once a week while it lasts) which resources are due for review."""
-    if _context is None:
-        return
-    if await post_resource_review_notice(_context.database, default_directory(), utcnow().date()):
+    if await post_resource_review_notice(context.database, default_directory(), utcnow().date()):
         log.warning("resource entries due for review")
 
 
-async def research_job() -> None:
+async def research_job(context: JobContext) -> None:
     """Close expired questions, publish due ones, move due deliveries into the outbox, and
     write researchers' digests. Each step is its own transaction and safe to repeat."""
     from community.research.digest import write_digests
     from community.research.publication import BATCH, community_homes, fan_out_due, queue_due
     from community.research.questions import close_expired
 
-    if _context is None:
-        return
-    settings, database = _context.settings, _context.database
+    settings, database = context.settings, context.database
     now = utcnow()
     async with database.transaction() as session:
         await close_expired(session, now)
@@ -238,53 +223,44 @@ def run_research_now(scheduler: AsyncIOScheduler | None) -> None:
         scheduler.modify_job(RESEARCH_JOB_ID, next_run_time=utcnow())
 
 
-async def unanswered_checks_job() -> None:
+async def unanswered_checks_job(context: JobContext) -> None:
     """A check nobody answered in time opens an elevated case, so that a person looks."""
     from community.safety_checks import expire_due_checks
     from safety.crisis_reply import default_crisis_replies
 
-    if _context is None:
-        return
     replies = default_crisis_replies()
-    async with _context.database.transaction() as session:
+    async with context.database.transaction() as session:
         opened = await expire_due_checks(
             session,
-            _context.settings.active_moderation_homes,
+            context.settings.active_moderation_homes,
             tell_her=replies.compose_check_no_answer,
         )
     for case_id in opened:
         log.warning("unanswered check opened a case", extra={"case_id": case_id})
 
 
-def build_scheduler(settings: Settings) -> AsyncIOScheduler:
-    store = SQLAlchemyJobStore(
-        url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
-    )
-    scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone="UTC")
-    # Every job: one copy in the store whatever the restarts, never two runs at once, and a
-    # run missed while the app was down happens once when it is back.
-    once = {
-        "replace_existing": True,
+def build_scheduler(context: JobContext) -> AsyncIOScheduler:
+    """The app's timed jobs, each given `context`; started by the composition root."""
+    settings = context.settings
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    # Never two runs of a job at once; runs missed while busy are coalesced into one.
+    once: dict[str, Any] = {
+        "args": [context],
         "coalesce": True,
         "max_instances": 1,
         "misfire_grace_time": None,
     }
-    scheduler.add_job(
-        reannounce_job, "interval", seconds=settings.scheduler_interval_seconds,
-        id=REANNOUNCE_JOB_ID, **once,
-    )  # fmt: skip
+    soon = utcnow() + timedelta(seconds=5)
+    every = settings.scheduler_interval_seconds
+    scheduler.add_job(reannounce_job, "interval", seconds=every, id=REANNOUNCE_JOB_ID, **once)
     # The review check runs shortly after start, so a fresh deployment hears about it that day.
     scheduler.add_job(
         resource_review_job, "interval", hours=24,
         next_run_time=utcnow() + timedelta(minutes=1), id=RESOURCE_REVIEW_JOB_ID, **once,
     )  # fmt: skip
-    scheduler.add_job(retention_job, "interval", hours=1, id=RETENTION_JOB_ID, **once)
     scheduler.add_job(
-        unanswered_checks_job, "interval", seconds=settings.scheduler_interval_seconds,
-        id=CHECKS_JOB_ID, **once,
-    )  # fmt: skip
-    scheduler.add_job(
-        research_job, "interval", seconds=settings.scheduler_interval_seconds,
-        id=RESEARCH_JOB_ID, **once,
-    )  # fmt: skip
+        retention_job, "interval", hours=1, next_run_time=soon, id=RETENTION_JOB_ID, **once
+    )
+    scheduler.add_job(unanswered_checks_job, "interval", seconds=every, id=CHECKS_JOB_ID, **once)
+    scheduler.add_job(research_job, "interval", seconds=every, id=RESEARCH_JOB_ID, **once)
     return scheduler

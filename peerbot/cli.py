@@ -214,7 +214,7 @@ def serve() -> None:
     """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else."""
     import uvicorn
 
-    from bots.web.app import create_app
+    from peerbot.app import create_app
     from peerbot.logs import configure_logging
 
     settings = _settings()

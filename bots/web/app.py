@@ -8,15 +8,13 @@ The three chat routes are a stable contract (documented in the README):
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Path, Request
@@ -27,19 +25,16 @@ from sqlalchemy import select, text
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from bots.dialogue import DialogueClient
-from bots.gateway import Gateway, GatewayConfig
+from bots.gateway import Gateway
 from bots.web.conduct import build_conduct_router
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
-from community.crisis_journal import JOURNAL_NAME, CrisisJournal
+from community.crisis_journal import CrisisJournal
 from community.db import Database
 from community.members import pseudonym_for
 from community.messages import InboundMessage, Reply
 from community.models import Member, OutboxMessage, utcnow
-from community.scheduling import JobContext, build_scheduler, set_job_context
 from community.settings import Settings
-from safety.context import RecentMessages
-from safety.training import build_screen
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +100,13 @@ class HealthOut(BaseModel):
     components: dict[str, str]
 
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
 @dataclass
 class AppServices:
+    """What the routes need, built by the composition root when the app starts."""
+
     settings: Settings
     pseudonym_key: bytes  # resolved once: in development it is read from a file
     database: Database
@@ -154,99 +154,9 @@ class _EdgeGuard(BaseHTTPMiddleware):
         return response
 
 
-def build_services(settings: Settings) -> AppServices:
-    database = Database.connect(settings.resolved_database_url)
-    key = settings.pseudonym_key()
-    dialogue = DialogueClient(
-        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
-    )
-    screen = build_screen(
-        settings.models_dir,
-        context=RecentMessages(settings.screen_context_messages, settings.screen_context_seconds),
-        learned=settings.screen_learned,
-        thresholds_path=settings.screen_thresholds,
-    )
-    log.info("crisis screen ready", extra={"layers": screen.layers})
-    journal = CrisisJournal(settings.var_dir / JOURNAL_NAME)
-    gateway = Gateway(
-        GatewayConfig(
-            key,
-            settings.max_message_chars,
-            settings.active_moderation_homes,
-            settings.flood_messages,
-            settings.flood_seconds,
-            check_timeout=timedelta(minutes=settings.check_timeout_minutes),
-            crisis_reply_quiet=timedelta(minutes=settings.crisis_reply_quiet_minutes),
-        ),
-        database,
-        dialogue,
-        screen=screen,
-        journal=journal,
-    )
-    return AppServices(settings, key, database, dialogue, gateway, journal)
-
-
-async def _start_telegram(settings: Settings, services: AppServices) -> Any:
-    """The Telegram adapter runs in this process when its token is set; otherwise it says so
-    once. Imported here so python-telegram-bot is loaded only when it is used."""
-    if not settings.telegram_enabled:
-        log.info("telegram adapter off: PEERBOT_TELEGRAM_TOKEN is not set")
-        return None
-    from bots.telegram.adapter import TelegramAdapter
-
-    adapter = TelegramAdapter(settings, services.database, services.gateway, services.pseudonym_key)
-    adapter.launch()  # in the background: the app never waits for Telegram
-    return adapter
-
-
-def _start_discord(settings: Settings, services: AppServices) -> Any:
-    """The Discord adapter runs in this process when its token is set (imported only then)."""
-    if not settings.discord_enabled:
-        log.info("discord adapter off: PEERBOT_DISCORD_TOKEN is not set")
-        return None
-    from bots.discord.adapter import DiscordAdapter
-
-    adapter = DiscordAdapter(settings, services.database, services.gateway)
-    adapter.launch()  # in the background: the app never waits for Discord
-    return adapter
-
-
-def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
-    """The ASGI app; services are built when it starts, not when this is called."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = build_services(settings)
-        app.state.services = services
-        set_job_context(JobContext(settings, services.database, services.dialogue.forget))
-        scheduler = build_scheduler(settings) if run_scheduler else None
-        if scheduler is not None:
-            scheduler.start()
-        app.state.scheduler = scheduler
-        telegram = await _start_telegram(settings, services)
-        app.state.telegram = telegram
-        discord_bot = _start_discord(settings, services)
-        # Its own loop, not a scheduler job: the scheduler's job store is the database that is
-        # away when the journal has work.
-        replaying = asyncio.create_task(
-            services.journal.replay_forever(
-                services.database, services.pseudonym_key, settings.active_moderation_homes
-            )
-        )
-        try:
-            yield
-        finally:
-            replaying.cancel()
-            if discord_bot is not None:
-                await discord_bot.stop()
-            if telegram is not None:
-                await telegram.stop()
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            set_job_context(None)
-            services.gateway.close()
-            await services.dialogue.aclose()
-            await services.database.dispose()
+def create_web_app(lifespan: Lifespan) -> FastAPI:
+    """The ASGI app's routes. The services are built by `lifespan` (the composition root in
+    `peerbot/app.py`), when the app starts, and found in `app.state.services`."""
 
     app = FastAPI(
         title="peerbot",

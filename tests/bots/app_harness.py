@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
-from bots.web.app import create_app
 from community.settings import Settings
+from peerbot.app import create_app
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
 
 CRISIS = "i want to kill myself tonight"

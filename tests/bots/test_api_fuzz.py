@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 
-from bots.web.app import create_app
 from community.db import Database, migrate
 from community.research.models import MemberQuestion, ResearchQuestion
 from community.settings import Settings
 from community.staff import add_staff
+from peerbot.app import create_app
 
 EXAMPLES_PER_OPERATION = 25
 # The schema is the app's own; building it needs no database, lifespan or network.

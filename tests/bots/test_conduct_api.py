@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bots.web.app import create_app
 from community.db import Database
 from community.settings import Settings
 from community.staff import add_staff
+from peerbot.app import create_app
 
 
 async def _staff(settings: Settings, name: str, role: str) -> str:

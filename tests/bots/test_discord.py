@@ -410,7 +410,7 @@ async def test_a_published_question_is_posted_in_the_community_channel_once(
             "research_quiet_end_hour": 0,
         }
     )
-    async with discord_app(configured, rasa) as (server, _):
+    async with discord_app(configured, rasa) as (server, app):
         database = Database.connect(configured.resolved_database_url)
         try:
             async with database.transaction() as session:
@@ -430,9 +430,9 @@ async def test_a_published_question_is_posted_in_the_community_channel_once(
                 MOD, "publish", MOD_CHANNEL_ID, {"number": number}, roles=[MOD_ROLE_ID]
             )
             await server.wait_for(lambda: server.interaction_replies(token))
-            await research_job()
+            await research_job(app.state.jobs)
             await server.wait_for(lambda: server.texts_in(community))
-            await research_job()  # a second run posts nothing again
+            await research_job(app.state.jobs)  # a second run posts nothing again
             await asyncio.sleep(0.3)
             posts = server.texts_in(community)
             assert len(posts) == 1

@@ -284,21 +284,18 @@ async def test_the_scheduled_job_opens_the_case_when_nobody_answers(
     """Through the job the scheduler runs (its state is the table, so a restart loses none)."""
     import asyncio
 
-    from community.scheduling import JobContext, set_job_context, unanswered_checks_job
+    from community.scheduling import JobContext, unanswered_checks_job
 
     gateway = make_gateway(
         database, standin.url, unsure_screen(layered_screen), check_timeout=timedelta(seconds=0.2)
     )
     await gateway.handle(InboundMessage("web", "m10", "idk anymore honestly"))
-    set_job_context(JobContext(settings, database))
-    try:
-        await unanswered_checks_job()
-        async with database.sessions() as session:
-            assert await session.scalar(select(Case)) is None  # not yet due
-        await asyncio.sleep(0.3)
-        await unanswered_checks_job()
-    finally:
-        set_job_context(None)
+    context = JobContext(settings, database)
+    await unanswered_checks_job(context)
+    async with database.sessions() as session:
+        assert await session.scalar(select(Case)) is None  # not yet due
+    await asyncio.sleep(0.3)
+    await unanswered_checks_job(context)
     async with database.sessions() as session:
         case = await session.scalar(select(Case))
         assert case is not None and case.severity == "elevated"

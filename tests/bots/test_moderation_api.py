@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bots.web.app import create_app
 from community.db import Database
 from community.settings import Settings
 from community.staff import add_staff
+from peerbot.app import create_app
 
 CRISIS = "i want to kill myself tonight"
 

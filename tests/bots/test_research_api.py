@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bots.web.app import create_app
 from community.db import Database
 from community.research import texts
 from community.scheduling import research_job
 from community.settings import Settings
 from community.staff import add_staff
+from peerbot.app import create_app
 
 ANSWER = (
     "My name is Jessica Brown, call me at (555) 123-4567 or jess.b@example.com. What helps is "
@@ -77,7 +77,7 @@ def later(client: TestClient, user: str) -> list[dict[str, Any]]:
 
 def run_jobs(client: TestClient) -> None:
     assert client.portal is not None
-    client.portal.call(research_job)
+    client.portal.call(research_job, client.app.state.jobs)  # type: ignore[attr-defined]
 
 
 def publish_question(client: TestClient, tokens: dict[str, str], quotes: bool = True) -> int:

@@ -403,7 +403,7 @@ async def test_research_on_telegram_review_in_the_group_answer_in_private(
             "research_quiet_end_hour": 0,
         }
     )
-    async with running(configured):
+    async with running(configured) as app:
         database = Database.connect(configured.resolved_database_url)
         try:
             async with database.transaction() as session:
@@ -437,7 +437,7 @@ async def test_research_on_telegram_review_in_the_group_answer_in_private(
             await bot_api.wait_for(lambda: any("approved" in t for t in bot_api.texts_to(group)))
             bot_api.group_message(MOD, f"/publish {question.id}")
             await bot_api.wait_for(lambda: any("go out" in t for t in bot_api.texts_to(group)))
-            await research_job()
+            await research_job(app.state.jobs)
             await bot_api.wait_for(
                 lambda: any("feel safe to talk?" in t for t in bot_api.texts_to(MOM))
             )

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bots.web.app import create_app
 from community.settings import Settings
+from peerbot.app import create_app
 
 
 @pytest.fixture

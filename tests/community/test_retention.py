@@ -13,7 +13,7 @@ from community.cases.handoff import HandoffCases, ModeratorActions
 from community.db import Database
 from community.members import resolve_member
 from community.models import Case, CaseEvent, CaseMessage, Member, OutboxMessage, utcnow
-from community.scheduling import JobContext, retention_job, set_job_context
+from community.scheduling import JobContext, retention_job
 from community.settings import Settings
 from safety.screen import Screening, Severity
 from tests.bots.rasa_standin import rasa_standin
@@ -55,12 +55,11 @@ async def test_each_kind_is_removed_after_its_period_and_rasa_forgets(
     settings = Settings(var_dir=tmp_path, database_url=database_url)  # defaults: 90 d, 365 d, 24 h
     with rasa_standin() as rasa:
         dialogue = DialogueClient(rasa.url, 1.0, settings.rasa_api_token())
-        set_job_context(JobContext(settings, database, dialogue.forget))
+        context = JobContext(settings, database, dialogue.forget)
         try:
-            await retention_job()
-            await retention_job()  # a second run finds nothing more to do
+            await retention_job(context)
+            await retention_job(context)  # a second run finds nothing more to do
         finally:
-            set_job_context(None)
             await dialogue.aclose()
 
     async with database.sessions() as session:
@@ -112,11 +111,7 @@ async def test_research_answers_and_questions_go_after_their_period(
             asked = await ask(session, member.id, "web", f"asked {days} days ago")
             asked.created_at = utcnow() - timedelta(days=days)
     settings = Settings(var_dir=tmp_path, database_url=database_url)  # 365 days for research
-    set_job_context(JobContext(settings, database, None))
-    try:
-        await retention_job()
-    finally:
-        set_job_context(None)
+    await retention_job(JobContext(settings, database, None))
     async with database.sessions() as session:
         assert (await session.scalars(select(ResearchAnswer.text))).all() == ["10 days"]
         assert (await session.scalars(select(MemberQuestion.text))).all() == ["asked 10 days ago"]
@@ -145,11 +140,7 @@ async def test_flags_notices_and_ended_blocks_go_after_their_period(
                 home="telegram", text="not yet posted", created_at=utcnow() - timedelta(days=old)
             )
         )
-    set_job_context(JobContext(settings, database, None))
-    try:
-        await retention_job()
-    finally:
-        set_job_context(None)
+    await retention_job(JobContext(settings, database, None))
     async with database.sessions() as session:
         assert (await session.scalars(select(ConductFlag.text))).all() == ["flag 1"]
         assert sorted((await session.scalars(select(Block.reason))).all()) == [

@@ -14,7 +14,7 @@ from community.cases.handoff import HandoffCases
 from community.db import Database
 from community.members import resolve_member
 from community.models import Notification, OutboxMessage
-from community.scheduling import JobContext, build_scheduler, reannounce_job, set_job_context
+from community.scheduling import JobContext, build_scheduler, reannounce_job
 from community.settings import Settings
 from safety.screen import Screening, Severity
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
@@ -27,11 +27,7 @@ async def open_due_case_and_run_job(
         member = await resolve_member(session, b"k" * 48, "web", user)
         await HandoffCases(session).open_for_crisis(member, "web", screening, text)
     await asyncio.sleep(0.05)  # past the 6 ms threshold, so the case is due
-    set_job_context(JobContext(settings, database))
-    try:
-        await reannounce_job()
-    finally:
-        set_job_context(None)
+    await reannounce_job(JobContext(settings, database))
 
 
 @pytest.fixture
@@ -80,33 +76,41 @@ async def test_failed_alert_is_kept_for_the_next_run(
     assert oncall is not None and oncall.delivered_at is None and oncall.attempts == 1
 
 
-async def test_scheduler_keeps_its_job_in_the_database(tmp_path: Path) -> None:
-    settings = Settings(var_dir=tmp_path)
-    from community.db import migrate
-
-    migrate(settings.resolved_database_url)
-    scheduler = build_scheduler(settings)
-    scheduler.start(paused=True)
-    try:
-        assert scheduler.get_job("reannounce-unclaimed-cases") is not None
-        assert scheduler.get_job("resource-review") is not None
-    finally:
-        scheduler.shutdown(wait=False)
-    # A new scheduler on the same database finds the stored job.
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-    from community.settings import sync_database_url
-
-    store = SQLAlchemyJobStore(
-        url=sync_database_url(settings.resolved_database_url), tablename="apscheduler_jobs"
+async def test_a_started_scheduler_reannounces_a_waiting_case_on_its_own(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """The jobs get the app's services from the composition root (no module global): started
+    as the app starts it, the scheduler finds a case nobody claimed and re-announces it."""
+    settings = Settings(
+        var_dir=tmp_path,
+        database_url=database_url,
+        reannounce_urgent_minutes=0.0001,
+        scheduler_interval_seconds=1,
     )
-    assert {job.id for job in store.get_all_jobs()} == {
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "waiting")
+        await HandoffCases(session).open_for_crisis(
+            member, "web", Screening(True, "suicide", Severity.HIGH), "i want to die"
+        )
+    scheduler = build_scheduler(JobContext(settings, database))
+    assert {job.id for job in scheduler.get_jobs()} == {
         "reannounce-unclaimed-cases",
         "resource-review",
         "retention",
         "research",
         "unanswered-checks",
     }
+    scheduler.start()
+    try:
+        for _ in range(100):
+            async with database.sessions() as session:
+                kinds = set((await session.scalars(select(Notification.kind))).all())
+            if "reannounced" in kinds:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert "reannounced" in kinds
 
 
 async def test_old_platform_update_ids_are_forgotten(database: Database) -> None:

@@ -1,0 +1,128 @@
+"""The composition root: the bot app's services, adapters and scheduler, wired together.
+
+Everything is built when the app starts (FastAPI's lifespan), never at import: the database,
+the dialogue client, the layered crisis screen, the gateway, the crisis journal and its replay
+loop, the scheduler with its jobs' context, and the Telegram and Discord adapters when their
+tokens are set. The web routes (`bots/web/app.py`) find the services in `app.state`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from bots.dialogue import DialogueClient
+from bots.gateway import Gateway, GatewayConfig
+from bots.web.app import AppServices, create_web_app
+from community.crisis_journal import JOURNAL_NAME, CrisisJournal
+from community.db import Database
+from community.scheduling import JobContext, build_scheduler
+from community.settings import Settings
+from safety.context import RecentMessages
+from safety.training import build_screen
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings) -> AppServices:
+    database = Database.connect(settings.resolved_database_url)
+    key = settings.pseudonym_key()
+    dialogue = DialogueClient(
+        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
+    )
+    screen = build_screen(
+        settings.models_dir,
+        context=RecentMessages(settings.screen_context_messages, settings.screen_context_seconds),
+        learned=settings.screen_learned,
+        thresholds_path=settings.screen_thresholds,
+    )
+    log.info("crisis screen ready", extra={"layers": screen.layers})
+    journal = CrisisJournal(settings.var_dir / JOURNAL_NAME)
+    gateway = Gateway(
+        GatewayConfig(
+            key,
+            settings.max_message_chars,
+            settings.active_moderation_homes,
+            settings.flood_messages,
+            settings.flood_seconds,
+            check_timeout=timedelta(minutes=settings.check_timeout_minutes),
+            crisis_reply_quiet=timedelta(minutes=settings.crisis_reply_quiet_minutes),
+        ),
+        database,
+        dialogue,
+        screen=screen,
+        journal=journal,
+    )
+    return AppServices(settings, key, database, dialogue, gateway, journal)
+
+
+async def _start_telegram(settings: Settings, services: AppServices) -> Any:
+    """The Telegram adapter runs in this process when its token is set; otherwise it says so
+    once. Imported here so python-telegram-bot is loaded only when it is used."""
+    if not settings.telegram_enabled:
+        log.info("telegram adapter off: PEERBOT_TELEGRAM_TOKEN is not set")
+        return None
+    from bots.telegram.adapter import TelegramAdapter
+
+    adapter = TelegramAdapter(settings, services.database, services.gateway, services.pseudonym_key)
+    adapter.launch()  # in the background: the app never waits for Telegram
+    return adapter
+
+
+def _start_discord(settings: Settings, services: AppServices) -> Any:
+    """The Discord adapter runs in this process when its token is set (imported only then)."""
+    if not settings.discord_enabled:
+        log.info("discord adapter off: PEERBOT_DISCORD_TOKEN is not set")
+        return None
+    from bots.discord.adapter import DiscordAdapter
+
+    adapter = DiscordAdapter(settings, services.database, services.gateway)
+    adapter.launch()  # in the background: the app never waits for Discord
+    return adapter
+
+
+def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
+    """The bot app. `run_scheduler=False` keeps the timed jobs from starting (tests run them
+    by hand with `app.state.jobs`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        jobs = JobContext(settings, services.database, services.dialogue.forget)
+        app.state.jobs = jobs
+        scheduler = build_scheduler(jobs) if run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        app.state.scheduler = scheduler
+        telegram = await _start_telegram(settings, services)
+        app.state.telegram = telegram
+        discord_bot = _start_discord(settings, services)
+        # Its own loop, not a scheduler job: a job's state is the database that is away when
+        # the journal has work.
+        replaying = asyncio.create_task(
+            services.journal.replay_forever(
+                services.database, services.pseudonym_key, settings.active_moderation_homes
+            )
+        )
+        try:
+            yield
+        finally:
+            replaying.cancel()
+            if discord_bot is not None:
+                await discord_bot.stop()
+            if telegram is not None:
+                await telegram.stop()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            services.gateway.close()
+            await services.dialogue.aclose()
+            await services.database.dispose()
+
+    return create_web_app(lifespan)
