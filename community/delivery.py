@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -63,6 +64,40 @@ class ThreadGone(Exception):
 
 class TransientSendError(Exception):
     """The platform is unreachable or failing for now; try again next round."""
+
+
+class SentPieces:
+    """How many pieces of a split message (longer than the platform allows) went out before a
+    later piece failed, per destination and text, in this process. The loop sends a failed
+    message again next round; without this, the pieces already shown (the start of a long
+    reply, a case card carrying her long message) were sent again with every retry, as when a
+    platform's rate limit outlasts its client's own retries (tests/bots/test_rate_limits.py)."""
+
+    LIMIT = 1000  # destinations remembered at most; a message never retried is not kept forever
+
+    def __init__(self) -> None:
+        self._sent: dict[tuple[str, str], int] = {}
+
+    async def send(
+        self,
+        where: str,
+        text: str,
+        pieces: Sequence[str],
+        send_piece: Callable[[str, bool], Awaitable[None]],
+    ) -> None:
+        """`send_piece(piece, is_last)` for each piece not sent yet, in order."""
+        key = (where, text)
+        sent = self._sent.pop(key, 0)
+        try:
+            for index in range(sent, len(pieces)):
+                await send_piece(pieces[index], index == len(pieces) - 1)
+                sent = index + 1
+        except Exception:
+            if sent:
+                if len(self._sent) >= self.LIMIT:
+                    self._sent.clear()
+                self._sent[key] = sent
+            raise
 
 
 def case_card_text(summary: CaseSummary, kind: str) -> str:

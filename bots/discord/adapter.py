@@ -8,6 +8,7 @@ runs inside the bot app's process; discord.py reconnects with backoff by itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from bots.discord.render import SAY_PREFIX, buttons_view, split_text
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from community.db import Database
+from community.delivery import SentPieces
 from community.messages import ContentKind, InboundMessage, Reply
 from community.settings import Settings
 
@@ -55,17 +57,29 @@ def content_kind(message: discord.Message) -> ContentKind:
     return ContentKind.TEXT
 
 
-async def send_replies(channel: discord.abc.Messageable, replies: list[Reply]) -> None:
-    """Replies in order; long ones split on sentences, buttons under the last piece."""
+async def send_replies(
+    channel: discord.abc.Messageable, replies: list[Reply], sent: SentPieces | None = None
+) -> None:
+    """Replies in order; long ones split on sentences, buttons under the last piece. With
+    `sent` (the delivery loop's), a reply that failed partway is taken up after the pieces
+    already sent."""
+    memory = sent or SentPieces()
     for reply in replies:
         text = reply.signed_text
-        pieces = split_text(text) or ["\u200b"]
-        for index, piece in enumerate(pieces):
-            view = buttons_view(reply.buttons) if index == len(pieces) - 1 else None
-            if view is None:
-                await channel.send(piece)
-            else:
-                await channel.send(piece, view=view)
+        send_piece = functools.partial(_send_piece, channel, reply)
+        await memory.send(
+            str(getattr(channel, "id", "")), text, split_text(text) or ["\u200b"], send_piece
+        )
+
+
+async def _send_piece(
+    channel: discord.abc.Messageable, reply: Reply, piece: str, last: bool
+) -> None:
+    view = buttons_view(reply.buttons) if last else None
+    if view is None:
+        await channel.send(piece)
+    else:
+        await channel.send(piece, view=view)
 
 
 async def answer_interaction(interaction: discord.Interaction[Any], replies: list[Reply]) -> None:

@@ -32,6 +32,7 @@ from community.db import Database
 from community.delivery import (
     Delivery,
     MemberUnreachable,
+    SentPieces,
     ThreadGone,
     TransientSendError,
     case_for_thread,
@@ -77,6 +78,7 @@ class DiscordHome:
         self.database = database
         self.announces_cases = settings.discord_moderator_channel_id is not None
         self.delivery = Delivery(database, self)
+        self.sent_pieces = SentPieces()  # a split message that failed partway goes on from here
         self.bot = bot
         self.channel_id = settings.discord_moderator_channel_id
         self.role_id = settings.discord_moderator_role_id
@@ -113,7 +115,7 @@ class DiscordHome:
 
         try:
             user = self.bot.get_user(int(address)) or await self.bot.fetch_user(int(address))
-            await send_replies(await user.create_dm(), [reply])
+            await send_replies(await user.create_dm(), [reply], self.sent_pieces)
         except (discord.Forbidden, discord.NotFound) as error:
             raise MemberUnreachable from error
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
@@ -152,22 +154,26 @@ class DiscordHome:
         if self.community_channel_id is None:
             return
         channel = self.bot.get_partial_messageable(self.community_channel_id)
+
+        async def send_piece(piece: str, last: bool) -> None:
+            await channel.send(piece)
+
         try:
-            for piece in split_text(text):
-                await channel.send(piece)
+            await self.sent_pieces.send(str(channel.id), text, split_text(text), send_piece)
         except discord.NotFound:
             log.warning("discord community channel not found")
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             raise TransientSendError from error
 
     async def _send(self, thread_id: str, text: str, view: discord.ui.View | None) -> None:
-        pieces = split_text(text)
+        async def send_piece(piece: str, last: bool) -> None:
+            if view is not None and last:
+                await self._target(thread_id).send(piece, view=view)
+            else:
+                await self._target(thread_id).send(piece)
+
         try:
-            for index, piece in enumerate(pieces):
-                if view is not None and index == len(pieces) - 1:
-                    await self._target(thread_id).send(piece, view=view)
-                else:
-                    await self._target(thread_id).send(piece)
+            await self.sent_pieces.send(thread_id, text, split_text(text), send_piece)
         except discord.NotFound as error:
             if thread_id:
                 raise ThreadGone from error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -22,7 +23,6 @@ from telegram import (
 )
 from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -44,8 +44,10 @@ from bots import wording
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
+from bots.telegram.ratelimit import PerChatRateLimiter
 from bots.telegram.render import keyboard, split_text
 from community.db import Database, insert_ignoring_conflicts
+from community.delivery import SentPieces
 from community.messages import ContentKind, InboundMessage, Reply
 from community.models import PlatformUpdate, utcnow
 from community.settings import Settings
@@ -122,18 +124,32 @@ def webhook_secret(settings: Settings, pseudonym_key: bytes) -> str:
 
 
 async def send_replies(
-    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, replies: list[Reply]
+    application: Application[Any, Any, Any, Any, Any, Any],
+    chat_id: int,
+    replies: list[Reply],
+    sent: SentPieces | None = None,
 ) -> None:
     """Send replies in order; long ones split on sentences, buttons on the last piece. Network
-    failures are retried with backoff; the rate limiter paces bursts."""
+    failures are retried with backoff; the rate limiter paces bursts. With `sent` (the delivery
+    loop's), a reply that failed partway is taken up after the pieces already sent."""
+    memory = sent or SentPieces()
     for reply in replies:
         text = reply.signed_text
-        pieces = split_text(text) or [" "]
-        for index, piece in enumerate(pieces):
-            markup = keyboard(reply.buttons) if index == len(pieces) - 1 else None
-            async for attempt in _send_retrying():
-                with attempt:
-                    await application.bot.send_message(chat_id, piece, reply_markup=markup)
+        send_piece = functools.partial(_send_piece, application, chat_id, reply)
+        await memory.send(str(chat_id), text, split_text(text) or [" "], send_piece)
+
+
+async def _send_piece(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    chat_id: int,
+    reply: Reply,
+    piece: str,
+    last: bool,
+) -> None:
+    markup = keyboard(reply.buttons) if last else None
+    async for attempt in _send_retrying():
+        with attempt:
+            await application.bot.send_message(chat_id, piece, reply_markup=markup)
 
 
 class TelegramAdapter:
@@ -152,7 +168,9 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_api_base)
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # Not AIORateLimiter: its flood wait for one chat halted every send, a crisis reply
+            # to someone else included (see bots/telegram/ratelimit.py).
+            .rate_limiter(PerChatRateLimiter(max_retries=3))
         )
         if settings.telegram_webhook_url:
             builder = builder.updater(None)

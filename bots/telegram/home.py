@@ -35,6 +35,7 @@ from community.db import Database
 from community.delivery import (
     Delivery,
     MemberUnreachable,
+    SentPieces,
     ThreadGone,
     TransientSendError,
     case_for_thread,
@@ -92,6 +93,7 @@ class ModeratorsHome:
         self.database = database
         self.announces_cases = settings.telegram_moderator_chat_id is not None
         self.delivery = Delivery(database, self)
+        self.sent_pieces = SentPieces()  # a split message that failed partway goes on from here
         self.application = application
         self.chat_id = settings.telegram_moderator_chat_id
         self.community_chat_id = settings.telegram_community_chat_id
@@ -121,7 +123,7 @@ class ModeratorsHome:
         from bots.telegram.adapter import send_replies
 
         try:
-            await send_replies(self.application, int(address), [reply])
+            await send_replies(self.application, int(address), [reply], self.sent_pieces)
         except Forbidden as error:
             raise MemberUnreachable from error
         except TelegramError as error:
@@ -149,11 +151,15 @@ class ModeratorsHome:
         await self._post(thread_id, text)
 
     async def post_to_community(self, text: str) -> None:
-        if self.community_chat_id is None:
+        chat_id = self.community_chat_id
+        if chat_id is None:
             return
+
+        async def send_piece(piece: str, last: bool) -> None:
+            await self.application.bot.send_message(chat_id, piece)
+
         try:
-            for piece in split_text(text):
-                await self.application.bot.send_message(self.community_chat_id, piece)
+            await self.sent_pieces.send(str(chat_id), text, split_text(text), send_piece)
         except BadRequest as error:
             log.warning("telegram community post refused", extra={"error": type(error).__name__})
         except TelegramError as error:
@@ -162,17 +168,22 @@ class ModeratorsHome:
     async def _post(
         self, thread_id: str, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
-        if self.chat_id is None:
+        chat_id = self.chat_id
+        if chat_id is None:
             return
-        pieces = split_text(text)
+
+        async def send_piece(piece: str, last: bool) -> None:
+            await self.application.bot.send_message(
+                chat_id,
+                piece,
+                message_thread_id=int(thread_id) if thread_id else None,
+                reply_markup=markup if last else None,
+            )
+
         try:
-            for index, piece in enumerate(pieces):
-                await self.application.bot.send_message(
-                    self.chat_id,
-                    piece,
-                    message_thread_id=int(thread_id) if thread_id else None,
-                    reply_markup=markup if index == len(pieces) - 1 else None,
-                )
+            await self.sent_pieces.send(
+                f"{chat_id}:{thread_id}", text, split_text(text), send_piece
+            )
         except BadRequest as error:
             if thread_id and _is_deleted_thread(error):
                 raise ThreadGone from error

@@ -7,7 +7,7 @@ Two steps, each one database transaction, so a crash anywhere repeats nothing:
    community-channel posts, and marks the question published.
 2. `queue_due` moves due deliveries into the outbox in batches: the delivery's state and the
    outbox row change together. The outbox sends bulk rows at most once (see
-   `bots/delivery.py`), and the web chat takes them in a transaction of its own.
+   `community/delivery.py`), and the web chat takes them in a transaction of its own.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 discord.py connects to it unchanged (only the API base URL differs): the stand-in says hello,
 accepts IDENTIFY, sends READY and GUILD_CREATE (one guild with a moderators' channel and role),
 answers heartbeats, and lets tests dispatch MESSAGE_CREATE and INTERACTION_CREATE events as
-Discord would. Every HTTP call is recorded.
+Discord would. Every HTTP call is recorded. It can answer a route with Discord's rate limit (429
+with its headers and body, see `rate_limit`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +52,45 @@ class Call:
     method: str
     path: str
     body: dict[str, Any]
+    status: int = 200  # what the stand-in answered
+    at: float = field(default_factory=time.monotonic)  # when it arrived
+
+
+@dataclass
+class RateLimit:
+    """The next `times` calls of `method` on a path `path` accepts (with a JSON body `when`
+    accepts) are answered 429."""
+
+    method: str
+    path: Callable[[str], bool]
+    when: Callable[[Any], bool]
+    times: int
+    retry_after: float
+    is_global: bool
+    bucket: str
+
+    def response(self) -> web.Response:
+        """Discord's 429: the body discord.py reads (`retry_after`, `global`), the headers a
+        client may read instead, and Discord's `Via` (without it discord.py takes the 429 for a
+        Cloudflare ban and gives up at once)."""
+        headers = {
+            "Retry-After": str(max(1, round(self.retry_after))),
+            "X-RateLimit-Scope": "global" if self.is_global else "user",
+            "Via": "1.1 google",
+        }
+        if self.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update({
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + self.retry_after:.3f}",
+                "X-RateLimit-Reset-After": f"{self.retry_after:.3f}",
+                "X-RateLimit-Bucket": self.bucket,
+            })  # fmt: skip
+        body = {"message": "You are being rate limited.", "retry_after": self.retry_after,
+                "global": self.is_global}  # fmt: skip
+        return _json(body, 429, headers)
 
 
 @dataclass
@@ -57,6 +98,7 @@ class DiscordStandIn:
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     dm_closed: set[int] = field(default_factory=set)  # users whose DMs refuse the bot
+    rate_limits: list[RateLimit] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(910000000000000000))
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -79,6 +121,24 @@ class DiscordStandIn:
 
     def dm_channel_for(self, user_id: int) -> str:
         return self.dm_channels.setdefault(str(user_id), self.next_id())
+
+    def rate_limit(
+        self,
+        method: str,
+        path: str | Callable[[str], bool],
+        times: int,
+        retry_after: float = 0.5,
+        is_global: bool = False,
+        when: Callable[[Any], bool] = lambda body: True,
+    ) -> None:
+        """Answer the next `times` calls of `method` on `path` (a path under /api/v10, or a
+        predicate on it) whose JSON body `when` accepts with Discord's 429; `is_global` makes it
+        the bot-wide limit."""
+        accepts = path if callable(path) else path.__eq__
+        bucket = f"bucket{len(self.rate_limits)}"
+        self.rate_limits.append(
+            RateLimit(method, accepts, when, times, retry_after, is_global, bucket)
+        )
 
     async def dm(self, user_id: int, content: str = "", **extra: Any) -> None:
         await self.dispatch(
@@ -194,6 +254,18 @@ class DiscordStandIn:
     def texts_in(self, channel_id: str) -> list[str]:
         return [str(b.get("content") or "") for b in self.posted(channel_id)]
 
+    def delivered(self, channel_id: str) -> list[Call]:
+        """Messages Discord accepted in the channel (a refused one reached nobody)."""
+        path = f"/channels/{channel_id}/messages"
+        return [c for c in self.calls if c.method == "POST" and c.path == path and c.status == 200]
+
+    def delivered_texts(self, channel_id: str) -> list[str]:
+        return [str(c.body.get("content") or "") for c in self.delivered(channel_id)]
+
+    def limited(self) -> list[Call]:
+        """The calls answered with 429."""
+        return [c for c in self.calls if c.status == 429]
+
     def interaction_replies(self, token: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if token in c.path.split("/")]
 
@@ -219,9 +291,17 @@ class DiscordStandIn:
             else:
                 with contextlib.suppress(ValueError):
                     body = await request.json()
-        self.calls.append(Call(request.method, path, body))
+        call = Call(request.method, path, body)
+        self.calls.append(call)
+        for limit in self.rate_limits:
+            matches = limit.method == request.method and limit.path(path) and limit.when(body)
+            if limit.times > 0 and matches:
+                limit.times -= 1
+                call.status = 429
+                return limit.response()
         result = self._answer(request.method, path, body)
         if isinstance(result, web.Response):
+            call.status = result.status
             return result
         return _json(result)
 
@@ -329,10 +409,12 @@ class DiscordStandIn:
         self._ready.set()
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # Exactly "application/json", as Discord sends it: discord.py compares the header verbatim.
     return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 

@@ -1,6 +1,7 @@
 """A local stand-in for Telegram's Bot API: serves queued updates to getUpdates (long polling,
 offsets honoured like Telegram's), records every call the bot makes, and answers the methods
-peerbot uses with objects shaped as the Bot API documents them."""
+peerbot uses with objects shaped as the Bot API documents them. It can refuse calls as Telegram
+does, including flood control (429 with `parameters.retry_after`, see `rate_limit`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ JSON_PARAMS = {
 class Call:
     method: str
     params: dict[str, Any]
+    status: int = 200  # what the stand-in answered: 200, or the refusal's code
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -41,7 +44,8 @@ class BotApiStandIn:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> how many 502s to give
-    # (method, predicate on params, error code, description, times left): Telegram refusing.
+    # (method, predicate on params, error code, description, times left, parameters or None):
+    # Telegram refusing.
     refusals: list[list[Any]] = field(default_factory=list)
     # Seconds each sendMessage takes after it was received (a slow network or Bot API).
     send_delay: float = 0.0
@@ -132,10 +136,26 @@ class BotApiStandIn:
         return self.push("callback_query", query)
 
     def refuse(
-        self, method: str, predicate: Any, code: int, description: str, times: int = 1
+        self,
+        method: str,
+        predicate: Any,
+        code: int,
+        description: str,
+        times: int = 1,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         with self._lock:
-            self.refusals.append([method, predicate, code, description, times])
+            self.refusals.append([method, predicate, code, description, times, parameters])
+
+    def rate_limit(
+        self, method: str, times: int, retry_after: int = 1, when: Any = lambda params: True
+    ) -> None:
+        """Flood control, as Telegram answers it: the next `times` calls of `method` (those whose
+        params `when` accepts) get 429 with `parameters.retry_after` (whole seconds)."""
+        self.refuse(
+            method, when, 429, f"Too Many Requests: retry after {retry_after}", times,
+            {"retry_after": retry_after},
+        )  # fmt: skip
 
     # -- what tests read ---------------------------------------------------------------------
 
@@ -150,6 +170,17 @@ class BotApiStandIn:
     def texts_to(self, chat_id: int) -> list[str]:
         return [str(c.params.get("text", "")) for c in self.sent("sendMessage", chat_id)]
 
+    def delivered(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
+        """The calls Telegram accepted (a refused send did not reach anyone)."""
+        return [c for c in self.sent(method, chat_id) if c.status == 200]
+
+    def delivered_texts(self, chat_id: int) -> list[str]:
+        return [str(c.params.get("text", "")) for c in self.delivered("sendMessage", chat_id)]
+
+    def limited(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
+        """The calls answered with 429."""
+        return [c for c in self.sent(method, chat_id) if c.status == 429]
+
     async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
         await wait_until(predicate, within, lambda: f"calls: {[c.method for c in self.calls]}")
 
@@ -158,15 +189,21 @@ class BotApiStandIn:
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method != "getUpdates":
             with self._lock:
-                self.calls.append(Call(method, params))
+                call = Call(method, params)
+                self.calls.append(call)
                 if self.fail_next.get(method, 0) > 0:
                     self.fail_next[method] -= 1
+                    call.status = 502
                     return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
                 for refusal in self.refusals:
-                    name, predicate, code, description, left = refusal
+                    name, predicate, code, description, left, parameters = refusal
                     if name == method and left > 0 and predicate(params):
                         refusal[4] -= 1
-                        return code, {"ok": False, "error_code": code, "description": description}
+                        call.status = code
+                        body = {"ok": False, "error_code": code, "description": description}
+                        if parameters is not None:
+                            body["parameters"] = parameters
+                        return code, body
         result: Any = True
         if method == "getMe":
             result = {**BOT, "can_join_groups": True, "can_read_all_group_messages": False,
