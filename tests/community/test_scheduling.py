@@ -110,6 +110,10 @@ async def test_a_started_scheduler_reannounces_a_waiting_case_on_its_own(
             await asyncio.sleep(0.1)
     finally:
         scheduler.shutdown(wait=False)
+        # A job still running finishes before the database it uses is closed.
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if running:
+            await asyncio.wait(running, timeout=10)
     assert "reannounced" in kinds
 
 
