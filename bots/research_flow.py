@@ -33,6 +33,7 @@ from community.research.answers import (
     pending_input,
     record_consent,
     store_answer,
+    was_asked,
     withdraw,
 )
 from community.research.member_questions import ask, library, library_consent
@@ -113,6 +114,8 @@ class ResearchFlow:
             question = await session.get(ResearchQuestion, question_id)
             if question is None or not accepting_answers(question):
                 return [_reply(texts.QUESTION_UNAVAILABLE)]
+            if not await was_asked(session, question_id, member.id, message.platform):
+                return [_reply(texts.NOT_ASKED)]
             if await consent_of(session, question_id, member.id) is not True:
                 body, buttons = texts.consent(question_id, question.quotes_allowed)
                 return [_reply(body, buttons)]
@@ -162,6 +165,8 @@ class ResearchFlow:
         question = await session.get(ResearchQuestion, number)
         if question is None or not accepting_answers(question):
             return [_reply(texts.QUESTION_UNAVAILABLE)]
+        if not await was_asked(session, number, member.id, platform):
+            return [_reply(texts.NOT_ASKED)]
         if name == "noconsent":
             await record_consent(session, number, member.id, consented=False)
             await clear_input(session, member.id)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.cases.handoff import CaseSummary, ModeratorActions
+from community.cases.handoff import RELEASED, CaseSummary, ModeratorActions
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
 from community.messages import Button, Reply
@@ -51,6 +51,7 @@ HEADINGS = {
     "raised": "Case raised",
     "reannounced": "Still waiting for a moderator",
     TOPIC_LOST: "Case thread reopened (the old one was deleted); the conversation follows",
+    RELEASED: "Back in the queue: the moderator who had it can no longer act",
 }
 
 

@@ -53,12 +53,18 @@ class JobContext:
 
 async def reannounce_job(context: JobContext) -> None:
     """Re-announce unclaimed cases and remind their members of the crisis numbers."""
-    from community.cases.handoff import reannounce_overdue
+    from community.cases.handoff import reannounce_overdue, release_orphaned
 
     settings = context.settings
     homes = settings.active_moderation_homes
     if settings.oncall_webhook_url:
         homes += (ONCALL_HOME,)
+    async with context.database.transaction() as session:
+        # A case held by a moderator whose token was revoked or expired goes back to the queue.
+        for case_id in await release_orphaned(session, homes):
+            log.warning(
+                "case released: its moderator can no longer act", extra={"case_id": case_id}
+            )
     async with context.database.transaction() as session:
         due = await reannounce_overdue(
             session,

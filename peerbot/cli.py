@@ -79,15 +79,28 @@ def _add_staff(name: str, role: str, display_name: str | None, expires_days: int
 
 
 def _revoke_staff(name: str, role: str) -> None:
+
+    from community.cases.handoff import release_orphaned
     from community.staff import StaffError, revoke_staff
 
     settings = _settings()
+    homes = settings.active_moderation_homes
+
+    async def revoke(session: AsyncSession) -> list[int]:
+        await revoke_staff(session, name, role)
+        return await release_orphaned(session, homes, names=[name])
+
     try:
-        _in_transaction(settings, lambda session: revoke_staff(session, name, role))
+        released = _in_transaction(settings, revoke)
     except StaffError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{name}'s token and linked chat accounts are revoked.")
+    if released:
+        typer.echo(
+            f"{len(released)} case(s) they had went back to the queue; the team and each member "
+            "were told."
+        )
 
 
 def _link_code(name: str, role: str) -> None:
@@ -111,7 +124,12 @@ def _link_code(name: str, role: str) -> None:
 DisplayName = Annotated[
     str | None, typer.Option(help="The name members see on replies (default: NAME).")
 ]
-ExpiresDays = Annotated[int | None, typer.Option(help="The token expires after this many days.")]
+ExpiresDays = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=3650, help="The token expires after this many days (1-3650; none: never)."
+    ),
+]
 
 
 @moderator_app.command("add")

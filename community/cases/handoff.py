@@ -9,11 +9,12 @@ racing to open a case end as one case whose severity is the higher of the two.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -191,6 +192,13 @@ class HandoffCases:
 # --- Moderators' side --------------------------------------------------------------------------
 
 RECENT_TURNS = 5
+# A notification kind: the moderator who had the case can no longer act; it is waiting again.
+RELEASED = "released"
+RELEASED_TEXT = (
+    "The person from our team who was with you had to step away. Another person from our team "
+    "will be with you as soon as they can. If you need help now: call or text 988, or call 911 "
+    "in an emergency."
+)
 RETURN_TO_BOT_TEXT = (
     "Thank you for talking with us. You're back with peerbot now, and you can reach a person "
     'again any time: just type "talk to a person".'
@@ -341,7 +349,10 @@ class ModeratorActions:
     async def transfer(self, case_id: int, moderator: str, to: str) -> None:
         target = await self.session.scalar(
             select(Staff).where(
-                Staff.name == to, Staff.role == "moderator", Staff.revoked_at.is_(None)
+                Staff.name == to,
+                Staff.role == "moderator",
+                Staff.revoked_at.is_(None),
+                or_(Staff.expires_at.is_(None), Staff.expires_at > utcnow()),
             )
         )
         if target is None:
@@ -500,3 +511,46 @@ async def reannounce_overdue(
         session.add(CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="reannounced"))
         due.append(case.id)
     return due
+
+
+async def release_orphaned(
+    session: AsyncSession, homes: tuple[str, ...], names: Sequence[str] | None = None
+) -> list[int]:
+    """Cases claimed by a web moderator who can no longer act (token revoked or expired; or,
+    with `names`, those moderators) go back to the queue: the team is told where it works and
+    she is told another person will be with her. Nobody else could have taken them over."""
+    now = utcnow()
+    gone = select(Staff.name).where(
+        Staff.role == "moderator",
+        or_(Staff.revoked_at.is_not(None), Staff.expires_at <= now),
+    )
+    if names is not None:
+        gone = select(Staff.name).where(Staff.name.in_(list(names)))
+    orphaned = (
+        await session.scalars(
+            select(Case).where(Case.status == CaseStatus.CLAIMED.value, Case.claimed_by.in_(gone))
+        )
+    ).all()
+    released = []
+    for case in orphaned:
+        result = await session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.status == CaseStatus.CLAIMED.value,
+                   Case.claimed_by == case.claimed_by)
+            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_at=None,
+                    announced_at=now)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if not getattr(result, "rowcount", 0):
+            continue  # resolved or released meanwhile
+        for home in homes:
+            session.add(Notification(case_id=case.id, home=home, kind=RELEASED))
+        session.add(
+            OutboxMessage(member_id=case.member_id, platform=case.platform, text=RELEASED_TEXT)
+        )
+        session.add(
+            CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="released",
+                      detail=f"{case.claimed_by} can no longer act")
+        )  # fmt: skip
+        released.append(case.id)
+    return released

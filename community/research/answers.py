@@ -15,14 +15,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.models import utcnow
 from community.research.deidentify import deidentify
 from community.research.models import (
+    CommunityPost,
+    DeliveryState,
     PendingInput,
     ResearchAnswer,
     ResearchConsent,
+    ResearchDelivery,
     ResearchQuestion,
 )
 
 PENDING_FOR = timedelta(hours=24)
 MAX_ANSWER_CHARS = 4000
+
+
+async def was_asked(session: AsyncSession, question_id: int, member_id: int, platform: str) -> bool:
+    """Only a mother a question reached may answer it: it was sent to her, or posted in the
+    community channel of the platform she writes from. Anyone could type /answer_N, and
+    researchers must not get answers stuffed by ids that were never asked."""
+    sent = await session.scalar(
+        select(ResearchDelivery.id)
+        .where(
+            ResearchDelivery.question_id == question_id,
+            ResearchDelivery.member_id == member_id,
+            ResearchDelivery.state == DeliveryState.QUEUED.value,
+        )
+        .limit(1)
+    )
+    if sent is not None:
+        return True
+    posted = await session.scalar(
+        select(CommunityPost.question_id).where(
+            CommunityPost.question_id == question_id,
+            CommunityPost.home == platform,
+            CommunityPost.posted_at.is_not(None),
+        )
+    )
+    return posted is not None
 
 
 async def consent_of(session: AsyncSession, question_id: int, member_id: int) -> bool | None:
@@ -74,6 +102,8 @@ async def clear_input(session: AsyncSession, member_id: int) -> bool:
 async def store_answer(
     session: AsyncSession, question_id: int, member_id: int, text: str
 ) -> ResearchAnswer:
+    """One answer per mother and question: answering again replaces what she wrote before."""
+    await withdraw(session, question_id, member_id)
     answer = ResearchAnswer(
         question_id=question_id, member_id=member_id, text=deidentify(text[:MAX_ANSWER_CHARS])
     )

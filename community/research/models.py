@@ -134,6 +134,10 @@ class ResearchAnswer(Base):
     identifiers); withdrawing it deletes the row."""
 
     __tablename__ = "research_answers"
+    # One answer per mother and question: a second replaces the first (stuffing is refused).
+    __table_args__ = (
+        Index("uq_research_answers_question_member", "question_id", "member_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(

@@ -133,6 +133,10 @@ SKIPPED = "No problem. Nothing changes about the help you get here."
 WITHDRAWN = "Done: your answer is deleted and researchers won't see it."
 NOTHING_TO_WITHDRAW = "There's no saved answer of yours for that question."
 QUESTION_UNAVAILABLE = "That question isn't taking answers anymore. Thank you for wanting to help."
+NOT_ASKED = (
+    "That question wasn't sent to you, so I can't take an answer for it. Thank you for wanting "
+    "to help. Send /research to choose which research messages you get."
+)
 CANCELLED = "OK, cancelled. Nothing was saved."
 ANSWER_EMPTY = "I couldn't read an answer there. Write it as text, or send /cancel."
 

@@ -238,3 +238,47 @@ def test_deidentify(text: str, gone: list[str], kept: list[str]) -> None:
         assert part not in result, result
     for part in kept:
         assert part in result, result
+
+
+async def test_only_mothers_a_question_reached_can_answer_it_once_each(
+    database: Database, open_hours: Settings
+) -> None:
+    """Fresh ids typing /answer_N, /consent_N and text to a question never sent to them are
+    refused and nothing is stored; a mother it reached who answers twice leaves one answer, the
+    second."""
+    from bots.research_flow import ResearchFlow, parse_command
+    from community.messages import InboundMessage
+
+    await _mothers(database, 1)
+    question_id = await _published_question(database)
+    async with database.transaction() as session:
+        await fan_out_due(session, ("web",), utcnow())
+    async with database.transaction() as session:
+        await queue_due(session, open_hours, utcnow())
+    flow = ResearchFlow(database, KEY)
+
+    async def say(user: str, text: str) -> str:
+        command = parse_command(text)
+        message = InboundMessage("web", user, text)
+        if command is not None:
+            replies = await flow.command(message, command)
+        else:
+            replies = await flow.take_input(message, text) or []
+        return " ".join(r.text for r in replies)
+
+    for stuffer in ("stuffer-a", "stuffer-b"):
+        for text in (f"/answer_{question_id}", f"/consent_{question_id}"):
+            assert "wasn't sent to you" in await say(stuffer, text)
+        assert await say(stuffer, "my made-up answer") == ""  # nothing was expected from her
+    await say("mom-0", f"/answer_{question_id}")
+    await say("mom-0", f"/consent_{question_id}")
+    await say("mom-0", "talking to other moms helps")
+    await say("mom-0", f"/answer_{question_id}")
+    await say("mom-0", "talking to other moms helps, and my nurse")
+    async with database.sessions() as session:
+        answers = (
+            await session.scalars(
+                select(ResearchAnswer.text).where(ResearchAnswer.question_id == question_id)
+            )
+        ).all()
+    assert list(answers) == ["talking to other moms helps, and my nurse"]
