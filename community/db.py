@@ -5,6 +5,7 @@ Nothing connects at import time: callers build a `Database` from settings when t
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,10 +30,26 @@ from community.settings import PROJECT_ROOT, async_database_url, sync_database_u
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
+def private_directory(path: Path) -> None:
+    """Create `path` readable by its owner only, or take group and other access away from it:
+    it holds members' data (the SQLite file, the crisis journal, the secret key)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
 def _prepare_sqlite_file(url: str) -> None:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:":
+        return
+    file = Path(database)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Created owner-only before SQLite opens it (its -wal and -shm files copy these modes), and
+    # fixed if an older version left it readable by others.
+    os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+    for part in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        if part.exists() and part.stat().st_mode & 0o077:
+            part.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,6 +70,7 @@ def create_engine(url: str) -> AsyncEngine:
         # (measured: 200 simultaneous crises, p99 until visible 3.0 s with a pool of 15).
         engine = create_async_engine(
             url,
+            hide_parameters=True,  # a failed statement's error (and log) never carries her words
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
             pool_size=1,
             max_overflow=0,
@@ -60,7 +78,9 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(
+        url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20
+    )
 
 
 @dataclass

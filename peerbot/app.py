@@ -21,7 +21,7 @@ from bots.dialogue import DialogueClient
 from bots.gateway import Gateway, GatewayConfig
 from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
-from community.db import Database
+from community.db import Database, private_directory
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
 from safety.context import RecentMessages
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings) -> AppServices:
+    private_directory(settings.var_dir)  # the SQLite file, the crisis journal, the secret key
     database = Database.connect(settings.resolved_database_url)
     key = settings.pseudonym_key()
     dialogue = DialogueClient(

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from types import TracebackType
+
+from sqlalchemy.exc import DBAPIError, StatementError
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 SAFE_FIELDS = (
     "case_id", "category", "severity", "platform", "error", "component", "seconds", "mode",
@@ -24,6 +30,23 @@ class SafeFieldsFormatter(logging.Formatter):
         line = super().format(record)
         fields = [f"{k}={getattr(record, k)}" for k in SAFE_FIELDS if hasattr(record, k)]
         return f"{line} {' '.join(fields)}" if fields else line
+
+    def formatException(self, ei: ExcInfo) -> str:
+        """A database error's message is withheld: PostgreSQL's DETAIL repeats the values of a
+        failed statement ("Key (...)=(her words) already exists"), and SQLAlchemy's adds the
+        statement. The traceback and the error's kind stay, for whoever debugs it."""
+        error = ei[1]
+        if not isinstance(error, StatementError):
+            return super().formatException(ei)
+        original = error.orig if isinstance(error, DBAPIError) else None
+        code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        kind = type(original).__name__ if original is not None else "statement error"
+        lines = ["Traceback (most recent call last):\n", *traceback.format_tb(ei[2])]
+        lines.append(
+            f"{type(error).__module__}.{type(error).__qualname__}: {kind}"
+            f"{f' (SQLSTATE {code})' if code else ''}; the database's message is withheld"
+        )
+        return "".join(lines)
 
 
 def configure_logging(level: str = "INFO") -> None:
