@@ -5,6 +5,7 @@ makes. Blocking from inside a case thread is in `moderating.py`."""
 from __future__ import annotations
 
 from community.cases import flags as cf
+from community.cases import floods
 from community.cases.flags import MAX_BLOCK_DAYS
 from community.db import Database
 
@@ -14,9 +15,11 @@ CONDUCT_HELP = (
     "/dismiss N: flag N is fine\n"
     "/blockflag N DAYS REASON: block the author of flag N for DAYS days\n"
     "/blocks: members blocked now\n"
-    "/unblock N: lift block N now"
+    "/unblock N: lift block N now\n"
+    "/floods: floods of crisis messages from new chats (one alert each, not a case each)\n"
+    "/closeflood N: flood alert N is seen"
 )
-COMMANDS = ("/flags", "/dismiss", "/blockflag", "/blocks", "/unblock")
+COMMANDS = ("/flags", "/dismiss", "/blockflag", "/blocks", "/unblock", "/floods", "/closeflood")
 
 
 def is_conduct_command(text: str) -> bool:
@@ -48,8 +51,19 @@ async def conduct_command(database: Database, moderator: str, text: str) -> str:
                 f": {b.reason}"
                 for b in blocks
             )
+        if command == "/floods":
+            alerts = await floods.open_alerts(session)
+            if not alerts:
+                return "No flood alerts open."
+            return "\n\n".join(floods.alert_notice(a.id, a.kind, a.count, a.sample) for a in alerts)
         if number is None:
             return CONDUCT_HELP
+        if command == "/closeflood":
+            try:
+                await floods.close_alert(session, number, moderator)
+            except floods.FloodAlertNotFound:
+                return f"There is no open flood alert {number}."
+            return f"Flood alert {number} closed; it opens again if the flood goes on."
         try:
             if command == "/dismiss":
                 await cf.dismiss_flag(session, number, moderator)

@@ -28,9 +28,11 @@ from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
 from community.cases.flags import record_flag
+from community.cases.floods import count_into_alert, mark_new_chat_case
 from community.cases.handoff import HandoffCases
 from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
+from community.flood_guard import CrisisFromNewChat, FloodGuard
 from community.member_state import MemberState, member_state
 from community.members import resolve_member
 from community.messages import Button, ContentKind, InboundMessage, Reply
@@ -74,6 +76,9 @@ RASA_MEMORY = (
 # Screening reads this much of a message; more than a chat message ever needs, and bounded so
 # a pasted book cannot slow the path down.
 SCREEN_LIMIT_CHARS = 20_000
+# How long a crisis waits for her state to tell whether it is one of a flood; past this it is
+# not (she gets her case), so a slow database never holds up the crisis path for long.
+FLOOD_LOOKUP_SECONDS = 2.0
 # Case transcripts keep at most this much of one message.
 TRANSCRIPT_LIMIT_CHARS = 10_000
 
@@ -164,6 +169,7 @@ class Gateway:
         conduct_screen: ConductScreen | None = None,
         screen: LayeredScreen | None = None,
         journal: CrisisJournal | None = None,
+        flood_guard: FloodGuard | None = None,
     ) -> None:
         self._config = config
         self._db = database
@@ -176,6 +182,7 @@ class Gateway:
         self._crisis_replies = crisis_replies or default_crisis_replies()
         self._conduct = conduct_screen or default_conduct_screen()
         self._journal = journal
+        self._guard = flood_guard
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
@@ -285,12 +292,45 @@ class Gateway:
         if typed is not None and not decision.crisis and await self._check_pending(lookup):
             return await self._answer_check(message, typed)
         if decision.answered:
-            return await self._handle_flagged(message, text, decision)
+            # Only a crisis can be one of a flood: an unsure message is asked about as always
+            # (an unanswered one becomes an elevated case, below any crisis in the queue).
+            new_chat = await self._flood_of(message, text, lookup) if decision.crisis else None
+            return await self._handle_flagged(message, text, decision, new_chat)
         try:
             return await self._handle_ordinary(message, text, lookup)
         except Exception:
             log.exception("message path failed", extra={"platform": message.platform})
             return [wording.fallback()]
+
+    async def handle_over_limit(self, message: InboundMessage) -> list[Reply] | None:
+        """A message over the chat's rate limits (the web adapter's edge): still screened, and a
+        crisis is answered as always (counted into a flood alert when it is one); anything else
+        is left to the adapter's refusal (None). Never raises."""
+        text = message.readable_text.strip()
+        decision = await self._decide(text, message)
+        if not decision.crisis:
+            return None
+        lookup = asyncio.ensure_future(self._member_state(message))
+        lookup.add_done_callback(_retrieve_exception)
+        new_chat = await self._flood_of(message, text, lookup)
+        return await self._handle_flagged(message, text, decision, new_chat)
+
+    async def _flood_of(
+        self, message: InboundMessage, text: str, lookup: asyncio.Future[MemberState]
+    ) -> CrisisFromNewChat | None:
+        """For a finding from a new chat: whether it is one of a flood (one address, or the same
+        words from many), then counted into one alert instead of opening a case. None for a
+        member who was here before, or when unknown (no guard, the database slow or away): she
+        gets her case."""
+        if self._guard is None:
+            return None
+        try:
+            state = await asyncio.wait_for(asyncio.shield(lookup), FLOOD_LOOKUP_SECONDS)
+        except Exception:
+            return None
+        if state.case_id is not None or not state.is_new:
+            return None
+        return await self._guard.crisis_from_new_chat(message.source, text)
 
     async def _decide(self, text: str, message: InboundMessage) -> Decision:
         return await asyncio.get_running_loop().run_in_executor(
@@ -343,13 +383,19 @@ class Gateway:
         return await self._handle_flagged(message, text, decision)
 
     async def _handle_flagged(
-        self, message: InboundMessage, text: str, decision: Decision
+        self,
+        message: InboundMessage,
+        text: str,
+        decision: Decision,
+        new_chat: CrisisFromNewChat | None = None,
     ) -> list[Reply]:
         """A crisis, a check, or help already coming. The reply's words need nothing but data
         files; the case (or the pending check) is written before the reply is returned, and if
         the database is away the reply still goes out."""
         # Help already coming is heard first: no "call 911" to someone the paramedics are with.
-        asking = decision.outcome is Outcome.CHECK and not decision.help_coming
+        # One of a flood of new chats is given the numbers, not asked: nobody will follow up.
+        flood = new_chat.flood if new_chat is not None else None
+        asking = decision.outcome is Outcome.CHECK and not decision.help_coming and flood is None
         replies = [self._check_reply(decision) if asking else self._crisis_reply(decision)]
         log.warning(
             "screen finding",
@@ -375,6 +421,12 @@ class Gateway:
                     return await self._finding_in_case(
                         cases, case, member, message.platform, transcript_text, decision, replies
                     )
+                if flood is not None:
+                    alert_id = await count_into_alert(session, flood, self._config.moderation_homes)
+                    log.warning(
+                        "flood counted", extra={"category": flood.kind, "case_id": alert_id}
+                    )
+                    return replies
                 if asking:
                     # Her answer to a researcher is kept, and she is still asked.
                     for_research = await pending_input(session, member.id) is not None
@@ -393,6 +445,13 @@ class Gateway:
                     opening = await cases.open_for_crisis(
                         member, message.platform, self._case_screening(decision), transcript_text
                     )
+                    if new_chat is not None and opening.created:
+                        await mark_new_chat_case(
+                            session,
+                            opening.case_id,
+                            new_chat.address_signature,
+                            new_chat.words_signature,
+                        )
                     # Moderators see what she has already been told, numbers included.
                     await cases.record_bot_message(opening.case_id, replies[0].text)
                     return replies
@@ -538,6 +597,14 @@ class Gateway:
         if route.to == "blocked":
             # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
             return [wording.blocked()]
+        if (
+            state.created_now
+            and self._guard is not None
+            and not await self._guard.allow_new_chat(message.source)
+        ):
+            # Many new chats from one address: a script, most likely. A crisis was answered
+            # above; anything else waits.
+            return [wording.too_many_new_chats()]
         if not text:
             if message.kind is not ContentKind.TEXT:
                 return [wording.cannot_read(message.kind)]

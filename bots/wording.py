@@ -107,6 +107,21 @@ def private_chat_invitation_discord() -> Reply:
     )
 
 
+def over_limit() -> Reply:
+    return Reply(
+        "You're sending messages faster than I can read them, so I'll pause for a minute. "
+        "If you need help right now, call or text 988, or call 911 in an emergency."
+    )
+
+
+def too_many_new_chats() -> Reply:
+    return Reply(
+        "A lot of new chats are starting from your connection right now, so I can't start "
+        "another one for a little while. Please try again later. If you need help right now, "
+        "call or text 988, or call 911 in an emergency."
+    )
+
+
 def slow_down() -> Reply:
     return Reply(
         "I'm getting a lot of messages at once, so I'll catch up in a moment. Take your time. "

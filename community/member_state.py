@@ -8,7 +8,7 @@ words are for researchers, and whether the bot is waiting for her answer to "are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,9 @@ from community.models import OPEN_CASE_STATUSES, Block, Case, Member, SafetyChec
 from community.research.answers import PENDING_FOR
 from community.research.models import PendingInput
 
+# A member this recent counts as a new chat for flood limits (one who was here before a flood
+# always gets her own case).
+NEW_CHAT_FOR = timedelta(days=1)
 # Her last-seen time is written at most this often: it only decides when Rasa's memory of a quiet
 # conversation is wiped (hours), and a write on every message would make each one a write.
 LAST_SEEN_EVERY = timedelta(minutes=5)
@@ -32,6 +35,12 @@ class MemberState:
     blocked: bool
     writing_for_research: bool
     check_pending: bool
+    created_at: datetime | None = None
+    created_now: bool = False  # this message is her first contact
+
+    @property
+    def is_new(self) -> bool:
+        return self.created_at is None or utcnow() - self.created_at < NEW_CHAT_FOR
 
 
 async def member_state(
@@ -53,6 +62,7 @@ async def member_state(
             select(
                 Member.id,
                 Member.last_seen_at,
+                Member.created_at,
                 open_case.with_only_columns(Case.id).scalar_subquery(),
                 open_case.with_only_columns(Case.status).scalar_subquery(),
                 exists().where(Block.member_id == Member.id, Block.until > now),
@@ -65,8 +75,10 @@ async def member_state(
     ).one_or_none()
     if row is None:
         member = await resolve_member(session, key, platform, platform_user_id)
-        return MemberState(member.id, pseudonym, None, None, False, False, False)
-    member_id, last_seen, case_id, case_status, blocked, for_research, checking = row
+        return MemberState(
+            member.id, pseudonym, None, None, False, False, False, member.created_at, True
+        )
+    member_id, last_seen, created_at, case_id, case_status, blocked, for_research, checking = row
     if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
         await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
     return MemberState(
@@ -77,4 +89,5 @@ async def member_state(
         bool(blocked),
         bool(for_research),
         bool(checking),
+        created_at,
     )

@@ -31,6 +31,8 @@ class InboundMessage:
     text: str = ""
     kind: ContentKind = ContentKind.TEXT
     caption: str = ""
+    # Where it came from, for flood limits only (the web chat's client address); never stored.
+    source: str | None = None
 
     @property
     def readable_text(self) -> str:

@@ -145,6 +145,12 @@ class Case(Base):
     # When the case was last announced to moderators (opened, raised, or re-announced unclaimed).
     announced_at: Mapped[datetime | None] = mapped_column(default=None)
     reannouncements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Opened by a new chat: keyed hashes of where it came from and of its words, so that if a
+    # flood follows, its first cases join the flood's alert (`flood_alert_id`) and sink below
+    # every other case in the queue.
+    address_signature: Mapped[str | None] = mapped_column(String(32), default=None)
+    words_signature: Mapped[str | None] = mapped_column(String(32), default=None)
+    flood_alert_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     member: Mapped[Member] = relationship()
     messages: Mapped[list[CaseMessage]] = relationship(
@@ -301,6 +307,26 @@ class ConductFlag(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     reviewed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # dismissed, blocked
+
+
+class FloodAlert(Base):
+    """Many crisis messages from new chats at once, from one address or with the same words:
+    each got the crisis reply, and moderators get this one alert (a count and a sample) instead
+    of a case each. The address is never kept, only a keyed hash (`signature`); the sample is
+    purged with case transcripts."""
+
+    __tablename__ = "flood_alerts"
+    __table_args__ = (Index("uq_flood_alerts_kind_signature", "kind", "signature", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "address" or "words"
+    signature: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sample: Mapped[str] = mapped_column(Text, default="")
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class HomePost(Base):

@@ -30,6 +30,7 @@ from community.models import (
     CaseNote,
     CaseThread,
     ConductFlag,
+    FloodAlert,
     HomePost,
     Member,
     Notification,
@@ -81,6 +82,8 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
             )
         )
         await session.execute(delete(ConductFlag).where(ConductFlag.created_at < transcript_cutoff))
+        # A flood alert keeps a sample of someone's words: gone with transcripts.
+        await session.execute(delete(FloodAlert).where(FloodAlert.last_at < transcript_cutoff))
         await session.execute(
             delete(HomePost).where(
                 HomePost.posted_at.is_not(None), HomePost.posted_at < now - OUTBOX_KEPT

@@ -142,6 +142,23 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis (redis://127.0.0.1:6379/0) for the chat's rate limits when several "
+        "app processes share the load; without it they are kept in memory.",
+    )
+    chat_limit_per_address: str = Field(
+        default="60/minute",
+        description="Messages to the web chat from one address (over it: a kind refusal, 429; "
+        "a crisis is still answered).",
+    )
+    chat_limit_overall: str = Field(
+        default="1200/minute", description="Messages to the web chat from everyone together."
+    )
+    chat_new_chats_per_address: str = Field(
+        default="10/hour", description="New web chats started from one address."
+    )
+
     discord_token: SecretStr | None = Field(
         default=None, description="The Discord application's bot token; turns the adapter on."
     )
@@ -182,6 +199,14 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("chat_limit_per_address", "chat_limit_overall", "chat_new_chats_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # "N/minute", "N per 10 minutes": raises ValueError otherwise
         return value
 
     @field_validator("research_timezone")

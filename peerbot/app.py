@@ -22,6 +22,7 @@ from bots.gateway import Gateway, GatewayConfig
 from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
 from community.db import Database, private_directory
+from community.flood_guard import FloodGuard, FloodLimits
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
 from safety.context import RecentMessages
@@ -45,6 +46,15 @@ def build_services(settings: Settings) -> AppServices:
     )
     log.info("crisis screen ready", extra={"layers": screen.layers})
     journal = CrisisJournal(settings.var_dir / JOURNAL_NAME)
+    guard = FloodGuard(
+        key,
+        settings.redis_url,
+        FloodLimits(
+            per_address=settings.chat_limit_per_address,
+            overall=settings.chat_limit_overall,
+            new_chats_per_address=settings.chat_new_chats_per_address,
+        ),
+    )
     gateway = Gateway(
         GatewayConfig(
             key,
@@ -59,8 +69,9 @@ def build_services(settings: Settings) -> AppServices:
         dialogue,
         screen=screen,
         journal=journal,
+        flood_guard=guard,
     )
-    return AppServices(settings, key, database, dialogue, gateway, journal)
+    return AppServices(settings, key, database, dialogue, gateway, journal, guard)
 
 
 async def _start_telegram(settings: Settings, services: AppServices) -> Any:

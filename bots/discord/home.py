@@ -340,6 +340,14 @@ class ModeratorCommands(commands.Cog):
     async def unblock(self, interaction: discord.Interaction[Any], number: int) -> None:
         await self._conduct(interaction, f"/unblock {number}")
 
+    @app_commands.command(name="floods", description="Floods of crisis messages from new chats")
+    async def floods(self, interaction: discord.Interaction[Any]) -> None:
+        await self._conduct(interaction, "/floods")
+
+    @app_commands.command(name="closeflood", description="A flood alert is seen")
+    async def closeflood(self, interaction: discord.Interaction[Any], number: int) -> None:
+        await self._conduct(interaction, f"/closeflood {number}")
+
     @app_commands.command(name="block", description="Block this case's member for abuse")
     async def block(self, interaction: discord.Interaction[Any], days: int, reason: str) -> None:
         await self._in_case(interaction, f"/block {days} {reason}")

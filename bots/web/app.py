@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from bots import wording
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway
 from bots.web.conduct import build_conduct_router
@@ -31,6 +32,7 @@ from bots.web.moderation import build_router
 from bots.web.research import build_research_router
 from community.crisis_journal import CrisisJournal
 from community.db import Database
+from community.flood_guard import FloodGuard
 from community.members import pseudonym_for
 from community.messages import InboundMessage, Reply
 from community.models import Member, OutboxMessage, utcnow
@@ -113,6 +115,7 @@ class AppServices:
     dialogue: DialogueClient
     gateway: Gateway
     journal: CrisisJournal  # crisis findings the database could not take, until it answers
+    flood_guard: FloodGuard  # the chat's rate limits, per address and overall
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -211,13 +214,30 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         components["rasa"] = "up" if await services.dialogue.is_up() else "down"
         return HealthOut(status="ok", components=components)
 
-    @app.post("/api/chat", response_model=ChatOut, tags=["chat"])
-    async def chat(body: ChatIn, request: Request) -> ChatOut:
-        """A member's message in; the bot's replies (or a crisis reply) out."""
+    @app.post(
+        "/api/chat",
+        response_model=ChatOut,
+        tags=["chat"],
+        responses={429: {"model": ChatOut, "description": "Over the rate limits; kind words."}},
+    )
+    async def chat(body: ChatIn, request: Request) -> ChatOut | JSONResponse:
+        """A member's message in; the bot's replies (or a crisis reply) out. Over the rate
+        limits (per address, overall) the answer is 429 with a kind reply and `Retry-After`,
+        except for a crisis, which is always answered."""
         services = services_of(request)
-        replies = await services.gateway.handle(
-            InboundMessage(platform=WEB_PLATFORM, user_id=body.user, text=body.text)
+        address = request.client.host if request.client else None
+        message = InboundMessage(
+            platform=WEB_PLATFORM, user_id=body.user, text=body.text, source=address
         )
+        if not await services.flood_guard.allow_message(address):
+            answered = await services.gateway.handle_over_limit(message)
+            if answered is None:
+                refusal = ChatOut(replies=[ReplyOut.of(wording.over_limit())])
+                return JSONResponse(
+                    refusal.model_dump(), status_code=429, headers={"Retry-After": "60"}
+                )
+            return ChatOut(replies=[ReplyOut.of(r) for r in answered])
+        replies = await services.gateway.handle(message)
         return ChatOut(replies=[ReplyOut.of(r) for r in replies])
 
     @app.get("/api/chat/{user}/messages", response_model=LaterMessagesOut, tags=["chat"])

@@ -1,6 +1,7 @@
-"""Flags and blocks in the HTTP API (moderators only): community posts flagged as attacking or
-shaming, and members blocked for abuse. The calls are `community.cases.flags`, the same ones the
-chat homes' commands make."""
+"""Flags, blocks and flood alerts in the HTTP API (moderators only): community posts flagged as
+attacking or shaming, members blocked for abuse, and floods of crisis messages from new chats.
+The calls are `community.cases.flags` and `.floods`, the same ones the chat homes' commands
+make."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from bots.web.auth import RecordId, Session, require_role
 from community.cases import flags as cf
+from community.cases import floods
 from community.cases.flags import MAX_BLOCK_DAYS
 from community.staff import StaffIdentity
 
@@ -46,6 +48,19 @@ class BlockOut(BaseModel):
 
 class BlocksOut(BaseModel):
     blocks: list[BlockOut]
+
+
+class FloodAlertOut(BaseModel):
+    id: int
+    kind: str = Field(description='"address" (one address) or "words" (the same words)')
+    count: int = Field(description="Crisis messages from new chats counted into it.")
+    sample: str = Field(description="The first message's words (at most 300 characters).")
+    first_at: datetime
+    last_at: datetime
+
+
+class FloodAlertsOut(BaseModel):
+    alerts: list[FloodAlertOut]
 
 
 class DoneOut(BaseModel):
@@ -107,6 +122,22 @@ def build_conduct_router() -> APIRouter:
             await cf.lift_block(session, block_id, staff.name)
         except cf.BlockNotFound:
             raise HTTPException(404, "No active block with that number.") from None
+        return DoneOut()
+
+    @router.get("/api/flood-alerts", response_model=FloodAlertsOut)
+    async def list_flood_alerts(_: Moderator, session: Session) -> FloodAlertsOut:
+        """Floods of crisis messages from new chats, each counted into one alert instead of a
+        case each; the most recently active first."""
+        alerts = await floods.open_alerts(session)
+        return FloodAlertsOut(alerts=[FloodAlertOut(**a.__dict__) for a in alerts])
+
+    @router.post("/api/flood-alerts/{alert_id}/close", response_model=DoneOut)
+    async def close_flood_alert(alert_id: RecordId, staff: Moderator, session: Session) -> DoneOut:
+        """Seen: the alert closes; the same flood going on opens it again."""
+        try:
+            await floods.close_alert(session, alert_id, staff.name)
+        except floods.FloodAlertNotFound:
+            raise HTTPException(404, "No open flood alert with that number.") from None
         return DoneOut()
 
     return router

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -303,7 +304,10 @@ class ModeratorActions:
 
     async def queue(self, include_closed: bool = False) -> list[CaseSummary]:
         """Open cases, most urgent first, then longest waiting."""
-        query = select(Case).order_by(Case.severity_rank.desc(), Case.opened_at, Case.id)
+        # Cases gathered into a flood alert sink below every other case: a flood of fake crises
+        # must not push a real one down the queue.
+        in_flood = sql_case((Case.flood_alert_id.is_(None), 0), else_=1)
+        query = select(Case).order_by(in_flood, Case.severity_rank.desc(), Case.opened_at, Case.id)
         if not include_closed:
             query = query.where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
         cases = list((await self.session.scalars(query)).all())
@@ -486,7 +490,12 @@ async def reannounce_overdue(
     """
     now = utcnow()
     waiting = (
-        await session.scalars(select(Case).where(Case.status == CaseStatus.WAITING.value))
+        await session.scalars(
+            # A flood's cases are in its alert; re-announcing each would bury the queue again.
+            select(Case).where(
+                Case.status == CaseStatus.WAITING.value, Case.flood_alert_id.is_(None)
+            )
+        )
     ).all()
     due = []
     for case in waiting:

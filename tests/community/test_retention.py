@@ -104,9 +104,11 @@ async def test_research_answers_and_questions_go_after_their_period(
         session.add(question)
         await session.flush()
         for days in (400, 10):
+            # One answer per mother and question: each age is another mother's answer.
+            answerer = await resolve_member(session, b"k" * 48, "web", f"answerer-{days}")
             session.add(
-                ResearchAnswer(question_id=question.id, member_id=member.id, text=f"{days} days",
-                               created_at=utcnow() - timedelta(days=days))
+                ResearchAnswer(question_id=question.id, member_id=answerer.id,
+                               text=f"{days} days", created_at=utcnow() - timedelta(days=days))
             )  # fmt: skip
             asked = await ask(session, member.id, "web", f"asked {days} days ago")
             asked.created_at = utcnow() - timedelta(days=days)

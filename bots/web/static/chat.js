@@ -55,7 +55,8 @@ async function send(text, shown) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ user: chatId(), text }),
     });
-    if (!response.ok) throw new Error(String(response.status));
+    // 429 (too many messages at once) still carries kind words to show.
+    if (!response.ok && response.status !== 429) throw new Error(String(response.status));
     showReplies((await response.json()).replies);
   } catch (error) {
     addMessage("bot", "Sorry, I couldn't send that. Please try again. In an emergency call 911, or call or text 988.", [], "peerbot");

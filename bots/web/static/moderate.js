@@ -139,6 +139,17 @@ async function refreshConduct() {
   if (section.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
   const { flags } = await api("GET", "/api/flags");
   const { blocks } = await api("GET", "/api/blocks");
+  const { alerts } = await api("GET", "/api/flood-alerts");
+  $("floods-box").hidden = alerts.length === 0;
+  $("floods").replaceChildren(...alerts.map((a) => {
+    const item = document.createElement("li");
+    const where = a.kind === "address" ? "from one address" : "with the same words, from many chats";
+    item.appendChild(text("strong", `Flood alert #${a.id}: ${a.count} crisis message(s) ${where}`));
+    item.appendChild(text("p", `Sample: ${a.sample}`));
+    item.appendChild(text("p", `Since ${new Date(a.first_at).toLocaleString()}, last ${new Date(a.last_at).toLocaleString()}`, "muted"));
+    item.appendChild(conductButton("Seen, close", () => api("POST", `/api/flood-alerts/${a.id}/close`)));
+    return item;
+  }));
   $("flags-empty").hidden = flags.length > 0;
   $("blocks-empty").hidden = blocks.length > 0;
   $("flags").replaceChildren(...flags.map((f) => {

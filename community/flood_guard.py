@@ -1,0 +1,132 @@
+"""Rate limits against floods: per address and overall for the public chat, stricter for new
+chats, and the test that turns a burst of crisis messages from new chats into one alert.
+
+The counters are moving windows from the `limits` library, kept in this process's memory, or in
+Redis (`PEERBOT_REDIS_URL`) when several app processes share the load. Addresses and words are
+counted under keyed hashes, never as themselves. If the store fails (Redis away), every limit
+lets the message through: a limit must never be the reason a crisis goes unanswered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import unicodedata
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+log = logging.getLogger(__name__)
+
+SAMPLE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Each a `limits` string ("N/minute", "N per 10 minutes")."""
+
+    # Every message to the public chat from one address, and from everyone together.
+    per_address: str = "60/minute"
+    overall: str = "1200/minute"
+    # New chats (a `user` id never seen) started from one address.
+    new_chats_per_address: str = "10/hour"
+    # Crisis messages from new chats that still open a case each, from one address or with the
+    # same words, before the rest are counted into one flood alert.
+    crises_per_address: str = "2 per 10 minutes"
+    crises_same_words: str = "2 per 10 minutes"
+
+
+@dataclass(frozen=True)
+class Flood:
+    """A crisis message that belongs to a flood: counted into the alert of this kind and
+    signature ("address" or "words")."""
+
+    kind: str
+    signature: str
+    sample: str
+
+
+@dataclass(frozen=True)
+class CrisisFromNewChat:
+    """What the guard found about a crisis message from a new chat: the flood it belongs to, if
+    any, and its signatures (kept on a case it opens, so a flood that follows can gather it)."""
+
+    flood: Flood | None
+    address_signature: str | None
+    words_signature: str
+
+
+def _words(text: str) -> str:
+    """The same words whatever the case, accents, punctuation, digits and spacing."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(c for c in folded if c.isalpha() or c.isspace())
+    return " ".join(letters.split())
+
+
+class FloodGuard:
+    def __init__(
+        self, key: bytes, storage_url: str | None = None, limits: FloodLimits | None = None
+    ) -> None:
+        chosen = limits or FloodLimits()
+        self._key = key
+        storage = (
+            storage_from_string(f"async+{storage_url}", implementation="redispy")
+            if storage_url
+            else storage_from_string("async+memory://")
+        )
+        if not isinstance(storage, Storage):  # pragma: no cover - "async+" always gives one
+            raise TypeError("an asyncio rate-limit storage was expected")
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {
+            name: parse(getattr(chosen, name))
+            for name in (
+                "per_address",
+                "overall",
+                "new_chats_per_address",
+                "crises_per_address",
+                "crises_same_words",
+            )
+        }
+
+    def signature(self, kind: str, value: str) -> str:
+        return hmac.new(self._key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def _hit(self, name: str, *identifiers: str) -> bool:
+        try:
+            return await self._limiter.hit(self._items[name], "peerbot", name, *identifiers)
+        except Exception as error:  # the store is away: let it through
+            log.warning("rate limit store failed", extra={"error": type(error).__name__})
+            return True
+
+    async def allow_message(self, address: str | None) -> bool:
+        """A message to the public chat, within its address's and everyone's limits."""
+        within = await self._hit("overall")
+        if address is not None:
+            within = await self._hit("per_address", self.signature("address", address)) and within
+        return within
+
+    async def allow_new_chat(self, address: str | None) -> bool:
+        if address is None:
+            return True
+        return await self._hit("new_chats_per_address", self.signature("address", address))
+
+    async def crisis_from_new_chat(self, address: str | None, text: str) -> CrisisFromNewChat:
+        """For a crisis message from a new chat: whether it may open a case of its own, or
+        belongs to a flood (one address, or the same words from many)."""
+        sample = text[:SAMPLE_CHARS]
+        words = self.signature("words", _words(text))
+        where = self.signature("address", address) if address is not None else None
+        same_words_within = await self._hit("crises_same_words", words)
+        if where is not None and not await self._hit("crises_per_address", where):
+            return CrisisFromNewChat(Flood("address", where, sample), where, words)
+        if not same_words_within:
+            return CrisisFromNewChat(Flood("words", words, sample), where, words)
+        return CrisisFromNewChat(None, where, words)
+
+    async def close(self) -> None:
+        """Nothing to release for memory; Redis connections close with the process."""
