@@ -1,0 +1,45 @@
+"""The flood guard's limits: counted per keyed address and per wording, shared through Redis by
+several app processes, and never the reason a crisis goes unanswered when the store fails."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+from community.flood_guard import FloodGuard, FloodLimits
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
+async def test_crises_from_new_chats_become_a_flood_by_address_then_by_words() -> None:
+    guard = FloodGuard(secrets.token_bytes(32))
+    first = await guard.crisis_from_new_chat("10.0.0.1", "i took all my pills")
+    second = await guard.crisis_from_new_chat("10.0.0.1", "I took ALL my pills!!")
+    third = await guard.crisis_from_new_chat("10.0.0.1", "i took all my pills 3")
+    assert first.flood is None and second.flood is None
+    assert third.flood is not None and third.flood.kind == "address"
+    assert first.words_signature == second.words_signature == third.words_signature
+    # Elsewhere, the same words are already a flood; other words are not.
+    elsewhere = await guard.crisis_from_new_chat("10.9.9.9", "i took all my pills")
+    assert elsewhere.flood is not None and elsewhere.flood.kind == "words"
+    other = await guard.crisis_from_new_chat("10.9.9.9", "he hit me and took the baby")
+    assert other.flood is None
+    assert "10.0.0.1" not in str(third)  # only keyed hashes
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+async def test_two_app_processes_share_their_limits_through_redis() -> None:
+    key = secrets.token_bytes(32)  # fresh counters: signatures are keyed
+    limits = FloodLimits(per_address="3/minute")
+    one, two = FloodGuard(key, REDIS_URL, limits), FloodGuard(key, REDIS_URL, limits)
+    allowed = [await guard.allow_message("198.51.100.7") for guard in (one, two, one, two)]
+    assert allowed == [True, True, True, False]
+
+
+async def test_a_store_that_fails_lets_everything_through() -> None:
+    guard = FloodGuard(secrets.token_bytes(32), "redis://127.0.0.1:9/0")  # nothing listens
+    assert await guard.allow_message("198.51.100.8")
+    assert await guard.allow_new_chat("198.51.100.8")
+    assert (await guard.crisis_from_new_chat("198.51.100.8", "i took all my pills")).flood is None
