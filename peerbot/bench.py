@@ -486,3 +486,131 @@ async def _drive_overhead(
         f"  gateway overhead: {through_p50 / bare_p50:.2f}x the bare round trip "
         f"(+{(through_p50 - bare_p50) * ms:.1f} ms at the median)",
     ]
+
+
+def run_flood_benchmark(messages: int = 500) -> Iterator[str]:
+    """The attack that found the flood gap, measured: `peerbot serve` on a scratch SQLite
+    database, then `messages` fake crises from fresh chat ids at one address, and as many from
+    fresh ids at as many addresses (X-Forwarded-For, which uvicorn trusts from loopback), each
+    with a genuine crisis from a member who was here before sent in the middle. Reports what
+    moderators get (cases, alerts) and where her case is in the queue."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _scratch_database("", Path(scratch)) as (url, _),
+    ):
+        port = _free_port()
+        settings = Settings(var_dir=Path(scratch), database_url=url)
+
+        async def moderator_token() -> str:
+            database = Database.connect(settings.resolved_database_url)
+            try:
+                async with database.transaction() as session:
+                    return await add_staff(session, "bench", "moderator")
+            finally:
+                await database.dispose()
+
+        token = asyncio.run(moderator_token())
+        env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=url,
+                   PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9")  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "peerbot.cli", "serve"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            yield from asyncio.run(
+                _drive_flood(f"http://127.0.0.1:{port}", token, settings, messages)
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+async def _drive_flood(base: str, token: str, settings: Settings, messages: int) -> list[str]:
+    import asyncio
+    import uuid
+    from datetime import timedelta
+
+    import httpx
+    from sqlalchemy import update
+
+    from community.members import pseudonym_for
+    from community.models import Member, utcnow
+
+    fake = "i took all my pills"
+    headers = {"Authorization": f"Bearer {token}"}
+    lines = [f"flood: {messages} fake crises from fresh chat ids, twice (SQLite, Rasa down)"]
+    async with httpx.AsyncClient(base_url=base, timeout=60.0) as client:
+        for _ in range(200):
+            with suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+        database = Database.connect(settings.resolved_database_url)
+        key = settings.pseudonym_key()
+        for scenario in ("one address", "one address each"):
+            known = f"known-{uuid.uuid4().hex}"
+            await client.post("/api/chat", json={"user": known, "text": "hi"},
+                              headers={"X-Forwarded-For": "192.0.2.1"})  # fmt: skip
+            async with database.transaction() as session:
+                await session.execute(
+                    update(Member)
+                    .where(Member.pseudonym == pseudonym_for(key, "web", known))
+                    .values(created_at=utcnow() - timedelta(days=2))
+                )
+            genuine = f"i want to kill myself tonight ({scenario})"
+            statuses: list[int] = []
+            answered = 0
+
+            async def one(
+                number: int, scenario: str = scenario, statuses: list[int] = statuses
+            ) -> None:
+                nonlocal answered
+                address = "198.51.100.9" if scenario == "one address" else _address(number)
+                response = await client.post(
+                    "/api/chat",
+                    json={"user": uuid.uuid4().hex, "text": fake},
+                    headers={"X-Forwarded-For": address},
+                )
+                statuses.append(response.status_code)
+                answered += "911" in response.text
+
+            begun = time.perf_counter()
+            half = messages // 2
+            for start in range(0, half, 25):
+                await asyncio.gather(*(one(n) for n in range(start, min(start + 25, half))))
+            await client.post("/api/chat", json={"user": known, "text": genuine},
+                              headers={"X-Forwarded-For": "192.0.2.1"})  # fmt: skip
+            for start in range(half, messages, 25):
+                await asyncio.gather(*(one(n) for n in range(start, min(start + 25, messages))))
+            elapsed = time.perf_counter() - begun
+            cases = (await client.get("/api/cases", headers=headers)).json()["cases"]
+            alerts = (await client.get("/api/flood-alerts", headers=headers)).json()["alerts"]
+            kinds = ", ".join(f"{a['kind']}: {a['count']}" for a in alerts)
+            position = next((i + 1 for i, c in enumerate(cases) if c["trigger"] == genuine), None)
+            lines += [
+                f"  {scenario}: {messages} sent in {elapsed:.1f} s, {answered} got the crisis "
+                f"reply, statuses {sorted(set(statuses))}",
+                f"    moderators see {len(cases)} open case(s) and {len(alerts)} flood alert(s) "
+                f"({kinds}); the genuine "
+                f"crisis is number {position} in the queue",
+            ]
+            # The next scenario starts with a clean console: alerts closed, her case resolved.
+            for alert in alerts:
+                await client.post(f"/api/flood-alerts/{alert['id']}/close", headers=headers)
+            for case in cases:
+                if case["trigger"] == genuine:
+                    await client.post(f"/api/cases/{case['id']}/claim", headers=headers)
+                    await client.post(f"/api/cases/{case['id']}/resolve", headers=headers,
+                                      json={"outcome": "benchmark"})  # fmt: skip
+        await database.dispose()
+    return lines
+
+
+def _address(number: int) -> str:
+    return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256 or 1}"

@@ -308,6 +308,10 @@ def benchmark(
         str,
         typer.Option(help="Run the database benchmarks on this PostgreSQL (default: SQLite)."),
     ] = "",
+    flood: Annotated[
+        int,
+        typer.Option(help="Only the flood figure: N fake crises, from one address and from N."),
+    ] = 0,
     overhead: Annotated[
         bool,
         typer.Option(
@@ -319,13 +323,20 @@ def benchmark(
     """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
     until a crisis case is visible to moderators, N conversations at once) and, if asked, a
     research broadcast (fan-out and queueing for N mothers, across a simulated crash) or the
-    gateway's overhead over a bare Rasa round trip (--overhead)."""
+    gateway's overhead over a bare Rasa round trip (--overhead), or a flood of fake crises
+    (--flood N: what moderators get, and where a genuine crisis sent in the middle lands)."""
     from peerbot.bench import (
         run_broadcast_benchmark,
+        run_flood_benchmark,
         run_handoff_benchmark,
         run_overhead_benchmark,
         run_screen_benchmark,
     )
+
+    if flood:
+        for line in run_flood_benchmark(flood):
+            typer.echo(line)
+        return
 
     if overhead:
         for line in run_overhead_benchmark():

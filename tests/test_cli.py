@@ -141,3 +141,14 @@ def test_doctor_reports_the_crisis_screens_layers(trained_screen_models: Path) -
         env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "! crisis screen: rules only (PEERBOT_SCREEN_LEARNED=false)" in done.stdout
+
+
+def test_flood_benchmark_reports_what_moderators_get() -> None:
+    result = peerbot("benchmark", "--flood", "40")
+    assert result.returncode == 0, result.stderr
+    for scenario in ("one address", "one address each"):
+        assert (
+            f"{scenario}: 40 sent" in result.stdout and "40 got the crisis reply" in result.stdout
+        )
+    assert result.stdout.count("1 flood alert(s)") == 2
+    assert result.stdout.count("the genuine crisis is number 1 in the queue") == 2
