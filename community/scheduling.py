@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, select, update
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from community.db import Database, insert_ignoring_conflicts
 from community.models import Case, Notification, PlatformUpdate, StaffNotice, utcnow
@@ -37,6 +38,9 @@ REVIEW_SOON = timedelta(days=30)
 SEEN_UPDATES_KEPT = timedelta(days=7)
 ONCALL_HOME = "oncall"
 ONCALL_TIMEOUT_SECONDS = 5.0
+JOB_ATTEMPTS = 3
+# Beyond three intervals, how long the re-announcement job may take before it counts as late.
+LATE_GRACE = timedelta(seconds=30)
 REMINDER_TEXT = (
     "A person from our team hasn't been able to join yet, and I'm sorry for the wait. They've "
     "been asked again. If you need help now: call or text 988, or call 911 in an emergency."
@@ -49,6 +53,41 @@ class JobContext:
     database: Database
     # Wipes Rasa's memory of one conversation (the app's dialogue client); None in tools.
     forget_conversation: Callable[[str], Awaitable[bool]] | None = None
+    # When each job last finished without an error: the heartbeat /healthz and the watchdog read.
+    finished: dict[str, datetime] = field(default_factory=dict)
+    started_at: datetime = field(default_factory=utcnow)
+
+    def scheduler_state(self) -> str:
+        """ "up" while the re-announcement job (the one a waiting crisis depends on) keeps to its
+        interval; "down" when it has not finished for three intervals and more."""
+        every = timedelta(seconds=self.settings.scheduler_interval_seconds)
+        last = self.finished.get(REANNOUNCE_JOB_ID, self.started_at)
+        return "up" if utcnow() - last <= every * 3 + LATE_GRACE else "down"
+
+
+Job = Callable[[JobContext], Awaitable[None]]
+
+
+def _resilient(job_id: str, job: Job) -> Job:
+    """A job that survives a database error: tried again at once with backoff, and if it still
+    fails, logged and tried at its next run (the scheduler itself never stops on it). Each
+    success is its heartbeat."""
+
+    async def run(context: JobContext) -> None:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(JOB_ATTEMPTS),
+                wait=wait_exponential(multiplier=0.5, max=4),
+                reraise=True,
+            ):
+                with attempt:
+                    await job(context)
+        except Exception as error:
+            log.error("job failed", extra={"component": job_id, "error": type(error).__name__})
+            return
+        context.finished[job_id] = utcnow()
+
+    return run
 
 
 async def reannounce_job(context: JobContext) -> None:
@@ -258,15 +297,25 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     }
     soon = utcnow() + timedelta(seconds=5)
     every = settings.scheduler_interval_seconds
-    scheduler.add_job(reannounce_job, "interval", seconds=every, id=REANNOUNCE_JOB_ID, **once)
+    scheduler.add_job(
+        _resilient(REANNOUNCE_JOB_ID, reannounce_job), "interval", seconds=every,
+        id=REANNOUNCE_JOB_ID, **once,
+    )  # fmt: skip
     # The review check runs shortly after start, so a fresh deployment hears about it that day.
     scheduler.add_job(
-        resource_review_job, "interval", hours=24,
+        _resilient(RESOURCE_REVIEW_JOB_ID, resource_review_job), "interval", hours=24,
         next_run_time=utcnow() + timedelta(minutes=1), id=RESOURCE_REVIEW_JOB_ID, **once,
     )  # fmt: skip
     scheduler.add_job(
-        retention_job, "interval", hours=1, next_run_time=soon, id=RETENTION_JOB_ID, **once
-    )
-    scheduler.add_job(unanswered_checks_job, "interval", seconds=every, id=CHECKS_JOB_ID, **once)
-    scheduler.add_job(research_job, "interval", seconds=every, id=RESEARCH_JOB_ID, **once)
+        _resilient(RETENTION_JOB_ID, retention_job), "interval", hours=1, next_run_time=soon,
+        id=RETENTION_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(
+        _resilient(CHECKS_JOB_ID, unanswered_checks_job), "interval", seconds=every,
+        id=CHECKS_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(
+        _resilient(RESEARCH_JOB_ID, research_job), "interval", seconds=every,
+        id=RESEARCH_JOB_ID, **once,
+    )  # fmt: skip
     return scheduler

@@ -9,6 +9,7 @@ tokens are set. The web routes (`bots/web/app.py`) find the services in `app.sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
 from community.db import Database, private_directory
 from community.flood_guard import FloodGuard, FloodLimits
+from community.models import utcnow
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
 from safety.context import RecentMessages
@@ -99,6 +101,23 @@ def _start_discord(settings: Settings, services: AppServices) -> Any:
     return adapter
 
 
+async def _watch_scheduler(app: FastAPI, jobs: JobContext) -> None:
+    """The watchdog: a scheduler that stopped, or whose re-announcement job is late, is replaced
+    by a new one (a waiting crisis must be announced again whatever happened to the old one)."""
+    every = jobs.settings.scheduler_interval_seconds
+    while True:
+        await asyncio.sleep(every)
+        scheduler = app.state.scheduler
+        if scheduler.running and jobs.scheduler_state() == "up":
+            continue
+        log.error("scheduler stopped or late: restarting it", extra={"component": "scheduler"})
+        with contextlib.suppress(Exception):
+            scheduler.shutdown(wait=False)
+        jobs.started_at = utcnow()  # the new one gets its intervals before it counts as late
+        app.state.scheduler = build_scheduler(jobs)
+        app.state.scheduler.start()
+
+
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     """The bot app. `run_scheduler=False` keeps the timed jobs from starting (tests run them
     by hand with `app.state.jobs`)."""
@@ -118,6 +137,9 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         discord_bot = _start_discord(settings, services)
         # Its own loop, not a scheduler job: a job's state is the database that is away when
         # the journal has work.
+        watching = (
+            asyncio.create_task(_watch_scheduler(app, jobs)) if scheduler is not None else None
+        )
         replaying = asyncio.create_task(
             services.journal.replay_forever(
                 services.database, services.pseudonym_key, settings.active_moderation_homes
@@ -127,12 +149,14 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
             yield
         finally:
             replaying.cancel()
+            if watching is not None:
+                watching.cancel()
             if discord_bot is not None:
                 await discord_bot.stop()
             if telegram is not None:
                 await telegram.stop()
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if app.state.scheduler is not None:
+                app.state.scheduler.shutdown(wait=False)
             services.gateway.close()
             await services.dialogue.aclose()
             await services.database.dispose()

@@ -46,7 +46,7 @@ def stack_session(stack: Stack) -> Session:
 
 def test_health_reports_every_component(app_client: httpx.Client) -> None:
     body = app_client.get("/healthz").json()
-    assert body["components"] == {"app": "up", "database": "up", "rasa": "up"}
+    assert body["components"] == {"app": "up", "database": "up", "rasa": "up", "scheduler": "up"}
 
 
 def test_hi_is_answered_by_the_trained_model(app_client: httpx.Client) -> None:

@@ -202,7 +202,8 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     async def healthz(request: Request) -> HealthOut:
-        """200 whenever the app answers; `components` says whether the database and Rasa are up."""
+        """200 whenever the app answers; `components` says whether the database, Rasa and the
+        scheduler are up ("off" when the app runs without one)."""
         services = services_of(request)
         components = {"app": "up"}
         try:
@@ -212,6 +213,10 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         except Exception:
             components["database"] = "down"
         components["rasa"] = "up" if await services.dialogue.is_up() else "down"
+        # The timed jobs (re-announcing a waiting crisis among them): "down" when late.
+        jobs = getattr(request.app.state, "jobs", None)
+        running = getattr(request.app.state, "scheduler", None) is not None
+        components["scheduler"] = jobs.scheduler_state() if jobs and running else "off"
         return HealthOut(status="ok", components=components)
 
     @app.post(

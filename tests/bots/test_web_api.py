@@ -53,7 +53,12 @@ def test_cross_site_writes_are_refused_before_any_work(
 def test_health_is_200_and_says_rasa_is_down(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["components"] == {"app": "up", "database": "up", "rasa": "down"}
+    assert response.json()["components"] == {
+        "app": "up",
+        "database": "up",
+        "rasa": "down",
+        "scheduler": "up",
+    }
 
 
 def test_chat_with_rasa_down_names_core_resources(client: TestClient) -> None:
