@@ -17,12 +17,14 @@ from importlib import resources
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bots import wording
 from bots.dialogue import DialogueClient
@@ -43,6 +45,10 @@ log = logging.getLogger(__name__)
 WEB_PLATFORM = "web"
 # A request body larger than this is refused before it is parsed.
 MAX_BODY_BYTES = 256 * 1024
+# More headers, or more header bytes, than any browser or bot sends.
+TOO_LARGE = "That message is too large to send. Could you shorten it?"
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 32 * 1024
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 
 SECURITY_HEADERS = {
@@ -124,7 +130,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def cross_site(request: Request) -> bool:
     """A browser's request that another site started (CSRF). Our pages keep tokens in session
     storage, not cookies, so a forged request carries no credentials; this refuses it anyway,
-    before any work. Clients that are not browsers send neither header and are not affected."""
+    before any work. Clients that are not browsers send neither header and are not affected.
+    An Origin that cannot even be parsed is refused too."""
     if request.method not in UNSAFE_METHODS:
         return False
     fetch_site = request.headers.get("sec-fetch-site")
@@ -133,28 +140,88 @@ def cross_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    try:
+        netloc = urlsplit(origin).netloc.lower()
+    except ValueError:
+        return True
+    return netloc != request.headers.get("host", "").lower()
 
 
-class _EdgeGuard(BaseHTTPMiddleware):
-    """Before a route runs: refuse cross-site writes and oversized bodies. After: the security
-    headers (CSP, no framing) on every response."""
+def _refusal(scope: Scope) -> JSONResponse | None:
+    """What the edge refuses before any route runs, or None."""
+    headers = scope["headers"]
+    if len(headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES:
+        return JSONResponse({"detail": "Too many or too large request headers."}, 431)
+    request = Request(scope)
+    if cross_site(request):
+        return JSONResponse({"detail": "Cross-site requests are not accepted."}, 403)
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return JSONResponse({"detail": TOO_LARGE}, 413)
+    return None
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        response: Response
-        if cross_site(request):
-            response = JSONResponse({"detail": "Cross-site requests are not accepted."}, 403)
-        elif length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response = JSONResponse(
-                {"detail": "That message is too large to send. Could you shorten it?"},
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
+
+class BodyTooLarge(HTTPException):
+    """A body without a length (chunked) that grew past the limit while it was read."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE)
+
+
+class EdgeGuard:
+    """Before a route runs: refuse oversized or too many headers, cross-site writes and bodies
+    declared too large; a chunked body is counted as it arrives and refused when it passes the
+    limit, so nothing larger is ever held in memory.
+    On every response: the security headers (CSP, no framing). Plain ASGI, so it adds no task
+    or copy per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for header, value in SECURITY_HEADERS.items():
+                    headers.setdefault(header, value)
+            await send(message)
+
+        refusal = _refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, secured)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+            return message
+
+        await self.app(scope, counted, secured)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 naming what is wrong and where, never echoing the values sent: a member's words do
+    not come back in an error, and NaN or Infinity (which JSON cannot carry) cannot turn a
+    refusal into a 500."""
+    assert isinstance(error, RequestValidationError)
+    detail = [
+        {
+            "loc": list(item.get("loc", ())),
+            "msg": str(item.get("msg", "")),
+            "type": item.get("type"),
+        }
+        for item in error.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def create_web_app(lifespan: Lifespan) -> FastAPI:
@@ -166,8 +233,9 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         version="0.1.0",
         summary="Community peer-support chat: web chat, health, moderators' and research APIs.",
         lifespan=lifespan,
+        exception_handlers={RequestValidationError: _validation_error},
     )
-    app.add_middleware(_EdgeGuard)
+    app.add_middleware(EdgeGuard)
     app.include_router(build_router())
     app.include_router(build_research_router())
     app.include_router(build_conduct_router())
@@ -184,8 +252,9 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         adapter = getattr(request.app.state, "telegram", None)
         if adapter is None or adapter.mode != "webhook":
             return Response(status_code=404)
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given, adapter.secret):
+        # Compared as bytes: a header with non-ASCII characters is simply wrong, not a 500.
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode("latin-1")
+        if not hmac.compare_digest(given, adapter.secret.encode()):
             return Response(status_code=403)
         try:
             data = await request.json()
@@ -193,7 +262,11 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
             return Response(status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return Response(status_code=400)
-        await adapter.process_webhook(data)
+        try:
+            await adapter.process_webhook(data)
+        except Exception as error:
+            # Telegram sends a refused update again and again: take it, say so, move on.
+            log.warning("telegram update ignored", extra={"error": type(error).__name__})
         return Response(status_code=200)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -330,6 +330,19 @@ async def test_webhook_mode_checks_telegrams_secret_token(
                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_ABC"},
             )  # fmt: skip
             assert junk.status_code == 400
+            # A secret with characters no header should carry is wrong, not a 500.
+            odd = await client.post(
+                "/telegram/webhook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-tökén".encode()},
+            )  # fmt: skip
+            assert odd.status_code == 403
+            # An update Telegram's library cannot read is taken (200) and ignored: refused,
+            # Telegram would send it again and again.
+            malformed = await client.post(
+                "/telegram/webhook", json={"update_id": 43, "message": {"chat": "not a chat"}},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_ABC"},
+            )  # fmt: skip
+            assert malformed.status_code == 200
         await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
         assert rasa.received[0]["message"] == "hello"
 

@@ -93,6 +93,50 @@ def test_oversized_body_gets_a_kind_413(client: TestClient) -> None:
     assert "shorten" in response.json()["detail"]
 
 
+def test_a_chunked_body_is_counted_as_it_arrives(client: TestClient) -> None:
+    """No Content-Length to check first: the body is refused once it passes the limit, with the
+    same kind words, never read whole into memory."""
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    response = client.post(
+        "/api/chat", content=pieces(), headers={"Content-Type": "application/json"}
+    )
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 413 and "shorten" in response.json()["detail"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_too_many_or_too_large_headers_are_refused(client: TestClient) -> None:
+    many = {f"x-header-{n}": "v" for n in range(150)}
+    assert (
+        client.post("/api/chat", json={"user": "abc", "text": "hi"}, headers=many).status_code
+        == 431
+    )
+    large = {"x-large": "v" * 40_000}
+    assert (
+        client.post("/api/chat", json={"user": "abc", "text": "hi"}, headers=large).status_code
+        == 431
+    )
+
+
+def test_odd_inputs_that_were_500s_are_refused_cleanly(client: TestClient) -> None:
+    nan = client.post(
+        "/api/chat", content=b'{"user": "abc", "text": NaN}',
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert nan.status_code == 422 and "NaN" not in nan.text
+    secret = "i want to die, my name is Rosa"
+    echoed = client.post("/api/chat", json={"user": "a b", "text": secret})
+    assert echoed.status_code == 422 and "Rosa" not in echoed.text  # errors never echo her words
+    origin = client.post(
+        "/api/chat", json={"user": "abc", "text": "hi"}, headers={"Origin": "http://[::1"}
+    )
+    assert origin.status_code == 403
+
+
 def test_later_messages_for_an_unknown_user_are_empty(client: TestClient) -> None:
     assert client.get("/api/chat/nobody/messages").json() == {"messages": []}
     assert client.get("/api/chat/bad%20id/messages").status_code == 422
