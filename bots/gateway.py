@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -79,6 +80,10 @@ SCREEN_LIMIT_CHARS = 20_000
 # How long a crisis waits for her state to tell whether it is one of a flood; past this it is
 # not (she gets her case), so a slow database never holds up the crisis path for long.
 FLOOD_LOOKUP_SECONDS = 2.0
+# Over her budget in an open case, a message keeps this much (and the moderator is told, at
+# most once a minute per case).
+OVER_BUDGET_CHARS = 200
+BUDGET_NOTE_SECONDS = 60.0
 # Case transcripts keep at most this much of one message.
 TRANSCRIPT_LIMIT_CHARS = 10_000
 
@@ -183,6 +188,7 @@ class Gateway:
         self._conduct = conduct_screen or default_conduct_screen()
         self._journal = journal
         self._guard = flood_guard
+        self._budget_noted: dict[int, float] = {}  # case -> when the moderator was last told
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
@@ -331,6 +337,27 @@ class Gateway:
         if state.case_id is not None or not state.is_new:
             return None
         return await self._guard.crisis_from_new_chat(message.source, text)
+
+    async def _within_case_budget(
+        self, state: MemberState, case_id: int, text: str
+    ) -> tuple[str, str]:
+        """Her message as the transcript keeps it, and a note for the moderator the first time
+        in a minute that she is over her budget ("" otherwise)."""
+        kept = text[:TRANSCRIPT_LIMIT_CHARS]
+        if self._guard is None or await self._guard.within_case_budget(state.pseudonym, len(kept)):
+            return kept, ""
+        shortened = f"{text[:OVER_BUDGET_CHARS]} [shortened: over the limit]"
+        now = time.monotonic()
+        if now - self._budget_noted.get(case_id, -BUDGET_NOTE_SECONDS) < BUDGET_NOTE_SECONDS:
+            return shortened, ""
+        self._budget_noted[case_id] = now
+        if len(self._budget_noted) > 10_000:  # a note per case a minute; keep it bounded
+            self._budget_noted.clear()
+        return shortened, (
+            "She is writing more than the transcript keeps in full (30 messages a minute or "
+            "20,000 characters an hour); what is over is kept short. Her crisis messages are "
+            "always kept whole."
+        )
 
     async def _decide(self, text: str, message: InboundMessage) -> Decision:
         return await asyncio.get_running_loop().run_in_executor(
@@ -576,11 +603,15 @@ class Gateway:
             state = await lookup
             route = self._route(message, text, state)
             if route.to == "case" and text:
-                # A person has (or is about to have) this conversation: no bot answers.
+                # A person has (or is about to have) this conversation: no bot answers. What is
+                # over her budget is kept short (a script could fill the disk through a case);
+                # the budget is asked before the transaction opens (it may be Redis).
+                kept, note = await self._within_case_budget(state, route.case_id, text)
                 async with self._db.transaction() as session:
-                    await HandoffCases(
-                        session, self._config.moderation_homes
-                    ).record_member_message(route.case_id, text[:TRANSCRIPT_LIMIT_CHARS])
+                    cases = HandoffCases(session, self._config.moderation_homes)
+                    await cases.record_member_message(route.case_id, kept)
+                    if note:
+                        await cases.record_screen_note(route.case_id, note)
         except Exception:
             # The database is away: if she is talking with a person, her words must reach them
             # when it is back (the journal keeps them only if a case is open then).

@@ -38,6 +38,9 @@ class FloodLimits:
     # same words, before the rest are counted into one flood alert.
     crises_per_address: str = "2 per 10 minutes"
     crises_same_words: str = "2 per 10 minutes"
+    # What one member's messages to an open case keep in full (a person reads them all).
+    case_messages: str = "30/minute"
+    case_characters: str = "20000/hour"
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,19 @@ class FloodGuard:
                 "new_chats_per_address",
                 "crises_per_address",
                 "crises_same_words",
+                "case_messages",
+                "case_characters",
             )
         }
 
     def signature(self, kind: str, value: str) -> str:
         return hmac.new(self._key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    async def _hit(self, name: str, *identifiers: str) -> bool:
+    async def _hit(self, name: str, *identifiers: str, cost: int = 1) -> bool:
         try:
-            return await self._limiter.hit(self._items[name], "peerbot", name, *identifiers)
+            return await self._limiter.hit(
+                self._items[name], "peerbot", name, *identifiers, cost=cost
+            )
         except Exception as error:  # the store is away: let it through
             log.warning("rate limit store failed", extra={"error": type(error).__name__})
             return True
@@ -114,6 +121,14 @@ class FloodGuard:
         if address is None:
             return True
         return await self._hit("new_chats_per_address", self.signature("address", address))
+
+    async def within_case_budget(self, member: str, characters: int) -> bool:
+        """Whether her message to an open case is within what the transcript keeps in full
+        (`member` is her pseudonym, hashed again here)."""
+        who = self.signature("member", member)
+        within_count = await self._hit("case_messages", who)
+        within_size = await self._hit("case_characters", who, cost=max(1, characters))
+        return within_count and within_size
 
     async def crisis_from_new_chat(self, address: str | None, text: str) -> CrisisFromNewChat:
         """For a crisis message from a new chat: whether it may open a case of its own, or

@@ -153,3 +153,37 @@ async def test_a_flood_alert_reaches_the_chat_homes_once_and_again_as_it_grows(
     posts = await flood(12)
     assert len(posts) == 2  # opened, then at 10
     assert "1 crisis message(s)" in posts[0] and "10 crisis message(s)" in posts[1]
+
+
+async def test_an_open_case_keeps_her_words_within_a_budget_and_tells_the_moderator(
+    database: Database,
+) -> None:
+    """A script could fill the disk through an open case (300 messages of 90,000 characters in
+    two seconds): past 20,000 characters an hour (or 30 messages a minute) a message is kept
+    short, the moderator is told once, and a crisis message is still kept whole."""
+    from bots.dialogue import DialogueClient
+    from bots.gateway import Gateway, GatewayConfig
+    from community.flood_guard import FloodGuard
+    from community.models import CaseMessage
+
+    key = b"k" * 48
+    gateway = Gateway(
+        GatewayConfig(key, 4000, ("web",)),
+        database,
+        DialogueClient("http://127.0.0.1:9", 1.0),
+        flood_guard=FloodGuard(key),
+    )
+    user = "budgeted-member-01"
+    await gateway.handle(InboundMessage("web", user, GENUINE))  # opens her case
+    words = ("word " * 200).strip()  # 999 characters: 20 of them fit in 20,000
+    for _ in range(25):
+        await gateway.handle(InboundMessage("web", user, words))
+    await gateway.handle(InboundMessage("web", user, "i took all my pills " + words))
+    async with database.sessions() as session:
+        turns = (await session.scalars(select(CaseMessage).order_by(CaseMessage.id))).all()
+    from_her = [t.text for t in turns if t.author == "member"]
+    notes = [t.text for t in turns if t.author == "screen" and "kept short" in t.text]
+    assert sum(len(t) == len(words.strip()) for t in from_her) == 20
+    assert sum(t.endswith("[shortened: over the limit]") for t in from_her) == 5
+    assert len(notes) == 1
+    assert from_her[-1].startswith("i took all my pills") and len(from_her[-1]) > 1000
