@@ -370,7 +370,7 @@ def run_overhead_benchmark(messages: int = 600, members: int = 50) -> Iterator[s
     import subprocess
     import tempfile
 
-    from peerbot.runner import services
+    from peerbot.runner import rasa_api_environment, services
     from peerbot.training import model_path, rasa_environment
 
     model = model_path(Settings())
@@ -385,14 +385,18 @@ def run_overhead_benchmark(messages: int = 600, members: int = 50) -> Iterator[s
             rasa_port=_free_port(),
             action_server_port=_free_port(),
         )
-        env = rasa_environment(settings) | {
-            "PEERBOT_VAR_DIR": scratch,
-            "PEERBOT_DATABASE_URL": url,
-            "PEERBOT_PORT": str(settings.port),
-            "PEERBOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}",
-            "PEERBOT_FLOOD_MESSAGES": "1000",
-            "SANIC_HOST": "127.0.0.1",
-        }
+        env = (
+            rasa_environment(settings)
+            | rasa_api_environment(settings)
+            | {
+                "PEERBOT_VAR_DIR": scratch,
+                "PEERBOT_DATABASE_URL": url,
+                "PEERBOT_PORT": str(settings.port),
+                "PEERBOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}",
+                "PEERBOT_FLOOD_MESSAGES": "1000",
+                "SANIC_HOST": "127.0.0.1",
+            }
+        )
         processes = [
             subprocess.Popen(  # noqa: S603 - our own fixed commands
                 service.command,

@@ -53,6 +53,11 @@ class Service:
         )
 
 
+def rasa_api_environment(settings: Settings) -> dict[str, str]:
+    """The environment Rasa's wrapper (`peerbot-rasa`) reads its API token from."""
+    return {"PEERBOT_RASA_AUTH_TOKEN": settings.rasa_api_token()}
+
+
 def services(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list[Service]:
     """The three processes of a single-machine peerbot, on the configured ports."""
     python = sys.executable
@@ -73,10 +78,9 @@ def services(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list
                 "--port",
                 str(settings.rasa_port),
                 # The HTTP API, for wiping a conversation's memory on deletion; token-protected
-                # and, like the rest of Rasa, on the loopback interface only.
+                # (the token comes by environment, see `rasa_api_environment`, not on this
+                # command line where `ps` shows it) and on the loopback interface only.
                 "--enable-api",
-                "--auth-token",
-                settings.rasa_api_token(),
             ],
             f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/",
         ),
@@ -147,7 +151,7 @@ class _Readiness(threading.Thread):
 def run_stack(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> int:
     """Run all services until one exits or a signal arrives; return the exit code."""
     manager = Manager()
-    env = rasa_environment(settings)
+    env = rasa_environment(settings) | rasa_api_environment(settings)
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["PYTHONUNBUFFERED"] = "1"
     items = services(settings, model, root)

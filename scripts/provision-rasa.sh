@@ -21,7 +21,30 @@ quiet_pip_noise() { grep -v "is ignored: it is neither a file nor a directory" >
 
 lock_hash() { sha256sum "$LOCK" | cut -d' ' -f1; }
 
+# One entry point for the app: it never needs to know how this interpreter was obtained. Rasa's
+# API token comes from PEERBOT_RASA_AUTH_TOKEN, not the command line (where `ps` would show it to
+# every local user). Written on every run, so a change here reaches a runtime already installed.
+write_wrapper() {
+  printf '%s\n' "$LIB_PATH" > "$VENV/.peerbot-lib-path"
+  cat > "$VENV/bin/peerbot-rasa" <<WRAP
+#!/usr/bin/env bash
+export LD_LIBRARY_PATH="$LIB_PATH\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false
+if [[ -n "\${PEERBOT_RASA_AUTH_TOKEN:-}" ]]; then
+  exec "$VENV/bin/python" -c 'import os, runpy, sys; token = os.environ.pop("PEERBOT_RASA_AUTH_TOKEN"); sys.argv = ["rasa", *sys.argv[1:], *(["--auth-token", token] if sys.argv[1:2] == ["run"] else [])]; runpy.run_module("rasa", run_name="__main__", alter_sys=True)' "\$@"
+fi
+exec "$VENV/bin/python" -m rasa "\$@"
+WRAP
+  chmod +x "$VENV/bin/peerbot-rasa"
+}
+
 if [[ -x "$VENV/bin/peerbot-rasa" && -f "$STAMP" && "$(cat "$STAMP")" == "$(lock_hash)" ]]; then
+  if [[ -f "$VENV/.peerbot-lib-path" ]]; then
+    LIB_PATH="$(cat "$VENV/.peerbot-lib-path")"
+  else  # a runtime provisioned before the path was kept: read it from the old wrapper
+    LIB_PATH="$(sed -n 's/^export LD_LIBRARY_PATH="\([^$]*\)\$.*/\1/p' "$VENV/bin/peerbot-rasa")"
+  fi
+  write_wrapper
   say "Rasa runtime is ready ($VENV)."
   exit 0
 fi
@@ -102,14 +125,7 @@ else
   "$PY" -m venv "$VENV"
 fi
 
-# One entry point for the app: it never needs to know how this interpreter was obtained.
-cat > "$VENV/bin/peerbot-rasa" <<WRAP
-#!/usr/bin/env bash
-export LD_LIBRARY_PATH="$LIB_PATH\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
-export PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false
-exec "$VENV/bin/python" -m rasa "\$@"
-WRAP
-chmod +x "$VENV/bin/peerbot-rasa"
+write_wrapper
 
 say "Step 3/3: installing Rasa 3.6.21 from rasa-runtime.lock (about 80 s, 2.7 GB)."
 export LD_LIBRARY_PATH="$LIB_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,6 +94,12 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
     # Without the token, Rasa's API refuses.
     refused = httpx.get(f"{stack.rasa_url}/conversations/{pseudonym}/tracker", timeout=10)
     assert refused.status_code == 401
+    # The token is on no process's command line, where `ps` shows it to every local user.
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            assert token.encode() not in cmdline.read_bytes(), cmdline
+        except OSError:
+            continue  # the process ended meanwhile
 
     log = stack.log_path.read_text(encoding="utf-8")
     assert "Jolene" not in log and user not in log and token not in log and marker not in log
