@@ -304,9 +304,16 @@ async def _drive_handoff(base: str, token: str, conversations: int, database: st
         done = asyncio.Event()
 
         async def converse(number: int) -> None:
-            text = f"i want to kill myself tonight, message {number}"
+            # Each her own words, from her own address: the same words from one address would be
+            # a flood (one alert), not the simultaneous conversations this measures.
+            words = "".join(chr(ord("a") + int(digit)) for digit in f"{number:04d}")
+            text = f"i want to kill myself tonight, {words}"
             sent[text] = time.perf_counter()
-            response = await client.post("/api/chat", json={"user": f"bench{number}", "text": text})
+            response = await client.post(
+                "/api/chat",
+                json={"user": f"bench-{number:016d}", "text": text},
+                headers={"X-Forwarded-For": _address(number)},
+            )
             response.raise_for_status()
             answered[text] = time.perf_counter() - sent[text]
 

@@ -58,6 +58,11 @@ def serve(database_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
         process.wait()
 
 
+def letters(number: int) -> str:
+    """Words that differ by number (digits alone do not make different words)."""
+    return "".join(chr(ord("a") + int(digit)) for digit in f"{number:04d}")
+
+
 def burst_then_kill(
     url: str, process: subprocess.Popen[bytes], tag: str, delay: float
 ) -> list[str]:
@@ -66,11 +71,15 @@ def burst_then_kill(
     lock = threading.Lock()
 
     def send(number: int) -> None:
-        user = f"{tag}-{number}"
+        user = f"{tag}-{number:016d}"
+        # Thirty mothers, each from her own address and in her own words (the same words from
+        # one address would be a flood: one alert, not thirty cases).
+        text = f"i want to die tonight, {letters(number)}"
         try:
             response = httpx.post(
-                f"{url}/api/chat", json={"user": user, "text": "i want to die tonight"}, timeout=10
-            )
+                f"{url}/api/chat", json={"user": user, "text": text}, timeout=10,
+                headers={"X-Forwarded-For": f"10.0.1.{number + 1}"},
+            )  # fmt: skip
         except httpx.HTTPError:
             return
         if response.status_code == 200 and "988" in response.text:
@@ -121,7 +130,7 @@ def test_acknowledged_moderator_reply_survives_a_kill(database_url: str) -> None
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
     with serve(database_url, port) as process:
-        httpx.post(f"{url}/api/chat", json={"user": "mom-k", "text": "i want to die"})
+        httpx.post(f"{url}/api/chat", json={"user": "mom-k-00000000000", "text": "i want to die"})
         case_id = httpx.get(f"{url}/api/cases", headers=headers).json()["cases"][0]["id"]
         assert httpx.post(f"{url}/api/cases/{case_id}/claim", headers=headers).status_code == 200
         sent = httpx.post(
@@ -132,5 +141,5 @@ def test_acknowledged_moderator_reply_survives_a_kill(database_url: str) -> None
         assert sent.status_code == 200
         process.send_signal(signal.SIGKILL)
     with serve(database_url, port):
-        later = httpx.get(f"{url}/api/chat/mom-k/messages").json()["messages"]
+        later = httpx.get(f"{url}/api/chat/mom-k-00000000000/messages").json()["messages"]
     assert [m["text"] for m in later] == ["I'm here with you."]

@@ -45,9 +45,9 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
     moderator = {"Authorization": f"Bearer {stack.add_staff('mod-rq', 'moderator')}"}
 
     # Opting in, in her own words (Rasa's research_opt_in, answered by the app).
-    opted = _say(app_client, "research-mom-1", "i want to get questions from researchers")
+    opted = _say(app_client, "research-mom-000001", "i want to get questions from researchers")
     assert "you'll get questions from researchers" in opted[0]["text"]
-    _say(app_client, "research-mom-2", "hello")  # another mother, never opted in
+    _say(app_client, "research-mom-000002", "hello")  # another mother, never opted in
 
     assert app_client.get("/api/research/questions").status_code == 401
     assert app_client.get("/api/research/questions", headers=moderator).status_code == 403
@@ -75,14 +75,14 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
     )
     assert published.status_code == 200
 
-    message = _wait_for_message(app_client, "research-mom-1")
+    message = _wait_for_message(app_client, "research-mom-000001")
     assert "hear the results" in message["text"]
-    assert app_client.get("/api/chat/research-mom-2/messages").json()["messages"] == []
+    assert app_client.get("/api/chat/research-mom-000002/messages").json()["messages"] == []
 
-    terms = _say(app_client, "research-mom-1", f"/answer_{question_id}")[0]
+    terms = _say(app_client, "research-mom-000001", f"/answer_{question_id}")[0]
     assert "will not quote you" in terms["text"]
-    _say(app_client, "research-mom-1", f"/consent_{question_id}")
-    assert "saved" in _say(app_client, "research-mom-1", ANSWER)[0]["text"]
+    _say(app_client, "research-mom-000001", f"/consent_{question_id}")
+    assert "saved" in _say(app_client, "research-mom-000001", ANSWER)[0]["text"]
 
     export = app_client.get(
         f"/api/research/questions/{question_id}/answers.csv", headers=researcher
@@ -90,7 +90,7 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
     assert export.status_code == 200
     [row] = list(csv.DictReader(io.StringIO(export.text)))
     assert "plain words, by text" in row["answer"]
-    for identifier in ("Tanya", "312", "0199", "research-mom-1"):
+    for identifier in ("Tanya", "312", "0199", "research-mom-000001"):
         assert identifier not in export.text
     assert row["may_quote"] == "False"
     counts = app_client.get(f"/api/research/questions/{question_id}", headers=researcher).json()[

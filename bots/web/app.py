@@ -49,7 +49,9 @@ MAX_BODY_BYTES = 256 * 1024
 TOO_LARGE = "That message is too large to send. Could you shorten it?"
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 32 * 1024
-USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# At least 16 characters: a guessable id ("a", "mom1") would let someone read her later
+# messages. The page makes 32 random hex digits.
+USER_ID_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -89,7 +91,8 @@ class ChatIn(BaseModel):
         str,
         Field(
             pattern=USER_ID_PATTERN,
-            description="Any id the page chooses (a random UUID); keep it secret like a password.",
+            description="An id the page chooses at random (16-128 of A-Z a-z 0-9 _ -; the page "
+            "makes 32 hex digits); keep it secret like a password.",
         ),
     ]
     text: Annotated[str, Field(max_length=100_000)] = ""

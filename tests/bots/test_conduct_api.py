@@ -47,6 +47,7 @@ def auth(token: str) -> dict[str, str]:
 
 def post_in_community(client: TestClient, user: str, text: str) -> bool:
     """What an adapter does with a post in a community channel."""
+    user = user.ljust(16, "0")  # web chat ids are 16+ characters
     assert client.portal is not None
     gateway = client.app.state.services.gateway  # type: ignore[attr-defined]
     flagged: bool = client.portal.call(gateway.watch_community_post, "web", user, text)
@@ -54,6 +55,7 @@ def post_in_community(client: TestClient, user: str, text: str) -> bool:
 
 
 def say(client: TestClient, user: str, text: str) -> list[dict[str, Any]]:
+    user = user.ljust(16, "0")  # web chat ids are 16+ characters
     response = client.post("/api/chat", json={"user": user, "text": text})
     assert response.status_code == 200
     replies: list[dict[str, Any]] = response.json()["replies"]

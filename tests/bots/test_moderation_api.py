@@ -44,7 +44,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def open_crisis(client: TestClient, user: str = "mom-web-123") -> int:
+def open_crisis(client: TestClient, user: str = "mom-web-123-000000") -> int:
     replies = client.post("/api/chat", json={"user": user, "text": CRISIS}).json()["replies"]
     assert "988" in replies[0]["text"]
     return 0
@@ -77,7 +77,7 @@ def test_every_route_needs_a_moderator_token(
 
 
 def test_full_handoff_through_the_api(client: TestClient, tokens: dict[str, str]) -> None:
-    user = "mom-web-123"
+    user = "mom-web-123-000000"
     open_crisis(client, user)
     cases = client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"]
     assert len(cases) == 1
@@ -184,7 +184,7 @@ def test_release_and_transfer(client: TestClient, tokens: dict[str, str]) -> Non
 def test_blocked_member_gets_no_bot_but_still_gets_crisis_help(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
-    user = "abusive-one"
+    user = "abusive-one-000000"
     client.post("/api/chat", json={"user": user, "text": "can i talk to a person"})
     open_crisis(client, user)
     case_id = client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"][0]["id"]

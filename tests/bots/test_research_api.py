@@ -64,6 +64,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def say(client: TestClient, user: str, text: str) -> list[dict[str, Any]]:
+    user = user.ljust(16, "0")  # web chat ids are 16+ characters
     response = client.post("/api/chat", json={"user": user, "text": text})
     assert response.status_code == 200
     replies: list[dict[str, Any]] = response.json()["replies"]
@@ -71,6 +72,7 @@ def say(client: TestClient, user: str, text: str) -> list[dict[str, Any]]:
 
 
 def later(client: TestClient, user: str) -> list[dict[str, Any]]:
+    user = user.ljust(16, "0")  # web chat ids are 16+ characters
     messages: list[dict[str, Any]] = client.get(f"/api/chat/{user}/messages").json()["messages"]
     return messages
 

@@ -362,7 +362,9 @@ async def test_the_web_chat_does_not_wait_for_an_unreachable_telegram(
     async with running(dead) as app:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-            reply = await client.post("/api/chat", json={"user": "web-mom", "text": CRISIS})
+            reply = await client.post(
+                "/api/chat", json={"user": "web-mom-0000000001", "text": CRISIS}
+            )
         assert reply.status_code == 200 and "988" in reply.json()["replies"][0]["text"]
 
 

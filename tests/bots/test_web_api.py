@@ -40,12 +40,14 @@ def test_chat_page_is_served_with_strict_security_headers(client: TestClient) ->
 def test_cross_site_writes_are_refused_before_any_work(
     client: TestClient, headers: dict[str, str], status: int
 ) -> None:
-    response = client.post("/api/chat", json={"user": "csrf-1", "text": "hi"}, headers=headers)
+    response = client.post(
+        "/api/chat", json={"user": "csrf-web-user-0001", "text": "hi"}, headers=headers
+    )
     assert response.status_code == status
     if status == 403:
         assert response.headers["x-frame-options"] == "DENY"
         # Nothing was taken in: she has no messages waiting and no member row was made for it.
-        assert client.get("/api/chat/csrf-1/messages").json()["messages"] == []
+        assert client.get("/api/chat/csrf-web-user-0001/messages").json()["messages"] == []
     # Reading is never refused (the pages load their scripts with no Origin check).
     assert client.get("/healthz", headers=headers).status_code == 200
 
@@ -62,7 +64,7 @@ def test_health_is_200_and_says_rasa_is_down(client: TestClient) -> None:
 
 
 def test_chat_with_rasa_down_names_core_resources(client: TestClient) -> None:
-    body = client.post("/api/chat", json={"user": "abc", "text": "hi"}).json()
+    body = client.post("/api/chat", json={"user": "abc-web-user-0001", "text": "hi"}).json()
     text = body["replies"][0]["text"]
     assert "988" in text and "1-800-662-4357" in text and "findtreatment.gov" in text
 
@@ -88,7 +90,7 @@ def test_malformed_json_is_refused(client: TestClient) -> None:
 
 
 def test_oversized_body_gets_a_kind_413(client: TestClient) -> None:
-    response = client.post("/api/chat", json={"user": "abc", "text": "x" * 300_000})
+    response = client.post("/api/chat", json={"user": "abc-web-user-0001", "text": "x" * 300_000})
     assert response.status_code == 413
     assert "shorten" in response.json()["detail"]
 
@@ -110,21 +112,16 @@ def test_a_chunked_body_is_counted_as_it_arrives(client: TestClient) -> None:
 
 
 def test_too_many_or_too_large_headers_are_refused(client: TestClient) -> None:
+    body = {"user": "abc-web-user-0001", "text": "hi"}
     many = {f"x-header-{n}": "v" for n in range(150)}
-    assert (
-        client.post("/api/chat", json={"user": "abc", "text": "hi"}, headers=many).status_code
-        == 431
-    )
+    assert client.post("/api/chat", json=body, headers=many).status_code == 431
     large = {"x-large": "v" * 40_000}
-    assert (
-        client.post("/api/chat", json={"user": "abc", "text": "hi"}, headers=large).status_code
-        == 431
-    )
+    assert client.post("/api/chat", json=body, headers=large).status_code == 431
 
 
 def test_odd_inputs_that_were_500s_are_refused_cleanly(client: TestClient) -> None:
     nan = client.post(
-        "/api/chat", content=b'{"user": "abc", "text": NaN}',
+        "/api/chat", content=b'{"user": "abc-web-user-0001", "text": NaN}',
         headers={"Content-Type": "application/json"},
     )  # fmt: skip
     assert nan.status_code == 422 and "NaN" not in nan.text
@@ -132,14 +129,20 @@ def test_odd_inputs_that_were_500s_are_refused_cleanly(client: TestClient) -> No
     echoed = client.post("/api/chat", json={"user": "a b", "text": secret})
     assert echoed.status_code == 422 and "Rosa" not in echoed.text  # errors never echo her words
     origin = client.post(
-        "/api/chat", json={"user": "abc", "text": "hi"}, headers={"Origin": "http://[::1"}
+        "/api/chat",
+        json={"user": "abc-web-user-0001", "text": "hi"},
+        headers={"Origin": "http://[::1"},
     )
     assert origin.status_code == 403
 
 
 def test_later_messages_for_an_unknown_user_are_empty(client: TestClient) -> None:
-    assert client.get("/api/chat/nobody/messages").json() == {"messages": []}
+    assert client.get("/api/chat/nobody-0000000000/messages").json() == {"messages": []}
     assert client.get("/api/chat/bad%20id/messages").status_code == 422
+    # A guessable id is refused: anyone could read that chat's later messages.
+    assert client.get("/api/chat/nobody/messages").status_code == 422
+    short = client.post("/api/chat", json={"user": "a", "text": "hi"})
+    assert short.status_code == 422
 
 
 def test_an_unsure_message_is_asked_about_and_each_button_answers(
