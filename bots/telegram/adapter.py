@@ -46,6 +46,7 @@ from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
 from bots.telegram.ratelimit import PerChatRateLimiter
 from bots.telegram.render import keyboard, split_text
+from bots.telegram.updates import PerChatUpdateProcessor
 from community.db import Database, insert_ignoring_conflicts
 from community.delivery import SentPieces
 from community.messages import ContentKind, InboundMessage, Reply
@@ -171,6 +172,9 @@ class TelegramAdapter:
             # Not AIORateLimiter: its flood wait for one chat halted every send, a crisis reply
             # to someone else included (see bots/telegram/ratelimit.py).
             .rate_limiter(PerChatRateLimiter(max_retries=3))
+            # In order within a chat, side by side across chats: a handler waiting out a
+            # limit must not hold up another mother's crisis (bots/telegram/updates.py).
+            .concurrent_updates(PerChatUpdateProcessor())
         )
         if settings.telegram_webhook_url:
             builder = builder.updater(None)

@@ -503,3 +503,33 @@ async def test_discord_a_long_case_card_limited_midway_is_not_posted_twice(
     assert len(server.limited()) == BEYOND_DISCORD_RETRIES
     assert len(in_thread) == 2, in_thread  # the card's two pieces, once each
     assert "What she wrote" in in_thread[0] and "Thought 89" in in_thread[1]
+
+
+async def test_telegram_a_moderators_action_waiting_out_a_limit_does_not_hold_up_a_crisis(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn, database: Database
+) -> None:
+    """A moderator presses Claim while the moderators' group is under flood control, so the
+    handler waits out the limit to update the card. Updates from other chats are handled
+    meanwhile: another member's crisis is answered at once (in order within each chat)."""
+    long_wait = 3
+    group = bot_api.moderator_chat_id
+    async with running(_telegram(settings, bot_api, rasa)):
+        bot_api.private_message(TG_MOM, CRISIS)
+        await bot_api.wait_for(lambda: bot_api.delivered("sendMessage", group))
+        card = bot_api.delivered("sendMessage", group)[0].params
+        claim = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        bot_api.rate_limit("editMessageReplyMarkup", 1, long_wait)
+        bot_api.button_press(TG_MOD, claim, group, int(card["message_thread_id"]))
+        await bot_api.wait_for(lambda: bot_api.limited("editMessageReplyMarkup"))
+        held = bot_api.limited("editMessageReplyMarkup")[0]
+        bot_api.private_message(TG_OTHER, CRISIS)
+        await bot_api.wait_for(lambda: bot_api.delivered("sendMessage", TG_OTHER))
+        reply = bot_api.delivered("sendMessage", TG_OTHER)[0]
+        assert "988" in reply.params["text"]
+        assert reply.at - held.at < 1.5, (
+            f"her crisis reply waited {reply.at - held.at:.2f}s behind a moderator's action"
+        )
+        # The claim itself still completes once the wait is over.
+        await bot_api.wait_for(
+            lambda: any("claimed this case" in t for t in bot_api.texts_to(group)), within=10
+        )
