@@ -158,6 +158,15 @@ class Settings(BaseSettings):
     chat_new_chats_per_address: str = Field(
         default="10/hour", description="New web chats started from one address."
     )
+    chat_crises_per_address: str = Field(
+        default="2 per 10 minutes",
+        description="Crisis messages from new chats at one address that open a case each; the "
+        "rest are counted into one flood alert (each still gets the crisis reply).",
+    )
+    chat_crises_same_words: str = Field(
+        default="2 per 10 minutes",
+        description="The same, for crisis messages in the same words from new chats anywhere.",
+    )
 
     discord_token: SecretStr | None = Field(
         default=None, description="The Discord application's bot token; turns the adapter on."
@@ -201,7 +210,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
 
-    @field_validator("chat_limit_per_address", "chat_limit_overall", "chat_new_chats_per_address")
+    @field_validator(
+        "chat_limit_per_address",
+        "chat_limit_overall",
+        "chat_new_chats_per_address",
+        "chat_crises_per_address",
+        "chat_crises_same_words",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from limits import parse

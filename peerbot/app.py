@@ -55,6 +55,8 @@ def build_services(settings: Settings) -> AppServices:
             per_address=settings.chat_limit_per_address,
             overall=settings.chat_limit_overall,
             new_chats_per_address=settings.chat_new_chats_per_address,
+            crises_per_address=settings.chat_crises_per_address,
+            crises_same_words=settings.chat_crises_same_words,
         ),
     )
     gateway = Gateway(

@@ -49,7 +49,7 @@ async def _seed(url: str) -> dict[str, str]:
                 member = await resolve_member(session, key, "telegram", str(FIRST_CHAT + n))
                 await set_preference(session, member.id, "telegram", ["questions"], True)
             for n in range(WEB_MOTHERS):
-                member = await resolve_member(session, key, "web", f"web-mom-{n}")
+                member = await resolve_member(session, key, "web", f"web-mom-{n:016d}")
                 await set_preference(session, member.id, "web", ["questions"], True)
             return {
                 "moderator": await add_staff(session, "mia", "moderator"),
@@ -167,7 +167,7 @@ def test_a_publication_killed_midway_reaches_everyone_exactly_once(tmp_path: Pat
                     n: len(
                         [
                             m
-                            for m in client.get(f"/api/chat/web-mom-{n}/messages").json()[
+                            for m in client.get(f"/api/chat/web-mom-{n:016d}/messages").json()[
                                 "messages"
                             ]
                             if QUESTION in m["text"]

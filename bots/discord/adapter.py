@@ -23,6 +23,7 @@ from bots.discord.home import DiscordHome, ModeratorCommands
 from bots.discord.render import SAY_PREFIX, buttons_view, split_text
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
+from bots.ordering import KeyedOrder
 from community.db import Database
 from community.delivery import SentPieces
 from community.messages import ContentKind, InboundMessage, Reply
@@ -109,6 +110,7 @@ class PeerBot(commands.Bot):
         self.settings = settings
         self.database = database
         self.gateway = gateway
+        self.order = KeyedOrder()  # each channel's events in the order they came
         self.home = DiscordHome(self, database, settings)
         self._delivery: asyncio.Task[None] | None = None
         self._synced = False
@@ -170,6 +172,11 @@ class MemberCog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot:
             return  # never answer itself or other bots
+        # discord.py runs each event in its own task: her messages keep their order.
+        async with self.bot.order.hold(message.channel.id):
+            await self._on_message(message)
+
+    async def _on_message(self, message: discord.Message) -> None:
         if isinstance(message.channel, discord.DMChannel):
             await self._direct_message(message)
         elif message.guild is not None and not self.bot.home.is_case_channel(message.channel):
@@ -180,6 +187,10 @@ class MemberCog(commands.Cog):
     async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
         if after.author.bot or before.content == after.content:
             return
+        async with self.bot.order.hold(after.channel.id):
+            await self._on_edit(after)
+
+    async def _on_edit(self, after: discord.Message) -> None:
         if isinstance(after.channel, discord.DMChannel):
             # Screened again, like every edit on every platform (the gateway decides).
             inbound = InboundMessage(PLATFORM, str(after.author.id), after.content)

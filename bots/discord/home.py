@@ -208,6 +208,11 @@ class DiscordHome:
     async def on_thread_message(self, message: discord.Message) -> None:
         if message.author.bot or not message.content:
             return
+        # A moderator's replies reach her in the order she wrote them.
+        async with self.bot.order.hold(message.channel.id):
+            await self._thread_message(message)
+
+    async def _thread_message(self, message: discord.Message) -> None:
         async with self.database.transaction() as session:
             case_id = await case_for_thread(session, HOME, str(message.channel.id))
         if case_id is None or not self.is_moderator(message.author):

@@ -10,12 +10,13 @@ chats' updates run at once, up to a bound.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bots.ordering import KeyedOrder
 
 MAX_CONCURRENT_UPDATES = 64
 
@@ -23,25 +24,12 @@ MAX_CONCURRENT_UPDATES = 64
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, asyncio.Lock] = {}
-        self._waiting: dict[int | None, int] = {}
+        self._order = KeyedOrder()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = (
-            update.effective_chat.id
-            if isinstance(update, Update) and update.effective_chat
-            else None
-        )
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        self._waiting[chat] = self._waiting.get(chat, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[chat] -= 1
-            if not self._waiting[chat]:  # nobody else queued for this chat: forget its lock
-                del self._waiting[chat]
-                del self._locks[chat]
+        found = update.effective_chat if isinstance(update, Update) else None
+        async with self._order.hold(found.id if found is not None else None):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
