@@ -37,7 +37,7 @@ from community.flood_guard import CrisisFromNewChat, FloodGuard
 from community.member_state import MemberState, member_state
 from community.members import resolve_member
 from community.messages import Button, ContentKind, InboundMessage, Reply
-from community.models import Case, CaseMessage, CaseStatus, Member, utcnow
+from community.models import Case, CaseMessage, CaseStatus, Member, OutboxMessage, utcnow
 from community.my_data import (
     delete_member,
     deletion_confirmable,
@@ -307,6 +307,34 @@ class Gateway:
         except Exception:
             log.exception("message path failed", extra={"platform": message.platform})
             return [wording.fallback()]
+
+    async def keep_for_later(self, platform: str, user_id: str, replies: list[Reply]) -> bool:
+        """Replies the platform would not take now (its limits outlasted the library's own
+        retries, a network failure): written to the outbox, which delivers them in order and
+        retries until they are sent. A crisis reply must not be lost to a rate limit. False if
+        the database is away too."""
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(
+                    session, self._config.pseudonym_key, platform, user_id
+                )
+                for reply in replies:
+                    session.add(
+                        OutboxMessage(
+                            member_id=member.id,
+                            platform=platform,
+                            text=reply.text,
+                            buttons=[
+                                {"title": b.title, "payload": b.payload} for b in reply.buttons
+                            ]
+                            or None,
+                            sender_name=reply.sender_name,
+                        )
+                    )
+        except Exception:
+            log.exception("reply could not be kept for later", extra={"platform": platform})
+            return False
+        return True
 
     async def handle_over_limit(self, message: InboundMessage) -> list[Reply] | None:
         """A message over the chat's rate limits (the web adapter's edge): still screened, and a

@@ -12,6 +12,7 @@ import functools
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -222,9 +223,14 @@ class MemberCog(commands.Cog):
         )
         replies = await self.bot.answer(inbound)
         try:
-            await send_replies(message.channel, replies)
+            await send_replies(message.channel, replies, self.bot.home.sent_pieces)
         except discord.Forbidden:
             log.info("discord member closed her DMs")
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            # Past discord.py's own retries: the outbox delivers it, retried until it is sent.
+            log.warning("discord reply kept for later", extra={"error": type(error).__name__})
+            await self.bot.gateway.keep_for_later(PLATFORM, user_id, replies)
+            self.bot.home.wake()
 
     async def _server_message(self, message: discord.Message) -> None:
         """In a public channel the bot speaks only when mentioned, and never about anyone's

@@ -320,8 +320,15 @@ class TelegramAdapter:
         if chat is None:
             return
         replies = await self.gateway.handle(inbound)
-        await send_replies(self.application, chat.id, replies)
-        self.home.wake()  # a case or a message for moderators may have been written
+        try:
+            # The delivery path's memory of pieces sent: a reply it takes over goes on from there.
+            await send_replies(self.application, chat.id, replies, self.home.sent_pieces)
+        except Forbidden:
+            log.info("telegram member blocked the bot")
+        except TelegramError as error:
+            log.warning("telegram reply kept for later", extra={"error": type(error).__name__})
+            await self.gateway.keep_for_later(PLATFORM, str(chat.id), replies)
+        self.home.wake()  # a case, a message for moderators, or a reply kept for later
 
     @staticmethod
     def _user_id(update: Update) -> str | None:

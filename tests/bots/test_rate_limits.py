@@ -533,3 +533,22 @@ async def test_telegram_a_moderators_action_waiting_out_a_limit_does_not_hold_up
         await bot_api.wait_for(
             lambda: any("claimed this case" in t for t in bot_api.texts_to(group)), within=10
         )
+
+
+async def test_telegram_a_crisis_reply_limited_past_the_retries_still_reaches_her_once(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn, database: Database
+) -> None:
+    """Her own chat stays flood-limited longer than the library retries: her crisis reply is
+    kept in the outbox and delivered when the limit ends, once, not just logged."""
+    bot_api.rate_limit(
+        "sendMessage", BEYOND_PTB_RETRIES, TELEGRAM_RETRY_AFTER,
+        when=lambda p: p.get("chat_id") == TG_OTHER,
+    )  # fmt: skip
+    async with running(_telegram(settings, bot_api, rasa)):
+        bot_api.private_message(TG_OTHER, CRISIS)
+        await _case_recorded(database, "telegram", TG_OTHER)
+        await bot_api.wait_for(lambda: bot_api.delivered("sendMessage", TG_OTHER), within=20)
+        outcomes = await _outbox_when_done(database, "telegram", 1)
+    replies = [t for t in bot_api.delivered_texts(TG_OTHER) if "988" in t]
+    assert len(replies) == 1  # once
+    assert outcomes == [("sent", 1)]  # through the outbox, after the direct send gave up
