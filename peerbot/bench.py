@@ -120,8 +120,17 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
     queue (GET /api/cases polled every 20 ms), from the moment its message was sent.
     With `database_url` (PostgreSQL), the run uses a throwaway schema there instead."""
     import asyncio
+
+    with _served_app(database_url) as (base, token, _, kind):
+        yield from asyncio.run(_drive_handoff(base, token, conversations, kind))
+
+
+@contextmanager
+def _served_app(database_url: str = "") -> Iterator[tuple[str, str, Settings, str]]:
+    """`peerbot serve` on a scratch database (SQLite, or a throwaway PostgreSQL schema) with
+    Rasa away, and a moderator's token: (base URL, token, settings, "SQLite" or "PostgreSQL")."""
+    import asyncio
     import os
-    import socket
     import subprocess
     import sys
     import tempfile
@@ -129,11 +138,8 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
     with (
         tempfile.TemporaryDirectory() as scratch,
         _scratch_database(database_url, Path(scratch)) as (url, kind),
-        socket.socket() as sock,
     ):
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        sock.close()
+        port = _free_port()
         settings = Settings(var_dir=Path(scratch), database_url=url)
 
         async def moderator_token() -> str:
@@ -152,9 +158,7 @@ def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> I
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            yield from asyncio.run(
-                _drive_handoff(f"http://127.0.0.1:{port}", token, conversations, kind)
-            )
+            yield f"http://127.0.0.1:{port}", token, settings, kind
         finally:
             server.terminate()
             server.wait(timeout=15)
@@ -511,40 +515,9 @@ def run_flood_benchmark(messages: int = 500) -> Iterator[str]:
     with a genuine crisis from a member who was here before sent in the middle. Reports what
     moderators get (cases, alerts) and where her case is in the queue."""
     import asyncio
-    import os
-    import subprocess
-    import sys
-    import tempfile
 
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        _scratch_database("", Path(scratch)) as (url, _),
-    ):
-        port = _free_port()
-        settings = Settings(var_dir=Path(scratch), database_url=url)
-
-        async def moderator_token() -> str:
-            database = Database.connect(settings.resolved_database_url)
-            try:
-                async with database.transaction() as session:
-                    return await add_staff(session, "bench", "moderator")
-            finally:
-                await database.dispose()
-
-        token = asyncio.run(moderator_token())
-        env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=url,
-                   PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9")  # fmt: skip
-        server = subprocess.Popen(
-            [sys.executable, "-m", "peerbot.cli", "serve"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            yield from asyncio.run(
-                _drive_flood(f"http://127.0.0.1:{port}", token, settings, messages)
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with _served_app() as (base, token, settings, _):
+        yield from asyncio.run(_drive_flood(base, token, settings, messages))
 
 
 async def _drive_flood(base: str, token: str, settings: Settings, messages: int) -> list[str]:
