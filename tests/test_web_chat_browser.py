@@ -181,7 +181,7 @@ def test_typing_indicator_while_the_bot_works(
     # Just under the conversation, above the message box, on screen.
     box, composer = typing.bounding_box(), page.locator("#composer").bounding_box()
     assert box is not None and composer is not None
-    assert 0 <= box["y"] and box["y"] + box["height"] <= composer["y"] + 1
+    assert box["y"] >= 0 and box["y"] + box["height"] <= composer["y"] + 1
     shot(page, request, viewport)
     assert len(held) == 1
     held[0].continue_()

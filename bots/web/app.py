@@ -15,7 +15,7 @@ import html
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
@@ -456,7 +456,7 @@ async def _chat_signal(database: Database, pseudonym: str) -> tuple[int | None, 
     return row[0], _case_state(row[1])
 
 
-async def _chat_signals(database: Database, pseudonym: str) -> AsyncIterator[str]:
+async def _chat_signals(database: Database, pseudonym: str) -> AsyncGenerator[str, None]:
     """The event stream's body; Starlette ends it when the browser goes away."""
     yield f"retry: {STREAM_RETRY_MS}\n\n"
     started = last_sent = time.monotonic()
