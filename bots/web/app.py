@@ -65,6 +65,9 @@ STREAM_TICK_SECONDS = 0.5
 STREAM_HEARTBEAT_SECONDS = 15.0
 STREAM_LIFETIME_SECONDS = 300.0
 STREAM_RETRY_MS = 2000
+# Open streams one app process serves at most; past this a page is told 503 and polls instead,
+# so streams cannot crowd out the chat's own database work.
+MAX_OPEN_STREAMS = 200
 CaseState = Literal["waiting", "claimed"]
 
 SECURITY_HEADERS = {
@@ -285,6 +288,8 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
+    open_streams = [0]  # the chat's event streams open now, in this process
+
     def services_of(request: Request) -> AppServices:
         services: AppServices = request.app.state.services
         return services
@@ -405,17 +410,26 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     @app.get("/api/chat/{user}/events", include_in_schema=False)
     async def chat_events(
         user: Annotated[str, Path(pattern=USER_ID_PATTERN)], request: Request
-    ) -> StreamingResponse:
+    ) -> Response:
         """Server-sent events for the page: `{"pending": bool, "case": ...}` whenever a later
         message starts waiting or the case's state changes (the page then fetches the messages
         from `/api/chat/{user}/messages`, which hands each out once). Never carries a message's
         words, so a connection that drops loses nothing."""
         services = services_of(request)
+        if open_streams[0] >= MAX_OPEN_STREAMS:
+            return Response(status_code=503, headers={"Retry-After": "30"})
         pseudonym = pseudonym_for(services.pseudonym_key, WEB_PLATFORM, user)
+
+        async def counted() -> AsyncGenerator[str, None]:
+            open_streams[0] += 1
+            try:
+                async for event in _chat_signals(services.database, pseudonym):
+                    yield event
+            finally:
+                open_streams[0] -= 1
+
         return StreamingResponse(
-            _chat_signals(services.database, pseudonym),
-            media_type="text/event-stream",
-            headers={"X-Accel-Buffering": "no"},
+            counted(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
         )
 
     return app

@@ -101,3 +101,11 @@ async def test_the_stream_signals_a_waiting_message_and_holds_no_connection(
         assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await stream.aclose()
+
+
+def test_past_the_open_streams_limit_the_page_is_told_to_poll(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bots.web.app.MAX_OPEN_STREAMS", 0)
+    refused = client.get("/api/chat/stream-web-user-0002/events")
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
