@@ -270,8 +270,10 @@ class Gateway:
 
     def _crisis_reply(self, decision: Decision) -> Reply:
         if decision.help_coming:
-            return Reply(self._crisis_replies.compose_help_coming(decision.language).text)
-        return Reply(self._crisis_replies.compose(decision.as_screening(), decision.language).text)
+            text = self._crisis_replies.compose_help_coming(decision.language).text
+        else:
+            text = self._crisis_replies.compose(decision.as_screening(), decision.language).text
+        return Reply(text, urgent=True)
 
     def _check_reply(self, decision: Decision) -> Reply:
         check = self._crisis_replies.compose_check(decision.language)
