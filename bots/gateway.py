@@ -29,6 +29,7 @@ from bots.flood import FloodControl
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
+from bots.wording import CANCEL_REQUEST_PAYLOAD
 from community.cases.flags import record_flag
 from community.cases.floods import count_into_alert, mark_new_chat_case
 from community.cases.handoff import HandoffCases
@@ -207,6 +208,7 @@ class Gateway:
         return (
             private_command(text) is not None
             or first.split("@")[0] in DATA_RIGHTS_PAYLOADS
+            or first == CANCEL_REQUEST_PAYLOAD
             or parse_command(text) is not None
         )
 
@@ -413,24 +415,26 @@ class Gateway:
 
     def _route(self, message: InboundMessage, text: str, state: MemberState) -> _Route:
         """Where an unflagged message goes, from her state; the flood check is made here, once."""
-        if state.case_id is not None:
+        waiting = state.case_id is not None and state.case_status == CaseStatus.WAITING.value
+        if state.case_id is not None and (not waiting or not text):
             return _Route(state, "case")
         if state.blocked:
-            return _Route(state, "blocked")
+            return _Route(state, "blocked", waiting)
         if text in DATA_RIGHTS_PAYLOADS or not text:
-            return _Route(state, "app")
+            return _Route(state, "app", waiting)
         # After the screen and the open-case check: a flood never hides a crisis, and what she
         # writes to a person is always kept. One calm word per burst, then quiet.
         flood = self._flood.check(f"{message.platform}:{message.user_id}")
         if flood != "ok":
-            return _Route(state, f"flood_{flood}")
+            return _Route(state, f"flood_{flood}", waiting)
         if (
             parse_staff_command(text) is not None
             or parse_command(text) is not None
             or state.writing_for_research
+            or text == CANCEL_REQUEST_PAYLOAD
         ):
-            return _Route(state, "app")
-        return _Route(state, "dialogue")
+            return _Route(state, "app", waiting)
+        return _Route(state, "dialogue", waiting)
 
     async def handle_edit(self, message: InboundMessage) -> list[Reply]:
         """An edited message, on any platform: screened again. Only a finding is answered
@@ -638,10 +642,10 @@ class Gateway:
         try:
             state = await lookup
             route = self._route(message, text, state)
-            if route.to == "case" and text:
-                # A person has (or is about to have) this conversation: no bot answers. What is
-                # over her budget is kept short (a script could fill the disk through a case);
-                # the budget is asked before the transaction opens (it may be Redis).
+            if state.case_id is not None and text:
+                # A person has, or is about to have, this conversation: what she writes is kept
+                # for them. What is over her budget is kept short (a script could fill the disk
+                # through a case); the budget is asked before the transaction opens (Redis).
                 kept, note = await self._within_case_budget(state, route.case_id, text)
                 async with self._db.transaction() as session:
                     cases = HandoffCases(session, self._config.moderation_homes)
@@ -659,11 +663,59 @@ class Gateway:
             raise
         if route.to == "case":
             if state.case_status == CaseStatus.CLAIMED.value:
-                return []
+                return []  # only the person answers
             return [wording.waiting_for_person()]
+        if route.waiting:
+            if text == CANCEL_REQUEST_PAYLOAD or _answer_key(text) in CANCEL_KEYS:
+                return await self._cancel_request(message, route.case_id)
+            if _is_request_payload(text):
+                return [wording.already_asked_for_person()]
+        replies, from_dialogue = await self._answer(message, text, route)
+        if route.waiting and from_dialogue:
+            return await self._copy_to_case(message, route.case_id, replies)
+        return replies
+
+    async def _cancel_request(self, message: InboundMessage, case_id: int) -> list[Reply]:
+        """She takes back her request while nobody has claimed it; a crisis case stays open for
+        a person to look at, and she is told so kindly (and the moderator sees what she heard)."""
+        async with self._db.transaction() as session:
+            cases = HandoffCases(session, self._config.moderation_homes)
+            case = await session.get(Case, case_id)
+            if case is None or case.status != CaseStatus.WAITING.value:
+                return [wording.nothing_to_cancel()] if case is None else []
+            if await cases.cancel_request(case):
+                return [wording.request_cancelled()]
+            reply = wording.crisis_case_stays_open()
+            await cases.record_bot_message(case_id, reply.text)
+        log.info("cancel refused: a crisis case stays open", extra={"case_id": case_id})
+        return [reply]
+
+    async def _copy_to_case(
+        self, message: InboundMessage, case_id: int, replies: list[Reply]
+    ) -> list[Reply]:
+        """The bot's answers while she waits: marked as the bot's for her, and copied to the
+        case so the person joining sees what she was told."""
+        if not replies:
+            return replies
+        marked = [wording.from_the_bot_while_waiting(replies[0]), *replies[1:]]
+        try:
+            async with self._db.transaction() as session:
+                cases = HandoffCases(session, self._config.moderation_homes)
+                for reply in replies:
+                    await cases.record_bot_message(case_id, reply.text[:TRANSCRIPT_LIMIT_CHARS])
+        except Exception:
+            log.exception("bot answer not copied to the case", extra={"case_id": case_id})
+        return marked
+
+    async def _answer(
+        self, message: InboundMessage, text: str, route: _Route
+    ) -> tuple[list[Reply], bool]:
+        """The bot's own answer (no person has her conversation), and whether it came from the
+        dialogue core (only those are copied to a waiting case)."""
+        state = route.state
         if route.to == "blocked":
             # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
-            return [wording.blocked()]
+            return [wording.blocked()], False
         if (
             state.created_now
             and self._guard is not None
@@ -671,27 +723,29 @@ class Gateway:
         ):
             # Many new chats from one address: a script, most likely. A crisis was answered
             # above; anything else waits.
-            return [wording.too_many_new_chats()]
+            return [wording.too_many_new_chats()], False
         if not text:
             if message.kind is not ContentKind.TEXT:
-                return [wording.cannot_read(message.kind)]
-            return [wording.empty_message()]
+                return [wording.cannot_read(message.kind)], False
+            return [wording.empty_message()], False
         if route.to == "flood_warn":
-            return [wording.slow_down()]
+            return [wording.slow_down()], False
         if route.to == "flood_quiet":
-            return []
+            return [], False
+        if text == CANCEL_REQUEST_PAYLOAD:  # an old button, or "No, I'm okay"
+            return [wording.nothing_to_cancel()], False
 
         staff_command = parse_staff_command(text)
         if staff_command is not None:
-            return await self._staff_chat.command(message, *staff_command)
+            return await self._staff_chat.command(message, *staff_command), False
         command = parse_command(text)
         if command is not None:
-            return await self._research.command(message, command)
+            return await self._research.command(message, command), False
         if state.writing_for_research:
             # Her answer to a researcher's question, or her question for researchers.
             taken = await self._research.take_input(message, text)
             if taken is not None:
-                return taken
+                return taken, False
 
         notes: list[Reply] = []
         if len(text) > self._config.max_message_chars:
@@ -700,36 +754,79 @@ class Gateway:
         try:
             result = await self._dialogue.respond(state.pseudonym, text)
         except DialogueUnavailable:
-            return [*notes, wording.fallback()]
+            return [*notes, wording.fallback()], True
 
         for request in ("my_data", "delete_request"):
             if request in result.requests:  # asked in words; the app answers, not Rasa
-                return await self._data_rights(message, request)
+                return await self._data_rights(message, request), False
         for request in RESEARCH_REQUESTS:
             if request in result.requests:
-                return await self._research.request(message, request)
+                return await self._research.request(message, request), False
         replies = list(result.replies)
         if result.handoff_requested:
-            async with self._db.transaction() as session:
-                member = await resolve_member(
-                    session, self._config.pseudonym_key, message.platform, message.user_id
-                )
-                await HandoffCases(session, self._config.moderation_homes).open_on_request(
-                    member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
-                )
+            replies = await self._on_request_for_person(message, text, route, replies)
         if message.kind is not ContentKind.TEXT:
             notes.append(wording.caption_only(message.kind))
-        return [*notes, *replies] if replies else [*notes, wording.fallback()]
+        return ([*notes, *replies] if replies else [*notes, wording.fallback()]), True
+
+    async def _on_request_for_person(
+        self, message: InboundMessage, text: str, route: _Route, replies: list[Reply]
+    ) -> list[Reply]:
+        """Rasa heard a request for a person. A case opens only on her clear request (a
+        button, /talk, or a short sentence asking for a person); a word in passing ("someone
+        offered me pills", a past slip) is asked about instead. The reply that says a person
+        is coming carries a button to cancel."""
+        if route.waiting:
+            return [wording.already_asked_for_person()]
+        if not clear_request_for_person(text):
+            return [wording.confirm_person()]
+        async with self._db.transaction() as session:
+            member = await resolve_member(
+                session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+            await HandoffCases(session, self._config.moderation_homes).open_on_request(
+                member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
+            )
+        if not replies:
+            return [wording.already_asked_for_person()]
+        last = replies[-1]
+        return [*replies[:-1], replace(last, buttons=(*last.buttons, wording.CANCEL_REQUEST))]
+
+
+REQUEST_PAYLOADS = ("/request_human", "/talk")
+CANCEL_KEYS = frozenset(_answer_key(words) for words in wording.CANCEL_WORDS)
+
+
+def _is_request_payload(text: str) -> bool:
+    return text.split(maxsplit=1)[:1] in ([p] for p in REQUEST_PAYLOADS) or text in REQUEST_PAYLOADS
+
+
+def clear_request_for_person(text: str) -> bool:
+    """Her clear request for a person: the button's payload or /talk, or a short message that
+    names a person and asks for one (reviewed words in bots/wording.py). Checked here, not by
+    retraining the NLU: Rasa's request intent also catches words in passing."""
+    if _is_request_payload(text.strip()):
+        return True
+    words = _answer_key(text).replace("'", " ").split()
+    return (
+        0 < len(words) <= wording.CLEAR_REQUEST_MAX_WORDS
+        and any(word in wording.PERSON_WORDS for word in words)
+        and any(word in wording.ASKING_WORDS for word in words)
+    )
 
 
 @dataclass(frozen=True)
 class _Route:
-    """Where an unflagged message goes: `case` (a person has her), `blocked`, `flood_warn`,
+    """Where an unflagged message goes: `case` (a person has her, or nothing to read while
+    she waits), `blocked`, `flood_warn`,
     `flood_quiet`, `app` (a command, data rights, research input, nothing to read) or
     `dialogue` (Rasa)."""
 
     state: MemberState
     to: str
+    # A case is open and nobody has claimed it yet: the bot still answers her (its answers
+    # copied to the case), and she can cancel her request.
+    waiting: bool = False
 
     @property
     def case_id(self) -> int:

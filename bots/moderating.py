@@ -28,10 +28,13 @@ def parse_case_button(data: str) -> tuple[str, int] | None:
     return action, case_id
 
 
-async def press_case_button(database: Database, action: str, case_id: int, moderator: str) -> None:
-    """Raises CaseConflict or CaseNotFound with a message fit to show the moderator."""
+async def press_case_button(
+    database: Database, action: str, case_id: int, moderator: str, display: str
+) -> None:
+    """Raises CaseConflict or CaseNotFound with a message fit to show the moderator (naming
+    anyone else by display name). `display` is the name she is told has joined."""
     async with database.transaction() as session:
-        actions = ModeratorActions(session)
+        actions = ModeratorActions(session, display_name=display)
         if action == "claim":
             await actions.claim(case_id, moderator)
         else:
@@ -50,7 +53,9 @@ async def relay_reply(call: ModeratorCall, text: str) -> None:
     """What a moderator writes in a claimed case's thread reaches her under her name."""
     case_id = _case_of(call)
     async with call.database.transaction() as session:
-        await ModeratorActions(session).reply(case_id, call.moderator, call.display, text.strip())
+        await ModeratorActions(session, display_name=call.display).reply(
+            case_id, call.moderator, call.display, text.strip()
+        )
 
 
 def _case_of(call: ModeratorCall) -> int:

@@ -171,3 +171,89 @@ def deletion_not_requested() -> Reply:
         'To delete your data, ask me first (say "delete my data"), then confirm within 15 minutes.',
         (Button("Delete my data", "/delete_my_data"),),
     )
+
+
+# -- While she waits for a person, and when one joins or leaves ----------------------------
+
+CANCEL_REQUEST_PAYLOAD = "/cancel_request"
+CANCEL_REQUEST = Button("Never mind, cancel", CANCEL_REQUEST_PAYLOAD)
+ASK_FOR_PERSON_AGAIN = Button("Yes, talk to a person", "/request_human")
+NO_PERSON_NEEDED = Button("No, I'm okay", "/cancel_request")
+
+# What she types to take back her request for a person (compared after folding case, accents
+# and punctuation). Only these whole messages count: "cancel" inside a sentence does not.
+CANCEL_WORDS = (
+    "cancel",
+    "cancel it",
+    "cancel that",
+    "cancel please",
+    "please cancel",
+    "cancel my request",
+    "cancel the request",
+    "never mind",
+    "nevermind",
+    "nvm",
+    "no thanks",
+    "no thank you",
+    "i'm okay now",
+    "im okay now",
+    "i'm ok now",
+    "im ok now",
+    "i don't need a person",
+    "i dont need a person",
+    "i don't need anyone",
+    "i dont need anyone",
+    "stop the request",
+)
+
+# A clear request for a person names a person and asks for one, in a short message: a word in
+# passing ("someone offered me pills", "I slipped last week") does not open a case.
+PERSON_WORDS = (
+    "person", "human", "someone", "somebody", "moderator", "peer", "staff", "real",
+    "people", "team", "counselor", "counsellor", "volunteer", "anyone", "anybody",
+)  # fmt: skip
+ASKING_WORDS = (
+    "talk", "speak", "chat", "connect", "need", "want", "like", "get", "message", "please",
+    "touch", "help", "can", "could", "may", "is", "are", "rather", "send", "call",
+)  # fmt: skip
+CLEAR_REQUEST_MAX_WORDS = 16
+
+
+def request_cancelled() -> Reply:
+    return Reply(
+        "Okay, I've cancelled your request, and no one will join this chat. You can ask for "
+        "a person again any time.",
+        (TALK_TO_A_PERSON,),
+    )
+
+
+def crisis_case_stays_open() -> Reply:
+    return Reply(
+        "I hear you. Because of what you shared earlier, a person from our team will still "
+        "look in on you, gently, just to check you're okay. You don't have to reply to them. "
+        "Meanwhile I'm here, and if you're in danger right now, please call 911 or 988."
+    )
+
+
+def already_asked_for_person() -> Reply:
+    return Reply(
+        "A person from our team is already on their way, and they'll write to you here. "
+        "Meanwhile you can keep talking with me.",
+        (CANCEL_REQUEST,),
+    )
+
+
+def nothing_to_cancel() -> Reply:
+    return Reply("Okay, no one will join this chat. I'm here if you'd like to keep talking.")
+
+
+def confirm_person() -> Reply:
+    return Reply(
+        "Would you like a person from our community to join this chat?",
+        (ASK_FOR_PERSON_AGAIN, NO_PERSON_NEEDED),
+    )
+
+
+def from_the_bot_while_waiting(reply: Reply) -> Reply:
+    """The bot's answer while she waits for a person: marked as the bot's, not the person's."""
+    return Reply(f"(peerbot, the bot, while you wait)\n{reply.text}", reply.buttons)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.cases.handoff import RELEASED, CaseSummary, ModeratorActions
+from community.cases.handoff import CANCELLED, RELEASED, CaseSummary, ModeratorActions
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
 from community.messages import Button, Reply
@@ -52,6 +52,7 @@ HEADINGS = {
     "reannounced": "Still waiting for a moderator",
     TOPIC_LOST: "Case thread reopened (the old one was deleted); the conversation follows",
     RELEASED: "Back in the queue: the moderator who had it can no longer act",
+    CANCELLED: "Closed: she cancelled her request for a person before anyone joined",
 }
 
 
@@ -103,7 +104,7 @@ class SentPieces:
 
 def case_card_text(summary: CaseSummary, kind: str) -> str:
     mark = SEVERITY_MARK.get(summary.severity, "⚪")
-    claimed = f" · claimed by {summary.claimed_by}" if summary.claimed_by else ""
+    claimed = f" · claimed by {summary.claimed_by_name}" if summary.claimed_by else ""
     return "\n".join(
         [
             f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "
@@ -319,12 +320,15 @@ class Delivery:
         for notification_id, kind, summary in cards:
             try:
                 thread = await self._thread_for(summary, replay=kind == TOPIC_LOST)
-                await self.sender.post_card(
-                    thread,
-                    case_card_text(summary, kind),
-                    summary.id,
-                    claimed=summary.claimed_by is not None,
-                )
+                if kind == CANCELLED:  # closed: a line, no buttons to act on
+                    await self.sender.post_in_thread(thread, case_card_text(summary, kind))
+                else:
+                    await self.sender.post_card(
+                        thread,
+                        case_card_text(summary, kind),
+                        summary.id,
+                        claimed=summary.claimed_by is not None,
+                    )
             except ThreadGone:
                 await self._forget_thread(summary.id)
                 await self._count_attempt(Notification, Notification.id == notification_id)

@@ -191,7 +191,7 @@ class DiscordHome:
         action, case_id = parsed
         moderator, display = moderator_identity(interaction.user)
         try:
-            await press_case_button(self.database, action, case_id, moderator)
+            await press_case_button(self.database, action, case_id, moderator, display)
         except (CaseConflict, CaseNotFound) as error:
             await interaction.response.send_message(
                 str(error) or "That case is gone.", ephemeral=True

@@ -225,7 +225,7 @@ class ModeratorsHome:
         action, case_id = parsed
         moderator, display = moderator_identity(user)
         try:
-            await press_case_button(self.database, action, case_id, moderator)
+            await press_case_button(self.database, action, case_id, moderator, display)
         except (CaseConflict, CaseNotFound) as error:
             await query.answer(str(error) or "That case is gone.", show_alert=True)
             return

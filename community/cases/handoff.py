@@ -44,6 +44,9 @@ REQUEST_CATEGORY = "request"
 REQUEST_SEVERITY = "support"
 REQUEST_RANK = 0  # below every crisis severity (1-3)
 SYSTEM_ACTOR = "peerbot"
+# A notification kind and case event: she took back her request before anyone claimed it.
+CANCELLED = "cancelled"
+CANCELLED_OUTCOME = "she cancelled her request"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,27 @@ class HandoffCases:
             rank=REQUEST_RANK,
             text=text,
         )
+
+    async def cancel_request(self, case: Case) -> bool:
+        """She takes back her request for a person while nobody has claimed it. Only a case she
+        opened by asking, never raised by the screen: a crisis stays for a person to look at.
+        One conditional update, so a moderator's claim at the same moment wins or loses whole."""
+        result = await self.session.execute(
+            update(Case)
+            .where(
+                Case.id == case.id,
+                Case.status == CaseStatus.WAITING.value,
+                Case.severity_rank == REQUEST_RANK,
+            )
+            .values(status=CaseStatus.RETURNED.value, closed_at=utcnow(), outcome=CANCELLED_OUTCOME)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return False
+        self.session.add(CaseEvent(case_id=case.id, actor="member", action=CANCELLED))
+        self._notify(case.id, CANCELLED)
+        log.info("case cancelled by the member", extra={"case_id": case.id})
+        return True
 
     async def record_member_message(self, case_id: int, text: str) -> None:
         self.session.add(CaseMessage(case_id=case_id, author="member", text=text))
@@ -204,6 +228,21 @@ RETURN_TO_BOT_TEXT = (
     "Thank you for talking with us. You're back with peerbot now, and you can reach a person "
     'again any time: just type "talk to a person".'
 )
+# How a moderator's role is named to her when they join (Staff.role; chat-home moderators act
+# by the home's role or group, which is the same team).
+ROLE_WORDS = {"moderator": "peer support team"}
+TEAM_ROLE_WORD = "peer support team"
+SOMEONE = "Someone from our team"
+
+
+def joined_text(name: str, role_word: str = TEAM_ROLE_WORD) -> str:
+    """What she is told when a person claims her case; never a platform id."""
+    return f"{name} ({role_word}) has joined the chat. From now on, a person is answering you here."
+
+
+def left_text(name: str | None) -> str:
+    """What she is told when the case is resolved or handed back to the bot."""
+    return (f"{name} has left the chat. " if name else "") + RETURN_TO_BOT_TEXT
 
 
 class CaseNotFound(LookupError):
@@ -238,13 +277,17 @@ class CaseSummary:
     trigger: str
     recent: tuple[Turn, ...]
     reannouncements: int
+    claimed_by_name: str | None = None  # the claimer's display name, never a platform id
 
 
 class ModeratorActions:
     """Everything a moderator can do to a case, whichever home the action came from."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, display_name: str | None = None) -> None:
         self.session = session
+        # The acting moderator's name as members and other moderators see it; a chat home
+        # passes it (its record is a platform account), the console's staff have theirs stored.
+        self.display_name = display_name
 
     async def _case(self, case_id: int) -> Case:
         case = await self.session.get(Case, case_id)
@@ -255,13 +298,53 @@ class ModeratorActions:
     async def _event(
         self, case_id: int, actor: str, action: str, detail: str | None = None
     ) -> None:
+        if action == "claimed":
+            # In the claim's own transaction: she is told a person joined exactly when one did.
+            # The name is kept with the event, so others are told who has it, never an id.
+            name, role = await self._name_and_role(actor)
+            detail = detail or name
+            await self._tell_member(case_id, joined_text(name, role))
         self.session.add(CaseEvent(case_id=case_id, actor=actor, action=action, detail=detail))
+
+    async def _tell_member(self, case_id: int, text: str) -> None:
+        case = await self._case(case_id)
+        self.session.add(OutboxMessage(member_id=case.member_id, platform=case.platform, text=text))
+
+    async def _name_and_role(self, moderator: str) -> tuple[str, str]:
+        """The moderator's display name and role wording: the console's staff from their
+        record, a chat home's moderator from the name the home passed in."""
+        staff = await self.session.scalar(select(Staff).where(Staff.name == moderator))
+        if staff is not None:
+            return staff.display_name[:40], ROLE_WORDS.get(staff.role, TEAM_ROLE_WORD)
+        return (self.display_name or SOMEONE)[:40], TEAM_ROLE_WORD
+
+    async def name_of(self, moderator: str) -> str:
+        """How a moderator is named to others (a second moderator, a card): the display name
+        from their record or from their claim, never the platform account."""
+        return (await self._names_of({moderator}))[moderator]
+
+    async def _names_of(self, moderators: set[str]) -> dict[str, str]:
+        if not moderators:
+            return {}
+        names = {m: "another moderator" for m in moderators}
+        for actor, detail in await self.session.execute(
+            select(CaseEvent.actor, CaseEvent.detail)
+            .where(CaseEvent.actor.in_(moderators), CaseEvent.action == "claimed")
+            .order_by(CaseEvent.id)
+        ):
+            if detail:
+                names[actor] = detail  # the latest claim's name wins
+        for name, display in await self.session.execute(
+            select(Staff.name, Staff.display_name).where(Staff.name.in_(moderators))
+        ):
+            names[name] = display
+        return names
 
     async def summary(self, case: Case, now: datetime | None = None) -> CaseSummary:
         return (await self._summaries([case], now or utcnow()))[0]
 
     async def _summaries(self, cases: list[Case], now: datetime) -> list[CaseSummary]:
-        """Summaries for many cases in three queries, however many cases there are."""
+        """Summaries for many cases in five queries, however many cases there are."""
         if not cases:
             return []
         ids = [case.id for case in cases]
@@ -276,6 +359,7 @@ class ModeratorActions:
                 select(Member).where(Member.id.in_({case.member_id for case in cases}))
             )
         }
+        names = await self._names_of({case.claimed_by for case in cases if case.claimed_by})
         summaries = []
         for case in cases:
             turns = turns_by_case[case.id]
@@ -298,6 +382,7 @@ class ModeratorActions:
                         for t in turns[-RECENT_TURNS:]
                     ),
                     reannouncements=case.reannouncements,
+                    claimed_by_name=names.get(case.claimed_by) if case.claimed_by else None,
                 )
             )
         return summaries
@@ -419,12 +504,20 @@ class ModeratorActions:
         if case.status not in (CaseStatus.WAITING.value, CaseStatus.CLAIMED.value):
             raise CaseConflict("This case is already closed.")
         if case.status == CaseStatus.CLAIMED.value and case.claimed_by != moderator:
-            raise CaseConflict(f"This case is claimed by {case.claimed_by}.")
+            raise CaseConflict(
+                f"This case is claimed by {await self.name_of(case.claimed_by or '')}."
+            )
+        # Who leaves: the person she was talking with (a waiting case closed by anyone: nobody).
+        leaving = (
+            (await self._name_and_role(moderator))[0]
+            if case.status == CaseStatus.CLAIMED.value
+            else None
+        )
         case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
         case.closed_at = utcnow()
         case.outcome = outcome[:64]
         self.session.add(
-            OutboxMessage(member_id=case.member_id, platform=case.platform, text=RETURN_TO_BOT_TEXT)
+            OutboxMessage(member_id=case.member_id, platform=case.platform, text=left_text(leaving))
         )
         await self._event(case_id, moderator, case.status, outcome[:255])
 

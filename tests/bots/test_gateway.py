@@ -87,17 +87,21 @@ async def test_crisis_reply_survives_a_database_outage(standin: RasaStandIn) -> 
     assert "911" in text_of(replies)
 
 
-async def test_open_case_pauses_the_bot_and_keeps_the_transcript(
+async def test_a_waiting_case_keeps_the_transcript_and_the_bot_answers_marked(
     gateway: Gateway, standin: RasaStandIn, database: Database
 ) -> None:
     await gateway.handle(InboundMessage("web", "u2", "i want to die"))
     replies = await gateway.handle(InboundMessage("web", "u2", "are you there"))
-    assert "joining you" in text_of(replies)
-    assert standin.received == []
+    assert text_of(replies) == "(peerbot, the bot, while you wait)\nHello from the stand-in"
+    assert len(standin.received) == 1
     async with database.sessions() as session:
         turns = (await session.scalars(select(CaseMessage).order_by(CaseMessage.id))).all()
-    assert [t.author for t in turns] == ["member", "bot", "member"]
-    assert [turns[0].text, turns[2].text] == ["i want to die", "are you there"]
+    assert [t.author for t in turns] == ["member", "bot", "member", "bot"]
+    assert [turns[0].text, turns[2].text, turns[3].text] == [
+        "i want to die",
+        "are you there",
+        "Hello from the stand-in",  # the person joining sees what the bot told her
+    ]
     assert "988" in turns[1].text  # moderators see the numbers she was already given
 
 

@@ -112,9 +112,20 @@ def test_full_handoff_through_the_api(client: TestClient, tokens: dict[str, str]
     )
     assert sent.status_code == 200
     later = client.get(f"/api/chat/{user}/messages").json()["messages"]
+    # She is told who joined (display name and role, no account), then hears from them.
     assert [(m["text"], m["sender_name"]) for m in later] == [
-        ("Hi, I'm Ana from the community. I'm here.", "Ana")
+        (
+            "Ana (peer support team) has joined the chat. From now on, a person is answering "
+            "you here.",
+            None,
+        ),
+        ("Hi, I'm Ana from the community. I'm here.", "Ana"),
     ]
+    # A second moderator is told who has the case by name, never by account.
+    refused = client.post(
+        f"/api/cases/{case_id}/resolve", json={"outcome": "x"}, headers=auth(tokens["ben"])
+    )
+    assert refused.status_code == 409 and "claimed by Ana" in refused.text
 
     # Her answer goes to the case, and the bot stays quiet.
     assert client.post("/api/chat", json={"user": user, "text": "thank you for coming"}).json() == {
@@ -139,6 +150,7 @@ def test_full_handoff_through_the_api(client: TestClient, tokens: dict[str, str]
     )
     assert resolved.status_code == 200
     goodbye = client.get(f"/api/chat/{user}/messages").json()["messages"]
+    assert goodbye[0]["text"].startswith("Ana has left the chat. ")
     assert "reach a person again any time" in goodbye[0]["text"]
     assert client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"] == []
     # The bot is back (Rasa is down in this test, so its fallback answers).
