@@ -110,6 +110,13 @@ def staff_only() -> str:
     return "Only moderators can do that."
 
 
+def staff_only_in_thread() -> str:
+    return (
+        "What you wrote in that case thread was not passed on: only moderators can write to "
+        "her there."
+    )
+
+
 def private_chat_invitation_discord() -> Reply:
     return Reply(
         "I'd love to help. So your business stays yours, let's talk in a direct message: "

@@ -45,7 +45,12 @@ LOOP_SECONDS = 1.0
 BATCH = 50
 TOPIC_LOST = "topic_lost"  # a notification kind: the case's thread was deleted
 SENT, UNREACHABLE, UNCONFIRMED = "sent", "unreachable", "unconfirmed"  # an outbox outcome
-SEVERITY_MARK = {"imminent": "🔴", "high": "🟠", "elevated": "🟡", "request": "🔵"}
+SEVERITY_MARK = {"imminent": "🔴", "high": "🟠", "elevated": "🟡", "support": "🔵"}
+# A button's payload as the trigger, said as what she did.
+READABLE_TRIGGERS = {
+    "/request_human": "(she asked for a person with the button)",
+    "/talk": "(she asked for a person with /talk)",
+}
 HEADINGS = {
     "opened": "New case",
     "raised": "Case raised",
@@ -110,7 +115,7 @@ def case_card_text(summary: CaseSummary, kind: str) -> str:
             f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "
             f"{summary.category} · {summary.member} (from {summary.platform})",
             f"Waiting {int(summary.waited_seconds // 60)} min{claimed}",
-            f"What she wrote: {summary.trigger}",
+            f"What she wrote: {READABLE_TRIGGERS.get(summary.trigger, summary.trigger)}",
         ]
     )
 
@@ -125,8 +130,10 @@ class PlatformSender(Protocol):
     async def send_to_member(self, address: str, reply: Reply) -> None:
         """Raise MemberUnreachable or TransientSendError when it did not arrive."""
 
-    async def open_thread(self, name: str) -> str:
-        """A new case thread in the moderation home; its id ("" to post in the home itself)."""
+    async def open_thread(self, name: str, card: str) -> str:
+        """A new case thread in the moderation home; its id ("" to post in the home itself).
+        `card` is the case's card, for a home whose new thread must be announced where
+        moderators look (Discord: an alert in the channel, the thread started from it)."""
 
     async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
         """The case card with its buttons. Raise ThreadGone or TransientSendError."""
@@ -319,7 +326,9 @@ class Delivery:
             ]
         for notification_id, kind, summary in cards:
             try:
-                thread = await self._thread_for(summary, replay=kind == TOPIC_LOST)
+                thread = await self._thread_for(
+                    summary, case_card_text(summary, kind), replay=kind == TOPIC_LOST
+                )
                 if kind == CANCELLED:  # closed: a line, no buttons to act on
                     await self.sender.post_in_thread(thread, case_card_text(summary, kind))
                 else:
@@ -431,7 +440,7 @@ class Delivery:
                 .values(relayed_message_id=message_id)
             )
 
-    async def _thread_for(self, summary: CaseSummary, replay: bool) -> str:
+    async def _thread_for(self, summary: CaseSummary, card: str, replay: bool) -> str:
         """The case's thread, opened on first use (the platform call with no transaction open).
         A new thread relays from after the card; one replacing a deleted thread (`replay`)
         relays the whole conversation again."""
@@ -440,7 +449,7 @@ class Delivery:
             if existing is not None:
                 return existing.thread_id
         name = f"{summary.severity} · {summary.category} · {summary.member}"
-        thread_id = await self.sender.open_thread(name)
+        thread_id = await self.sender.open_thread(name, card)
         async with self.database.transaction() as session:
             last = await session.scalar(
                 select(CaseMessage.id)

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bots import wording
 from bots.command_grammar import Command, ModeratorCall, Place, Values
 from bots.commands import act_in_case_thread, run
-from bots.discord.render import split_text
+from bots.discord.render import MESSAGE_LIMIT, split_text
 from bots.moderating import (
     button_outcome,
     case_button_id,
@@ -43,11 +43,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HOME = "discord"
+ALERTS_REMEMBERED = 100
 
 
 def moderator_identity(user: discord.abc.User) -> tuple[str, str]:
     """(who in the case record, the name she sees): the account, and its display name."""
     return f"discord:{user.id}", user.display_name[:40]
+
+
+def _shortened(text: str, limit: int) -> str:
+    """The alert carries the card's start; the whole card is the thread's first message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def case_view(case_id: int, claimed: bool) -> discord.ui.View:
@@ -81,6 +87,7 @@ class DiscordHome:
         self.role_id = settings.discord_moderator_role_id
         self.community_channel_id = settings.discord_community_channel_id
         self._case_threads: set[int] = set()
+        self._alerts: dict[str, int] = {}  # card -> an alert whose thread is not started yet
 
     # -- who may act -----------------------------------------------------------------------
 
@@ -118,7 +125,11 @@ class DiscordHome:
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             raise TransientSendError from error
 
-    async def open_thread(self, name: str) -> str:
+    async def open_thread(self, name: str, card: str) -> str:
+        """An alert in the moderators' channel itself, mentioning their role (and nobody else),
+        with the case's thread started from it: a thread started without a message shows
+        nothing in the channel and pings no one. A retry after the alert went out but the
+        thread did not starts the thread from the same alert."""
         if self.channel_id is None:
             return ""
         try:
@@ -128,15 +139,39 @@ class DiscordHome:
             if not isinstance(channel, discord.TextChannel):
                 log.warning("discord moderators' channel is not a text channel")
                 return ""
-            thread = await channel.create_thread(
-                name=name[:100],
-                type=discord.ChannelType.public_thread,
-                auto_archive_duration=1440,  # a day without activity
-            )
+            alert_id = self._alerts.pop(card, None)
+            if alert_id is None:
+                alert = await channel.send(**self._alert(card))
+                alert_id = alert.id
+            try:
+                thread = await channel.get_partial_message(alert_id).create_thread(
+                    name=name[:100],
+                    auto_archive_duration=1440,  # a day without activity
+                )
+            except BaseException:
+                if len(self._alerts) >= ALERTS_REMEMBERED:
+                    self._alerts.clear()
+                self._alerts[card] = alert_id
+                raise
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             raise TransientSendError from error
         self._case_threads.add(thread.id)
         return str(thread.id)
+
+    def _alert(self, card: str) -> dict[str, Any]:
+        """The channel alert: the role's mention first, allowed to ping that role alone."""
+        if self.role_id is None:
+            return {
+                "content": _shortened(card, MESSAGE_LIMIT),
+                "allowed_mentions": discord.AllowedMentions.none(),
+            }
+        mention = f"<@&{self.role_id}> "
+        return {
+            "content": mention + _shortened(card, MESSAGE_LIMIT - len(mention)),
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(self.role_id)]
+            ),
+        }
 
     def _target(self, thread_id: str) -> discord.PartialMessageable:
         return self.bot.get_partial_messageable(int(thread_id or self.channel_id or 0))
@@ -212,13 +247,26 @@ class DiscordHome:
     async def _thread_message(self, message: discord.Message) -> None:
         async with self.database.transaction() as session:
             case_id = await case_for_thread(session, HOME, str(message.channel.id))
-        if case_id is None or not self.is_moderator(message.author):
+        if case_id is None:
+            return
+        if not self.is_moderator(message.author):
+            await self._refuse_in_private(message.author)
             return
         moderator, display = moderator_identity(message.author)
         call = ModeratorCall(self.database, moderator, display, case_id)
         for piece in split_text(await act_in_case_thread(call, message.content)):
             await message.channel.send(piece)
         self.wake()
+
+    async def _refuse_in_private(self, user: discord.User | discord.Member) -> None:
+        """Someone without the moderators' role wrote in a case thread: nothing reaches her,
+        and they are told so directly (a plain message cannot be answered for one person's
+        eyes only in the thread)."""
+        log.info("case thread message refused: not a moderator")
+        try:
+            await user.send(wording.staff_only_in_thread())
+        except (discord.HTTPException, aiohttp.ClientError, OSError):
+            log.info("refusal could not be sent: their DMs are closed")
 
     async def run_slash(
         self, interaction: discord.Interaction[Any], command: Command, values: Values

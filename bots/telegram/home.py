@@ -128,7 +128,9 @@ class ModeratorsHome:
             log.warning("telegram send failed", extra={"error": type(error).__name__})
             raise TransientSendError from error
 
-    async def open_thread(self, name: str) -> str:
+    async def open_thread(self, name: str, card: str) -> str:
+        """A topic per case; the card posted in it right after notifies the group as any new
+        message does, so `card` is not needed here."""
         if not self._topics_supported or self.chat_id is None:
             return ""
         try:

@@ -53,6 +53,7 @@ class Call:
     path: str
     body: dict[str, Any]
     status: int = 200  # what the stand-in answered
+    response_id: str = ""  # the id of the message it created, if any
     at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
@@ -280,7 +281,23 @@ class DiscordStandIn:
         return [c.body for c in self.calls if token in c.path.split("/")]
 
     def threads(self) -> list[Call]:
-        return [c for c in self.calls if c.path == f"/channels/{MOD_CHANNEL_ID}/threads"]
+        """Threads started in the moderators' channel, from a message or without one."""
+        prefix = f"/channels/{MOD_CHANNEL_ID}/"
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST" and c.path.startswith(prefix) and c.path.endswith("/threads")
+        ]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Messages in the moderators' channel that a thread was started from."""
+        started = {c.path.split("/")[4] for c in self.threads() if c.path.count("/") == 5}
+        posted = [
+            (c.body, c.response_id)
+            for c in self.calls
+            if c.method == "POST" and c.path == f"/channels/{MOD_CHANNEL_ID}/messages"
+        ]
+        return [body for body, message_id in posted if message_id in started]
 
     async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
         await wait_until(
@@ -313,6 +330,8 @@ class DiscordStandIn:
         if isinstance(result, web.Response):
             call.status = result.status
             return result
+        if isinstance(result, dict):
+            call.response_id = str(result.get("id") or "")
         return _json(result)
 
     def _answer(self, method: str, path: str, body: dict[str, Any]) -> Any:
@@ -344,7 +363,8 @@ class DiscordStandIn:
         if parts[0] == "webhooks":  # follow-ups and edits of interaction responses
             return self._message(parts[1], body)
         if parts[0] == "channels" and parts[-1] == "threads" and method == "POST":
-            thread_id = self.next_id()
+            # Started from a message, a thread takes that message's id, as on Discord.
+            thread_id = parts[3] if len(parts) == 5 else self.next_id()
             return {"id": thread_id, "type": body.get("type", 11), "guild_id": GUILD_ID,
                     "parent_id": parts[1], "name": body.get("name", ""), "owner_id": BOT_ID,
                     "thread_metadata": {"archived": False, "auto_archive_duration": 1440,

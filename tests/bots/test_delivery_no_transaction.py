@@ -36,7 +36,7 @@ class HeldPlatform:
     async def send_to_member(self, address: str, reply: Reply) -> None:
         await self._hold()
 
-    async def open_thread(self, name: str) -> str:
+    async def open_thread(self, name: str, card: str) -> str:
         await self._hold()
         return "thread-1"
 

@@ -32,6 +32,14 @@ from tests.bots.telegram_standin import bot_api_standin
 MOM = 400000000000000001
 MOD = 400000000000000002
 STRANGER = 400000000000000003
+SECOND_MOD = 400000000000000004
+HANDOFF = [
+    {
+        "recipient_id": "x",
+        "text": "Of course. I'm asking a person from our community to join this chat.",
+        "custom": {"peerbot": "handoff"},
+    }
+]
 
 
 @asynccontextmanager
@@ -129,6 +137,16 @@ async def test_crisis_thread_claim_refusal_relay_and_resolve(
             assert thread_name.startswith("imminent · suicide · member-")
             await server.wait_for(lambda: _thread_cards(server))
             thread, card = _thread_cards(server)[0]
+            # The alert is in the channel itself, pings the moderators' role and nobody else,
+            # and the case's thread is started from it (so it hangs under the alert).
+            (alert,) = server.alerts()
+            assert alert["content"].startswith(f"<@&{MOD_ROLE_ID}> 🔴 New case #")
+            assert [str(r) for r in alert["allowed_mentions"]["roles"]] == [MOD_ROLE_ID]
+            assert alert["allowed_mentions"]["parse"] == []
+            assert (
+                server.threads()[0].path == f"/channels/{MOD_CHANNEL_ID}/messages/{thread}/threads"
+            )
+            assert str(MOM) not in alert["content"]
             assert CRISIS in str(card["content"])
             claim = card["components"][0]["components"][0]
             assert claim["label"] == "Claim" and str(MOM) not in str(card["content"])
@@ -147,11 +165,31 @@ async def test_crisis_thread_claim_refusal_relay_and_resolve(
                     "claimed this case" in str(r) for r in server.interaction_replies(token)
                 )
             )
+            # She is told who joined, by display name and role, never by account.
+            await server.wait_for(lambda: any("has joined" in t for t in server.texts_in(dm)))
+            joined = next(t for t in server.texts_in(dm) if "has joined" in t)
+            assert joined.startswith("Ana (peer support team) has joined the chat.")
+            assert str(MOD) not in joined
+            # A second moderator is told who has the case by name.
+            token = await server.click(
+                SECOND_MOD, f"pb:resolve:{_case_number(card)}", thread, roles=[MOD_ROLE_ID]
+            )
+            await server.wait_for(lambda: server.interaction_replies(token))
+            said = str(server.interaction_replies(token))
+            assert "claimed by Ana" in said and "discord:" not in said
+            # Someone without the role who writes in the thread is told so directly, and
+            # nothing reaches her.
+            await server.thread_message(STRANGER, thread, "hello mama", roles=[], name="Sly")
+            stranger_dm = server.dm_channel_for(STRANGER)
+            await server.wait_for(lambda: server.texts_in(stranger_dm))
+            assert "only moderators" in server.texts_in(stranger_dm)[0]
+
             await server.dm(MOM, "im scared and alone")
             await server.wait_for(
                 lambda: any("im scared and alone" in t for t in server.texts_in(thread))
             )
             assert rasa.received == []
+            assert not any("hello mama" in t for t in server.texts_in(dm))
 
             await server.thread_message(
                 MOD, thread, "I'm here. Are you safe right now?", [MOD_ROLE_ID]
@@ -176,10 +214,53 @@ async def test_crisis_thread_claim_refusal_relay_and_resolve(
             )
             async with database.sessions() as session:
                 assert (await session.scalars(select(Case))).one().status == "resolved"
+            await server.wait_for(lambda: any("has left" in t for t in server.texts_in(dm)))
+            left = next(t for t in server.texts_in(dm) if "has left" in t)
+            assert left.startswith("Ana has left the chat. ")
             await server.dm(MOM, "where do i get narcan")
             await server.wait_for(lambda: len(rasa.received) == 1)
     finally:
         await database.dispose()
+
+
+def _case_number(card: dict[str, object]) -> str:
+    return str(card["content"]).split("#")[1].split(":")[0]
+
+
+async def test_she_asks_gets_answers_while_waiting_and_cancels_by_button(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    async with discord_app(settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        faq = rasa.reply
+        rasa.reply = HANDOFF
+        await server.click(MOM, "say:/request_human", dm)
+        await server.wait_for(lambda: server.posted(dm))
+        rasa.reply = faq
+        asked = server.posted(dm)[0]
+        assert "join this chat" in asked["content"]
+        buttons = [b["custom_id"] for b in asked["components"][0]["components"]]
+        assert buttons == ["say:/cancel_request"]
+        await server.wait_for(lambda: server.alerts())
+        assert server.alerts()[0]["content"].startswith(f"<@&{MOD_ROLE_ID}> 🔵 New case #")
+
+        # Waiting: the bot still answers her, marked, and the thread shows what it said.
+        await server.dm(MOM, "where do i get narcan")
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        assert server.texts_in(dm)[1].startswith("(peerbot, the bot, while you wait)\nNaloxone")
+        thread, _card = _thread_cards(server)[0]
+        await server.wait_for(
+            lambda: any(
+                t.startswith("The bot told her:\nNaloxone") for t in server.texts_in(thread)
+            )
+        )
+
+        await server.click(MOM, "say:/cancel_request", dm)
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 3)
+        assert "cancelled your request" in server.texts_in(dm)[2]
+        await server.wait_for(
+            lambda: any("she cancelled her request" in t for t in server.texts_in(thread))
+        )
 
 
 def _thread_cards(server: DiscordStandIn) -> list[tuple[str, dict[str, object]]]:
