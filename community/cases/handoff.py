@@ -507,12 +507,8 @@ class ModeratorActions:
             raise CaseConflict(
                 f"This case is claimed by {await self.name_of(case.claimed_by or '')}."
             )
-        # Who leaves: the person she was talking with (a waiting case closed by anyone: nobody).
-        leaving = (
-            (await self._name_and_role(moderator))[0]
-            if case.status == CaseStatus.CLAIMED.value
-            else None
-        )
+        # Who leaves: the person she was told had joined (a waiting case closed: nobody).
+        leaving = await self.name_of(moderator) if case.status == CaseStatus.CLAIMED.value else None
         case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
         case.closed_at = utcnow()
         case.outcome = outcome[:64]

@@ -120,7 +120,12 @@ class BotApiStandIn:
         return self.push("message", message)
 
     def button_press(
-        self, user_id: int, data: str, chat_id: int, thread_id: int | None = None
+        self,
+        user_id: int,
+        data: str,
+        chat_id: int,
+        thread_id: int | None = None,
+        name: str = "Someone",
     ) -> int:
         chat_type = "private" if chat_id > 0 else "supergroup"
         message: dict[str, Any] = {
@@ -131,7 +136,7 @@ class BotApiStandIn:
             message.update(message_thread_id=thread_id, is_topic_message=True)
         query = {
             "id": str(next(self._ids)), "chat_instance": "x", "data": data, "message": message,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Someone"},
+            "from": {"id": user_id, "is_bot": False, "first_name": name},
         }  # fmt: skip
         return self.push("callback_query", query)
 

@@ -118,13 +118,37 @@ async def test_crisis_claim_relay_both_ways_and_resolve(
                 case = (await session.scalars(select(Case))).one()
                 assert case.status == "waiting"
 
-            # A moderator claims; her next message appears in the topic.
-            bot_api.button_press(MOD, claim["callback_data"], bot_api.moderator_chat_id, thread)
+            # A moderator claims; she is told who joined (a name, never the account), and her
+            # next message appears in the topic.
+            bot_api.button_press(
+                MOD, claim["callback_data"], bot_api.moderator_chat_id, thread, name="Ana"
+            )
             await bot_api.wait_for(
                 lambda: any(
                     "claimed this case" in t for t in bot_api.texts_to(bot_api.moderator_chat_id)
                 )
             )
+            await bot_api.wait_for(lambda: any("has joined" in t for t in bot_api.texts_to(MOM)))
+            joined = next(t for t in bot_api.texts_to(MOM) if "has joined" in t)
+            assert joined.startswith("Ana (peer support team) has joined the chat.")
+            assert str(MOD) not in joined
+            # Another moderator is told who has it by name.
+            bot_api.moderators.add(MOD + 1)
+            bot_api.button_press(
+                MOD + 1, f"pb:resolve:{case.id}", bot_api.moderator_chat_id, thread, name="Ben"
+            )
+            await bot_api.wait_for(
+                lambda: any(
+                    "claimed by" in str(c.params.get("text"))
+                    for c in bot_api.sent("answerCallbackQuery")
+                )
+            )
+            said = next(
+                str(c.params["text"])
+                for c in bot_api.sent("answerCallbackQuery")
+                if "claimed by" in str(c.params.get("text"))
+            )
+            assert "claimed by Ana" in said and "telegram:" not in said
             bot_api.private_message(MOM, "im scared and alone")
             await bot_api.wait_for(
                 lambda: any(
@@ -168,6 +192,7 @@ async def test_crisis_claim_relay_both_ways_and_resolve(
                     for t in bot_api.texts_to(MOM)[-1:]
                 )
             )
+            assert bot_api.texts_to(MOM)[-1].startswith("Ana has left the chat. ")
             bot_api.private_message(MOM, "where do i get narcan")
             await bot_api.wait_for(lambda: len(rasa.received) > rasa_calls)
     finally:
