@@ -142,4 +142,5 @@ def test_acknowledged_moderator_reply_survives_a_kill(database_url: str) -> None
         process.send_signal(signal.SIGKILL)
     with serve(database_url, port):
         later = httpx.get(f"{url}/api/chat/mom-k-00000000000/messages").json()["messages"]
-    assert [m["text"] for m in later] == ["I'm here with you."]
+    assert [m["text"] for m in later][1:] == ["I'm here with you."]
+    assert "has joined the chat" in later[0]["text"]  # told in the claim's own transaction

@@ -51,6 +51,10 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
     )
     assert sent.status_code == 200
     later = app_client.get(f"/api/chat/{user}/messages").json()["messages"]
+    # She is told who joined (their display name and role, never an account), then hears them.
+    joined = later.pop(0)
+    assert joined["text"].startswith("Ana (peer support team) has joined the chat.")
+    assert joined["sender_name"] is None
     assert later == [
         {
             "text": "I'm here. Have you called 911?",
@@ -83,10 +87,8 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
         ).status_code
         == 200
     )
-    assert (
-        "reach a person again"
-        in app_client.get(f"/api/chat/{user}/messages").json()["messages"][0]["text"]
-    )
+    goodbye = app_client.get(f"/api/chat/{user}/messages").json()["messages"][0]["text"]
+    assert goodbye.startswith("Ana has left the chat.") and "reach a person again" in goodbye
     # The bot (the real Rasa model) answers again.
     hi = app_client.post("/api/chat", json={"user": user, "text": "hi"}).json()["replies"]
     assert "I'm peerbot" in hi[0]["text"]

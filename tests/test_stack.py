@@ -71,7 +71,7 @@ def test_custom_action_answers_from_the_vetted_directory(app_client: httpx.Clien
         assert number in text
 
 
-def test_asking_for_a_person_opens_a_case_and_pauses_the_bot(
+def test_asking_for_a_person_opens_a_case_the_bot_still_answers_and_she_can_cancel(
     stack: Stack, app_client: httpx.Client
 ) -> None:
     user = new_user()
@@ -84,10 +84,15 @@ def test_asking_for_a_person_opens_a_case_and_pauses_the_bot(
         assert member is not None
         case = session.scalar(select(Case).where(Case.member_id == member.id))
         assert case is not None and case.source == "request" and case.status == "waiting"
-    # While a person is being asked to join, Rasa is not consulted: no greeting comes back.
+    # While a person is being asked to join, the bot still answers her, marked as the bot's.
     follow_up = all_text(chat(app_client, user, "hi"))
-    assert "I'm peerbot" not in follow_up
-    assert "joining you" in follow_up
+    assert follow_up.startswith("(peerbot, the bot, while you wait)\n")
+    assert "I'm peerbot" in follow_up
+    # She can take her request back.
+    assert "cancelled your request" in all_text(chat(app_client, user, "never mind"))
+    with stack_session(stack) as session:
+        cancelled = session.scalar(select(Case).where(Case.member_id == member.id))
+        assert cancelled is not None and cancelled.status == "returned"
 
 
 def test_crisis_gets_the_crisis_reply_and_a_case(stack: Stack, app_client: httpx.Client) -> None:

@@ -250,6 +250,8 @@ def _open_claimed_case(
     assert (
         app_client.post(f"/api/cases/{case['id']}/claim", headers=bearer(token)).status_code == 200
     )
+    # She is told who joined (pushed or polled) before anything else happens.
+    page.locator("#log li", has_text="has joined the chat").wait_for(timeout=8000)
     return token, int(str(case["id"]))
 
 
