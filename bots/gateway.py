@@ -798,7 +798,9 @@ CANCEL_KEYS = frozenset(_answer_key(words) for words in wording.CANCEL_WORDS)
 
 
 def _is_request_payload(text: str) -> bool:
-    return text.split(maxsplit=1)[:1] in ([p] for p in REQUEST_PAYLOADS) or text in REQUEST_PAYLOADS
+    """The button's payload or /talk (a command's name may carry "@bot")."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return first.split("@")[0] in REQUEST_PAYLOADS
 
 
 def clear_request_for_person(text: str) -> bool:

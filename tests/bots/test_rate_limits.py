@@ -178,6 +178,8 @@ async def _telegram_claimed_case(bot_api: BotApiStandIn, member: int) -> int:
     thread = int(card["message_thread_id"])
     bot_api.button_press(TG_MOD, claim, group, thread)
     await bot_api.wait_for(lambda: any("claimed this case" in t for t in bot_api.texts_to(group)))
+    # She is told who joined (the first outbox row) before any limit begins.
+    await bot_api.wait_for(lambda: any("has joined" in t for t in bot_api.delivered_texts(member)))
     return thread
 
 
@@ -201,14 +203,15 @@ async def test_telegram_moderator_replies_through_flood_control_arrive_once_in_o
         await _telegram_crisis_answered_at_once(bot_api, database, TG_OTHER, held)
 
         expected = [f"Ana (from our team):\n{text}" for text in REPLIES]
-        outcomes = await _outbox_when_done(database, "telegram", len(REPLIES))
+        outcomes = await _outbox_when_done(database, "telegram", 1 + len(REPLIES))
     # Her chat's flood wait was honoured after every 429, the last one (given up) included.
     to_her = [c for c in bot_api.sent("sendMessage", TG_MOM) if c.at >= held.at]
     waits = [b.at - a.at for a, b in itertools.pairwise(to_her) if a.status == 429]
     assert len(waits) == BEYOND_PTB_RETRIES and min(waits) >= TELEGRAM_RETRY_AFTER, waits
     assert bot_api.delivered_texts(TG_MOM)[crisis_replies:] == expected  # once each, in order
-    # All three sent; the first needed a second round (its retries were used up).
-    assert outcomes == [("sent", 2), ("sent", 1), ("sent", 1)]
+    # All three sent; the first needed a second round (its retries were used up). The "has
+    # joined" line went before the limit began.
+    assert outcomes == [("sent", 1), ("sent", 2), ("sent", 1), ("sent", 1)]
 
 
 async def test_telegram_research_broadcast_through_flood_control_reaches_each_mother_once(
@@ -306,11 +309,12 @@ async def test_telegram_a_long_reply_limited_midway_is_not_sent_twice(
             when=lambda p: p.get("chat_id") == TG_MOM and not p["text"].startswith("Ana"),
         )  # fmt: skip
         bot_api.topic_message(TG_MOD, thread, long_reply)
-        outcomes = await _outbox_when_done(database, "telegram", 1)
+        outcomes = await _outbox_when_done(database, "telegram", 2)
     pieces = bot_api.delivered_texts(TG_MOM)[before:]
     assert len(pieces) == 2 and " ".join(pieces) == f"Ana (from our team):\n{long_reply}"
     assert len(bot_api.limited("sendMessage", TG_MOM)) == BEYOND_PTB_RETRIES
-    assert outcomes == [("sent", 2)]  # taken up again next round, after the piece she has
+    # The "has joined" line, then the reply taken up again next round, after the piece she has.
+    assert outcomes == [("sent", 1), ("sent", 2)]
 
 
 # -- Discord -------------------------------------------------------------------------------
@@ -382,6 +386,8 @@ async def test_discord_moderator_replies_through_rate_limits_arrive_once_in_orde
         thread = card.path.split("/")[2]
         token = await server.click(DC_MOD, "pb:claim:1", thread, roles=[MOD_ROLE_ID])
         await server.wait_for(lambda: server.interaction_replies(token))
+        # She is told who joined (the first outbox row) before the limit begins.
+        await server.wait_for(lambda: any("has joined" in t for t in server.delivered_texts(dm)))
         crisis_replies = len(server.delivered(dm))
         # Her DM channel's bucket is limited for longer than discord.py retries: one long
         # wait, then four short ones.
@@ -394,11 +400,11 @@ async def test_discord_moderator_replies_through_rate_limits_arrive_once_in_orde
         reply = await _discord_crisis(server, database, DC_OTHER, held)
         assert reply.at - held.at < DISCORD_RETRY_AFTER, "her crisis reply waited"
 
-        outcomes = await _outbox_when_done(database, "discord", len(REPLIES))
+        outcomes = await _outbox_when_done(database, "discord", 1 + len(REPLIES))
     expected = [f"Ana (from our team):\n{text}" for text in REPLIES]
     assert server.delivered_texts(dm)[crisis_replies:] == expected  # once each, in order
     assert len(server.limited()) == BEYOND_DISCORD_RETRIES
-    assert outcomes == [("sent", 2), ("sent", 1), ("sent", 1)]
+    assert outcomes == [("sent", 1), ("sent", 2), ("sent", 1), ("sent", 1)]
 
 
 async def test_discord_research_broadcast_through_rate_limits_reaches_each_mother_once(
