@@ -667,15 +667,15 @@ class Gateway:
             return [wording.waiting_for_person()]
         if route.waiting:
             if text == CANCEL_REQUEST_PAYLOAD or _answer_key(text) in CANCEL_KEYS:
-                return await self._cancel_request(message, route.case_id)
+                return await self._cancel_request(route.case_id)
             if _is_request_payload(text):
                 return [wording.already_asked_for_person()]
         replies, from_dialogue = await self._answer(message, text, route)
         if route.waiting and from_dialogue:
-            return await self._copy_to_case(message, route.case_id, replies)
+            return await self._copy_to_case(route.case_id, replies)
         return replies
 
-    async def _cancel_request(self, message: InboundMessage, case_id: int) -> list[Reply]:
+    async def _cancel_request(self, case_id: int) -> list[Reply]:
         """She takes back her request while nobody has claimed it; a crisis case stays open for
         a person to look at, and she is told so kindly (and the moderator sees what she heard)."""
         async with self._db.transaction() as session:
@@ -690,9 +690,7 @@ class Gateway:
         log.info("cancel refused: a crisis case stays open", extra={"case_id": case_id})
         return [reply]
 
-    async def _copy_to_case(
-        self, message: InboundMessage, case_id: int, replies: list[Reply]
-    ) -> list[Reply]:
+    async def _copy_to_case(self, case_id: int, replies: list[Reply]) -> list[Reply]:
         """The bot's answers while she waits: marked as the bot's for her, and copied to the
         case so the person joining sees what she was told."""
         if not replies:

@@ -240,6 +240,11 @@ def joined_text(name: str, role_word: str = TEAM_ROLE_WORD) -> str:
     return f"{name} ({role_word}) has joined the chat. From now on, a person is answering you here."
 
 
+def handed_over_text(leaving: str, joining: str, role_word: str = TEAM_ROLE_WORD) -> str:
+    """What she is told when one moderator hands her conversation to another."""
+    return f"{leaving} has handed over to {joining} ({role_word}), who is with you now."
+
+
 def left_text(name: str | None) -> str:
     """What she is told when the case is resolved or handed back to the bot."""
     return (f"{name} has left the chat. " if name else "") + RETURN_TO_BOT_TEXT
@@ -434,6 +439,7 @@ class ModeratorActions:
             "Only the moderator who claimed this case can release it.",
         )
         await self._event(case_id, moderator, "released")
+        await self._tell_member(case_id, RELEASED_TEXT)  # not left wondering who is there
 
     async def transfer(self, case_id: int, moderator: str, to: str) -> None:
         target = await self.session.scalar(
@@ -453,6 +459,13 @@ class ModeratorActions:
             "Only the moderator who claimed this case can transfer it.",
         )
         await self._event(case_id, moderator, "transferred", to)
+        leaving = await self.name_of(moderator)
+        await self._tell_member(
+            case_id,
+            handed_over_text(
+                leaving, target.display_name, ROLE_WORDS.get(target.role, TEAM_ROLE_WORD)
+            ),
+        )
 
     async def reply(self, case_id: int, moderator: str, display_name: str, text: str) -> None:
         """Relay a moderator's words to the member: recorded and queued for delivery together."""

@@ -191,6 +191,16 @@ def test_release_and_transfer(client: TestClient, tokens: dict[str, str]) -> Non
         ).status_code
         == 409
     )
+    # She is told each change of who is with her, by name.
+    told = [
+        m["text"] for m in client.get("/api/chat/mom-web-123-000000/messages").json()["messages"]
+    ]
+    assert [t.split(".")[0] for t in told] == [
+        "Ana (peer support team) has joined the chat",
+        "The person from our team who was with you had to step away",
+        "Ben (peer support team) has joined the chat",
+        "Ben has handed over to Ana (peer support team), who is with you now",
+    ]
 
 
 def test_blocked_member_gets_no_bot_but_still_gets_crisis_help(
