@@ -87,7 +87,7 @@ class DiscordHome:
         self.role_id = settings.discord_moderator_role_id
         self.community_channel_id = settings.discord_community_channel_id
         self._case_threads: set[int] = set()
-        self._alerts: dict[str, int] = {}  # card -> an alert whose thread is not started yet
+        self._alerts: dict[str, int] = {}  # thread name -> its alert, thread not started yet
 
     # -- who may act -----------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class DiscordHome:
             if not isinstance(channel, discord.TextChannel):
                 log.warning("discord moderators' channel is not a text channel")
                 return ""
-            alert_id = self._alerts.pop(card, None)
+            alert_id = self._alerts.pop(name, None)
             if alert_id is None:
                 alert = await channel.send(**self._alert(card))
                 alert_id = alert.id
@@ -151,7 +151,7 @@ class DiscordHome:
             except BaseException:
                 if len(self._alerts) >= ALERTS_REMEMBERED:
                     self._alerts.clear()
-                self._alerts[card] = alert_id
+                self._alerts[name] = alert_id
                 raise
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             raise TransientSendError from error

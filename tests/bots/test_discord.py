@@ -601,3 +601,18 @@ async def test_after_a_claim_the_bot_does_not_talk_over_the_moderator(
         assert any("they are coming" in t for t in server.texts_in(thread))
         await asyncio.sleep(0.5)
         assert len(server.texts_in(dm)) == before  # nothing from the bot to her
+
+
+async def test_a_thread_refused_for_a_while_is_started_later_from_the_same_alert(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """Discord refuses to start the thread past discord.py's own retries: the next round starts
+    it from the alert already posted, so moderators are pinged once, not once per try."""
+    async with discord_app(settings, rasa) as (server, _):
+        server.rate_limit("POST", lambda path: path.endswith("/threads"), times=5, retry_after=0.1)
+        await server.dm(MOM, CRISIS)
+        await server.wait_for(lambda: _thread_cards(server), within=20)
+        started = [c for c in server.threads() if c.status == 200]
+        assert len(started) == 1 and len(server.threads()) == 6  # five refusals, then one
+        (alert,) = server.alerts()
+        assert server.texts_in(MOD_CHANNEL_ID).count(alert["content"]) == 1
