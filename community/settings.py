@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    leader_check_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=10,
+        description="How often an app process checks that it still runs the timed jobs, or "
+        "takes them over from one that died (PostgreSQL; one process runs them at a time).",
+    )
     check_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = Field(
         default=10,
         description="When the screen asked 'are you safe?' and she does not answer in this "

@@ -336,9 +336,14 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
             components["database"] = "down"
         components["rasa"] = "up" if await services.dialogue.is_up() else "down"
         # The timed jobs (re-announcing a waiting crisis among them): "down" when late.
+        # "standby" in an app process while another one runs the jobs.
         jobs = getattr(request.app.state, "jobs", None)
         running = getattr(request.app.state, "scheduler", None) is not None
-        components["scheduler"] = jobs.scheduler_state() if jobs and running else "off"
+        if jobs and running:
+            components["scheduler"] = jobs.scheduler_state()
+        else:
+            standby = getattr(request.app.state, "runs_scheduler", False)
+            components["scheduler"] = "standby" if standby else "off"
         return HealthOut(status="ok", components=components)
 
     @app.post(
