@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bots import wording
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway
+from bots.web.commands import build_commands_router
 from bots.web.conduct import build_conduct_router
 from bots.web.contact_links import contact_links
 from bots.web.moderation import build_router
@@ -285,6 +286,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(build_router())
     app.include_router(build_research_router())
     app.include_router(build_conduct_router())
+    app.include_router(build_commands_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
