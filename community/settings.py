@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: list[str] = Field(
+        default_factory=list,
+        description="Several Rasa servers (JSON list; overrides PEERBOT_RASA_URL): each "
+        "conversation goes to one of them, the next when it is down.",
+    )
     rasa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.5
     rasa_port: Annotated[int, Field(ge=1, le=65535)] = 5005
     action_server_port: Annotated[int, Field(ge=1, le=65535)] = 5055

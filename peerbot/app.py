@@ -40,7 +40,9 @@ def build_services(settings: Settings) -> AppServices:
     database = Database.connect(settings.resolved_database_url)
     key = settings.pseudonym_key()
     dialogue = DialogueClient(
-        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
+        settings.rasa_urls or settings.rasa_url,
+        settings.rasa_timeout_seconds,
+        settings.rasa_api_token(),
     )
     screen = build_screen(
         settings.models_dir,
