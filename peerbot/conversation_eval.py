@@ -20,8 +20,10 @@ from typing import Any
 import yaml
 
 from actions.resources import INTENT_TOPICS, find_help_text
+from bots import wording
 from community.resources import US_STATES, ResourceDirectory, expand_resource_refs
 from community.settings import PROJECT_ROOT
+from safety.crisis_reply import default_crisis_replies
 
 SET_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout.yml"
 TOPICS_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
@@ -38,7 +40,9 @@ EVERYDAY_NEEDS = ("help_housing", "help_transportation", "help_childcare", "help
 PREFIX_TOPICS = frozenset({"my_data"})
 FEELING_TOPIC = "feeling_alone"
 UNKNOWN = "unknown"
-CRISIS = "crisis"
+CRISIS = "crisis"  # the crisis screen's urgent reply
+SCREEN_CHECK = "screen_check"  # the crisis screen's "are you safe right now?" question
+CASE_OPEN = "case_open"  # a case is open: her words go to the person joining her
 
 _ASKS_STATE = re.compile(r"\b(which|what)\s+(us\s+)?state\b[^?]*\?", re.IGNORECASE)
 _DID_YOU_MEAN = re.compile(r"\bdid you mean\b", re.IGNORECASE)
@@ -195,7 +199,9 @@ class Answers:
     directory: ResourceDirectory
     texts: Mapping[str, tuple[str, ...]]  # topic -> acceptable texts (not finder topics)
     finder_topics: frozenset[str]
-    topics: frozenset[str] = field(default_factory=frozenset)
+    # Replies that come from outside the dialogue core (the crisis screen, an open case):
+    # label -> how such a reply starts.
+    outside: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -218,7 +224,11 @@ class Answers:
             if intent in app_answers:
                 accepted.insert(0, app_answers[intent])
             texts[intent] = tuple(accepted)
-        return cls(directory, texts, frozenset(finder), frozenset(rule_actions))
+        outside = {
+            SCREEN_CHECK: default_crisis_replies().compose_check().text.splitlines()[0],
+            CASE_OPEN: wording.waiting_for_person().text,
+        }
+        return cls(directory, texts, frozenset(finder), outside)
 
     def topics_of(self, reply: str, messages: Sequence[str]) -> list[str]:
         """Every topic whose answer `reply` is (finder answers checked against `messages`)."""
@@ -234,6 +244,15 @@ class Answers:
             if any(reply == find_help_text(topic, m, self.directory) for m in candidates)
         ]
         return found
+
+    def outside_of(self, replies: Sequence[Reply]) -> list[str]:
+        """Labels of the replies that came from outside the dialogue core."""
+        found = [
+            label
+            for label, start in self.outside.items()
+            if any(r.text.startswith(start) for r in replies)
+        ]
+        return [*found, CRISIS] if any(r.urgent for r in replies) else found
 
     def services_in(self, text: str) -> list[str]:
         """Ids of the directory entries whose contact line `text` carries."""
@@ -297,7 +316,7 @@ def is_feeling(
     previous: Sequence[Reply],
     answers: Answers,
 ) -> bool:
-    if not replies or any(r.urgent for r in replies) or other_outcomes:
+    if not replies or other_outcomes or answers.outside_of(replies):
         return False
     if any(t != FEELING_TOPIC for t in topic_labels):
         return False
@@ -323,8 +342,7 @@ def classify(
         outcomes.append("resources_for_state")
     if is_feeling(labels, outcomes, last, previous, answers):
         outcomes.append("feeling")
-    if any(r.urgent for r in last):
-        outcomes.append(CRISIS)
+    outcomes += answers.outside_of(last)
     found = [*labels, *outcomes]
     matched = [e for e in conversation.expect if e in found]
     got = matched[0] if matched else (found[0] if found else UNKNOWN)
@@ -334,9 +352,10 @@ def classify(
 def report(
     conversations: Sequence[Conversation],
     verdicts: Sequence[Verdict],
-    last_replies: Sequence[str],
+    transcripts: Sequence[Sequence[str]],
 ) -> dict[str, Any]:
-    """The report written to var/reports/conversations.json."""
+    """The report written to var/reports/conversations.json; `transcripts` holds, for each
+    conversation, the bot's words after each of her turns."""
     rows = [
         {
             "id": c.id,
@@ -345,9 +364,10 @@ def report(
             "expected": list(c.expect),
             "got": v.got,
             "right": v.right,
-            "reply": text[:300],
+            "reply": said[-1][:300] if said else "",
+            "bot_said": [text[:100] for text in said],
         }
-        for c, v, text in zip(conversations, verdicts, last_replies, strict=True)
+        for c, v, said in zip(conversations, verdicts, transcripts, strict=True)
     ]
     by_kind: dict[str, dict[str, Any]] = {}
     for kind in KINDS:

@@ -120,13 +120,16 @@ def test_outcomes_are_recognised(answers: ce.Answers) -> None:
     greeting = [ce.Reply(answers.texts["greet"][0], ("/faq_moud",))]
     verdict = ce.classify(conv, [[], greeting], answers)
     assert (verdict.got, verdict.right) == ("greet", False)
+    check = [ce.Reply(answers.outside[ce.SCREEN_CHECK] + "\nIf you want...", ("/check_safe",))]
+    verdict = ce.classify(conv, [[], check], answers)
+    assert (verdict.got, verdict.right) == (ce.SCREEN_CHECK, False)
 
 
 @pytest.mark.rasa
 def test_conversations_through_the_chat_api(app_client: httpx.Client, answers: ce.Answers) -> None:
     conversations = ce.load_conversations()
     verdicts: list[ce.Verdict] = []
-    last_texts: list[str] = []
+    transcripts: list[list[str]] = []
     for conversation in conversations:
         user = uuid.uuid4().hex  # a fresh chat for each conversation
         played: list[list[ce.Reply]] = []
@@ -135,8 +138,8 @@ def test_conversations_through_the_chat_api(app_client: httpx.Client, answers: c
             assert response.status_code == 200, (conversation.id, response.text)
             played.append([ce.Reply.from_api(r) for r in response.json()["replies"]])
         verdicts.append(ce.classify(conversation, played, answers))
-        last_texts.append("\n".join(r.text for r in played[-1]))
-    result = ce.report(conversations, verdicts, last_texts)
+        transcripts.append(["\n".join(r.text for r in replies) for replies in played])
+    result = ce.report(conversations, verdicts, transcripts)
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     REPORT_PATH.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     kinds = ", ".join(f"{k} {v['right']}/{v['total']}" for k, v in result["by_kind"].items())
