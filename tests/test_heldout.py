@@ -62,7 +62,7 @@ APP_ANSWERS = {
     "delete_my_data": wording.confirm_deletion().text,
     "research_ask": research_texts.ASK_PROMPT,
     "research_opt_in": research_texts.opted_in("questions"),
-    "research_opt_out": research_texts.opted_out(list(research_texts.KINDS)),
+    "research_opt_out": research_texts.confirm_stop()[0],
 }
 
 
