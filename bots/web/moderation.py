@@ -55,7 +55,12 @@ class CaseOut(BaseModel):
     member: str = Field(description="A pseudonymous short name; never a platform id.")
     opened_at: datetime
     waited_seconds: float
-    claimed_by: str | None
+    claimed_by: str | None = Field(description="The claimer's staff account (not for display).")
+    claimed_by_name: str | None = Field(
+        default=None,
+        description="The claimer's display name, for showing; null when unknown (show "
+        '"a moderator"). Never a platform id.',
+    )
     trigger: str = Field(description="The message that opened the case.")
     recent: list[TurnOut]
     reannouncements: int
@@ -160,7 +165,8 @@ def build_router() -> APIRouter:
 
     @router.get("/api/cases", response_model=CasesOut, tags=["moderation"])
     async def list_cases(_: Moderator, session: Session, include_closed: bool = False) -> CasesOut:
-        """The queue: open cases, most urgent first, then longest waiting."""
+        """The queue: open cases, waiting before claimed, then most urgent, then longest
+        waiting."""
         queue = await ModeratorActions(session).queue(include_closed)
         # For the web home, a notification is delivered once a moderator's queue shows it.
         await session.execute(
@@ -192,7 +198,7 @@ def build_router() -> APIRouter:
     async def claim(case_id: RecordId, staff: Moderator, session: Session) -> CaseOut:
         actions = ModeratorActions(session)
         try:
-            await actions.claim(case_id, staff.name)
+            await actions.claim(case_id, staff.name, display_name=staff.display_name)
             return await _case_out(actions, case_id)
         except (CaseNotFound, CaseConflict) as error:
             raise _conflict(error) from None
