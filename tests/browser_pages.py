@@ -85,3 +85,8 @@ def sign_in(page: Page, url: str, token: str) -> None:
 
 def recorded(page: Page, what: str) -> Any:
     return page.evaluate(f"window.{what}")
+
+
+def fits_the_width(page: Page) -> bool:
+    """Nothing wider than the viewport: no sideways scrolling on a phone."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser_pages import browser_page, recorded, screenshot, sign_in, viewports
+from tests.browser_pages import (
+    browser_page,
+    fits_the_width,
+    recorded,
+    screenshot,
+    sign_in,
+    viewports,
+)
 from tests.conftest import Stack
 from tests.test_handoff_stack import bearer, wait_for_case
 
@@ -81,6 +88,7 @@ def test_new_case_alerts_while_another_is_open(
         assert "new" in (new_item.get_attribute("class") or "")
         assert new_item.locator(".new-mark").text_content() == "New"
         screenshot(page, "console_new_case_alert", viewport)
+        assert fits_the_width(page)
 
         if viewport == "phone":
             page.locator("#banner-open").click()
@@ -144,6 +152,7 @@ def test_case_forms_snippets_names_and_confirmed_resolve(
         confirm.wait_for()
         assert f"Close case {case['id']}" in confirm.inner_text()
         screenshot(page, "console_case_forms", viewport)
+        assert fits_the_width(page)
         assert (
             app_client.get(f"/api/cases/{case['id']}", headers=bearer(token)).json()["case"][
                 "status"
