@@ -61,15 +61,18 @@ def test_new_case_alerts_while_another_is_open(
         page.wait_for_selector("#case-view:not([hidden])")
         tones_before = recorded(page, "__tones")
 
+        # The queue is pushed (server-sent events): a new case shows well before the 10 s
+        # fallback poll would bring it.
+        page.wait_for_selector("#queue-view[data-live='yes']", state="attached")
         second = _crisis(app_client, token, "i want to kill myself tonight")
         expected = _waiting(app_client, token)
         page.wait_for_function(
-            "n => document.title.startsWith(`(${n}) `)", arg=expected, timeout=8000
-        )
-        page.wait_for_function(
             "id => window.__notifications.some(n => n.title.startsWith(`New case ${id}:`))",
             arg=second["id"],
-            timeout=8000,
+            timeout=5000,
+        )
+        page.wait_for_function(
+            "n => document.title.startsWith(`(${n}) `)", arg=expected, timeout=5000
         )
         assert recorded(page, "__tones") > tones_before
         # The queue stays live while a case is open: a banner on a phone, the queue beside

@@ -4,6 +4,7 @@ platform id, and the queue sorted waiting first, then risk, then wait."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from fastapi.testclient import TestClient
 
@@ -88,3 +89,20 @@ def test_the_queue_puts_waiting_cases_above_claimed_ones(
     after = client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"]
     assert [c["status"] for c in after] == ["waiting", "claimed"]
     assert after[1]["id"] == top["id"]
+
+
+def test_the_queue_stream_pushes_the_queue_and_needs_a_moderator(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    _crisis(client, "mom-console-stream-01")
+    with client.stream(
+        "GET", "/api/cases/stream", params={"seconds": 1}, headers=auth(tokens["ana"])
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = response.read().decode()
+    event, data = body.split("\n")[:2]
+    assert event == "event: queue"
+    cases = json.loads(data.removeprefix("data: "))["cases"]
+    assert [c["status"] for c in cases] == ["waiting"]
+    assert client.get("/api/cases/stream").status_code == 401

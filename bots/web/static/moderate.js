@@ -18,6 +18,8 @@ let caseShown = "";
 let audio = null;
 let timer = null;
 let slowTimer = null;
+let stream = null; // the AbortController of the queue stream while it is open
+let live = false; // the queue arrives by push; polling it is only a fallback then
 
 const $ = (id) => document.getElementById(id);
 
@@ -171,6 +173,53 @@ function showBanner(cases) {
 
 async function refreshQueue() {
   const { cases } = await api("GET", "/api/cases");
+  return showQueue(cases);
+}
+
+// The queue pushed by the server (server-sent events read through fetch, which, unlike
+// EventSource, can carry the bearer token). On any break it reconnects after a second;
+// meanwhile the 2 s poll takes over.
+async function listen() {
+  if (stream || !sessionStorage.getItem(KEY)) return;
+  stream = new AbortController();
+  try {
+    const response = await fetch("/api/cases/stream", {
+      headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, Accept: "text/event-stream" },
+      signal: stream.signal,
+    });
+    if (response.status === 401 || response.status === 403) {
+      signOut("Your token was not accepted. Please sign in again.");
+      return;
+    }
+    if (!response.ok || !response.body) throw new Error(`stream ${response.status}`);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        if (!data) continue;
+        live = true;
+        $("queue-view").dataset.live = "yes";
+        showQueue(JSON.parse(data).cases);
+      }
+    }
+  } catch (error) {
+    /* network break or sign-out: reconnect below */
+  } finally {
+    live = false;
+    $("queue-view").dataset.live = "no";
+    stream = null;
+  }
+  if (sessionStorage.getItem(KEY) && queueLoaded) setTimeout(listen, 1000);
+}
+
+function showQueue(cases) {
   const arrived = [];
   for (const c of cases) {
     const before = known.get(c.id);
@@ -407,8 +456,11 @@ async function act(action) {
 
 function poll() {
   clearInterval(timer);
+  let ticks = 0;
   timer = setInterval(() => {
-    refreshQueue().catch(() => {});
+    ticks += 1;
+    // Pushed while the stream is open; looked at every 10 s anyway for the waiting times.
+    if (!live || ticks % 5 === 0) refreshQueue().catch(() => {});
     if (currentCase !== null) refreshCase().catch(() => {});
   }, 2000);
   clearInterval(slowTimer);
@@ -420,6 +472,7 @@ function poll() {
 
 function signOut(message) {
   sessionStorage.removeItem(KEY);
+  if (stream) stream.abort();
   clearInterval(timer);
   clearInterval(slowTimer);
   currentCase = null;
@@ -474,6 +527,7 @@ async function start() {
   refreshReview().catch(() => {});
   refreshConduct().catch(() => {});
   poll();
+  listen();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
