@@ -167,7 +167,7 @@ function showBanner(cases) {
   $("queue-banner").hidden = waiting.length === 0;
   if (!newestWaiting) return;
   const lead = fresh.length ? `New: ${caseName(newestWaiting)}` : `Waiting: ${caseName(newestWaiting)}`;
-  $("queue-banner-text").textContent = `${lead} · ${waiting.length} waiting`;
+  $("queue-banner-text").textContent = `${lead} · ${waiting.length} other case${waiting.length === 1 ? "" : "s"} waiting`;
   $("banner-open").setAttribute("aria-label", `Open ${caseName(newestWaiting)}`);
 }
 
