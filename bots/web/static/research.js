@@ -53,7 +53,7 @@ function plainDate(iso) {
 // Where a question stands, in words: "approved" alone hid that publishing had begun.
 function standing(q) {
   const now = Date.now();
-  if (q.status === "submitted") return "Waiting for a moderator's review";
+  if (q.status === "submitted") return "Submitted: waiting for a moderator's review";
   if (q.status === "declined") return "Declined by a moderator";
   if (q.status === "closed") return "Closed: no more answers are taken";
   if (q.status === "published") return `Published ${plainDate(q.published_at || q.publish_at)}`;
