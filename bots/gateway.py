@@ -23,6 +23,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bots import wording
+from bots.commands import WELCOME_PAYLOAD, private_command
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
@@ -200,12 +201,13 @@ class Gateway:
         self._screen_thread.shutdown(wait=False, cancel_futures=True)
 
     def knows_command(self, text: str) -> bool:
-        """Whether a /command is one the gateway answers (adapters pass those on)."""
+        """Whether a /command is one the gateway answers (adapters pass those on): one of the
+        table's (bots/commands.py), or a button's payload typed out (/answer_12)."""
         first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
         return (
-            first.split("@")[0] in DATA_RIGHTS_PAYLOADS
+            private_command(text) is not None
+            or first.split("@")[0] in DATA_RIGHTS_PAYLOADS
             or parse_command(text) is not None
-            or parse_staff_command(text) is not None
         )
 
     async def _data_rights(self, message: InboundMessage, request: str) -> list[Reply]:
@@ -268,8 +270,10 @@ class Gateway:
 
     def _crisis_reply(self, decision: Decision) -> Reply:
         if decision.help_coming:
-            return Reply(self._crisis_replies.compose_help_coming(decision.language).text)
-        return Reply(self._crisis_replies.compose(decision.as_screening(), decision.language).text)
+            text = self._crisis_replies.compose_help_coming(decision.language).text
+        else:
+            text = self._crisis_replies.compose(decision.as_screening(), decision.language).text
+        return Reply(text, urgent=True)
 
     def _check_reply(self, decision: Decision) -> Reply:
         check = self._crisis_replies.compose_check(decision.language)
@@ -282,6 +286,8 @@ class Gateway:
         for the slower of the two, not both; a crisis reply waits for neither the database nor
         Rasa, and nothing reaches Rasa before the screen has decided."""
         text = message.readable_text.strip()
+        if text == WELCOME_PAYLOAD:
+            return [wording.welcome()]  # what this is: nothing to screen, keep or ask
         answer = check_answer_for(text)
         if answer is not None:
             return await self._answer_check(message, answer)
@@ -302,6 +308,8 @@ class Gateway:
             # (an unanswered one becomes an elevated case, below any crisis in the queue).
             new_chat = await self._flood_of(message, text, lookup) if decision.crisis else None
             return await self._handle_flagged(message, text, decision, new_chat)
+        if text.split(maxsplit=1)[:1] == [WELCOME_PAYLOAD]:
+            return [wording.welcome()]  # /start with a link's parameter, screened above
         try:
             return await self._handle_ordinary(message, text, lookup)
         except Exception:

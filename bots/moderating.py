@@ -1,23 +1,16 @@
 """What moderators do from a chat platform's case thread, the same on every platform: buttons
-(claim, resolve, return to bot) and what they write (a reply to her, or a command)."""
+(claim, resolve, return to bot), what they write (a reply to her), and the thread's commands
+(declared, with their arguments and help, in `bots/commands.py`)."""
 
 from __future__ import annotations
 
-from bots.conduct_commands import parse_days
-from community.cases.flags import MAX_BLOCK_DAYS
-from community.cases.handoff import CaseConflict, CaseNotFound, ModeratorActions
+from bots.command_grammar import ModeratorCall, Values
+from community.cases.handoff import CaseNotFound, ModeratorActions
 from community.db import Database
 from safety.snippets import load_snippets
 
 CASE_CALLBACK_PREFIX = "pb:"
 CASE_ACTIONS = ("claim", "resolve", "return")
-THREAD_HELP = (
-    "In a case thread: press Claim, then what you write here reaches her under your name.\n"
-    "/note TEXT: a private note (she never sees it)\n"
-    "/snippets: the canned replies; /snippet ID: send one to her\n"
-    "/transcript: the conversation so far\n"
-    "/block DAYS REASON: block her for abuse (a crisis from her is still answered)"
-)
 
 
 def case_button_id(action: str, case_id: int) -> str:
@@ -53,42 +46,51 @@ def button_outcome(action: str, display: str) -> str:
     return f"{display} closed this case; the bot answers her again."
 
 
-async def act_in_case_thread(
-    database: Database, case_id: int, moderator: str, display: str, text: str
-) -> str:
-    """Run a command or relay a reply; the answer to show in the thread ("" when relayed)."""
-    command, _, rest = text.strip().partition(" ")
-    command = command.split("@")[0].lower()
-    try:
-        async with database.transaction() as session:
-            actions = ModeratorActions(session)
-            if command == "/note":
-                if not rest.strip():
-                    return "Write the note after /note."
-                await actions.add_note(case_id, moderator, rest.strip())
-                return "Note saved (she never sees it)."
-            if command == "/snippets":
-                return "\n".join(f"{s.id}: {s.text}" for s in load_snippets())
-            if command == "/transcript":
-                turns = await actions.transcript(case_id)
-                return "\n".join(f"{t.author_name or t.author}: {t.text}" for t in turns)
-            if command == "/block":
-                days_text, _, reason = rest.strip().partition(" ")
-                days = parse_days(days_text)
-                if days is None or len(reason.strip()) < 3:
-                    return f"Write it as /block DAYS REASON (1-{MAX_BLOCK_DAYS} days)."
-                await actions.block_member(case_id, moderator, reason.strip(), days)
-                return f"Blocked for {days} days. /blocks lists blocks; /unblock N lifts one."
-            if command == "/snippet":
-                chosen = {s.id: s for s in load_snippets()}.get(rest.strip())
-                if chosen is None:
-                    return "No such snippet; /snippets lists them."
-                text = chosen.text
-            elif command.startswith("/"):
-                return THREAD_HELP
-            await actions.reply(case_id, moderator, display, text.strip())
-            return ""
-    except CaseConflict as error:
-        return str(error)
-    except CaseNotFound:
-        return "That case is gone."
+async def relay_reply(call: ModeratorCall, text: str) -> None:
+    """What a moderator writes in a claimed case's thread reaches her under her name."""
+    case_id = _case_of(call)
+    async with call.database.transaction() as session:
+        await ModeratorActions(session).reply(case_id, call.moderator, call.display, text.strip())
+
+
+def _case_of(call: ModeratorCall) -> int:
+    if call.case_id is None:
+        raise CaseNotFound("Use this in a case's thread.")
+    return call.case_id
+
+
+# -- the case thread's commands (their table entries are in bots/commands.py) --------------
+
+
+async def note(call: ModeratorCall, values: Values) -> str:
+    async with call.database.transaction() as session:
+        actions = ModeratorActions(session)
+        await actions.add_note(_case_of(call), call.moderator, values.text("text"))
+    return "Note saved (she never sees it)."
+
+
+async def snippets(call: ModeratorCall, values: Values) -> str:
+    return "\n".join(f"{s.id}: {s.text}" for s in load_snippets())
+
+
+async def snippet(call: ModeratorCall, values: Values) -> str:
+    chosen = {s.id: s for s in load_snippets()}.get(values.text("id"))
+    if chosen is None:
+        return "No such snippet; /snippets lists them."
+    await relay_reply(call, chosen.text)
+    return ""
+
+
+async def transcript(call: ModeratorCall, values: Values) -> str:
+    async with call.database.transaction() as session:
+        turns = await ModeratorActions(session).transcript(_case_of(call))
+    return "\n".join(f"{t.author_name or t.author}: {t.text}" for t in turns)
+
+
+async def block(call: ModeratorCall, values: Values) -> str:
+    days = values.number("days")
+    async with call.database.transaction() as session:
+        await ModeratorActions(session).block_member(
+            _case_of(call), call.moderator, values.text("reason"), days
+        )
+    return f"Blocked for {days} days. /blocks lists blocks; /unblock N lifts one."

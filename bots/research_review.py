@@ -1,11 +1,16 @@
 """Research review from a chat moderation home (the Telegram moderators' group, the Discord
 moderators' channel), the same on every platform: list what waits, approve (optionally with
 edited words), decline with a reason, publish, and review researchers' answers to mothers'
-questions. The calls are the ones the web console's API makes."""
+questions. The calls are the ones the web console's API makes; the commands' names, arguments
+and help are in `bots/commands.py`."""
 
 from __future__ import annotations
 
-from community.db import Database
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.command_grammar import ModeratorCall, Values
 from community.research import member_questions as mq
 from community.research import questions as rq
 from community.research.models import (
@@ -15,17 +20,8 @@ from community.research.models import (
     ResearchQuestion,
 )
 
-REVIEW_HELP = (
-    "Research review:\n"
-    "/questions: researchers' questions waiting for review\n"
-    "/approve N [new words]: approve question N, optionally reworded\n"
-    "/decline N REASON: decline question N (the researcher sees why)\n"
-    "/publish N: publish approved question N now\n"
-    "/answers: researchers' answers to moms' questions, waiting for review\n"
-    "/send N [new words]: send answer N to the mom who asked\n"
-    "/return N NOTE: give answer N back to the researcher with a note"
-)
-COMMANDS = ("/questions", "/approve", "/decline", "/publish", "/answers", "/send", "/return")
+MIN_NOTE_CHARS = 3  # a reason or note the researcher can act on
+Review = Callable[[AsyncSession], Awaitable[str]]
 
 
 def review_label(question: ResearchQuestion) -> str:
@@ -36,66 +32,90 @@ def review_label(question: ResearchQuestion) -> str:
     return f"quotes {'allowed' if question.quotes_allowed else 'not allowed'}"
 
 
-def is_review_command(text: str) -> bool:
-    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return first.split("@")[0].lower() in COMMANDS
+async def questions(call: ModeratorCall, values: Values) -> str:
+    async with call.database.transaction() as session:
+        waiting = await rq.list_questions(session, status=QuestionStatus.SUBMITTED.value)
+    if not waiting:
+        return "No researchers' questions waiting for review."
+    return "\n\n".join(
+        f"Question {q.id} ({review_label(q)}):\n{q.text}\nContext: {q.context or '(none)'}"
+        for q in waiting
+    )
 
 
-async def review_command(database: Database, moderator: str, text: str) -> str:
-    """Carry out one review command; the answer to show the moderator."""
-    parts = text.strip().split(maxsplit=2)
-    command = parts[0].split("@")[0].lower()
-    number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    rest = parts[2].strip() if len(parts) > 2 else ""
+async def answers(call: ModeratorCall, values: Values) -> str:
+    async with call.database.transaction() as session:
+        waiting = await mq.list_by_status(session, (MemberQuestionStatus.ANSWERED.value,))
+    if not waiting:
+        return "No answers waiting for review."
+    return "\n\n".join(
+        f"Answer {q.id} by {q.answered_by}:\nQ: {q.text}\nA: {q.answer}" for q in waiting
+    )
+
+
+async def _review(call: ModeratorCall, number: int, act: Review) -> str:
+    """Run one review step on question or answer `number`; its outcome, or why not."""
     try:
-        async with database.transaction() as session:
-            if command == "/questions":
-                waiting = await rq.list_questions(session, status=QuestionStatus.SUBMITTED.value)
-                if not waiting:
-                    return "No researchers' questions waiting for review."
-                return "\n\n".join(
-                    f"Question {q.id} ({review_label(q)}):\n{q.text}\n"
-                    f"Context: {q.context or '(none)'}"
-                    for q in waiting
-                )
-            if command == "/answers":
-                waiting_answers = await mq.list_by_status(
-                    session, (MemberQuestionStatus.ANSWERED.value,)
-                )
-                if not waiting_answers:
-                    return "No answers waiting for review."
-                return "\n\n".join(
-                    f"Answer {q.id} by {q.answered_by}:\nQ: {q.text}\nA: {q.answer}"
-                    for q in waiting_answers
-                )
-            if number is None:
-                return REVIEW_HELP
-            if command == "/approve":
-                question = await rq.approve(session, number, moderator, rest or None)
-                return (
-                    f"Question {number} approved. /publish {number} sends it now.\n"
-                    f"Mothers will see: {question.text}"
-                )
-            if command == "/decline":
-                if len(rest) < 3:
-                    return "Give the researcher a reason: /decline N REASON"
-                await rq.decline(session, number, moderator, rest)
-                return f"Question {number} declined; the researcher sees your reason."
-            if command == "/publish":
-                await rq.schedule(session, number, None)
-                return (
-                    f"Question {number} will go out shortly (quiet hours and weekly limits apply)."
-                )
-            if command == "/send":
-                await mq.approve_answer(session, number, moderator, rest or None)
-                return f"Answer {number} is on its way to the mom who asked."
-            if command == "/return":
-                if len(rest) < 3:
-                    return "Add a note for the researcher: /return N NOTE"
-                await mq.decline_answer(session, number, moderator, rest)
-                return f"Answer {number} went back to the researcher with your note."
+        async with call.database.transaction() as session:
+            return await act(session)
     except (rq.QuestionNotFound, mq.MemberQuestionNotFound):
         return f"There is no number {number}."
     except (rq.QuestionConflict, mq.MemberQuestionConflict) as error:
         return str(error)
-    return REVIEW_HELP
+
+
+async def approve(call: ModeratorCall, values: Values) -> str:
+    number, words = values.number("number"), values.text("words")
+
+    async def act(session: AsyncSession) -> str:
+        question = await rq.approve(session, number, call.moderator, words or None)
+        return (
+            f"Question {number} approved. /publish {number} sends it now.\n"
+            f"Mothers will see: {question.text}"
+        )
+
+    return await _review(call, number, act)
+
+
+async def decline(call: ModeratorCall, values: Values) -> str:
+    number, reason = values.number("number"), values.text("reason")
+    if len(reason) < MIN_NOTE_CHARS:
+        return "Give the researcher a reason: /decline N REASON"
+
+    async def act(session: AsyncSession) -> str:
+        await rq.decline(session, number, call.moderator, reason)
+        return f"Question {number} declined; the researcher sees your reason."
+
+    return await _review(call, number, act)
+
+
+async def publish(call: ModeratorCall, values: Values) -> str:
+    number = values.number("number")
+
+    async def act(session: AsyncSession) -> str:
+        await rq.schedule(session, number, None)
+        return f"Question {number} will go out shortly (quiet hours and weekly limits apply)."
+
+    return await _review(call, number, act)
+
+
+async def send_answer(call: ModeratorCall, values: Values) -> str:
+    number, words = values.number("number"), values.text("words")
+
+    async def act(session: AsyncSession) -> str:
+        await mq.approve_answer(session, number, call.moderator, words or None)
+        return f"Answer {number} is on its way to the mom who asked."
+
+    return await _review(call, number, act)
+
+
+async def return_answer(call: ModeratorCall, values: Values) -> str:
+    number, note = values.number("number"), values.text("note")
+    if len(note) < MIN_NOTE_CHARS:
+        return "Add a note for the researcher: /return N NOTE"
+
+    async def act(session: AsyncSession) -> str:
+        await mq.decline_answer(session, number, call.moderator, note)
+        return f"Answer {number} went back to the researcher with your note."
+
+    return await _review(call, number, act)

@@ -7,8 +7,9 @@ once."""
 from __future__ import annotations
 
 import logging
-import re
 
+from bots.command_grammar import command_name
+from bots.commands import RESEARCHERS, find
 from community.db import Database
 from community.members import resolve_member
 from community.messages import InboundMessage, Reply
@@ -18,7 +19,6 @@ from community.staff import chat_staff, link_chat_account
 
 log = logging.getLogger(__name__)
 
-STAFF_COMMAND = re.compile(r"^/(?P<name>link|submit)(?:@\w+)?(?:\s+(?P<rest>.*))?$", re.DOTALL)
 LINKABLE_PLATFORMS = ("telegram", "discord")
 MAX_QUESTION_CHARS = 1000
 RECENT_QUESTIONS = 5
@@ -33,10 +33,13 @@ EXAMPLE = "What makes you comfortable speaking out about opioid use disorder?"
 
 
 def parse_staff_command(text: str) -> tuple[str, str] | None:
-    match = STAFF_COMMAND.match(text.strip())
-    if match is None:
+    """A researcher's command (`/link`, `/submit`, from the table in bots/commands.py) and
+    what follows it."""
+    name = command_name(text)
+    command = find(name, RESEARCHERS) if name else None
+    if command is None:
         return None
-    return match["name"], (match["rest"] or "").strip()
+    return command.name, text.strip().partition(" ")[2].strip()
 
 
 class StaffChat:

@@ -81,6 +81,16 @@ def welcome() -> Reply:
     )
 
 
+def web_welcome() -> Reply:
+    """The first line of the web chat, shown on her first visit in a tab (the page carries the
+    privacy line and the crisis numbers around it)."""
+    return Reply(
+        "Hi, welcome. I'm peerbot, a chat helper for moms in our community. You can ask me "
+        "about pregnancy, recovery, medication for OUD or life with a baby, or ask to talk to "
+        "a person from our team. There's no wrong question here."
+    )
+
+
 def unknown_command() -> Reply:
     return Reply(
         "I don't know that command, sorry. These work: /start, /help, /resources, /talk, "

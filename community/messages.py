@@ -56,11 +56,14 @@ def storable(text: str) -> str:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to a member; `sender_name` is a moderator's display name if a person wrote it."""
+    """One message to a member; `sender_name` is a moderator's display name if a person wrote it.
+    `urgent` marks the crisis reply, for a platform that can show it as urgent (the web chat
+    styles it and has screen readers announce it at once); chat platforms send the text alone."""
 
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     sender_name: str | None = None
+    urgent: bool = False
 
     @property
     def signed_text(self) -> str:

@@ -70,6 +70,9 @@ class _CategoryWords:
     opening: str
     now: dict[str, str]  # by severity label
     after: str | None
+    # What to do when it is someone with her, by severity label (optional; `now` then speaks
+    # to her about herself).
+    for_someone: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class CrisisReplies:
                 opening=_text(block.get("opening"), f"{where}.categories.{name}.opening"),
                 now=by_severity,
                 after=None if after is None else _text(after, f"{where}.categories.{name}.after"),
+                for_someone=self._for_someone(block, f"{where}.categories.{name}"),
             )
         return _Language(
             closing=_text(raw.get("closing"), f"{where}.closing"),
@@ -210,15 +214,30 @@ class CrisisReplies:
             categories=categories,
         )
 
+    @staticmethod
+    def _for_someone(block: Mapping[str, Any], where: str) -> dict[str, str] | None:
+        """Words for someone with her, for every severity, or None when the category has none."""
+        raw = block.get("for_someone")
+        if raw is None:
+            return None
+        words = _mapping(raw, f"{where}.for_someone")
+        return {
+            s.label: _text(words.get(s.label), f"{where}.for_someone.{s.label}") for s in Severity
+        }
+
     def _check_afters(self) -> None:
-        """A category that says something last says it in every language."""
+        """A category that says something last, or something for someone with her, says it in
+        every language."""
         for name in self._categories:
-            present = {
-                code for code, lang in self._languages.items() if lang.categories[name].after
-            }
-            if present and present != set(self._languages):
-                missing = sorted(set(self._languages) - present)
-                raise ValueError(f"replies.yml: {name} has no 'after' in {missing}")
+            for key in ("after", "for_someone"):
+                present = {
+                    code
+                    for code, lang in self._languages.items()
+                    if getattr(lang.categories[name], key)
+                }
+                if present and present != set(self._languages):
+                    missing = sorted(set(self._languages) - present)
+                    raise ValueError(f"replies.yml: {name} has no {key!r} in {missing}")
 
     @property
     def categories(self) -> frozenset[str]:
@@ -254,7 +273,10 @@ class CrisisReplies:
         severity = (screening.severity or Severity.HIGH).label
         ids = category.resources[severity]
         discreet_name = lang.discreet_name if category.discreet else None
-        lines = [words.opening, words.now[severity], *self._lines(ids, code, discreet_name)]
+        lines = [words.opening, words.now[severity]]
+        if words.for_someone:
+            lines.append(words.for_someone[severity])
+        lines += self._lines(ids, code, discreet_name)
         lines.append(lang.closing)
         if words.after:
             lines.append(words.after)

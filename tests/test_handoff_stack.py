@@ -52,7 +52,13 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
     assert sent.status_code == 200
     later = app_client.get(f"/api/chat/{user}/messages").json()["messages"]
     assert later == [
-        {"text": "I'm here. Have you called 911?", "buttons": [], "sender_name": "Ana"}
+        {
+            "text": "I'm here. Have you called 911?",
+            "buttons": [],
+            "sender_name": "Ana",
+            "urgent": False,
+            "links": [{"start": 26, "end": 29, "href": "tel:911"}],
+        }
     ]
 
     assert (

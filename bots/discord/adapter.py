@@ -20,8 +20,11 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bots import wording
-from bots.discord.home import DiscordHome, ModeratorCommands
+from bots.command_grammar import Command, Values
+from bots.commands import MODERATORS, PRIVATE, payload_for
+from bots.discord.home import DiscordHome, ModeratorThreads
 from bots.discord.render import SAY_PREFIX, buttons_view, split_text
+from bots.discord.slash import slash_commands
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.ordering import KeyedOrder
@@ -34,16 +37,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 DISCORD_API = "https://discord.com/api/v10"
-COMMAND_PAYLOADS = {
-    "help": ("What I can help with", "/help"),
-    "resources": ("Places that can help, any time", "/help_resources"),
-    "talk": ("Talk to a person from our community", "/request_human"),
-    "ask": ("Ask researchers a question, without your name", "/ask"),
-    "research": ("Choose which research messages you get", "/research"),
-    "privacy": ("Who sees my messages", "/faq_privacy"),
-    "mydata": ("See what peerbot keeps about me", "/my_data"),
-    "delete": ("Delete what peerbot keeps about me", "/delete_my_data"),
-}
 
 
 def content_kind(message: discord.Message) -> ContentKind:
@@ -123,7 +116,13 @@ class PeerBot(commands.Bot):
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         if self.get_cog("MemberCog") is None:  # setup runs again after a failed start
             await self.add_cog(MemberCog(self))
-            await self.add_cog(ModeratorCommands(self.home))
+            await self.add_cog(ModeratorThreads(self.home))
+        # The slash commands, from the one command table (bots/commands.py).
+        for command in [
+            *slash_commands(PRIVATE, self._private_slash),
+            *slash_commands(MODERATORS, self.home.run_slash),
+        ]:
+            self.tree.add_command(command, override=True)
         self.tree.error(self._on_app_command_error)
         self._delivery = asyncio.create_task(self.home.delivery.run(), name="discord-delivery")
 
@@ -156,6 +155,16 @@ class PeerBot(commands.Bot):
             await interaction.response.send_message(
                 "Something went wrong on my side, sorry. Please try again.", ephemeral=True
             )
+
+    async def _private_slash(
+        self, interaction: discord.Interaction[Any], command: Command, values: Values
+    ) -> None:
+        """A member's or researcher's slash command: the gateway answers its payload, only to
+        her when used in a server."""
+        rest = " ".join(str(value) for value in values.as_dict().values())
+        inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload_for(command, rest))
+        await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=True)
+        await answer_interaction(interaction, await self.answer(inbound))
 
     async def answer(self, inbound: InboundMessage) -> list[Reply]:
         replies = await self.gateway.handle(inbound)
@@ -261,61 +270,6 @@ class MemberCog(commands.Cog):
             elif interaction.channel_id is not None:
                 channel = self.bot.get_partial_messageable(interaction.channel_id)
                 await send_replies(channel, replies)
-
-    async def _command(self, interaction: discord.Interaction[Any], payload: str) -> None:
-        inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
-        await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=True)
-        await answer_interaction(interaction, await self.bot.answer(inbound))
-
-    @app_commands.command(name="start", description="What this is, privacy, and help now")
-    async def start(self, interaction: discord.Interaction[Any]) -> None:
-        await answer_interaction(interaction, [wording.welcome()])
-
-    @app_commands.command(name="hello", description="What this is, privacy, and help now")
-    async def hello(self, interaction: discord.Interaction[Any]) -> None:
-        await answer_interaction(interaction, [wording.welcome()])
-
-    @app_commands.command(name="help", description=COMMAND_PAYLOADS["help"][0])
-    async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["help"][1])
-
-    @app_commands.command(name="resources", description=COMMAND_PAYLOADS["resources"][0])
-    async def resources(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["resources"][1])
-
-    @app_commands.command(name="talk", description=COMMAND_PAYLOADS["talk"][0])
-    async def talk(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["talk"][1])
-
-    @app_commands.command(name="ask", description=COMMAND_PAYLOADS["ask"][0])
-    @app_commands.describe(question="Your question (or leave empty and write it next)")
-    async def ask(self, interaction: discord.Interaction[Any], question: str | None = None) -> None:
-        payload = COMMAND_PAYLOADS["ask"][1]
-        await self._command(interaction, f"{payload} {question}" if question else payload)
-
-    @app_commands.command(name="research", description=COMMAND_PAYLOADS["research"][0])
-    async def research(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["research"][1])
-
-    @app_commands.command(name="link", description="Researchers: link this account with a code")
-    async def link(self, interaction: discord.Interaction[Any], code: str) -> None:
-        await self._command(interaction, f"/link {code}")
-
-    @app_commands.command(name="submit", description="Researchers: submit a question for review")
-    async def submit(self, interaction: discord.Interaction[Any], question: str = "") -> None:
-        await self._command(interaction, f"/submit {question}")
-
-    @app_commands.command(name="privacy", description=COMMAND_PAYLOADS["privacy"][0])
-    async def privacy(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["privacy"][1])
-
-    @app_commands.command(name="mydata", description=COMMAND_PAYLOADS["mydata"][0])
-    async def mydata(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["mydata"][1])
-
-    @app_commands.command(name="delete", description=COMMAND_PAYLOADS["delete"][0])
-    async def delete(self, interaction: discord.Interaction[Any]) -> None:
-        await self._command(interaction, COMMAND_PAYLOADS["delete"][1])
 
 
 class DiscordAdapter:

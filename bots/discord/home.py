@@ -2,31 +2,28 @@
 
 Delivery (the outbox to mothers on Discord, case cards, her messages into the thread) is the
 shared `community.delivery.Delivery`; this module supplies Discord's sends, the case buttons,
-what moderators write in a case thread, and the moderators' slash commands.
+what moderators write in a case thread, and who may run the moderators' slash commands.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bots import wording
-from bots.conduct_commands import conduct_command
+from bots.command_grammar import Command, ModeratorCall, Place, Values
+from bots.commands import act_in_case_thread, run
 from bots.discord.render import split_text
 from bots.moderating import (
-    act_in_case_thread,
     button_outcome,
     case_button_id,
     parse_case_button,
     press_case_button,
 )
-from bots.research_review import review_command
 from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
 from community.delivery import (
@@ -218,16 +215,39 @@ class DiscordHome:
         if case_id is None or not self.is_moderator(message.author):
             return
         moderator, display = moderator_identity(message.author)
-        answer = await act_in_case_thread(
-            self.database, case_id, moderator, display, message.content
-        )
-        for piece in split_text(answer):
+        call = ModeratorCall(self.database, moderator, display, case_id)
+        for piece in split_text(await act_in_case_thread(call, message.content)):
             await message.channel.send(piece)
         self.wake()
 
+    async def run_slash(
+        self, interaction: discord.Interaction[Any], command: Command, values: Values
+    ) -> None:
+        """A moderators' slash command: only moderators, only from the moderators' channel or
+        its threads (with no role configured, being there is what makes one a moderator), a
+        case's own commands only in its thread. Answers go only to the one who asked."""
+        channel = interaction.channel
+        in_home = channel is not None and self.is_case_channel(channel)
+        if not in_home or not self.is_moderator(interaction.user):
+            await interaction.response.send_message(wording.staff_only(), ephemeral=True)
+            return
+        case_id = None
+        if command.place is Place.CASE:
+            async with self.database.transaction() as session:
+                case_id = await case_for_thread(session, HOME, str(interaction.channel_id or ""))
+        moderator, display = moderator_identity(interaction.user)
+        call = ModeratorCall(self.database, moderator, display, case_id)
+        answer = await run(call, command, values)
+        self.wake()
+        pieces = split_text(answer) or ["Sent to her."]
+        await interaction.response.send_message(pieces[0], ephemeral=True)
+        for piece in pieces[1:]:
+            await interaction.followup.send(piece, ephemeral=True)
 
-class ModeratorCommands(commands.Cog):
-    """What moderators write in a case thread, and the same as slash commands there."""
+
+class ModeratorThreads(commands.Cog):
+    """What moderators write in a case thread (their slash commands are built from the table
+    in `bots/commands.py`, see `bots/discord/slash.py`)."""
 
     def __init__(self, home: DiscordHome) -> None:
         self.home = home
@@ -236,139 +256,3 @@ class ModeratorCommands(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is not None and self.home.is_case_channel(message.channel):
             await self.home.on_thread_message(message)
-
-    async def _in_case(self, interaction: discord.Interaction[Any], text: str) -> None:
-        private = True  # moderators' command answers are only for the one who asked
-        if not self.home.is_moderator(interaction.user):
-            await interaction.response.send_message(wording.staff_only(), ephemeral=private)
-            return
-        async with self.home.database.transaction() as session:
-            channel_id = str(interaction.channel_id or "")
-            case_id = await case_for_thread(session, HOME, channel_id)
-        if case_id is None:
-            await interaction.response.send_message(
-                "Use this in a case's thread.", ephemeral=private
-            )
-            return
-        moderator, display = moderator_identity(interaction.user)
-        answer = await act_in_case_thread(self.home.database, case_id, moderator, display, text)
-        self.home.wake()
-        pieces = split_text(answer) or ["Sent to her."]
-        await interaction.response.send_message(pieces[0], ephemeral=private)
-        for piece in pieces[1:]:
-            await interaction.followup.send(piece, ephemeral=private)
-
-    async def _home_command(
-        self,
-        interaction: discord.Interaction[Any],
-        run: Callable[[Database, str, str], Awaitable[str]],
-        text: str,
-    ) -> None:
-        """Research review, flags and blocks: only moderators, and only from the moderators'
-        channel or its threads (with no role configured, being there is what makes one a
-        moderator). Answers go only to the one who asked."""
-        channel = interaction.channel
-        in_home = channel is not None and self.home.is_case_channel(channel)
-        if not in_home or not self.home.is_moderator(interaction.user):
-            await interaction.response.send_message(wording.staff_only(), ephemeral=True)
-            return
-        moderator, _ = moderator_identity(interaction.user)
-        pieces = split_text(await run(self.home.database, moderator, text))
-        self.home.wake()
-        await interaction.response.send_message(pieces[0], ephemeral=True)
-        for piece in pieces[1:]:
-            await interaction.followup.send(piece, ephemeral=True)
-
-    async def _review(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await self._home_command(interaction, review_command, text)
-
-    async def _conduct(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await self._home_command(interaction, conduct_command, text)
-
-    @app_commands.command(name="questions", description="Researchers' questions to review")
-    async def questions(self, interaction: discord.Interaction[Any]) -> None:
-        await self._review(interaction, "/questions")
-
-    @app_commands.command(name="approve", description="Approve a researcher's question")
-    @app_commands.describe(number="The question's number", words="Reworded question (optional)")
-    async def approve(
-        self, interaction: discord.Interaction[Any], number: int, words: str = ""
-    ) -> None:
-        await self._review(interaction, f"/approve {number} {words}")
-
-    @app_commands.command(name="decline", description="Decline a researcher's question")
-    async def decline(
-        self, interaction: discord.Interaction[Any], number: int, reason: str
-    ) -> None:
-        await self._review(interaction, f"/decline {number} {reason}")
-
-    @app_commands.command(name="publish", description="Publish an approved question now")
-    async def publish(self, interaction: discord.Interaction[Any], number: int) -> None:
-        await self._review(interaction, f"/publish {number}")
-
-    @app_commands.command(name="answers", description="Researchers' answers to review")
-    async def answers(self, interaction: discord.Interaction[Any]) -> None:
-        await self._review(interaction, "/answers")
-
-    @app_commands.command(name="send_answer", description="Send a reviewed answer to the mom")
-    async def send_answer(
-        self, interaction: discord.Interaction[Any], number: int, words: str = ""
-    ) -> None:
-        await self._review(interaction, f"/send {number} {words}")
-
-    @app_commands.command(name="return_answer", description="Give an answer back with a note")
-    async def return_answer(
-        self, interaction: discord.Interaction[Any], number: int, note: str
-    ) -> None:
-        await self._review(interaction, f"/return {number} {note}")
-
-    @app_commands.command(name="flags", description="Flagged community posts to review")
-    async def flags(self, interaction: discord.Interaction[Any]) -> None:
-        await self._conduct(interaction, "/flags")
-
-    @app_commands.command(name="dismiss", description="A flagged post is fine")
-    async def dismiss(self, interaction: discord.Interaction[Any], number: int) -> None:
-        await self._conduct(interaction, f"/dismiss {number}")
-
-    @app_commands.command(name="blockflag", description="Block the author of a flagged post")
-    @app_commands.describe(number="The flag's number", days="How many days", reason="Why")
-    async def blockflag(
-        self, interaction: discord.Interaction[Any], number: int, days: int, reason: str
-    ) -> None:
-        await self._conduct(interaction, f"/blockflag {number} {days} {reason}")
-
-    @app_commands.command(name="blocks", description="Members blocked now")
-    async def blocks(self, interaction: discord.Interaction[Any]) -> None:
-        await self._conduct(interaction, "/blocks")
-
-    @app_commands.command(name="unblock", description="Lift a block now")
-    async def unblock(self, interaction: discord.Interaction[Any], number: int) -> None:
-        await self._conduct(interaction, f"/unblock {number}")
-
-    @app_commands.command(name="floods", description="Floods of crisis messages from new chats")
-    async def floods(self, interaction: discord.Interaction[Any]) -> None:
-        await self._conduct(interaction, "/floods")
-
-    @app_commands.command(name="closeflood", description="A flood alert is seen")
-    async def closeflood(self, interaction: discord.Interaction[Any], number: int) -> None:
-        await self._conduct(interaction, f"/closeflood {number}")
-
-    @app_commands.command(name="block", description="Block this case's member for abuse")
-    async def block(self, interaction: discord.Interaction[Any], days: int, reason: str) -> None:
-        await self._in_case(interaction, f"/block {days} {reason}")
-
-    @app_commands.command(name="note", description="A private note on this case")
-    async def note(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await self._in_case(interaction, f"/note {text}")
-
-    @app_commands.command(name="snippet", description="Send a canned reply to her")
-    async def snippet(self, interaction: discord.Interaction[Any], name: str) -> None:
-        await self._in_case(interaction, f"/snippet {name}")
-
-    @app_commands.command(name="snippets", description="List the canned replies")
-    async def snippets(self, interaction: discord.Interaction[Any]) -> None:
-        await self._in_case(interaction, "/snippets")
-
-    @app_commands.command(name="transcript", description="This case's conversation so far")
-    async def transcript(self, interaction: discord.Interaction[Any]) -> None:
-        await self._in_case(interaction, "/transcript")

@@ -41,6 +41,7 @@ from tenacity import (
 )
 
 from bots import wording
+from bots.commands import PRIVATE, member_menu, payload_for, private_command
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
@@ -56,28 +57,6 @@ from community.settings import Settings
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-# Member commands, answered through the dialogue core as the matching button payload would be.
-COMMAND_PAYLOADS = {
-    "help": "/help",
-    "resources": "/help_resources",
-    "talk": "/request_human",
-    "ask": "/ask",
-    "research": "/research",
-    "privacy": "/faq_privacy",
-    "mydata": "/my_data",
-    "delete": "/delete_my_data",
-}
-COMMAND_MENU = [
-    BotCommand("start", "What this is, privacy, and help now"),
-    BotCommand("help", "What I can help with"),
-    BotCommand("resources", "Places that can help, any time"),
-    BotCommand("talk", "Talk to a person from our community"),
-    BotCommand("ask", "Ask researchers a question, without your name"),
-    BotCommand("research", "Choose which research messages you get"),
-    BotCommand("privacy", "Who sees my messages"),
-    BotCommand("mydata", "See what peerbot keeps about me"),
-    BotCommand("delete", "Delete what peerbot keeps about me"),
-]
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 NON_TEXT = (
     filters.Sticker.ALL
@@ -122,6 +101,11 @@ def webhook_secret(settings: Settings, pseudonym_key: bytes) -> str:
     if settings.telegram_webhook_secret is not None:
         return settings.telegram_webhook_secret.get_secret_value()
     return hmac.new(pseudonym_key, b"telegram-webhook", hashlib.sha256).hexdigest()
+
+
+def command_menu() -> list[BotCommand]:
+    """Telegram's command menu, from the one command table."""
+    return [BotCommand(command.name, command.summary) for command in member_menu()]
 
 
 async def send_replies(
@@ -194,7 +178,7 @@ class TelegramAdapter:
         app = self.application
         await app.initialize()
         try:
-            await app.bot.set_my_commands(COMMAND_MENU)
+            await app.bot.set_my_commands(command_menu())
         except TelegramError as error:
             log.warning("telegram command menu not set", extra={"error": type(error).__name__})
         await app.start()
@@ -262,8 +246,8 @@ class TelegramAdapter:
         private = filters.ChatType.PRIVATE
         app.add_handler(TypeHandler(Update, self._once), group=-1)
         self.home.add_handlers()
-        app.add_handler(CommandHandler("start", self._start, filters=private))
-        app.add_handler(CommandHandler(list(COMMAND_PAYLOADS), self._command, filters=private))
+        names = [name for command in PRIVATE for name in command.names]
+        app.add_handler(CommandHandler(names, self._command, filters=private))
         app.add_handler(MessageHandler(private & filters.COMMAND, self._unknown_command))
         app.add_handler(
             MessageHandler(
@@ -335,21 +319,17 @@ class TelegramAdapter:
         user = update.effective_user
         return str(user.id) if user is not None and not user.is_bot else None
 
-    async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat = update.effective_chat
-        if chat is not None:
-            await send_replies(self.application, chat.id, [wording.welcome()])
-
     async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A member's or researcher's command (bots/commands.py): the gateway answers its
+        payload, with what she wrote after it."""
         user_id = self._user_id(update)
         message = update.effective_message
         if user_id is None or message is None or not message.text:
             return
-        first, _, rest = message.text.partition(" ")
-        command = first.lstrip("/").split("@")[0].lower()
-        payload = COMMAND_PAYLOADS[command]
-        if command == "ask" and rest.strip():  # "/ask <her question>"
-            payload = f"{payload} {rest.strip()}"
+        command = private_command(message.text)
+        if command is None:
+            return
+        payload = payload_for(command, message.text.strip().partition(" ")[2])
         await self._answer(update, InboundMessage(PLATFORM, user_id, payload))
 
     async def _unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,17 +18,22 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bots import wording
-from bots.conduct_commands import CONDUCT_HELP, conduct_command, is_conduct_command
+from bots.command_grammar import ModeratorCall, Place, command_name
+from bots.commands import (
+    MODERATORS,
+    NO_TOPICS_NOTE,
+    act_in_case_thread,
+    find,
+    moderator_help,
+    run_moderator_command,
+)
 from bots.moderating import (
     CASE_CALLBACK_PREFIX,
-    THREAD_HELP,
-    act_in_case_thread,
     button_outcome,
     case_button_id,
     parse_case_button,
     press_case_button,
 )
-from bots.research_review import REVIEW_HELP, is_review_command, review_command
 from bots.telegram.render import split_text
 from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
@@ -49,13 +54,6 @@ HOME = "telegram"
 MEMBERSHIP_CACHE_SECONDS = 60.0
 MEMBER_STATUSES = {"creator", "administrator", "member", "restricted"}
 CASE_NUMBER = re.compile(r"#(\d+)")
-HELP_TEXT = (
-    THREAD_HELP
-    + "\nIn a group without topics, reply to a case's message to write to her.\n\n"
-    + REVIEW_HELP
-    + "\n\n"
-    + CONDUCT_HELP
-)
 
 
 def moderator_identity(user: User) -> tuple[str, str]:
@@ -250,30 +248,35 @@ class ModeratorsHome:
         if message is None or user is None or user.is_bot or not message.text:
             return
         text = message.text.strip()
-        thread_id = message.message_thread_id if message.is_topic_message else None
-        if text.split()[0].split("@")[0] == "/help":
-            await message.reply_text(HELP_TEXT)
-            return
-        if is_review_command(text) or is_conduct_command(text):
-            if await self._is_moderator(user, seen_in_group=True):
-                moderator, _ = moderator_identity(user)
-                run = review_command if is_review_command(text) else conduct_command
-                for piece in split_text(await run(self.database, moderator, text)):
-                    await message.reply_text(piece)
-            return
-        if thread_id is not None:
-            async with self.database.transaction() as session:
-                case_id = await case_for_thread(session, HOME, str(thread_id))
-        else:
-            case_id = self._case_without_topics(message.reply_to_message)
-        if case_id is None or not await self._is_moderator(user, seen_in_group=True):
+        name = command_name(text)
+        if name == "help":
+            await message.reply_text(moderator_help(NO_TOPICS_NOTE))
             return
         moderator, display = moderator_identity(user)
-        answer = await act_in_case_thread(self.database, case_id, moderator, display, text)
-        if answer:
-            for piece in split_text(answer):
-                await message.reply_text(piece)
+        command = find(name, MODERATORS) if name else None
+        if command is not None:  # a moderators' command (bots/commands.py), anywhere here
+            if not await self._is_moderator(user, seen_in_group=True):
+                return
+            case_id = await self._case_of(message) if command.place is Place.CASE else None
+            call = ModeratorCall(self.database, moderator, display, case_id)
+            answer = await run_moderator_command(call, text)
+        else:
+            case_id = await self._case_of(message)
+            if case_id is None or not await self._is_moderator(user, seen_in_group=True):
+                return
+            call = ModeratorCall(self.database, moderator, display, case_id)
+            answer = await act_in_case_thread(call, text)
+        for piece in split_text(answer or ""):
+            await message.reply_text(piece)
         self.wake()
+
+    async def _case_of(self, message: Any) -> int | None:
+        """The case a message in the group is about: its topic's, or (in a group without
+        topics) the case of the bot's message it replies to."""
+        if message.is_topic_message and message.message_thread_id is not None:
+            async with self.database.transaction() as session:
+                return await case_for_thread(session, HOME, str(message.message_thread_id))
+        return self._case_without_topics(message.reply_to_message)
 
     @staticmethod
     def _case_without_topics(replied: Any) -> int | None:

@@ -3,26 +3,31 @@
 The three chat routes are a stable contract (documented in the README):
   POST /api/chat                      a member's message in, the bot's replies out
   GET  /api/chat/{user}/messages      messages that arrived later (a moderator's, a scheduled one)
+  GET  /api/chat/{user}/events        server-sent events: a later message is waiting, a case's state
   GET  /healthz                       200 while the app is up; the body says which parts are up
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import html
+import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +37,7 @@ from bots import wording
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway
 from bots.web.conduct import build_conduct_router
+from bots.web.contact_links import contact_links
 from bots.web.errors import http_error, server_error, validation_error
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
@@ -40,7 +46,7 @@ from community.db import Database
 from community.flood_guard import FloodGuard
 from community.members import pseudonym_for
 from community.messages import InboundMessage, Reply
-from community.models import Member, OutboxMessage, utcnow
+from community.models import OPEN_CASE_STATUSES, Case, Member, OutboxMessage, utcnow
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,17 @@ MAX_HEADER_BYTES = 32 * 1024
 # At least 16 characters: a guessable id ("a", "mom1") would let someone read her later
 # messages. The page makes 32 random hex digits.
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
+# The chat's event stream looks at her outbox this often, each time in its own short read (no
+# transaction is held while it waits); says it is alive when quiet for a while; and ends after
+# a few minutes, for the browser to open a fresh one.
+STREAM_TICK_SECONDS = 0.5
+STREAM_HEARTBEAT_SECONDS = 15.0
+STREAM_LIFETIME_SECONDS = 300.0
+STREAM_RETRY_MS = 2000
+# Open streams one app process serves at most; past this a page is told 503 and polls instead,
+# so streams cannot crowd out the chat's own database work.
+MAX_OPEN_STREAMS = 200
+CaseState = Literal["waiting", "claimed"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -73,20 +90,41 @@ class ButtonOut(BaseModel):
     payload: str
 
 
+class LinkOut(BaseModel):
+    start: int = Field(description="First character of the link in `text` (UTF-16 code units).")
+    end: int = Field(description="One past its last character (UTF-16 code units).")
+    href: str = Field(description="`tel:` or `sms:` address of a number from the directory.")
+
+
 class ReplyOut(BaseModel):
     text: str
     buttons: list[ButtonOut] = Field(default_factory=list)
     sender_name: str | None = Field(
         default=None, description="A moderator's display name when a person wrote this."
     )
+    urgent: bool = Field(
+        default=False, description="The crisis reply: shown as urgent and announced at once."
+    )
+    links: list[LinkOut] = Field(
+        default_factory=list,
+        description="Where `text` names a number from the resource directory, what to link.",
+    )
 
     @classmethod
     def of(cls, reply: Reply) -> ReplyOut:
-        return cls(
-            text=reply.text,
-            buttons=[ButtonOut(title=b.title, payload=b.payload) for b in reply.buttons],
-            sender_name=reply.sender_name,
+        return cls.build(
+            reply.text,
+            [ButtonOut(title=b.title, payload=b.payload) for b in reply.buttons],
+            reply.sender_name,
+            reply.urgent,
         )
+
+    @classmethod
+    def build(
+        cls, text: str, buttons: list[ButtonOut], sender_name: str | None, urgent: bool = False
+    ) -> ReplyOut:
+        links = [LinkOut(start=k.start, end=k.end, href=k.href) for k in contact_links(text)]
+        return cls(text=text, buttons=buttons, sender_name=sender_name, urgent=urgent, links=links)
 
 
 class ChatIn(BaseModel):
@@ -107,6 +145,11 @@ class ChatOut(BaseModel):
 
 class LaterMessagesOut(BaseModel):
     messages: list[ReplyOut]
+    case: CaseState | None = Field(
+        default=None,
+        description="Whether a person from the team is about to join her (`waiting`) or is "
+        "with her (`claimed`); null when no case is open. The page asks before forgetting.",
+    )
 
 
 class HealthOut(BaseModel):
@@ -242,6 +285,8 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
+    open_streams = [0]  # the chat's event streams open now, in this process
+
     def services_of(request: Request) -> AppServices:
         services: AppServices = request.app.state.services
         return services
@@ -271,7 +316,8 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def chat_page() -> HTMLResponse:
-        return HTMLResponse((static_dir / "chat.html").read_text(encoding="utf-8"))
+        page = (static_dir / "chat.html").read_text(encoding="utf-8")
+        return HTMLResponse(page.replace("{{welcome}}", html.escape(wording.web_welcome().text)))
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     async def api_docs() -> HTMLResponse:
@@ -349,10 +395,10 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
             out = []
             for item in pending:
                 out.append(
-                    ReplyOut(
-                        text=item.text or "",
-                        buttons=[ButtonOut(**b) for b in item.buttons or []],
-                        sender_name=item.sender_name,
+                    ReplyOut.build(
+                        item.text or "",
+                        [ButtonOut(**b) for b in item.buttons or []],
+                        item.sender_name,
                     )
                 )
                 # Delivered: keep the fact, not the words.
@@ -360,6 +406,90 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
                 item.text = None
                 item.attempts += 1
                 item.outcome = "sent"
-        return LaterMessagesOut(messages=out)
+            case = await session.scalar(_open_case_status(member_id))
+        return LaterMessagesOut(messages=out, case=_case_state(case))
+
+    @app.get("/api/chat/{user}/events", include_in_schema=False)
+    async def chat_events(
+        user: Annotated[str, Path(pattern=USER_ID_PATTERN)], request: Request
+    ) -> Response:
+        """Server-sent events for the page: `{"pending": bool, "case": ...}` whenever a later
+        message starts waiting or the case's state changes (the page then fetches the messages
+        from `/api/chat/{user}/messages`, which hands each out once). Never carries a message's
+        words, so a connection that drops loses nothing."""
+        services = services_of(request)
+        if open_streams[0] >= MAX_OPEN_STREAMS:
+            return Response(status_code=503, headers={"Retry-After": "30"})
+        pseudonym = pseudonym_for(services.pseudonym_key, WEB_PLATFORM, user)
+
+        async def counted() -> AsyncGenerator[str, None]:
+            open_streams[0] += 1
+            try:
+                async for event in _chat_signals(services.database, pseudonym):
+                    yield event
+            finally:
+                open_streams[0] -= 1
+
+        return StreamingResponse(
+            counted(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+        )
 
     return app
+
+
+def _open_case_status(member_id: Any) -> Any:
+    return (
+        select(Case.status)
+        .where(Case.member_id == member_id, Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
+        .limit(1)
+    )
+
+
+def _case_state(status: str | None) -> CaseState | None:
+    if status == "waiting":
+        return "waiting"
+    if status == "claimed":
+        return "claimed"
+    return None
+
+
+async def _chat_signal(database: Database, pseudonym: str) -> tuple[int | None, CaseState | None]:
+    """The newest message waiting for her on the web, and her case's state: one short read."""
+    member = select(Member.id).where(Member.pseudonym == pseudonym).scalar_subquery()
+    newest = (
+        select(func.max(OutboxMessage.id))
+        .where(
+            OutboxMessage.member_id == member,
+            OutboxMessage.platform == WEB_PLATFORM,
+            OutboxMessage.delivered_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    async with database.sessions() as session:
+        row = (
+            await session.execute(select(newest, _open_case_status(member).scalar_subquery()))
+        ).one()
+    return row[0], _case_state(row[1])
+
+
+async def _chat_signals(database: Database, pseudonym: str) -> AsyncGenerator[str, None]:
+    """The event stream's body; Starlette ends it when the browser goes away."""
+    yield f"retry: {STREAM_RETRY_MS}\n\n"
+    started = last_sent = time.monotonic()
+    sent: tuple[int | None, CaseState | None] | None = None
+    while time.monotonic() - started < STREAM_LIFETIME_SECONDS:
+        signal: tuple[int | None, CaseState | None] | None
+        try:
+            signal = await _chat_signal(database, pseudonym)
+        except Exception:
+            # The database is away for a moment: say nothing, look again shortly.
+            signal = sent
+        if signal is not None and signal != sent:
+            sent = signal
+            last_sent = time.monotonic()
+            event = {"pending": signal[0] is not None, "case": signal[1]}
+            yield f"data: {json.dumps(event)}\n\n"
+        elif time.monotonic() - last_sent > STREAM_HEARTBEAT_SECONDS:
+            last_sent = time.monotonic()
+            yield ": still here\n\n"
+        await asyncio.sleep(STREAM_TICK_SECONDS)

@@ -21,6 +21,18 @@ FLAG_TEXT_CHARS = 500
 CHAT_HOMES = ("telegram", "discord")
 # The longest block a moderator can set; longer needs a new decision, not a typo.
 MAX_BLOCK_DAYS = 365
+MIN_REASON_CHARS = 3  # a reason the next moderator can read, not a stray key
+
+
+class InvalidBlock(ValueError):
+    """A block's length or reason is out of bounds; the message says which, for a moderator."""
+
+
+def check_block(days: int, reason: str) -> None:
+    if not 1 <= days <= MAX_BLOCK_DAYS:
+        raise InvalidBlock(f"A block lasts 1-{MAX_BLOCK_DAYS} days.")
+    if len(reason.strip()) < MIN_REASON_CHARS:
+        raise InvalidBlock("Give a reason for the block, in a few words.")
 
 
 class FlagNotFound(LookupError):
@@ -111,6 +123,7 @@ async def dismiss_flag(session: AsyncSession, flag_id: int, moderator: str) -> N
 async def block_member(
     session: AsyncSession, member_id: int, moderator: str, reason: str, days: int
 ) -> Block:
+    check_block(days, reason)
     block = Block(
         member_id=member_id,
         reason=reason[:255],

@@ -212,8 +212,7 @@ class DiscordStandIn:
             "id": self.next_id(), "application_id": APP_ID, "type": 2, "token": token,
             "version": 1, "channel_id": channel_id, "locale": "en-US",
             "data": {"id": self.next_id(), "name": name, "type": 1,
-                     "options": [{"name": k, "type": 3, "value": v}
-                                 for k, v in (options or {}).items()]},
+                     "options": [self._option(name, k, v) for k, v in (options or {}).items()]},
             "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
             "attachment_size_limit": 8388608,
         }  # fmt: skip
@@ -226,6 +225,17 @@ class DiscordStandIn:
             data["context"] = 1
         await self.dispatch("INTERACTION_CREATE", data)
         return token
+
+    def _option(self, command: str, name: str, value: str) -> dict[str, Any]:
+        """An option as Discord sends it: typed as the bot registered it (4 is an integer)."""
+        registered = [
+            o for c in self.calls if c.path.endswith("/commands")
+            for cmd in (c.body or []) if cmd["name"] == command  # type: ignore[union-attr]
+            for o in cmd.get("options", []) if o["name"] == name
+        ]  # fmt: skip
+        if registered and registered[-1]["type"] == 4 and value.lstrip("-").isdigit():
+            return {"name": name, "type": 4, "value": int(value)}
+        return {"name": name, "type": 3, "value": value}
 
     def _channel_object(self, channel_id: str, in_guild: bool) -> dict[str, Any]:
         if not in_guild:

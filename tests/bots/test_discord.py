@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bots.commands import MODERATORS, PRIVATE
 from community.db import Database
 from community.models import Case, CaseNote
 from community.settings import Settings
@@ -72,8 +73,18 @@ async def test_dm_faq_with_buttons_and_slash_commands(
     async with discord_app(settings, rasa) as (server, _):
         synced = next(c for c in server.calls if c.path.endswith("/commands"))
         names = {c["name"] for c in synced.body}  # type: ignore[attr-defined]
+        # Built from the one command table: every name there, typed options, nothing else.
+        table = [*PRIVATE, *MODERATORS]
+        assert names == {name for c in table for name in (c.slash_name, *c.also)}
         assert {"start", "hello", "help", "resources", "talk", "ask", "privacy"} <= names
-        assert {"note", "snippet", "transcript"} <= names
+        assert {"note", "snippet", "transcript", "send_answer", "blockflag"} <= names
+        options = {c["name"]: c.get("options", []) for c in synced.body}  # type: ignore[attr-defined]
+        assert [(o["name"], o["type"], o.get("required", False)) for o in options["blockflag"]] == [
+            ("number", 4, True), ("days", 4, True), ("reason", 3, True),
+        ]  # fmt: skip
+        assert [(o["name"], o.get("required", False)) for o in options["approve"]] == [
+            ("number", True), ("words", False),
+        ]  # fmt: skip
 
         dm = server.dm_channel_for(MOM)
         await server.dm(MOM, "where do i get narcan")

@@ -137,7 +137,10 @@ def test_odd_inputs_that_were_500s_are_refused_cleanly(client: TestClient) -> No
 
 
 def test_later_messages_for_an_unknown_user_are_empty(client: TestClient) -> None:
-    assert client.get("/api/chat/nobody-0000000000/messages").json() == {"messages": []}
+    assert client.get("/api/chat/nobody-0000000000/messages").json() == {
+        "messages": [],
+        "case": None,
+    }
     assert client.get("/api/chat/bad%20id/messages").status_code == 422
     # A guessable id is refused: anyone could read that chat's later messages.
     assert client.get("/api/chat/nobody/messages").status_code == 422

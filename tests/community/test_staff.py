@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bots.moderating import act_in_case_thread
+from bots.command_grammar import ModeratorCall
+from bots.commands import act_in_case_thread
 from community.cases.handoff import HandoffCases, is_blocked
 from community.db import Database
 from community.members import resolve_member
@@ -47,11 +48,14 @@ async def test_block_from_a_case_thread(database: Database) -> None:
             member, "telegram", Screening(True, "suicide", Severity.HIGH), "i want to die"
         )
     case_id, member_id = opening.case_id, member.id
-    refused = await act_in_case_thread(database, case_id, "mia", "Mia", "/block soon")
+    call = ModeratorCall(database, "mia", "Mia", case_id)
+    refused = await act_in_case_thread(call, "/block soon")
     assert "/block DAYS REASON" in refused
+    too_long = await act_in_case_thread(call, "/block 4000 threats to staff")
+    assert "1-365 days" in too_long and "/block DAYS REASON" in too_long
     async with database.sessions() as session:
         assert not await is_blocked(session, member_id)
-    done = await act_in_case_thread(database, case_id, "mia", "Mia", "/block 3 threats to staff")
+    done = await act_in_case_thread(call, "/block 3 threats to staff")
     assert "Blocked for 3 days" in done
     async with database.sessions() as session:
         assert await is_blocked(session, member_id)

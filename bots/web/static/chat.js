@@ -1,9 +1,21 @@
-// The web chat: a random id kept on this device, messages posted to /api/chat, and messages
-// from a person (a moderator) picked up from /api/chat/{id}/messages every few seconds.
+// The web chat: a random id kept on this device, messages posted to /api/chat, and messages that
+// arrive later (a person's, a scheduled one) announced by the server-sent events of
+// /api/chat/{id}/events and fetched from /api/chat/{id}/messages (polled only while the stream
+// is down). The conversation is kept in this tab's session storage, so a reload keeps it and
+// closing the tab forgets it; nothing more is stored on the server than before.
 "use strict";
 
 const POLL_MS = 3000;
+const TYPING_AFTER_MS = 150;
 const KEY = "peerbot-chat-id";
+const LOG_KEY = "peerbot-chat-log";
+const MAX_KEPT = 200;
+// Only the directory's numbers, as the server marks them, ever become links.
+const SAFE_HREF = /^(tel|sms):[0-9]{3,15}(\?&body=[A-Z]{2,20})?$/;
+
+let caseState = null;
+let pollTimer = null;
+let stream = null;
 
 function chatId() {
   let id = localStorage.getItem(KEY);
@@ -14,21 +26,67 @@ function chatId() {
   return id;
 }
 
-function addMessage(kind, text, buttons, who) {
-  const log = document.getElementById("log");
+function keptMessages() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(LOG_KEY) || "null");
+    if (kept && kept.id === chatId() && Array.isArray(kept.items)) return kept.items;
+  } catch (error) {
+    // Unreadable: start afresh.
+  }
+  return [];
+}
+
+function keepMessage(entry) {
+  const items = keptMessages();
+  items.push(entry);
+  try {
+    sessionStorage.setItem(LOG_KEY, JSON.stringify({ id: chatId(), items: items.slice(-MAX_KEPT) }));
+  } catch (error) {
+    // Storage full or turned off: the chat still works, it just won't survive a reload.
+  }
+}
+
+// The text as DOM nodes, with the directory's numbers as tel: and sms: links.
+function appendText(parent, text, links) {
+  let at = 0;
+  for (const link of links || []) {
+    const ok = Number.isInteger(link.start) && Number.isInteger(link.end) &&
+      link.start >= at && link.end > link.start && link.end <= text.length &&
+      SAFE_HREF.test(link.href);
+    if (!ok) continue;
+    parent.appendChild(document.createTextNode(text.slice(at, link.start)));
+    const anchor = document.createElement("a");
+    anchor.href = link.href;
+    anchor.textContent = text.slice(link.start, link.end);
+    if (!/[0-9]/.test(anchor.textContent)) {
+      // "call or text 988": the word "call" says which number it calls.
+      const number = link.href.slice(4).split("?")[0];
+      anchor.setAttribute("aria-label", `${anchor.textContent} ${number}`);
+    }
+    parent.appendChild(anchor);
+    at = link.end;
+  }
+  parent.appendChild(document.createTextNode(text.slice(at)));
+}
+
+function render(entry) {
   const item = document.createElement("li");
-  item.className = kind;
-  if (who) {
+  item.className = entry.kind;
+  if (entry.urgent) {
+    item.classList.add("crisis");
+    item.setAttribute("role", "alert");
+  }
+  if (entry.who) {
     const label = document.createElement("span");
     label.className = "who";
-    label.textContent = who;
+    label.textContent = entry.who;
     item.appendChild(label);
   }
-  item.appendChild(document.createTextNode(text));
-  if (buttons && buttons.length) {
+  appendText(item, entry.text, entry.links);
+  if (entry.buttons && entry.buttons.length) {
     const row = document.createElement("div");
     row.className = "buttons";
-    for (const b of buttons) {
+    for (const b of entry.buttons) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = b.title;
@@ -37,18 +95,50 @@ function addMessage(kind, text, buttons, who) {
     }
     item.appendChild(row);
   }
-  log.appendChild(item);
-  item.scrollIntoView({ block: "end" });
+  document.getElementById("log").appendChild(item);
+  return item;
+}
+
+// The newest message whole, its last line and buttons included, above the message box.
+function showNewest() {
+  const log = document.getElementById("log");
+  log.scrollTop = log.scrollHeight;
+}
+
+function addMessage(entry) {
+  render(entry);
+  keepMessage(entry);
+  showNewest();
 }
 
 function showReplies(replies) {
   for (const r of replies) {
-    addMessage(r.sender_name ? "human" : "bot", r.text, r.buttons, r.sender_name || "peerbot");
+    addMessage({
+      kind: r.sender_name ? "human" : "bot",
+      who: r.sender_name || "peerbot",
+      text: r.text,
+      buttons: r.buttons || [],
+      links: r.links || [],
+      urgent: Boolean(r.urgent),
+    });
   }
 }
 
+function welcome() {
+  const text = document.getElementById("welcome-text").content.textContent.trim();
+  if (text) addMessage({ kind: "bot", who: "peerbot", text, buttons: [], links: [], urgent: false });
+}
+
+function setTyping(on) {
+  const typing = document.getElementById("typing");
+  typing.hidden = !on;
+  if (on) showNewest();
+}
+
 async function send(text, shown) {
-  addMessage("me", shown || text);
+  addMessage({ kind: "me", text: shown || text });
+  const typingTimer = setTimeout(() => setTyping(true), TYPING_AFTER_MS);
+  let replies;
   try {
     const response = await fetch("/api/chat", {
       method: "POST",
@@ -57,24 +147,98 @@ async function send(text, shown) {
     });
     // 429 (too many messages at once) still carries kind words to show.
     if (!response.ok && response.status !== 429) throw new Error(String(response.status));
-    showReplies((await response.json()).replies);
+    replies = (await response.json()).replies;
   } catch (error) {
-    addMessage("bot", "Sorry, I couldn't send that. Please try again. In an emergency call 911, or call or text 988.", [], "peerbot");
+    replies = [{ text: "Sorry, I couldn't send that. Please try again. In an emergency call 911, or call or text 988." }];
+  } finally {
+    clearTimeout(typingTimer);
+    setTyping(false);
+  }
+  showReplies(replies);
+}
+
+// Messages that arrived later; each is handed out once. Also learns whether a case is open.
+async function fetchLater() {
+  try {
+    const response = await fetch(`/api/chat/${chatId()}/messages`);
+    if (!response.ok) return false;
+    const body = await response.json();
+    caseState = body.case || null;
+    showReplies(body.messages);
+    return true;
+  } catch (error) {
+    return false; // Offline for a moment: the messages wait on the server.
   }
 }
 
-async function poll() {
-  try {
-    const response = await fetch(`/api/chat/${chatId()}/messages`);
-    if (response.ok) showReplies((await response.json()).messages);
-  } catch (error) {
-    // Offline for a moment: the messages wait on the server and come with the next poll.
+function startPolling() {
+  if (pollTimer === null) pollTimer = setInterval(fetchLater, POLL_MS);
+  document.body.dataset.updates = "polling";
+}
+
+function stopPolling() {
+  if (pollTimer !== null) clearInterval(pollTimer);
+  pollTimer = null;
+}
+
+function listen() {
+  stream = new EventSource(`/api/chat/${chatId()}/events`);
+  stream.addEventListener("open", () => {
+    stopPolling();
+    document.body.dataset.updates = "stream";
+  });
+  stream.addEventListener("message", async (event) => {
+    let signal;
+    try {
+      signal = JSON.parse(event.data);
+    } catch (error) {
+      return;
+    }
+    caseState = signal.case || null;
+    if (signal.pending && !(await fetchLater())) setTimeout(fetchLater, POLL_MS);
+  });
+  stream.addEventListener("error", () => {
+    // The browser reconnects by itself; meanwhile (or if it gives up) the page polls.
+    startPolling();
+    if (stream.readyState === EventSource.CLOSED) {
+      stream = null;
+      setTimeout(() => { if (stream === null) listen(); }, POLL_MS);
+    }
+  });
+}
+
+function stopListening() {
+  if (stream !== null) stream.close();
+  stream = null;
+  stopPolling();
+}
+
+async function askToForget() {
+  await fetchLater(); // the case's state now, not as it was
+  const dialog = document.getElementById("forget-dialog");
+  const open = caseState === "waiting" || caseState === "claimed";
+  for (const part of dialog.querySelectorAll("[data-case]")) {
+    const shows = part.dataset.case;
+    part.hidden = !(shows === (caseState || "none") || (shows === "open" && open));
   }
+  document.getElementById("forget-confirm").textContent = open ? "Forget it anyway" : "Forget it";
+  dialog.showModal();
+}
+
+function forget() {
+  stopListening();
+  localStorage.removeItem(KEY);
+  sessionStorage.removeItem(LOG_KEY);
+  caseState = null;
+  document.getElementById("log").replaceChildren();
+  welcome();
+  listen();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("composer");
   const box = document.getElementById("message");
+  const dialog = document.getElementById("forget-dialog");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = box.value.trim();
@@ -88,9 +252,19 @@ document.addEventListener("DOMContentLoaded", () => {
       form.requestSubmit();
     }
   });
-  document.getElementById("forget").addEventListener("click", () => {
-    localStorage.removeItem(KEY);
-    document.getElementById("log").replaceChildren();
+  document.getElementById("forget").addEventListener("click", askToForget);
+  document.getElementById("forget-keep").addEventListener("click", () => dialog.close());
+  document.getElementById("forget-confirm").addEventListener("click", () => {
+    dialog.close();
+    forget();
   });
-  setInterval(poll, POLL_MS);
+  const kept = keptMessages();
+  if (kept.length) {
+    for (const entry of kept) render(entry);
+    showNewest();
+  } else {
+    welcome();
+  }
+  fetchLater();
+  listen();
 });

@@ -1,0 +1,143 @@
+"""The one command table: every entry is whole, typed text is read into typed arguments, the
+help and menus are rendered from it, and moderators' commands run their handlers on a real
+database."""
+
+from __future__ import annotations
+
+import pytest
+
+from bots.command_grammar import ArgKind, ModeratorCall, Place, Role, UsageError, command_name
+from bots.commands import (
+    ALL,
+    MEMBERS,
+    MODERATORS,
+    PRIVATE,
+    find,
+    member_menu,
+    moderator_help,
+    parse,
+    payload_for,
+    private_command,
+    run_moderator_command,
+    thread_help,
+)
+from community.cases import flags as cf
+from community.cases.handoff import HandoffCases
+from community.db import Database
+from community.members import resolve_member
+from safety.screen import Screening, Severity
+
+KEY = b"k" * 48
+
+
+def test_every_entry_is_whole() -> None:
+    names = [name for c in ALL for name in c.names]
+    assert len(names) == len(set(names))  # one meaning per typed name
+    slash = [name for c in ALL for name in (c.slash_name, *c.also)]
+    assert len(slash) == len(set(slash))
+    for command in ALL:
+        assert command.summary and command.name.islower()
+        if command.who is Role.MODERATOR:
+            assert command.handler is not None and command.payload is None
+            assert command.place in (Place.HOME, Place.CASE) and command.section
+        else:
+            assert command.payload is not None and command.handler is None
+            assert command.place is Place.PRIVATE
+        kinds = [a.kind for a in command.args]
+        assert ArgKind.TEXT not in kinds[:-1]  # the rest of the line comes last
+        required = [a.required for a in command.args]
+        assert required == sorted(required, reverse=True)  # optional ones after required
+
+
+def test_typed_text_is_read_into_typed_arguments() -> None:
+    parsed = parse("/blockflag@peerbot_bot 12 7 posting threats", MODERATORS)
+    assert parsed is not None and parsed.command.name == "blockflag"
+    assert parsed.values.as_dict() == {"number": 12, "days": 7, "reason": "posting threats"}
+    approve = parse("/Approve 3", MODERATORS)
+    assert approve is not None and approve.values.as_dict() == {"number": 3}
+    assert parse("/approve 3 What helps you   most?", MODERATORS) is not None
+    assert parse("hello there", MODERATORS) is None
+    assert parse("/unknown 3", MODERATORS) is None
+    for wrong in ("/approve", "/approve three", "/blockflag 12 seven why", "/dismiss 3 4",
+                  "/unblock 1234567890", "/questions now please"):  # fmt: skip
+        with pytest.raises(UsageError) as raised:
+            parse(wrong, MODERATORS)
+        assert str(raised.value).startswith("Write it as /")
+    assert command_name("  /Help@bot  x") == "help" and command_name("/") is None
+
+
+def test_member_commands_become_the_gateways_payloads() -> None:
+    ask = private_command("/ask@peerbot_bot what is methadone like when breastfeeding")
+    assert ask is not None
+    assert payload_for(ask, "what is methadone like") == "/ask what is methadone like"
+    assert payload_for(ask, "  ") == "/ask"
+    hello = private_command("/hello")
+    assert hello is not None and payload_for(hello, "") == "/start"
+    assert private_command("/approve 3") is None  # a moderators' command is not hers
+    assert [c.name for c in member_menu()] == [c.name for c in MEMBERS]
+    assert find("link", PRIVATE) is not None and find("link", PRIVATE) not in member_menu()
+
+
+def test_help_is_rendered_from_the_table() -> None:
+    text = moderator_help("In a group without topics, reply to a case's message.")
+    for command in MODERATORS:
+        assert command.help_line in text
+    assert "/blockflag N DAYS REASON: " in text and "/approve N [WORDS]: " in text
+    assert "In a group without topics" in text
+    assert "/note TEXT" in thread_help() and "/questions" not in thread_help()
+
+
+async def _crisis_case(database: Database, user: str) -> tuple[int, int]:
+    async with database.transaction() as session:
+        member = await resolve_member(session, KEY, "telegram", user)
+        opening = await HandoffCases(session).open_for_crisis(
+            member, "telegram", Screening(True, "suicide", Severity.HIGH), "i want to die"
+        )
+    return opening.case_id, member.id
+
+
+async def test_moderators_commands_run_their_handlers(database: Database) -> None:
+    case_id, member_id = await _crisis_case(database, "303")
+    home = ModeratorCall(database, "telegram:9", "Sam")
+    in_thread = ModeratorCall(database, "telegram:9", "Sam", case_id)
+    assert await run_moderator_command(home, "/note she is safe now") == (
+        "Use this in a case's thread."
+    )
+    assert await run_moderator_command(in_thread, "/note she is safe now") == (
+        "Note saved (she never sees it)."
+    )
+    assert await run_moderator_command(home, "/blocks") == "Nobody is blocked."
+    assert await run_moderator_command(home, "/dismiss 999") == "There is no open flag 999."
+    assert await run_moderator_command(home, "/how are you") is None
+    # A domain limit is the domain's: the chat says so with the command's form.
+    too_long = await run_moderator_command(in_thread, "/block 400 threats to staff")
+    assert too_long == "A block lasts 1-365 days. Write it as /block DAYS REASON."
+    with pytest.raises(cf.InvalidBlock):
+        async with database.transaction() as session:
+            await cf.block_member(session, member_id, "web:mia", "x", 3)
+    assert "Blocked for 2 days" in (
+        await run_moderator_command(in_thread, "/block 2 threats to staff") or ""
+    )
+    blocks = await run_moderator_command(home, "/blocks")
+    assert blocks is not None and "threats to staff" in blocks and "telegram:9" in blocks
+
+
+async def test_flood_alerts_are_listed_and_closed_from_a_chat(database: Database) -> None:
+    from community.cases.floods import count_into_alert
+    from community.flood_guard import Flood
+
+    home = ModeratorCall(database, "discord:7", "Ana")
+    assert await run_moderator_command(home, "/floods") == "No flood alerts open."
+    async with database.transaction() as session:
+        alert_id = await count_into_alert(
+            session, Flood("words", "sig-9", "i will end it tonight"), ("web",)
+        )
+    listed = await run_moderator_command(home, "/floods")
+    assert listed is not None and f"{alert_id}" in listed
+    assert await run_moderator_command(home, f"/closeflood {alert_id}") == (
+        f"Flood alert {alert_id} closed; it opens again if the flood goes on."
+    )
+    assert await run_moderator_command(home, f"/closeflood {alert_id}") == (
+        f"There is no open flood alert {alert_id}."
+    )
+    assert await run_moderator_command(home, "/floods") == "No flood alerts open."
