@@ -238,6 +238,7 @@ class CaseSummary:
     trigger: str
     recent: tuple[Turn, ...]
     reannouncements: int
+    claimed_by_name: str | None = None  # the claimer's display name, when known
 
 
 class ModeratorActions:
@@ -298,16 +299,21 @@ class ModeratorActions:
                         for t in turns[-RECENT_TURNS:]
                     ),
                     reannouncements=case.reannouncements,
+                    claimed_by_name=case.claimed_by_name,
                 )
             )
         return summaries
 
     async def queue(self, include_closed: bool = False) -> list[CaseSummary]:
-        """Open cases, most urgent first, then longest waiting."""
+        """Open cases: waiting before claimed, then most urgent, then longest waiting."""
         # Cases gathered into a flood alert sink below every other case: a flood of fake crises
-        # must not push a real one down the queue.
+        # must not push a real one down the queue. A claimed case has someone with her already,
+        # so it never sits above one nobody has taken.
         in_flood = sql_case((Case.flood_alert_id.is_(None), 0), else_=1)
-        query = select(Case).order_by(in_flood, Case.severity_rank.desc(), Case.opened_at, Case.id)
+        taken = sql_case((Case.status == CaseStatus.WAITING.value, 0), else_=1)
+        query = select(Case).order_by(
+            in_flood, taken, Case.severity_rank.desc(), Case.opened_at, Case.id
+        )
         if not include_closed:
             query = query.where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
         cases = list((await self.session.scalars(query)).all())
@@ -330,13 +336,20 @@ class ModeratorActions:
     def _claimed_by(self, moderator: str) -> list[Any]:
         return [Case.status == CaseStatus.CLAIMED.value, Case.claimed_by == moderator]
 
-    async def claim(self, case_id: int, moderator: str) -> None:
-        """Exactly one moderator wins: the update only applies while the case is waiting."""
+    async def claim(self, case_id: int, moderator: str, *, display_name: str | None = None) -> None:
+        """Exactly one moderator wins: the update only applies while the case is waiting.
+        `display_name` is what other staff see instead of `moderator` (which may be a
+        platform id)."""
         await self._case(case_id)
         await self._update_if(
             case_id,
             [Case.status == CaseStatus.WAITING.value],
-            {"status": CaseStatus.CLAIMED.value, "claimed_by": moderator, "claimed_at": utcnow()},
+            {
+                "status": CaseStatus.CLAIMED.value,
+                "claimed_by": moderator,
+                "claimed_by_name": (display_name or "").strip()[:64] or None,
+                "claimed_at": utcnow(),
+            },
             "This case was already claimed or closed.",
         )
         await self._event(case_id, moderator, "claimed")
@@ -345,7 +358,12 @@ class ModeratorActions:
         await self._update_if(
             case_id,
             self._claimed_by(moderator),
-            {"status": CaseStatus.WAITING.value, "claimed_by": None, "claimed_at": None},
+            {
+                "status": CaseStatus.WAITING.value,
+                "claimed_by": None,
+                "claimed_by_name": None,
+                "claimed_at": None,
+            },
             "Only the moderator who claimed this case can release it.",
         )
         await self._event(case_id, moderator, "released")
@@ -364,7 +382,7 @@ class ModeratorActions:
         await self._update_if(
             case_id,
             self._claimed_by(moderator),
-            {"claimed_by": to},
+            {"claimed_by": to, "claimed_by_name": target.display_name},
             "Only the moderator who claimed this case can transfer it.",
         )
         await self._event(case_id, moderator, "transferred", to)
@@ -419,7 +437,7 @@ class ModeratorActions:
         if case.status not in (CaseStatus.WAITING.value, CaseStatus.CLAIMED.value):
             raise CaseConflict("This case is already closed.")
         if case.status == CaseStatus.CLAIMED.value and case.claimed_by != moderator:
-            raise CaseConflict(f"This case is claimed by {case.claimed_by}.")
+            raise CaseConflict(f"This case is claimed by {case.claimed_by_name or 'a moderator'}.")
         case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
         case.closed_at = utcnow()
         case.outcome = outcome[:64]
@@ -546,8 +564,8 @@ async def release_orphaned(
             update(Case)
             .where(Case.id == case.id, Case.status == CaseStatus.CLAIMED.value,
                    Case.claimed_by == case.claimed_by)
-            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_at=None,
-                    announced_at=now)
+            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_by_name=None,
+                    claimed_at=None, announced_at=now)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         if not getattr(result, "rowcount", 0):
