@@ -51,14 +51,6 @@ def _check(page: Any, name: str, viewport: str) -> list[dict[str, Any]]:
 
 
 @viewports
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Reported to the web chat's owner (chat.html is theirs): the transcript is an <ol> "
-    'given role="log", so its <li> items are no longer in a list for assistive technology '
-    "(axe 'listitem', serious). A wrapper element with the role, or aria-live on the list "
-    "without a role, fixes it; then this marker must go (strict).",
-)
 def test_the_mothers_chat_has_no_serious_violation(stack: Stack, viewport: str) -> None:
     with browser_page(viewport, stack.app_url) as page:
         page.goto(f"{stack.app_url}/")
