@@ -512,6 +512,19 @@ async function loadSnippets() {
   }
 }
 
+async function loadCommands() {
+  // Rendered from the one command table (bots/commands.py), like the chat homes' /help.
+  const { commands } = await api("GET", "/api/commands");
+  const list = $("commands");
+  list.replaceChildren();
+  for (const c of commands.filter((c) => c.who === "moderator")) {
+    const item = document.createElement("li");
+    item.appendChild(text("code", c.usage));
+    item.appendChild(text("span", ` ${c.summary} (${c.where === "case thread" ? "in a case's thread" : "anywhere in the home"}; Discord /${c.discord_name})`));
+    list.appendChild(item);
+  }
+}
+
 async function start() {
   try {
     await refreshQueue();
@@ -523,6 +536,7 @@ async function start() {
   layout();
   showAlertsState("Notification" in window ? Notification.permission : "unsupported");
   loadSnippets().catch(() => {});
+  loadCommands().catch(() => {});
   refreshNotices().catch(() => {});
   refreshReview().catch(() => {});
   refreshConduct().catch(() => {});
