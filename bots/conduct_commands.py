@@ -5,6 +5,10 @@ a case thread is in `moderating.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bots.command_grammar import ModeratorCall, Values
 from community.cases import flags as cf
 from community.cases import floods
@@ -38,41 +42,61 @@ async def list_floods(call: ModeratorCall, values: Values) -> str:
     return "\n\n".join(floods.alert_notice(a.id, a.kind, a.count, a.sample) for a in alerts)
 
 
-async def close_flood(call: ModeratorCall, values: Values) -> str:
-    number = values.number("number")
+async def _act(
+    call: ModeratorCall,
+    act: Callable[[AsyncSession], Awaitable[None]],
+    missing: tuple[type[LookupError], ...],
+    not_found: str,
+    done: str,
+) -> str:
+    """One step on a numbered flag, block or alert: `done`, or `not_found` if it is gone."""
     try:
         async with call.database.transaction() as session:
-            await floods.close_alert(session, number, call.moderator)
-    except floods.FloodAlertNotFound:
-        return f"There is no open flood alert {number}."
-    return f"Flood alert {number} closed; it opens again if the flood goes on."
+            await act(session)
+    except missing:
+        return not_found
+    return done
+
+
+async def close_flood(call: ModeratorCall, values: Values) -> str:
+    number = values.number("number")
+    return await _act(
+        call,
+        lambda session: floods.close_alert(session, number, call.moderator),
+        (floods.FloodAlertNotFound,),
+        f"There is no open flood alert {number}.",
+        f"Flood alert {number} closed; it opens again if the flood goes on.",
+    )
 
 
 async def dismiss(call: ModeratorCall, values: Values) -> str:
     number = values.number("number")
-    try:
-        async with call.database.transaction() as session:
-            await cf.dismiss_flag(session, number, call.moderator)
-    except cf.FlagNotFound:
-        return f"There is no open flag {number}."
-    return f"Flag {number} dismissed."
+    return await _act(
+        call,
+        lambda session: cf.dismiss_flag(session, number, call.moderator),
+        (cf.FlagNotFound,),
+        f"There is no open flag {number}.",
+        f"Flag {number} dismissed.",
+    )
 
 
 async def unblock(call: ModeratorCall, values: Values) -> str:
     number = values.number("number")
-    try:
-        async with call.database.transaction() as session:
-            await cf.lift_block(session, number, call.moderator)
-    except cf.BlockNotFound:
-        return f"There is no active block {number}."
-    return f"Block {number} lifted; the bot answers that member again."
+    return await _act(
+        call,
+        lambda session: cf.lift_block(session, number, call.moderator),
+        (cf.BlockNotFound,),
+        f"There is no active block {number}.",
+        f"Block {number} lifted; the bot answers that member again.",
+    )
 
 
 async def block_flag_author(call: ModeratorCall, values: Values) -> str:
-    number, days = values.number("number"), values.number("days")
-    try:
-        async with call.database.transaction() as session:
-            await cf.block_from_flag(session, number, call.moderator, values.text("reason"), days)
-    except cf.FlagNotFound:
-        return f"There is no open flag {number}."
-    return f"The author of flag {number} is blocked for {days} days."
+    number, days, reason = values.number("number"), values.number("days"), values.text("reason")
+    return await _act(
+        call,
+        lambda session: cf.block_from_flag(session, number, call.moderator, reason, days),
+        (cf.FlagNotFound,),
+        f"There is no open flag {number}.",
+        f"The author of flag {number} is blocked for {days} days.",
+    )

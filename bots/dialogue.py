@@ -6,7 +6,10 @@ A slow or absent Rasa never surfaces as an exception in the message path: `respo
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 HANDOFF_MARKER = "handoff"
+DOWN_SECONDS = 30.0  # how long a Rasa server that refused a connection is tried last
 
 
 class DialogueUnavailable(RuntimeError):
@@ -65,22 +69,53 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
     return DialogueResult(tuple(replies), handoff, frozenset(requests))
 
 
-class DialogueClient:
-    """Sends a member's message (under her pseudonym) to Rasa and returns its replies."""
+@dataclass
+class _Server:
+    client: httpx.AsyncClient
+    down_until: float = 0.0  # monotonic time; skipped until then after it refused a connection
 
-    def __init__(self, base_url: str, timeout_seconds: float, api_token: str = "") -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_seconds))
+
+class DialogueClient:
+    """Sends a member's message (under her pseudonym) to Rasa and returns its replies.
+
+    With several Rasa servers (`PEERBOT_RASA_URLS`), each conversation goes to the same one,
+    chosen from her pseudonym, so a server's memory of it is used; a server that refuses
+    connections is skipped for `DOWN_SECONDS` and her message goes to the next one at once.
+    """
+
+    def __init__(
+        self, base_urls: str | Sequence[str], timeout_seconds: float, api_token: str = ""
+    ) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        if not urls:
+            raise ValueError("at least one Rasa server is needed")
+        self._servers = [
+            _Server(httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(timeout_seconds)))
+            for url in urls
+        ]
         self._api_token = api_token
 
+    def _order(self, pseudonym: str) -> list[_Server]:
+        """Her server first, then the others; those known to be down go last."""
+        first = int(hashlib.sha256(pseudonym.encode()).hexdigest()[:8], 16) % len(self._servers)
+        turn = self._servers[first:] + self._servers[:first]
+        now = time.monotonic()
+        return [s for s in turn if s.down_until <= now] + [s for s in turn if s.down_until > now]
+
     async def forget(self, pseudonym: str) -> bool:
-        """Wipe Rasa's memory of a conversation (its tracker's events), through Rasa's HTTP API
-        (enabled with a token by `peerbot run`). Retried; False if Rasa could not be reached."""
+        """Wipe Rasa's memory of a conversation (its tracker's events) on every server (it may
+        have moved between them), through Rasa's HTTP API (enabled with a token by
+        `peerbot run`). Retried; False if a server could not be reached."""
+        wiped = [await self._forget_on(server, pseudonym) for server in self._servers]
+        return all(wiped)
+
+    async def _forget_on(self, server: _Server, pseudonym: str) -> bool:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.2), reraise=True
             ):
                 with attempt:
-                    response = await self._client.put(
+                    response = await server.client.put(
                         f"/conversations/{pseudonym}/tracker/events",
                         params={"token": self._api_token},
                         json=[],
@@ -92,21 +127,35 @@ class DialogueClient:
         return True
 
     async def respond(self, pseudonym: str, text: str) -> DialogueResult:
-        try:
-            response = await self._client.post(
-                WEBHOOK_PATH, json={"sender": pseudonym, "message": text}
-            )
-            response.raise_for_status()
-            return parse_rasa_messages(response.json())
-        except (httpx.HTTPError, ValueError) as error:
-            log.warning("rasa unavailable", extra={"error": type(error).__name__})
-            raise DialogueUnavailable(type(error).__name__) from error
+        last_error: Exception | None = None
+        for server in self._order(pseudonym):
+            try:
+                response = await server.client.post(
+                    WEBHOOK_PATH, json={"sender": pseudonym, "message": text}
+                )
+                response.raise_for_status()
+                return parse_rasa_messages(response.json())
+            except httpx.ConnectError as error:
+                # Nothing listens there (stopped, restarting): the next server, without waiting.
+                server.down_until = time.monotonic() + DOWN_SECONDS
+                last_error = error
+            except (httpx.HTTPError, ValueError) as error:
+                last_error = error
+                break  # slow or broken: the gateway's fallback, not another wait
+        name = type(last_error).__name__
+        log.warning("rasa unavailable", extra={"error": name})
+        raise DialogueUnavailable(name) from last_error
 
     async def is_up(self) -> bool:
-        try:
-            return (await self._client.get("/webhooks/rest/")).status_code == 200
-        except httpx.HTTPError:
-            return False
+        """Whether any Rasa server answers."""
+        for server in self._servers:
+            try:
+                if (await server.client.get("/webhooks/rest/")).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                continue
+        return False
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for server in self._servers:
+            await server.client.aclose()

@@ -34,9 +34,9 @@ async def press_case_button(
     """Raises CaseConflict or CaseNotFound with a message fit to show the moderator (naming
     anyone else by display name). `display` is the name she is told has joined."""
     async with database.transaction() as session:
-        actions = ModeratorActions(session, display_name=display)
+        actions = ModeratorActions(session)
         if action == "claim":
-            await actions.claim(case_id, moderator)
+            await actions.claim(case_id, moderator, display_name=display)
         else:
             await actions.resolve(
                 case_id, moderator, f"{action} from a chat home", action == "return"
@@ -53,9 +53,7 @@ async def relay_reply(call: ModeratorCall, text: str) -> None:
     """What a moderator writes in a claimed case's thread reaches her under her name."""
     case_id = _case_of(call)
     async with call.database.transaction() as session:
-        await ModeratorActions(session, display_name=call.display).reply(
-            case_id, call.moderator, call.display, text.strip()
-        )
+        await ModeratorActions(session).reply(case_id, call.moderator, call.display, text.strip())
 
 
 def _case_of(call: ModeratorCall) -> int:

@@ -5,6 +5,7 @@ question, and reading Research 101. Platform-neutral: the gateway calls it with 
 Commands (also the payloads of the buttons peerbot sends):
   /research                         her research preferences, with buttons to change them
   /optin_<kind> /optout_<kind>      kind: questions, invitations, results (/optout_all: all)
+  /research_stop                    asked in words to stop: "stop all?", with yes and no buttons
   /answer_N /skip_N                 answer question N, or not
   /consent_N /noconsent_N           agree (or not) to question N's terms before answering
   /withdraw_N                       delete her answer to question N
@@ -47,13 +48,13 @@ COMMAND = re.compile(
 NAMED = {
     "research", "optin_questions", "optin_invitations", "optin_results", "optout_questions",
     "optout_invitations", "optout_results", "optout_all", "ask", "research_ask",
-    "research_library", "cancel",
+    "research_library", "research_stop", "cancel",
 }  # fmt: skip
 NUMBERED = {"answer", "skip", "consent", "noconsent", "withdraw", "library_yes", "library_no"}
 # What Rasa hands the app (custom payload {"peerbot": ...}) when she asks in words.
 REQUESTS = {
     "research_opt_in": "/optin_questions",
-    "research_opt_out": "/optout_all",
+    "research_opt_out": "/research_stop",  # confirmed by a button before anything changes
     "ask_researcher": "/ask",
     "research_library": "/research_library",
 }
@@ -127,6 +128,9 @@ class ResearchFlow:
         self, session: AsyncSession, member: Member, platform: str, command: Command
     ) -> list[Reply]:
         name, number = command.name, command.number or 0
+        if name == "research_stop":
+            body, buttons = texts.confirm_stop()
+            return [_reply(body, buttons)]
         if name == "research":
             pref = await preferences_of(session, member.id)
             on = (pref.questions, pref.invitations, pref.results) if pref else (False,) * 3

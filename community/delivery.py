@@ -109,7 +109,9 @@ class SentPieces:
 
 def case_card_text(summary: CaseSummary, kind: str) -> str:
     mark = SEVERITY_MARK.get(summary.severity, "⚪")
-    claimed = f" · claimed by {summary.claimed_by_name}" if summary.claimed_by else ""
+    # Staff by display name, never by a platform id (claimed_by may be telegram:555).
+    claimer = summary.claimed_by_name or "a moderator"
+    claimed = f" · claimed by {claimer}" if summary.claimed_by else ""
     return "\n".join(
         [
             f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "

@@ -138,6 +138,9 @@ class Case(Base):
     severity_rank: Mapped[int] = mapped_column(Integer)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The claimer's display name ("Sam (peer)"), shown to staff instead of `claimed_by`, which
+    # may be a platform id (telegram:555). Staff data, not a member's.
+    claimed_by_name: Mapped[str | None] = mapped_column(String(64), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(64), default=None)

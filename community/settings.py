@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: list[str] = Field(
+        default_factory=list,
+        description="Several Rasa servers (JSON list; overrides PEERBOT_RASA_URL): each "
+        "conversation goes to one of them, the next when it is down.",
+    )
     rasa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.5
     rasa_port: Annotated[int, Field(ge=1, le=65535)] = 5005
     action_server_port: Annotated[int, Field(ge=1, le=65535)] = 5055
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    leader_check_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=10,
+        description="How often an app process checks that it still runs the timed jobs, or "
+        "takes them over from one that died (PostgreSQL; one process runs them at a time).",
+    )
     check_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = Field(
         default=10,
         description="When the screen asked 'are you safe?' and she does not answer in this "

@@ -2,8 +2,9 @@
 
 Everything is built when the app starts (FastAPI's lifespan), never at import: the database,
 the dialogue client, the layered crisis screen, the gateway, the crisis journal and its replay
-loop, the scheduler with its jobs' context, and the Telegram and Discord adapters when their
-tokens are set. The web routes (`bots/web/app.py`) find the services in `app.state`.
+loop, the scheduler with its jobs' context (run by one process only, the leader), and the
+Telegram and Discord adapters when their tokens are set. The web routes (`bots/web/app.py`)
+find the services in `app.state`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
 from community.db import Database, private_directory
 from community.flood_guard import FloodGuard, FloodLimits
+from community.leadership import Leadership, leadership_for
 from community.models import utcnow
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
@@ -38,7 +40,9 @@ def build_services(settings: Settings) -> AppServices:
     database = Database.connect(settings.resolved_database_url)
     key = settings.pseudonym_key()
     dialogue = DialogueClient(
-        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_api_token()
+        settings.rasa_urls or settings.rasa_url,
+        settings.rasa_timeout_seconds,
+        settings.rasa_api_token(),
     )
     screen = build_screen(
         settings.models_dir,
@@ -103,21 +107,49 @@ def _start_discord(settings: Settings, services: AppServices) -> Any:
     return adapter
 
 
-async def _watch_scheduler(app: FastAPI, jobs: JobContext) -> None:
-    """The watchdog: a scheduler that stopped, or whose re-announcement job is late, is replaced
-    by a new one (a waiting crisis must be announced again whatever happened to the old one)."""
-    every = jobs.settings.scheduler_interval_seconds
+async def _lead_scheduler(app: FastAPI, jobs: JobContext, leadership: Leadership) -> None:
+    """Exactly one process runs the timed jobs (`community/leadership.py`). Here: take the
+    lead when it is free, step down when it is lost, and, while leading, replace a scheduler
+    that stopped or whose re-announcement job is late (a waiting crisis must be announced
+    again whatever happened to the old one)."""
+    every = jobs.settings.leader_check_seconds
     while True:
         await asyncio.sleep(every)
-        scheduler = app.state.scheduler
-        if scheduler.running and jobs.scheduler_state() == "up":
-            continue
-        log.error("scheduler stopped or late: restarting it", extra={"component": "scheduler"})
+        try:
+            await _keep_leading(app, jobs, leadership)
+        except Exception as error:  # the database away: try again at the next check
+            log.warning("scheduler leadership check failed", extra={"error": type(error).__name__})
+
+
+async def _keep_leading(app: FastAPI, jobs: JobContext, leadership: Leadership) -> None:
+    scheduler = app.state.scheduler
+    if scheduler is None:
+        if await leadership.acquire():
+            log.info("this process now runs the timed jobs", extra={"component": "scheduler"})
+            _start_scheduler(app, jobs)
+        return
+    if not await leadership.still_held():
+        log.error("scheduler lead lost: stopping the timed jobs", extra={"component": "scheduler"})
+        _stop_scheduler(app)
+        return
+    if scheduler.running and jobs.scheduler_state() == "up":
+        return
+    log.error("scheduler stopped or late: restarting it", extra={"component": "scheduler"})
+    _stop_scheduler(app)
+    _start_scheduler(app, jobs)
+
+
+def _start_scheduler(app: FastAPI, jobs: JobContext) -> None:
+    jobs.started_at = utcnow()  # a new scheduler gets its intervals before it counts as late
+    app.state.scheduler = build_scheduler(jobs)
+    app.state.scheduler.start()
+
+
+def _stop_scheduler(app: FastAPI) -> None:
+    scheduler, app.state.scheduler = app.state.scheduler, None
+    if scheduler is not None:
         with contextlib.suppress(Exception):
             scheduler.shutdown(wait=False)
-        jobs.started_at = utcnow()  # the new one gets its intervals before it counts as late
-        app.state.scheduler = build_scheduler(jobs)
-        app.state.scheduler.start()
 
 
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
@@ -130,17 +162,25 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
         app.state.services = services
         jobs = JobContext(settings, services.database, services.dialogue.forget)
         app.state.jobs = jobs
-        scheduler = build_scheduler(jobs) if run_scheduler else None
-        if scheduler is not None:
-            scheduler.start()
-        app.state.scheduler = scheduler
+        app.state.scheduler = None
+        leadership = leadership_for(services.database)
+        app.state.leadership = leadership
+        app.state.runs_scheduler = run_scheduler
+        if run_scheduler:
+            try:
+                leading = await leadership.acquire()
+            except Exception as error:  # the database away: the leadership loop tries again
+                log.warning("scheduler lead not taken", extra={"error": type(error).__name__})
+                leading = False
+            if leading:
+                _start_scheduler(app, jobs)
         telegram = await _start_telegram(settings, services)
         app.state.telegram = telegram
         discord_bot = _start_discord(settings, services)
         # Its own loop, not a scheduler job: a job's state is the database that is away when
         # the journal has work.
         watching = (
-            asyncio.create_task(_watch_scheduler(app, jobs)) if scheduler is not None else None
+            asyncio.create_task(_lead_scheduler(app, jobs, leadership)) if run_scheduler else None
         )
         replaying = asyncio.create_task(
             services.journal.replay_forever(
@@ -157,8 +197,8 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
                 await discord_bot.stop()
             if telegram is not None:
                 await telegram.stop()
-            if app.state.scheduler is not None:
-                app.state.scheduler.shutdown(wait=False)
+            _stop_scheduler(app)
+            await leadership.release()
             services.gateway.close()
             await services.dialogue.aclose()
             await services.database.dispose()

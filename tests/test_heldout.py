@@ -34,6 +34,18 @@ def load_heldout() -> dict[str, list[str]]:
     return data
 
 
+def training_examples() -> set[str]:
+    """Every NLU training example in nlu/, lowercased."""
+    training: set[str] = set()
+    for path in (PROJECT_ROOT / "nlu").glob("*.yml"):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            training |= {
+                line.removeprefix("- ").strip().lower()
+                for line in block.get("examples", "").splitlines()
+            }
+    return training
+
+
 def rule_actions() -> dict[str, str]:
     """intent -> the action its rule answers with, from nlu/rules.yml."""
     rules = yaml.safe_load((PROJECT_ROOT / "nlu" / "rules.yml").read_text(encoding="utf-8"))
@@ -62,7 +74,7 @@ APP_ANSWERS = {
     "delete_my_data": wording.confirm_deletion().text,
     "research_ask": research_texts.ASK_PROMPT,
     "research_opt_in": research_texts.opted_in("questions"),
-    "research_opt_out": research_texts.opted_out(list(research_texts.KINDS)),
+    "research_opt_out": research_texts.confirm_stop()[0],
 }
 
 
@@ -85,13 +97,7 @@ def test_every_heldout_topic_has_a_rule_and_is_absent_from_training() -> None:
     actions = rule_actions()
     assert set(heldout) <= set(actions), set(heldout) - set(actions)
     assert set(actions) - {"nlu_fallback"} <= set(heldout), "every topic needs held-out examples"
-    training = set()
-    for path in (PROJECT_ROOT / "nlu").glob("*.yml"):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-            training |= {
-                line.removeprefix("- ").strip().lower()
-                for line in block.get("examples", "").splitlines()
-            }
+    training = training_examples()
     leaked = [m for messages in heldout.values() for m in messages if m.lower() in training]
     assert leaked == [], f"held-out messages found in training data: {leaked}"
 

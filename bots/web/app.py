@@ -29,13 +29,17 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from bots import wording
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway
+from bots.web.commands import build_commands_router
 from bots.web.conduct import build_conduct_router
 from bots.web.contact_links import contact_links
+from bots.web.errors import http_error, server_error, validation_error
 from bots.web.moderation import build_router
 from bots.web.research import build_research_router
 from community.crisis_journal import CrisisJournal
@@ -254,22 +258,6 @@ class EdgeGuard:
         await self.app(scope, counted, secured)
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    """422 naming what is wrong and where, never echoing the values sent: a member's words do
-    not come back in an error, and NaN or Infinity (which JSON cannot carry) cannot turn a
-    refusal into a 500."""
-    assert isinstance(error, RequestValidationError)
-    detail = [
-        {
-            "loc": list(item.get("loc", ())),
-            "msg": str(item.get("msg", "")),
-            "type": item.get("type"),
-        }
-        for item in error.errors()
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
 def create_web_app(lifespan: Lifespan) -> FastAPI:
     """The ASGI app's routes. The services are built by `lifespan` (the composition root in
     `peerbot/app.py`), when the app starts, and found in `app.state.services`."""
@@ -279,14 +267,25 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         version="0.1.0",
         summary="Community peer-support chat: web chat, health, moderators' and research APIs.",
         lifespan=lifespan,
-        exception_handlers={RequestValidationError: _validation_error},
+        # Browsers get a kind HTML page, API clients JSON; neither echoes what was sent.
+        exception_handlers={
+            RequestValidationError: validation_error,
+            StarletteHTTPException: http_error,
+            Exception: server_error,
+        },
+        # FastAPI's own /docs page loads Swagger UI from a CDN with an inline script, which
+        # the CSP refuses: ours below serves a pinned copy from this origin.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(EdgeGuard)
     app.include_router(build_router())
     app.include_router(build_research_router())
     app.include_router(build_conduct_router())
+    app.include_router(build_commands_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
     open_streams = [0]  # the chat's event streams open now, in this process
 
@@ -322,6 +321,11 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         page = (static_dir / "chat.html").read_text(encoding="utf-8")
         return HTMLResponse(page.replace("{{welcome}}", html.escape(wording.web_welcome().text)))
 
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        """The OpenAPI document, browsable: Swagger UI from the pinned swagger-ui-bundle-v2."""
+        return HTMLResponse((static_dir / "docs.html").read_text(encoding="utf-8"))
+
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     async def healthz(request: Request) -> HealthOut:
         """200 whenever the app answers; `components` says whether the database, Rasa and the
@@ -336,9 +340,14 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
             components["database"] = "down"
         components["rasa"] = "up" if await services.dialogue.is_up() else "down"
         # The timed jobs (re-announcing a waiting crisis among them): "down" when late.
+        # "standby" in an app process while another one runs the jobs.
         jobs = getattr(request.app.state, "jobs", None)
         running = getattr(request.app.state, "scheduler", None) is not None
-        components["scheduler"] = jobs.scheduler_state() if jobs and running else "off"
+        if jobs and running:
+            components["scheduler"] = jobs.scheduler_state()
+        else:
+            standby = getattr(request.app.state, "runs_scheduler", False)
+            components["scheduler"] = "standby" if standby else "off"
         return HealthOut(status="ok", components=components)
 
     @app.post(

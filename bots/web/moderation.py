@@ -7,17 +7,22 @@ same ones the Telegram and Discord homes use.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.web.auth import RecordId, Session, require_role
+from bots.web.auth import RecordId, Session, bearer, database_of, require_role
 from bots.web.conduct import BlockIn
 from community.cases.handoff import (
     CaseConflict,
@@ -27,9 +32,9 @@ from community.cases.handoff import (
     Turn,
     handoff_stats,
 )
-from community.models import Notification, StaffNotice, utcnow
+from community.models import OPEN_CASE_STATUSES, Case, Notification, StaffNotice, utcnow
 from community.safety_checks import check_counts
-from community.staff import StaffIdentity
+from community.staff import StaffIdentity, authenticate
 from safety.snippets import load_snippets
 
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
@@ -55,7 +60,12 @@ class CaseOut(BaseModel):
     member: str = Field(description="A pseudonymous short name; never a platform id.")
     opened_at: datetime
     waited_seconds: float
-    claimed_by: str | None
+    claimed_by: str | None = Field(description="The claimer's staff account (not for display).")
+    claimed_by_name: str | None = Field(
+        default=None,
+        description="The claimer's display name, for showing; null when unknown (show "
+        '"a moderator"). Never a platform id.',
+    )
     trigger: str = Field(description="The message that opened the case.")
     recent: list[TurnOut]
     reannouncements: int
@@ -150,6 +160,46 @@ def _conflict(error: Exception) -> HTTPException:
     return HTTPException(409, str(error))
 
 
+# The queue stream: how often the database is looked at, how often a silent stream says it is
+# still there, how often the token is checked again, and how long one stream lasts at most (the
+# console reconnects at once).
+STREAM_CHECK_SECONDS = 0.5
+STREAM_KEEPALIVE_SECONDS = 15.0
+STREAM_REAUTH_SECONDS = 5.0
+STREAM_MAX_SECONDS = 300
+
+
+async def _queue_signature(session: AsyncSession) -> tuple[Any, ...]:
+    """One small query that changes whenever the queue a moderator sees changes (a case
+    opened, raised, re-announced, claimed, released, transferred or closed)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(Case.id),
+                func.max(Case.id),
+                func.sum(Case.severity_rank),
+                func.sum(Case.reannouncements),
+                func.count(Case.claimed_by),
+                func.max(Case.claimed_at),
+                func.max(Case.announced_at),
+                func.sum(func.length(func.coalesce(Case.claimed_by, ""))),
+            ).where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
+        )
+    ).one()
+    return tuple(row)
+
+
+async def _queue_out(session: AsyncSession) -> CasesOut:
+    queue = await ModeratorActions(session).queue(False)
+    # For the web home, a notification is delivered once a moderator's queue shows it.
+    await session.execute(
+        update(Notification)
+        .where(Notification.home == "web", Notification.delivered_at.is_(None))
+        .values(delivered_at=utcnow(), attempts=Notification.attempts + 1)
+    )
+    return CasesOut(cases=[CaseOut.of(c) for c in queue])
+
+
 def build_router() -> APIRouter:
     router = APIRouter()
     static = resources.files("bots.web") / "static"
@@ -160,15 +210,64 @@ def build_router() -> APIRouter:
 
     @router.get("/api/cases", response_model=CasesOut, tags=["moderation"])
     async def list_cases(_: Moderator, session: Session, include_closed: bool = False) -> CasesOut:
-        """The queue: open cases, most urgent first, then longest waiting."""
+        """The queue: open cases, waiting before claimed, then most urgent, then longest
+        waiting."""
+        if not include_closed:
+            return await _queue_out(session)
         queue = await ModeratorActions(session).queue(include_closed)
-        # For the web home, a notification is delivered once a moderator's queue shows it.
         await session.execute(
             update(Notification)
             .where(Notification.home == "web", Notification.delivered_at.is_(None))
             .values(delivered_at=utcnow(), attempts=Notification.attempts + 1)
         )
         return CasesOut(cases=[CaseOut.of(c) for c in queue])
+
+    # Left out of the OpenAPI document: a stream that lasts minutes is no request for the API
+    # fuzzer (tests/bots/test_api_fuzz.py); the README documents it.
+    @router.get("/api/cases/stream", include_in_schema=False)
+    async def stream_queue(
+        _: Moderator,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        seconds: Annotated[int, Query(ge=1, le=STREAM_MAX_SECONDS)] = STREAM_MAX_SECONDS,
+    ) -> StreamingResponse:
+        """The queue pushed as server-sent events: `event: queue` with the same body as
+        `GET /api/cases`, at once and whenever the queue changes (looked at every half
+        second); a comment every 15 s otherwise. Ends after `seconds` (at most 300), when the
+        token stops being valid, or when the client goes; the console then reconnects."""
+        database = database_of(request)
+        token = credentials.credentials if credentials else ""
+
+        async def events() -> AsyncIterator[str]:
+            started = last_sent = last_auth = time.monotonic()
+            shown: tuple[Any, ...] | None = None
+            while time.monotonic() - started < seconds:
+                now = time.monotonic()
+                if now - last_auth >= STREAM_REAUTH_SECONDS:
+                    last_auth = now
+                    async with database.sessions() as session:
+                        staff = await authenticate(session, token)
+                    if staff is None or staff.role != "moderator":
+                        return
+                async with database.sessions() as session:
+                    signature = await _queue_signature(session)
+                if signature != shown:
+                    async with database.transaction() as session:
+                        body = await _queue_out(session)
+                    shown, last_sent = signature, time.monotonic()
+                    yield f"event: queue\ndata: {body.model_dump_json()}\n\n"
+                elif now - last_sent >= STREAM_KEEPALIVE_SECONDS:
+                    last_sent = now
+                    yield ": still here\n\n"
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(STREAM_CHECK_SECONDS)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @router.get("/api/cases/{case_id}", response_model=CaseDetailOut, tags=["moderation"])
     async def get_case(case_id: RecordId, _: Moderator, session: Session) -> CaseDetailOut:
@@ -192,7 +291,7 @@ def build_router() -> APIRouter:
     async def claim(case_id: RecordId, staff: Moderator, session: Session) -> CaseOut:
         actions = ModeratorActions(session)
         try:
-            await actions.claim(case_id, staff.name)
+            await actions.claim(case_id, staff.name, display_name=staff.display_name)
             return await _case_out(actions, case_id)
         except (CaseNotFound, CaseConflict) as error:
             raise _conflict(error) from None

@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import select
@@ -23,7 +23,8 @@ from community.models import Role, Staff
 from community.research import member_questions as mq
 from community.research import questions as rq
 from community.research.answers import answers_for_researcher, export_csv
-from community.research.digest import digests_for
+from community.research.deidentify import removed_kinds
+from community.research.digest import digests_for, period_label
 from community.research.models import (
     MemberQuestion,
     MemberQuestionStatus,
@@ -104,13 +105,23 @@ class QuestionsOut(BaseModel):
 class AnswerOut(BaseModel):
     number: int
     date: str
-    text: str = Field(description="De-identified: names, numbers, emails, addresses removed.")
+    text: str = Field(
+        description="De-identified: names, numbers, emails, addresses, places and clinic "
+        "names removed (shown as [name], [place], [clinic]...)."
+    )
     quotable: bool = Field(description="False when the question promised not to quote.")
+    removed: list[str] = Field(
+        default_factory=list,
+        description='What kinds of detail were taken out, in plain words ("a place name").',
+    )
 
 
 class AnswersOut(BaseModel):
     question_id: int
     answers: list[AnswerOut]
+    total: int = Field(default=0, description="All answers to the question.")
+    page: int = 1
+    per_page: int | None = Field(default=None, description="null: every answer at once.")
 
 
 class ApproveIn(BaseModel):
@@ -131,6 +142,7 @@ class PublishIn(BaseModel):
 
 class DigestOut(BaseModel):
     period: str
+    period_label: str = Field(default="", description='In plain words: "the week of ...".')
     text: str
     at: datetime
 
@@ -253,14 +265,28 @@ def build_research_router() -> APIRouter:
         response_model=AnswersOut,
         tags=["research"],
     )
-    async def answers(question_id: RecordId, staff: Researcher, session: Session) -> AnswersOut:
-        """The answers, de-identified, without anything that says who gave them."""
+    async def answers(
+        question_id: RecordId,
+        staff: Researcher,
+        session: Session,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int | None, Query(ge=1, le=100)] = None,
+    ) -> AnswersOut:
+        """The answers, de-identified, without anything that says who gave them; each says
+        what kinds of detail were removed. With `per_page`, one page of them (`page` from 1)."""
         try:
             question = await rq.get_question(session, question_id, staff.id)
         except rq.QuestionNotFound as error:
             raise _http(error) from None
         rows = await answers_for_researcher(session, question)
-        return AnswersOut(question_id=question.id, answers=[AnswerOut(**a.__dict__) for a in rows])
+        shown = rows if per_page is None else rows[(page - 1) * per_page : page * per_page]
+        return AnswersOut(
+            question_id=question.id,
+            answers=[AnswerOut(**a.__dict__, removed=removed_kinds(a.text)) for a in shown],
+            total=len(rows),
+            page=page if per_page is not None else 1,
+            per_page=per_page,
+        )
 
     @router.get(
         "/api/research/questions/{question_id}/answers.csv",
@@ -287,7 +313,13 @@ def build_research_router() -> APIRouter:
         rows = await digests_for(session, staff.id)
         return DigestsOut(
             digests=[
-                DigestOut(period=d.key.split(":", 1)[1], text=d.text, at=d.created_at) for d in rows
+                DigestOut(
+                    period=d.key.split(":", 1)[1],
+                    period_label=period_label(d.key),
+                    text=d.text,
+                    at=d.created_at,
+                )
+                for d in rows
             ]
         )
 

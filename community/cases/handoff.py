@@ -282,17 +282,14 @@ class CaseSummary:
     trigger: str
     recent: tuple[Turn, ...]
     reannouncements: int
-    claimed_by_name: str | None = None  # the claimer's display name, never a platform id
+    claimed_by_name: str | None = None  # the claimer's display name, when known
 
 
 class ModeratorActions:
     """Everything a moderator can do to a case, whichever home the action came from."""
 
-    def __init__(self, session: AsyncSession, display_name: str | None = None) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # The acting moderator's name as members and other moderators see it; a chat home
-        # passes it (its record is a platform account), the console's staff have theirs stored.
-        self.display_name = display_name
 
     async def _case(self, case_id: int) -> Case:
         case = await self.session.get(Case, case_id)
@@ -305,51 +302,25 @@ class ModeratorActions:
     ) -> None:
         if action == "claimed":
             # In the claim's own transaction: she is told a person joined exactly when one did.
-            # The name is kept with the event, so others are told who has it, never an id.
-            name, role = await self._name_and_role(actor)
-            detail = detail or name
-            await self._tell_member(case_id, joined_text(name, role))
+            await self._tell_member(case_id, joined_text(*await self._claimer(case_id, actor)))
         self.session.add(CaseEvent(case_id=case_id, actor=actor, action=action, detail=detail))
 
     async def _tell_member(self, case_id: int, text: str) -> None:
         case = await self._case(case_id)
         self.session.add(OutboxMessage(member_id=case.member_id, platform=case.platform, text=text))
 
-    async def _name_and_role(self, moderator: str) -> tuple[str, str]:
-        """The moderator's display name and role wording: the console's staff from their
-        record, a chat home's moderator from the name the home passed in."""
-        staff = await self.session.scalar(select(Staff).where(Staff.name == moderator))
-        if staff is not None:
-            return staff.display_name[:40], ROLE_WORDS.get(staff.role, TEAM_ROLE_WORD)
-        return (self.display_name or SOMEONE)[:40], TEAM_ROLE_WORD
-
-    async def name_of(self, moderator: str) -> str:
-        """How a moderator is named to others (a second moderator, a card): the display name
-        from their record or from their claim, never the platform account."""
-        return (await self._names_of({moderator}))[moderator]
-
-    async def _names_of(self, moderators: set[str]) -> dict[str, str]:
-        if not moderators:
-            return {}
-        names = {m: "another moderator" for m in moderators}
-        for actor, detail in await self.session.execute(
-            select(CaseEvent.actor, CaseEvent.detail)
-            .where(CaseEvent.actor.in_(moderators), CaseEvent.action == "claimed")
-            .order_by(CaseEvent.id)
-        ):
-            if detail:
-                names[actor] = detail  # the latest claim's name wins
-        for name, display in await self.session.execute(
-            select(Staff.name, Staff.display_name).where(Staff.name.in_(moderators))
-        ):
-            names[name] = display
-        return names
+    async def _claimer(self, case_id: int, moderator: str) -> tuple[str, str]:
+        """The claimer's display name as the claim stored it (never a platform id) and the
+        wording for their role: a console moderator's from their staff record."""
+        name = await self.session.scalar(select(Case.claimed_by_name).where(Case.id == case_id))
+        role = await self.session.scalar(select(Staff.role).where(Staff.name == moderator))
+        return (name or SOMEONE)[:64], ROLE_WORDS.get(role or "", TEAM_ROLE_WORD)
 
     async def summary(self, case: Case, now: datetime | None = None) -> CaseSummary:
         return (await self._summaries([case], now or utcnow()))[0]
 
     async def _summaries(self, cases: list[Case], now: datetime) -> list[CaseSummary]:
-        """Summaries for many cases in five queries, however many cases there are."""
+        """Summaries for many cases in three queries, however many cases there are."""
         if not cases:
             return []
         ids = [case.id for case in cases]
@@ -364,7 +335,6 @@ class ModeratorActions:
                 select(Member).where(Member.id.in_({case.member_id for case in cases}))
             )
         }
-        names = await self._names_of({case.claimed_by for case in cases if case.claimed_by})
         summaries = []
         for case in cases:
             turns = turns_by_case[case.id]
@@ -387,17 +357,21 @@ class ModeratorActions:
                         for t in turns[-RECENT_TURNS:]
                     ),
                     reannouncements=case.reannouncements,
-                    claimed_by_name=names.get(case.claimed_by) if case.claimed_by else None,
+                    claimed_by_name=case.claimed_by_name,
                 )
             )
         return summaries
 
     async def queue(self, include_closed: bool = False) -> list[CaseSummary]:
-        """Open cases, most urgent first, then longest waiting."""
+        """Open cases: waiting before claimed, then most urgent, then longest waiting."""
         # Cases gathered into a flood alert sink below every other case: a flood of fake crises
-        # must not push a real one down the queue.
+        # must not push a real one down the queue. A claimed case has someone with her already,
+        # so it never sits above one nobody has taken.
         in_flood = sql_case((Case.flood_alert_id.is_(None), 0), else_=1)
-        query = select(Case).order_by(in_flood, Case.severity_rank.desc(), Case.opened_at, Case.id)
+        taken = sql_case((Case.status == CaseStatus.WAITING.value, 0), else_=1)
+        query = select(Case).order_by(
+            in_flood, taken, Case.severity_rank.desc(), Case.opened_at, Case.id
+        )
         if not include_closed:
             query = query.where(Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
         cases = list((await self.session.scalars(query)).all())
@@ -420,13 +394,20 @@ class ModeratorActions:
     def _claimed_by(self, moderator: str) -> list[Any]:
         return [Case.status == CaseStatus.CLAIMED.value, Case.claimed_by == moderator]
 
-    async def claim(self, case_id: int, moderator: str) -> None:
-        """Exactly one moderator wins: the update only applies while the case is waiting."""
+    async def claim(self, case_id: int, moderator: str, *, display_name: str | None = None) -> None:
+        """Exactly one moderator wins: the update only applies while the case is waiting.
+        `display_name` is what other staff see instead of `moderator` (which may be a
+        platform id)."""
         await self._case(case_id)
         await self._update_if(
             case_id,
             [Case.status == CaseStatus.WAITING.value],
-            {"status": CaseStatus.CLAIMED.value, "claimed_by": moderator, "claimed_at": utcnow()},
+            {
+                "status": CaseStatus.CLAIMED.value,
+                "claimed_by": moderator,
+                "claimed_by_name": (display_name or "").strip()[:64] or None,
+                "claimed_at": utcnow(),
+            },
             "This case was already claimed or closed.",
         )
         await self._event(case_id, moderator, "claimed")
@@ -435,7 +416,12 @@ class ModeratorActions:
         await self._update_if(
             case_id,
             self._claimed_by(moderator),
-            {"status": CaseStatus.WAITING.value, "claimed_by": None, "claimed_at": None},
+            {
+                "status": CaseStatus.WAITING.value,
+                "claimed_by": None,
+                "claimed_by_name": None,
+                "claimed_at": None,
+            },
             "Only the moderator who claimed this case can release it.",
         )
         await self._event(case_id, moderator, "released")
@@ -452,18 +438,20 @@ class ModeratorActions:
         )
         if target is None:
             raise CaseConflict(f"There is no active moderator named {to}.")
+        leaving = await self.session.scalar(
+            select(Case.claimed_by_name).where(Case.id == case_id)
+        )  # read before the update: the name she was told had joined
         await self._update_if(
             case_id,
             self._claimed_by(moderator),
-            {"claimed_by": to},
+            {"claimed_by": to, "claimed_by_name": target.display_name},
             "Only the moderator who claimed this case can transfer it.",
         )
         await self._event(case_id, moderator, "transferred", to)
-        leaving = await self.name_of(moderator)
         await self._tell_member(
             case_id,
             handed_over_text(
-                leaving, target.display_name, ROLE_WORDS.get(target.role, TEAM_ROLE_WORD)
+                leaving or SOMEONE, target.display_name, ROLE_WORDS.get(target.role, TEAM_ROLE_WORD)
             ),
         )
 
@@ -517,11 +505,9 @@ class ModeratorActions:
         if case.status not in (CaseStatus.WAITING.value, CaseStatus.CLAIMED.value):
             raise CaseConflict("This case is already closed.")
         if case.status == CaseStatus.CLAIMED.value and case.claimed_by != moderator:
-            raise CaseConflict(
-                f"This case is claimed by {await self.name_of(case.claimed_by or '')}."
-            )
+            raise CaseConflict(f"This case is claimed by {case.claimed_by_name or 'a moderator'}.")
         # Who leaves: the person she was told had joined (a waiting case closed: nobody).
-        leaving = await self.name_of(moderator) if case.status == CaseStatus.CLAIMED.value else None
+        leaving = case.claimed_by_name if case.status == CaseStatus.CLAIMED.value else None
         case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
         case.closed_at = utcnow()
         case.outcome = outcome[:64]
@@ -648,8 +634,8 @@ async def release_orphaned(
             update(Case)
             .where(Case.id == case.id, Case.status == CaseStatus.CLAIMED.value,
                    Case.claimed_by == case.claimed_by)
-            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_at=None,
-                    announced_at=now)
+            .values(status=CaseStatus.WAITING.value, claimed_by=None, claimed_by_name=None,
+                    claimed_at=None, announced_at=now)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         if not getattr(result, "rowcount", 0):

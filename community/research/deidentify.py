@@ -1,11 +1,17 @@
 """Removes obvious identifiers from free text before researchers see it: names where the text
-says they are names, phone numbers, emails, links and handles, street addresses, dates (dates of
-birth among them) and long id numbers. It is a floor, not a guarantee; moderators review what
-goes out, and researchers are told answers may still need care.
+says they are names, phone numbers, emails, links and handles, street addresses, places (clinics,
+hospitals and programs by their name; cities, counties and states), dates (dates of birth among
+them) and long id numbers. It is a floor, not a guarantee; moderators review what goes out, and
+researchers are told what kinds of detail were taken out of each answer (`removed_kinds`).
 
 Hand-written on purpose: the libraries made for this (Presidio, scrubadub's name detectors)
 need a statistical language model of hundreds of megabytes, and these patterns catch what
-mothers in this community actually write (see tests/community/test_deidentify.py).
+mothers in this community actually write ("my counselor at Riverside Recovery Clinic in Dayton";
+see tests/community/test_research.py and tests/community/test_deidentify_places.py). Places
+are found three ways: a capitalized name ending in a facility word (Clinic, Hospital, Center...);
+a capitalized name after "in", "from", "near" and the like, unless it is a word that is not a
+place (months, medicines, programs: the reviewed list `NOT_PLACES`); and a reviewed list of
+states and large cities, wherever they stand.
 """
 
 from __future__ import annotations
@@ -26,6 +32,61 @@ PEOPLE = (
 STREET = (
     r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
     r"terrace|ter|circle|cir|highway|hwy|parkway|pkwy"
+)
+
+# A facility named by its proper name: "Riverside Recovery Clinic", "St. Mary's Hospital",
+# "Hope House". The generic words alone ("the clinic", "my hospital") stay.
+FACILITY = (
+    r"Clinic|Clinics|Hospital|Hospitals|Center|Centers|Centre|Health|Healthcare|Medical|"
+    r"Recovery|Treatment|Rehab|Rehabilitation|Pharmacy|Institute|Services|Program|Programs|"
+    r"House|Home|Ministries|Church|Shelter|Foundation|Counseling|Wellness|Associates|Group|"
+    r"Practice|Pediatrics|Obstetrics|OB-GYN|OBGYN|Women's|Behavioral|Methadone|Maternity"
+)
+# A word of a proper name; the words that start an ordinary sentence are not ("My Recovery
+# Coach", "The Clinic said").
+PROPER = (
+    r"(?:St\.|Saint|Mt\.|(?!(?:My|Our|Her|His|Your|Their|The|This|That|A|An|I|We|She|He|They|"
+    r"At|In|To|From|And|But|So)\b)[A-Z][a-zA-Z'’&-]*)"
+)
+# Capitalized words that are not places where "in", "from" or "near" come before them.
+NOT_PLACES = frozenset(  # a reviewed word list reads best as words
+    """
+    I I'm I've I'd Im God Jesus Christ English Spanish Español Jan January Feb February Mar March
+    Apr April May Jun June Jul July Aug August Sep Sept September Oct October Nov November Dec
+    December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter
+    Thanksgiving Halloween Mother's Mothers Father's NICU ICU ER OB AA NA CPS DCS DHS WIC SNAP
+    Medicaid Medicare Suboxone Subutex Sublocade Zubsolv Methadone Vivitrol Narcan Naloxone
+    Buprenorphine Brixadi Lucemyra Zoloft Prozac Lexapro Wellbutrin Zulresso Zurzuvae Tylenol
+    Facebook Instagram Twitter TikTok Discord Telegram Google YouTube Zoom Recovery Research
+    Research101 Mom Moms Mommy Mama Dad Baby Grandma Grandpa Jail Prison Court Rehab Detox
+    Heaven Spring Summer Fall Autumn Winter Group Church My The This That It He She We They You
+    Navidad Pascua Dios Semana Santa Día
+    """.split()  # noqa: SIM905
+)
+STATES = (
+    r"Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
+    r"Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|"
+    r"Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|"
+    r"New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|"
+    r"Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|"
+    r"Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|Puerto Rico"
+)
+STATE_CODES = (
+    r"AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
+    r"NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|DC"
+)
+# Large cities and the cities of the region the community started in, named anywhere.
+CITIES = (
+    r"New York City|Los Angeles|Chicago|Houston|Phoenix|Philadelphia|San Antonio|San Diego|"
+    r"Dallas|Austin|Jacksonville|Fort Worth|Columbus|Charlotte|Indianapolis|San Francisco|"
+    r"Seattle|Denver|Nashville|Oklahoma City|El Paso|Boston|Portland|Las Vegas|Detroit|"
+    r"Memphis|Louisville|Baltimore|Milwaukee|Albuquerque|Tucson|Fresno|Sacramento|Atlanta|"
+    r"Kansas City|Omaha|Raleigh|Miami|Minneapolis|Tulsa|Cleveland|Wichita|New Orleans|Tampa|"
+    r"Pittsburgh|Cincinnati|St\. Louis|Saint Louis|Toledo|Akron|Dayton|Youngstown|Canton|"
+    r"Lexington|Knoxville|Chattanooga|Huntington|Charleston|Morgantown|Wheeling|Scranton|"
+    r"Allentown|Erie|Buffalo|Rochester|Syracuse|Richmond|Norfolk|Roanoke|Birmingham|"
+    r"Springfield|Bangor|Burlington|Manchester|Providence|Hartford|Newark|Camden|Trenton|"
+    r"Wilmington|Gary|Fort Wayne|Evansville|Lansing|Flint|Grand Rapids|Bowling Green"
 )
 
 # (pattern, replacement), applied in order: the specific before the general.
@@ -57,6 +118,59 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b\d{7,}\b"), "[number]"),
 )
 
+# Places: facilities by name, then named cities, states, counties, then a capitalized name
+# where "in", "from", "near" and the like say it is a place.
+PLACE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            rf"\b(?:{PROPER}\s+){{1,4}}(?:{FACILITY})(?:\s+(?:{FACILITY}))*\b"
+            rf"(?:\s+(?:of|for|at)\s+(?:{PROPER}\s*){{1,3}})?"
+        ),
+        "[clinic]",
+    ),
+    # Spanish puts the facility word first: "Centro de Salud Esperanza", "Clínica San José".
+    (
+        re.compile(
+            r"\b(?:Centro|Clínica|Clinica|Hospital|Programa)"
+            r"(?:\s+(?:de|del|de la|para|San|Santa)?\s*[A-ZÁÉÍÓÚÑ][\wáéíóúñ'’-]*){1,4}"
+        ),
+        "[clinic]",
+    ),
+    (re.compile(rf"\b(?:{PROPER}\s+){{1,3}}(?:County|Parish|Township|Borough)\b"), "[place]"),
+    (re.compile(rf"\b(?:{CITIES})\b"), "[place]"),
+    (re.compile(rf"\b(?:{STATES})\b"), "[place]"),
+    (re.compile(rf"(?<=\[place\]),?\s+(?:{STATE_CODES})\b"), ""),
+    (re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+(?:{STATE_CODES})\b"), "[place]"),
+)
+PLACE_AFTER = re.compile(
+    r"(?i:\b((?:in|at|from|near|outside(?:\s+of)?|around|to|moved\s+to|live\s+in|lives\s+in|"
+    r"living\s+in|grew\s+up\s+in|over\s+in|up\s+in|down\s+in|out\s+in|en|desde|"
+    r"cerca\s+de|vivo\s+en)\s+))"
+    r"([A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+){0,2})"
+)
+PLACEHOLDER = re.compile(r"\[(email|link|handle|number|phone|date|address|clinic|place|name)\]")
+KIND_WORDS = {
+    "email": "an email address",
+    "link": "a link",
+    "handle": "a social media handle",
+    "number": "a number",
+    "phone": "a phone number",
+    "date": "a date",
+    "address": "a street address",
+    "clinic": "a clinic, hospital or program name",
+    "place": "a place name",
+    "name": "a name",
+}
+
+
+def _place_after(match: re.Match[str]) -> str:
+    words = match.group(2).split()
+    # "in God", "from March", "to Suboxone": not places. "in Dayton Ohio" is one place.
+    if words[0] in NOT_PLACES:
+        return match.group(0)
+    return f"{match.group(1)}[place]"
+
+
 # Names where the words around them say they are names.
 NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b(?:Dr|Mrs|Mr|Ms|Miss|Judge|Officer)\.?\s+{NAME}"), "[name]"),
@@ -80,9 +194,21 @@ NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def deidentify(text: str) -> str:
-    """The text with obvious identifiers replaced by [email], [phone], [name] and the like."""
+    """The text with obvious identifiers replaced by [email], [phone], [clinic], [place],
+    [name] and the like."""
     for pattern, replacement in RULES:
         text = pattern.sub(replacement, text)
     for pattern, replacement in NAME_RULES:
         text = pattern.sub(replacement, text)
-    return text
+    for pattern, replacement in PLACE_RULES:
+        text = pattern.sub(replacement, text)
+    return PLACE_AFTER.sub(_place_after, text)
+
+
+def removed_kinds(text: str) -> list[str]:
+    """What kinds of detail de-identification took out of `text`, in plain words, once each,
+    in the order they first appear ("a place name", "a clinic, hospital or program name")."""
+    seen: dict[str, None] = {}
+    for match in PLACEHOLDER.finditer(text):
+        seen.setdefault(KIND_WORDS[match.group(1)], None)
+    return list(seen)

@@ -5,7 +5,7 @@ linked (`peerbot researcher link`) through the outbox, in the same transaction: 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,23 @@ def period_key(kind: str, now: datetime) -> tuple[str, timedelta]:
     return f"weekly:{year}-W{week:02d}", timedelta(days=7)
 
 
+def _plain_day(day: date) -> str:
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+
+
+def period_label(key: str) -> str:
+    """A digest's period in plain words: "the week of Monday 30 November 2026" for
+    `weekly:2026-W49`, "Saturday 5 December 2026" for `daily:2026-12-05`."""
+    kind, _, when = key.partition(":")
+    try:
+        if kind == "weekly":
+            year, week = when.split("-W")
+            return f"the week of {_plain_day(date.fromisocalendar(int(year), int(week), 1))}"
+        return _plain_day(date.fromisoformat(when))
+    except ValueError:
+        return when
+
+
 async def write_digests(session: AsyncSession, kind: str, now: datetime | None = None) -> int:
     """Write this period's digest for every researcher with questions; once per period."""
     now = now or utcnow()
@@ -46,12 +63,14 @@ async def write_digests(session: AsyncSession, kind: str, now: datetime | None =
         if not questions:
             continue
         new = await answers_since(session, [q.id for q in questions], now - span)
-        lines = [f"peerbot research digest ({key.split(':', 1)[1]})"]
+        lines = [f"peerbot research digest for {period_label(key)}"]
         for question in questions:
             c = await counts(session, question.id)
+            # The whole question: a digest is read on its own, often on a phone.
             lines.append(
-                f"#{question.id} [{question.status}] {question.text[:80]}: sent to {c.asked}, "
-                f"answered {c.answered} ({new.get(question.id, 0)} new), declined {c.declined}"
+                f"#{question.id} ({question.status}) {question.text}\n"
+                f"    sent to {c.asked}, answered {c.answered} ({new.get(question.id, 0)} new), "
+                f"declined {c.declined}"
             )
         result = await session.execute(
             insert_ignoring_conflicts(session, ResearchDigest)

@@ -61,6 +61,18 @@ def opted_out(kinds: list[str]) -> str:
     return f"Done: no more {' or '.join(KINDS[k] for k in kinds)}. Send /research to change this."
 
 
+def confirm_stop() -> tuple[str, list[Button]]:
+    """Asked in words ("stop the research stuff"): confirmed by a button first, because a word
+    read wrongly must not turn off what she chose."""
+    return (
+        "Stop all research messages? Nothing changes about the help you get here.",
+        [
+            ("Yes, stop them", "/optout_all"),
+            ("No, keep them", "/research"),
+        ],
+    )
+
+
 def question_message(question_id: int, text: str, context: str) -> tuple[str, list[Button]]:
     body = (
         "A question from researchers (our team checked it first):\n\n"

@@ -120,3 +120,24 @@ async def test_moderators_commands_run_their_handlers(database: Database) -> Non
     )
     blocks = await run_moderator_command(home, "/blocks")
     assert blocks is not None and "threats to staff" in blocks and "telegram:9" in blocks
+
+
+async def test_flood_alerts_are_listed_and_closed_from_a_chat(database: Database) -> None:
+    from community.cases.floods import count_into_alert
+    from community.flood_guard import Flood
+
+    home = ModeratorCall(database, "discord:7", "Ana")
+    assert await run_moderator_command(home, "/floods") == "No flood alerts open."
+    async with database.transaction() as session:
+        alert_id = await count_into_alert(
+            session, Flood("words", "sig-9", "i will end it tonight"), ("web",)
+        )
+    listed = await run_moderator_command(home, "/floods")
+    assert listed is not None and f"{alert_id}" in listed
+    assert await run_moderator_command(home, f"/closeflood {alert_id}") == (
+        f"Flood alert {alert_id} closed; it opens again if the flood goes on."
+    )
+    assert await run_moderator_command(home, f"/closeflood {alert_id}") == (
+        f"There is no open flood alert {alert_id}."
+    )
+    assert await run_moderator_command(home, "/floods") == "No flood alerts open."

@@ -134,3 +134,22 @@ def test_block_validation(client: TestClient, tokens: dict[str, str]) -> None:
     for body in ({"reason": "x", "days": 3}, {"reason": "abuse", "days": 0}, {"days": 3}):
         assert client.post(f"/api/flags/{flag_id}/block", headers=mod, json=body).status_code == 422
     assert len(client.get("/api/flags", headers=mod).json()["flags"]) == 1
+
+
+def test_the_chat_commands_are_listed_from_the_one_table(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    from bots.commands import ALL
+
+    assert client.get("/api/commands").status_code == 401
+    assert client.get("/api/commands", headers=auth(tokens["researcher"])).status_code == 403
+    listed = client.get("/api/commands", headers=auth(tokens["moderator"])).json()["commands"]
+    assert [c["name"] for c in listed] == [c.name for c in ALL]
+    blockflag = next(c for c in listed if c["name"] == "blockflag")
+    assert blockflag["usage"] == "/blockflag N DAYS REASON"
+    assert blockflag["where"] == "moderators' home" and blockflag["who"] == "moderator"
+    assert [(a["name"], a["kind"]) for a in blockflag["args"]] == [
+        ("number", "number"), ("days", "number"), ("reason", "text"),
+    ]  # fmt: skip
+    send = next(c for c in listed if c["name"] == "send")
+    assert send["discord_name"] == "send_answer"

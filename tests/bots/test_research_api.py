@@ -395,3 +395,22 @@ def test_invitations_and_results_reach_only_those_who_asked_for_them(
     shown = client.get(f"/api/research/questions/{results}", headers=auth(tokens["rae"])).json()
     assert shown["kind"] == "results" and shown["about_question_id"] == question_id
     assert shown["counts"]["asked"] == 1
+
+
+def test_stopping_research_in_words_asks_first(research_settings: Settings) -> None:
+    """A word read wrongly ("research") must not turn off what she chose: asked in words (Rasa
+    hands the app `research_opt_out`), the opt-out is a question; only its button stops."""
+    from tests.bots.rasa_standin import rasa_standin
+
+    with rasa_standin() as rasa:
+        rasa.reply = [{"recipient_id": "x", "custom": {"peerbot": "research_opt_out"}}]
+        settings = research_settings.model_copy(update={"rasa_url": rasa.url})
+        with TestClient(create_app(settings, run_scheduler=False)) as client:
+            user = "mom-words".ljust(16, "0")
+            asked = client.post("/api/chat", json={"user": user, "text": "research"}).json()
+            reply = asked["replies"][0]
+            assert reply["text"].startswith("Stop all research messages?")
+            assert [b["payload"] for b in reply["buttons"]] == ["/optout_all", "/research"]
+            # "No, keep them" shows her choices as they were (she had none yet).
+            menu = client.post("/api/chat", json={"user": user, "text": "/research"}).json()
+            assert "/optin_questions" in {b["payload"] for b in menu["replies"][0]["buttons"]}

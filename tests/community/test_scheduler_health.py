@@ -16,11 +16,12 @@ from sqlalchemy import make_url, select
 
 from community.cases.handoff import HandoffCases
 from community.db import Database
+from community.leadership import SoleProcess
 from community.members import resolve_member
 from community.models import Notification, utcnow
 from community.scheduling import REANNOUNCE_JOB_ID, JobContext, build_scheduler
 from community.settings import Settings
-from peerbot.app import _watch_scheduler
+from peerbot.app import _lead_scheduler
 from safety.screen import Screening, Severity
 from tests.bots.test_crisis_journal import CuttableProxy
 from tests.conftest import POSTGRES_URL, migrated_postgres_schema
@@ -50,6 +51,7 @@ def _fast(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         reannounce_urgent_minutes=0.0001,
         scheduler_interval_seconds=1,
+        leader_check_seconds=1,
     )
 
 
@@ -140,7 +142,7 @@ async def test_the_heartbeat_says_late_and_the_watchdog_replaces_a_stopped_sched
     app.state.scheduler.shutdown(wait=False)  # it dies
     dead = app.state.scheduler
     await _waiting_crisis(database, "after-the-watchdog")
-    watchdog = asyncio.create_task(_watch_scheduler(app, jobs))
+    watchdog = asyncio.create_task(_lead_scheduler(app, jobs, SoleProcess()))
     try:
         assert await _reannounced(database, 15)
         assert app.state.scheduler is not dead and app.state.scheduler.running

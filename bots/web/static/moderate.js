@@ -1,20 +1,60 @@
 // The web moderation console: queue, case view, claim, reply, notes, resolve.
 // The token lives in sessionStorage (gone when the tab closes) and is sent as a bearer token.
+// The queue stays live while a case is open (beside it on a wide screen, a banner on a phone);
+// a new case sounds and raises a notification once the moderator turned both on.
 "use strict";
 
 const KEY = "peerbot-moderator-token";
+const OPENED_KEY = "peerbot-moderator-opened"; // case id -> announcements she has seen
+const ALERTS_KEY = "peerbot-moderator-alerts";
+const TITLE = "peerbot moderators";
 let currentCase = null;
-let seen = new Map(); // case id -> reannouncements seen, to highlight new and re-announced cases
+let queueLoaded = false;
+let known = new Map(); // case id -> reannouncements when first listed in this tab
+let opened = new Map(JSON.parse(sessionStorage.getItem(OPENED_KEY) || "[]"));
+let newestWaiting = null;
+let queueShown = ""; // what the queue list shows, to rebuild it (and lose focus) only on change
+let caseShown = "";
+let audio = null;
 let timer = null;
-let conductTimer = null;
+let slowTimer = null;
+let stream = null; // the AbortController of the queue stream while it is open
+let live = false; // the queue arrives by push; polling it is only a fallback then
 
 const $ = (id) => document.getElementById(id);
+
+// A member's button presses arrive as commands; say what she did instead.
+const TRIGGERS = {
+  "/request_human": "asked for a person (pressed “Talk to a person”)",
+  "/talk": "asked for a person (/talk)",
+  "/start": "started the chat",
+  "/help": "asked for help",
+  "/help_resources": "asked where to find help",
+};
+
+function readableTrigger(trigger) {
+  const words = (trigger || "").trim();
+  if (!words) return "(no words: the case opened without a message)";
+  if (TRIGGERS[words]) return TRIGGERS[words];
+  if (/^\/[a-z0-9_]+$/i.test(words)) return `pressed a button (${words.slice(1).replace(/_/g, " ")})`;
+  return words;
+}
+
+function readable(word) {
+  if (word === "request") return "asked for a person";
+  return String(word || "").replace(/_/g, " ");
+}
+
+function claimer(c) {
+  return c.claimed_by_name || "a moderator";
+}
 
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
     headers: {
       Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`,
+      Accept: "application/json",
       ...(body ? { "Content-Type": "application/json" } : {}),
     },
     body: body ? JSON.stringify(body) : undefined,
@@ -24,12 +64,16 @@ async function api(method, path, body) {
     throw new Error("unauthorized");
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.detail || `Error ${response.status}`);
+  if (!response.ok) throw new Error(typeof data.detail === "string" ? data.detail : `Error ${response.status}`);
   return data;
 }
 
-function show(view) {
-  for (const id of ["signin", "queue-view", "case-view"]) $(id).hidden = id !== view;
+function layout() {
+  const signedIn = Boolean(sessionStorage.getItem(KEY)) && queueLoaded;
+  $("signin").hidden = signedIn;
+  $("queue-view").hidden = !signedIn;
+  $("case-view").hidden = !signedIn || currentCase === null;
+  $("console").classList.toggle("case-open", signedIn && currentCase !== null);
 }
 
 function waited(seconds) {
@@ -45,33 +89,185 @@ function text(tag, content, className) {
   return node;
 }
 
+function isNew(c) {
+  return c.status === "waiting" && opened.get(c.id) !== c.reannouncements;
+}
+
+function markOpened(c) {
+  opened.set(c.id, c.reannouncements);
+  sessionStorage.setItem(OPENED_KEY, JSON.stringify([...opened]));
+}
+
+function caseName(c) {
+  return `case ${c.id}, ${readable(c.category)}, ${c.severity}`;
+}
+
+// Sound and notification: only after she turned them on (browsers need her gesture for both).
+function alertsOn() {
+  return sessionStorage.getItem(ALERTS_KEY) === "on";
+}
+
+function beep() {
+  if (!audio) return;
+  try {
+    const now = audio.currentTime;
+    for (const [start, pitch] of [[0, 880], [0.25, 660]]) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = pitch;
+      gain.gain.setValueAtTime(0.2, now + start);
+      gain.gain.exponentialRampToValueAtTime(0.001, now + start + 0.22);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(now + start);
+      tone.stop(now + start + 0.23);
+    }
+  } catch (error) { /* no sound on this device; the notification and title still show */ }
+}
+
+function notify(c) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const note = new Notification(`New case ${c.id}: ${readable(c.category)}, ${c.severity}`, {
+      body: `${c.member} on ${c.platform} · ${readableTrigger(c.trigger)}`.slice(0, 180),
+      tag: `peerbot-case-${c.id}-${c.reannouncements}`,
+    });
+    note.onclick = () => { window.focus(); openCase(c.id); };
+  } catch (error) { /* some browsers allow notifications only from a service worker */ }
+}
+
+async function enableAlerts() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (Context && !audio) audio = new Context();
+  if (audio && audio.state === "suspended") await audio.resume().catch(() => {});
+  let permission = "unsupported";
+  if ("Notification" in window) {
+    permission = Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
+  }
+  sessionStorage.setItem(ALERTS_KEY, "on");
+  showAlertsState(permission);
+  beep();
+}
+
+function showAlertsState(permission) {
+  const on = alertsOn() && audio !== null;
+  $("alerts").hidden = on;
+  $("alerts-status").textContent = !on ? "" : permission === "granted"
+    ? "Sound and notifications are on for new cases."
+    : "Sound is on. Notifications are blocked in this browser's settings.";
+}
+
+function showTitle(waitingCount) {
+  document.title = waitingCount ? `(${waitingCount}) ${TITLE}` : TITLE;
+}
+
+function showBanner(cases) {
+  const waiting = cases.filter((c) => c.status === "waiting" && c.id !== currentCase);
+  const fresh = waiting.filter(isNew);
+  newestWaiting = (fresh[0] || waiting[0] || null);
+  $("queue-banner").hidden = waiting.length === 0;
+  if (!newestWaiting) return;
+  const lead = fresh.length ? `New: ${caseName(newestWaiting)}` : `Waiting: ${caseName(newestWaiting)}`;
+  $("queue-banner-text").textContent = `${lead} · ${waiting.length} other case${waiting.length === 1 ? "" : "s"} waiting`;
+  $("banner-open").setAttribute("aria-label", `Open ${caseName(newestWaiting)}`);
+}
+
 async function refreshQueue() {
   const { cases } = await api("GET", "/api/cases");
+  return showQueue(cases);
+}
+
+// The queue pushed by the server (server-sent events read through fetch, which, unlike
+// EventSource, can carry the bearer token). On any break it reconnects after a second;
+// meanwhile the 2 s poll takes over.
+async function listen() {
+  if (stream || !sessionStorage.getItem(KEY)) return;
+  stream = new AbortController();
+  try {
+    const response = await fetch("/api/cases/stream", {
+      headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, Accept: "text/event-stream" },
+      signal: stream.signal,
+    });
+    if (response.status === 401 || response.status === 403) {
+      signOut("Your token was not accepted. Please sign in again.");
+      return;
+    }
+    if (!response.ok || !response.body) throw new Error(`stream ${response.status}`);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        if (!data) continue;
+        live = true;
+        $("queue-view").dataset.live = "yes";
+        showQueue(JSON.parse(data).cases);
+      }
+    }
+  } catch (error) {
+    /* network break or sign-out: reconnect below */
+  } finally {
+    live = false;
+    $("queue-view").dataset.live = "no";
+    stream = null;
+  }
+  if (sessionStorage.getItem(KEY) && queueLoaded) setTimeout(listen, 1000);
+}
+
+function showQueue(cases) {
+  const arrived = [];
+  for (const c of cases) {
+    const before = known.get(c.id);
+    if (c.status === "waiting" && queueLoaded && before !== c.reannouncements) arrived.push(c);
+    known.set(c.id, c.reannouncements);
+  }
+  queueLoaded = true;
   const list = $("queue");
-  list.replaceChildren();
   $("queue-empty").hidden = cases.length > 0;
-  $("queue-count").textContent = cases.length ? `(${cases.length})` : "";
+  const waitingCount = cases.filter((c) => c.status === "waiting").length;
+  $("queue-count").textContent = cases.length ? `(${waitingCount} waiting, ${cases.length} open)` : "";
+  showTitle(waitingCount);
+  showBanner(cases);
+  if (arrived.length && alertsOn()) {
+    beep();
+    for (const c of arrived) notify(c);
+  }
+  const signature = JSON.stringify([currentCase, cases.map((c) => [c.id, c.status, c.severity,
+    c.category, c.claimed_by_name, isNew(c), waited(c.waited_seconds)])]);
+  if (signature === queueShown) return cases;
+  queueShown = signature;
+  const items = [];
   for (const c of cases) {
     const item = document.createElement("li");
-    const isNew = !seen.has(c.id) || seen.get(c.id) !== c.reannouncements;
-    if (isNew && c.status === "waiting") item.className = "new";
-    seen.set(c.id, c.reannouncements);
+    item.dataset.caseId = String(c.id);
+    if (isNew(c)) item.classList.add("new");
+    if (c.id === currentCase) item.classList.add("open-now");
     const row = document.createElement("div");
     row.className = "row";
+    if (isNew(c)) row.appendChild(text("span", "New", "badge new-mark"));
     row.appendChild(text("span", c.severity, `badge ${c.severity}`));
-    row.appendChild(text("strong", `${c.category} · ${c.member} · ${c.platform}`));
-    row.appendChild(text("span", `${c.status}${c.claimed_by ? " by " + c.claimed_by : ""} · waited ${waited(c.waited_seconds)}`, "muted"));
-    const open = text("button", "Open");
+    row.appendChild(text("strong", `#${c.id} ${readable(c.category)} · ${c.member} · ${c.platform}`));
+    const state = c.status === "claimed" ? `claimed by ${claimer(c)}` : c.status;
+    row.appendChild(text("span", `${state} · waited ${waited(c.waited_seconds)}`, "muted"));
+    const open = text("button", `Open case ${c.id}`);
     open.type = "button";
+    open.setAttribute("aria-label", `Open ${caseName(c)}`);
     open.addEventListener("click", () => openCase(c.id));
     row.appendChild(open);
     item.appendChild(row);
-    item.appendChild(text("p", c.trigger));
-    list.appendChild(item);
+    item.appendChild(text("p", readableTrigger(c.trigger), "trigger"));
+    items.push(item);
   }
+  list.replaceChildren(...items);
+  return cases;
 }
 
-function reviewForm(label, value, buttons) {
+function reviewForm(label, value, buttons, reasonLabel) {
   const form = document.createElement("div");
   form.className = "stack";
   const area = document.createElement("textarea");
@@ -80,20 +276,32 @@ function reviewForm(label, value, buttons) {
   area.value = value;
   area.setAttribute("aria-label", label);
   form.appendChild(area);
+  let reason = null;
+  if (reasonLabel) {
+    reason = document.createElement("input");
+    reason.maxLength = 500;
+    reason.setAttribute("aria-label", reasonLabel);
+    reason.placeholder = reasonLabel;
+  }
   const row = document.createElement("div");
   row.className = "actions";
   for (const [title, handler] of buttons) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = title;
-    button.addEventListener("click", () => handler(area.value).then(refreshReview).catch((e) => { $("case-error").textContent = e.message; }));
+    button.addEventListener("click", () => {
+      $("review-error").textContent = "";
+      handler(area.value, reason ? reason.value : "").then(refreshReview).catch((e) => { $("review-error").textContent = e.message; });
+    });
     row.appendChild(button);
   }
   form.appendChild(row);
+  if (reason) form.appendChild(reason);
   return form;
 }
 
 async function refreshReview() {
+  if ($("more").contains(document.activeElement) && ["TEXTAREA", "INPUT"].includes(document.activeElement.tagName)) return;
   const { questions } = await api("GET", "/api/review/questions");
   const answers = (await api("GET", "/api/review/member-questions")).questions;
   $("review-empty").hidden = questions.length + answers.length > 0;
@@ -108,8 +316,11 @@ async function refreshReview() {
       ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })],
       ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })
         .then(() => api("POST", `/api/research/questions/${q.id}/publish`, {}))],
-      ["Decline (the words above become the reason)", (words) => api("POST", `/api/review/questions/${q.id}/decline`, { reason: words })],
-    ]));
+      ["Decline", (words, reason) => {
+        if (!reason.trim()) return Promise.reject(new Error(`Write a reason for declining question #${q.id} first.`));
+        return api("POST", `/api/review/questions/${q.id}/decline`, { reason });
+      }],
+    ], `Reason for declining question #${q.id} (the researcher sees it)`));
     return item;
   }));
   $("review-answers").replaceChildren(...answers.map((q) => {
@@ -154,7 +365,7 @@ async function refreshConduct() {
   $("blocks-empty").hidden = blocks.length > 0;
   $("flags").replaceChildren(...flags.map((f) => {
     const item = document.createElement("li");
-    item.appendChild(text("strong", `Flag #${f.id}: ${f.member} on ${f.platform} (${f.category})`));
+    item.appendChild(text("strong", `Flag #${f.id}: ${f.member} on ${f.platform} (${readable(f.category)})`));
     item.appendChild(text("p", f.text));
     const reason = document.createElement("input");
     reason.placeholder = "Reason for a block";
@@ -184,30 +395,52 @@ async function refreshNotices() {
 
 async function refreshCase() {
   if (currentCase === null) return;
-  const { case: c, notes } = await api("GET", `/api/cases/${currentCase}`);
-  $("case-title").textContent = `Case ${c.id}: ${c.category}, ${c.severity}`;
-  $("case-meta").textContent = `${c.member} on ${c.platform} · ${c.status}${c.claimed_by ? " by " + c.claimed_by : ""}`;
+  const shown = currentCase;
+  const { case: c, notes } = await api("GET", `/api/cases/${shown}`);
+  const { messages } = await api("GET", `/api/cases/${shown}/messages`);
+  if (shown !== currentCase) return; // she opened another case meanwhile
+  markOpened(c);
+  $("case-title").textContent = `Case ${c.id}: ${readable(c.category)}, ${c.severity}`;
+  const state = c.status === "claimed" ? `claimed by ${claimer(c)}` : c.status;
+  $("case-meta").textContent = `${c.member} on ${c.platform} · ${state} · opened by: ${readableTrigger(c.trigger)}`;
   $("claim").hidden = c.status !== "waiting";
   $("release").hidden = c.status !== "claimed";
-  const { messages } = await api("GET", `/api/cases/${currentCase}/messages`);
+  const signature = JSON.stringify([shown, messages, notes]);
+  if (signature === caseShown) return;
+  caseShown = signature;
   const log = $("transcript");
-  log.replaceChildren();
-  for (const m of messages) {
+  log.replaceChildren(...messages.map((m) => {
     const item = document.createElement("li");
     item.className = m.author;
-    item.appendChild(text("span", m.author === "member" ? c.member : (m.author_name || m.author), "who"));
-    item.appendChild(document.createTextNode(m.text));
-    log.appendChild(item);
-  }
-  const list = $("notes");
-  list.replaceChildren(...notes.map((n) => text("li", `${n.author}: ${n.text}`)));
+    const who = m.author === "member" ? c.member : (m.author_name || m.author);
+    item.appendChild(text("span", who, "who"));
+    item.appendChild(document.createTextNode(m.author === "member" ? readableTrigger(m.text) : m.text));
+    return item;
+  }));
+  $("notes").replaceChildren(...notes.map((n) => text("li", `${n.author}: ${n.text}`)));
 }
 
 async function openCase(id) {
+  if (currentCase !== id) {
+    $("case-error").textContent = "";
+    $("resolve-confirm").hidden = true;
+    $("reply-text").value = "";
+    $("transcript").replaceChildren();
+    $("notes").replaceChildren();
+    caseShown = "";
+  }
   currentCase = id;
-  $("case-error").textContent = "";
-  show("case-view");
-  await refreshCase();
+  layout();
+  await refreshCase().catch((e) => { $("case-error").textContent = e.message; });
+  refreshQueue().catch(() => {});
+  $("case-title").tabIndex = -1;
+  $("case-title").focus();
+}
+
+function closeCase() {
+  currentCase = null;
+  layout();
+  refreshQueue().catch(() => {});
 }
 
 async function act(action) {
@@ -215,6 +448,7 @@ async function act(action) {
   try {
     await action();
     await refreshCase();
+    await refreshQueue();
   } catch (error) {
     if (error.message !== "unauthorized") $("case-error").textContent = error.message;
   }
@@ -222,33 +456,73 @@ async function act(action) {
 
 function poll() {
   clearInterval(timer);
+  let ticks = 0;
   timer = setInterval(() => {
-    const job = currentCase === null ? refreshQueue() : refreshCase();
-    job.catch(() => {});
+    ticks += 1;
+    // Pushed while the stream is open; looked at every 10 s anyway for the waiting times.
+    if (!live || ticks % 5 === 0) refreshQueue().catch(() => {});
+    if (currentCase !== null) refreshCase().catch(() => {});
   }, 2000);
+  clearInterval(slowTimer);
+  slowTimer = setInterval(() => {
+    refreshConduct().catch(() => {});
+    refreshReview().catch(() => {});
+  }, 30000);
 }
 
 function signOut(message) {
   sessionStorage.removeItem(KEY);
+  if (stream) stream.abort();
   clearInterval(timer);
-  clearInterval(conductTimer);
+  clearInterval(slowTimer);
   currentCase = null;
+  queueLoaded = false;
+  known = new Map();
+  queueShown = "";
+  caseShown = "";
+  showTitle(0);
   $("signin-error").textContent = message || "";
-  show("signin");
+  layout();
+}
+
+// A snippet goes where her cursor is; what she already wrote stays.
+function insertSnippet(words) {
+  const area = $("reply-text");
+  const start = area.selectionStart ?? area.value.length;
+  const end = area.selectionEnd ?? area.value.length;
+  const before = area.value.slice(0, start);
+  const after = area.value.slice(end);
+  const lead = before && !/\s$/.test(before) ? " " : "";
+  const tail = after && !/^\s/.test(after) ? " " : "";
+  area.value = before + lead + words + tail + after;
+  const caret = (before + lead + words).length;
+  area.focus();
+  area.setSelectionRange(caret, caret);
 }
 
 async function loadSnippets() {
   const snippets = await api("GET", "/api/snippets");
   const select = $("snippets");
+  select.replaceChildren(text("option", "Insert a snippet…"));
+  select.firstChild.value = "";
   for (const s of snippets) {
     const option = text("option", s.title);
     option.value = s.text;
     select.appendChild(option);
   }
-  select.addEventListener("change", () => {
-    if (select.value) $("reply-text").value = select.value;
-    select.value = "";
-  });
+}
+
+async function loadCommands() {
+  // Rendered from the one command table (bots/commands.py), like the chat homes' /help.
+  const { commands } = await api("GET", "/api/commands");
+  const list = $("commands");
+  list.replaceChildren();
+  for (const c of commands.filter((c) => c.who === "moderator")) {
+    const item = document.createElement("li");
+    item.appendChild(text("code", c.usage));
+    item.appendChild(text("span", ` ${c.summary} (${c.where === "case thread" ? "in a case's thread" : "anywhere in the home"}; Discord /${c.discord_name})`));
+    list.appendChild(item);
+  }
 }
 
 async function start() {
@@ -258,14 +532,16 @@ async function start() {
     if (error.message !== "unauthorized") $("signin-error").textContent = error.message;
     return;
   }
-  show("queue-view");
+  $("signin-error").textContent = "";
+  layout();
+  showAlertsState("Notification" in window ? Notification.permission : "unsupported");
   loadSnippets().catch(() => {});
+  loadCommands().catch(() => {});
   refreshNotices().catch(() => {});
-  refreshReview().catch(() => {}); // not polled: a moderator may be editing the words
+  refreshReview().catch(() => {});
   refreshConduct().catch(() => {});
-  clearInterval(conductTimer);
-  conductTimer = setInterval(() => refreshConduct().catch(() => {}), 30000);
   poll();
+  listen();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -276,13 +552,17 @@ document.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("signout").addEventListener("click", () => signOut());
-  $("back").addEventListener("click", () => {
-    currentCase = null;
-    show("queue-view");
-    refreshQueue().catch(() => {});
-  });
+  $("alerts").addEventListener("click", () => { enableAlerts().catch(() => {}); });
+  $("back").addEventListener("click", closeCase);
+  $("banner-open").addEventListener("click", () => { if (newestWaiting) openCase(newestWaiting.id); });
   $("claim").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/claim`)));
   $("release").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/release`)));
+  const snippets = $("snippets");
+  // A textarea keeps its selection while the select has the focus: the snippet goes there.
+  snippets.addEventListener("change", () => {
+    if (snippets.value) insertSnippet(snippets.value);
+    snippets.value = "";
+  });
   $("reply").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = $("reply-text").value.trim();
@@ -303,13 +583,19 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("resolve").addEventListener("submit", (event) => {
     event.preventDefault();
+    $("resolve-question").textContent = `Close case ${currentCase} as “${$("outcome").value.trim()}” and hand her back to the bot? She is told she can reach a person any time.`;
+    $("resolve-confirm").hidden = false;
+    $("resolve-yes").focus();
+  });
+  $("resolve-no").addEventListener("click", () => { $("resolve-confirm").hidden = true; $("outcome").focus(); });
+  $("resolve-yes").addEventListener("click", () => {
+    $("resolve-confirm").hidden = true;
     act(async () => {
       await api("POST", `/api/cases/${currentCase}/resolve`, { outcome: $("outcome").value.trim(), return_to_bot: true });
-      currentCase = null;
-      show("queue-view");
-      await refreshQueue();
+      $("outcome").value = "";
+      closeCase();
     });
   });
   if (sessionStorage.getItem(KEY)) start();
-  else show("signin");
+  layout();
 });

@@ -1,10 +1,13 @@
-// The researchers' page: submit questions, follow them, export answers, answer moms.
+// The researchers' page: submit questions, follow them, read and export answers, answer moms.
 // The token lives in sessionStorage (gone when the tab closes) and is sent as a bearer token;
 // no cookies, so other sites cannot make requests in a researcher's name.
 "use strict";
 
 const KEY = "peerbot-researcher-token";
+const PER_PAGE = 10;
 const $ = (id) => document.getElementById(id);
+const reading = new Map(); // question id -> the page of answers she is reading
+let publishingTimer = null;
 
 function headers(json) {
   const h = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` };
@@ -14,7 +17,8 @@ function headers(json) {
 
 async function api(method, path, body) {
   const response = await fetch(path, {
-    method, headers: headers(Boolean(body)), body: body ? JSON.stringify(body) : undefined,
+    method, headers: { ...headers(Boolean(body)), Accept: "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
   });
   if (response.status === 401 || response.status === 403) {
     signOut("Your token was not accepted. Please sign in again.");
@@ -42,34 +46,109 @@ async function exportCsv(id) {
   URL.revokeObjectURL(link.href);
 }
 
+function plainDate(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
+}
+
+// Where a question stands, in words: "approved" alone hid that publishing had begun.
+function standing(q) {
+  const now = Date.now();
+  if (q.status === "submitted") return "Submitted: waiting for a moderator's review";
+  if (q.status === "declined") return "Declined by a moderator";
+  if (q.status === "closed") return "Closed: no more answers are taken";
+  if (q.status === "published") return `Published ${plainDate(q.published_at || q.publish_at)}`;
+  if (q.status === "approved" && q.publish_at && Date.parse(q.publish_at) <= now + 1000) {
+    return "Publishing now: on its way to the mothers who opted in";
+  }
+  if (q.status === "approved" && q.publish_at) return `Approved; to be published ${plainDate(q.publish_at)}`;
+  return "Approved; not published yet";
+}
+
+function publishing(q) {
+  return q.status === "approved" && q.publish_at && Date.parse(q.publish_at) <= Date.now() + 1000;
+}
+
+async function showAnswers(q, box, page, focus = true) {
+  reading.set(q.id, page);
+  const data = await api("GET", `/api/research/questions/${q.id}/answers?per_page=${PER_PAGE}&page=${page}`);
+  const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
+  const first = (page - 1) * PER_PAGE + 1;
+  const last = Math.min(data.total, page * PER_PAGE);
+  const heading = el("h3", `Answers ${first}-${last} of ${data.total} to question #${q.id}`);
+  heading.id = `answers-title-${q.id}`;
+  heading.tabIndex = -1;
+  const list = el("ol", undefined, "answers");
+  list.setAttribute("aria-labelledby", heading.id);
+  list.start = first;
+  for (const a of data.answers) {
+    const item = el("li");
+    item.appendChild(el("p", a.text));
+    const day = new Date(`${a.date}T12:00:00`).toLocaleDateString(undefined, { dateStyle: "long" });
+    const facts = [`Answer ${a.number}`, day, a.quotable ? "may be quoted" : "do not quote"];
+    item.appendChild(el("p", facts.join(" · "), "muted"));
+    if (a.removed.length) item.appendChild(el("p", `Removed before you saw it: ${a.removed.join(", ")}.`, "muted removed"));
+    list.appendChild(item);
+  }
+  const pager = el("div", undefined, "pager");
+  const previous = el("button", "Previous answers");
+  previous.type = "button";
+  previous.disabled = page <= 1;
+  previous.addEventListener("click", () => showAnswers(q, box, page - 1).catch(show));
+  const next = el("button", "Next answers");
+  next.type = "button";
+  next.disabled = page >= pages;
+  next.addEventListener("click", () => showAnswers(q, box, page + 1).catch(show));
+  pager.append(previous, el("span", `Page ${page} of ${pages}`, "muted"), next);
+  box.replaceChildren(heading, list, pager);
+  if (focus) heading.focus();
+}
+
 async function refresh() {
   const { questions } = await api("GET", "/api/research/questions");
+  $("signin-error").textContent = "";
   const list = $("questions");
   list.replaceChildren();
   $("questions-empty").hidden = questions.length > 0;
   for (const q of questions) {
     const item = el("li");
-    const kind = q.kind === "question" ? "" : ` · ${q.kind}`;
-    item.appendChild(el("strong", `#${q.id} · ${q.status}${kind}`));
+    item.dataset.questionId = String(q.id);
+    const kind = q.kind === "question" ? "" : ` (${q.kind === "invitation" ? "study invitation" : "study results"})`;
+    item.appendChild(el("strong", `#${q.id}${kind}: ${standing(q)}`, "standing"));
     item.appendChild(el("p", q.text));
     if (q.text !== q.submitted_text) item.appendChild(el("p", `You wrote: ${q.submitted_text}`, "muted"));
     if (q.decline_reason) item.appendChild(el("p", `Declined: ${q.decline_reason}`, "error"));
     const c = q.counts;
-    item.appendChild(el("p", `Sent to ${c.asked} · answered ${c.answered} · declined ${c.declined}`, "muted"));
-    if (q.status === "approved") {
-      const publish = el("button", "Publish now");
-      publish.type = "button";
-      publish.addEventListener("click", () => api("POST", `/api/research/questions/${q.id}/publish`, {}).then(refresh).catch(show));
-      item.appendChild(publish);
+    if (q.status === "published" || q.status === "closed") {
+      item.appendChild(el("p", `Sent to ${c.asked} · answered ${c.answered} · declined ${c.declined}`, "muted counts"));
     }
+    const actions = el("div", undefined, "actions");
+    if (q.status === "approved" && !q.publish_at) {
+      const publish = el("button", `Publish question #${q.id} now`);
+      publish.type = "button";
+      publish.addEventListener("click", () => {
+        publish.disabled = true;
+        api("POST", `/api/research/questions/${q.id}/publish`, {}).then(refresh).catch(show);
+      });
+      actions.appendChild(publish);
+    }
+    const box = el("div", undefined, "answers-box");
     if (c.answered) {
+      const read = el("button", `Read the ${c.answered} answer${c.answered === 1 ? "" : "s"}`);
+      read.type = "button";
+      read.addEventListener("click", () => showAnswers(q, box, 1).catch(show));
       const button = el("button", "Download answers (CSV)");
       button.type = "button";
       button.addEventListener("click", () => exportCsv(q.id));
-      item.appendChild(button);
+      actions.append(read, button);
     }
+    item.appendChild(actions);
+    item.appendChild(box);
+    if (reading.has(q.id)) showAnswers(q, box, reading.get(q.id), false).catch(show);
     list.appendChild(item);
   }
+  // Publishing runs in the background: look again until it is done.
+  clearTimeout(publishingTimer);
+  if (questions.some(publishing)) publishingTimer = setTimeout(() => refresh().catch(show), 2000);
   const waiting = (await api("GET", "/api/research/member-questions")).questions;
   const moms = $("member-questions");
   moms.replaceChildren();
@@ -92,7 +171,13 @@ async function refresh() {
     moms.appendChild(item);
   }
   const { digests } = await api("GET", "/api/research/digests");
-  $("digests").replaceChildren(...digests.map((d) => el("li", d.text)));
+  $("digests-empty").hidden = digests.length > 0;
+  $("digests").replaceChildren(...digests.map((d) => {
+    const item = el("li");
+    item.appendChild(el("h3", `Digest for ${d.period_label || d.period}`));
+    item.appendChild(el("p", d.text, "digest-text"));
+    return item;
+  }));
 }
 
 function show(error) { if (error.message !== "unauthorized") $("error").textContent = error.message; }
@@ -105,9 +190,15 @@ function signOut(message) {
 }
 
 async function start() {
+  try {
+    await refresh();
+  } catch (error) {
+    if (error.message !== "unauthorized") $("signin-error").textContent = error.message;
+    return;
+  }
+  $("signin-error").textContent = "";
   $("signin").hidden = true;
   $("workspace").hidden = false;
-  await refresh().catch(show);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

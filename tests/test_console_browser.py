@@ -1,0 +1,172 @@
+"""The moderators' console in Chromium, through `peerbot run` (real app, Rasa and SQLite), on a
+phone (390x844) and a desktop (1280x800): alerts, a live queue while a case is open, layout,
+snippets, names and the confirmation before resolving. Screenshots: var/reports/screenshots/."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser_pages import (
+    browser_page,
+    fits_the_width,
+    recorded,
+    screenshot,
+    sign_in,
+    viewports,
+)
+from tests.conftest import Stack
+from tests.test_handoff_stack import bearer, wait_for_case
+
+pytestmark = pytest.mark.rasa
+
+
+def _crisis(client: httpx.Client, token: str, words: str) -> dict[str, Any]:
+    """A new member in crisis; her case as the API lists it."""
+    trigger = f"{words} ({uuid.uuid4().hex[:6]})"
+    client.post("/api/chat", json={"user": uuid.uuid4().hex, "text": trigger})
+    return wait_for_case(client, token, trigger, within=5.0)
+
+
+def _waiting(client: httpx.Client, token: str) -> int:
+    cases = client.get("/api/cases", headers=bearer(token)).json()["cases"]
+    return sum(1 for c in cases if c["status"] == "waiting")
+
+
+def _name(case: dict[str, Any]) -> str:
+    return f"Open case {case['id']}, {case['category'].replace('_', ' ')}, {case['severity']}"
+
+
+@viewports
+def test_new_case_alerts_while_another_is_open(
+    stack: Stack, app_client: httpx.Client, viewport: str
+) -> None:
+    token = stack.add_staff(f"alert-{viewport}", display_name="Dee")
+    first = _crisis(app_client, token, "i took a bunch of my pills an hour ago")
+    with browser_page(viewport, stack.app_url) as page:
+        sign_in(page, f"{stack.app_url}/moderate", token)
+        page.locator("#queue li").first.wait_for()
+        # Signed in: the form and any old refusal are gone.
+        assert not page.locator("#signin").is_visible()
+        assert page.locator("#signin-error").inner_text() == ""
+        page.wait_for_function(
+            "n => document.title === `(${n}) peerbot moderators`", arg=_waiting(app_client, token)
+        )
+        page.get_by_role("button", name="Turn on sound and notifications").click()
+        page.get_by_text("Sound and notifications are on").wait_for()
+        page.get_by_role("button", name=_name(first), exact=True).click()
+        page.wait_for_selector("#case-view:not([hidden])")
+        tones_before = recorded(page, "__tones")
+
+        # The queue is pushed (server-sent events): a new case shows well before the 10 s
+        # fallback poll would bring it.
+        page.wait_for_selector("#queue-view[data-live='yes']", state="attached")
+        second = _crisis(app_client, token, "i want to kill myself tonight")
+        expected = _waiting(app_client, token)
+        page.wait_for_function(
+            "id => window.__notifications.some(n => n.title.startsWith(`New case ${id}:`))",
+            arg=second["id"],
+            timeout=5000,
+        )
+        page.wait_for_function(
+            "n => document.title.startsWith(`(${n}) `)", arg=expected, timeout=5000
+        )
+        assert recorded(page, "__tones") > tones_before
+        # The queue stays live while a case is open: a banner on a phone, the queue beside
+        # the case on a desktop. Either way she can open the new case from there.
+        if viewport == "phone":
+            banner = page.locator("#queue-banner")
+            banner.wait_for()
+            assert f"case {second['id']}" in banner.inner_text()
+            assert not page.locator("#queue").is_visible()
+        else:
+            assert page.locator("#queue").is_visible()
+            assert page.locator("#case-view").is_visible()
+        new_item = page.locator(f"#queue li[data-case-id='{second['id']}']")
+        assert "new" in (new_item.get_attribute("class") or "")
+        page.wait_for_timeout(4500)  # two more refreshes: the mark stays until she opens it
+        assert "new" in (new_item.get_attribute("class") or "")
+        assert new_item.locator(".new-mark").text_content() == "New"
+        screenshot(page, "console_new_case_alert", viewport)
+        assert fits_the_width(page)
+
+        if viewport == "phone":
+            page.locator("#banner-open").click()
+        else:
+            page.get_by_role("button", name=_name(second), exact=True).click()
+        page.wait_for_function(
+            "id => document.querySelector('#case-title').textContent.startsWith(`Case ${id}:`)",
+            arg=second["id"],
+        )
+        page.locator("#back").click()
+        item = page.locator(f"#queue li[data-case-id='{second['id']}']")
+        item.wait_for()
+        assert "new" not in (item.get_attribute("class") or "")
+
+
+@viewports
+def test_case_forms_snippets_names_and_confirmed_resolve(
+    stack: Stack, app_client: httpx.Client, viewport: str
+) -> None:
+    token = stack.add_staff(f"forms-{viewport}", display_name="Dee (peer)")
+    user = uuid.uuid4().hex
+    # A button press opens this case: the console says what she did, not the command.
+    app_client.post("/api/chat", json={"user": user, "text": "/request_human"})
+    case = wait_for_case(app_client, token, "/request_human", within=5.0)
+    width = {"phone": 390, "desktop": 1280}[viewport]
+    with browser_page(viewport, stack.app_url) as page:
+        sign_in(page, f"{stack.app_url}/moderate", token)
+        item = page.locator(f"#queue li[data-case-id='{case['id']}']")
+        item.wait_for()
+        assert "asked for a person" in item.inner_text()
+        assert "/request_human" not in page.locator("#queue").inner_text()
+        item.get_by_role("button", name=f"Open case {case['id']},").click()
+        page.click("#claim")
+        page.wait_for_selector("#release:not([hidden])")
+        meta = page.locator("#case-meta")
+        page.wait_for_function(
+            "() => /claimed by Dee \\(peer\\)/.test("
+            "document.querySelector('#case-meta').textContent)"
+        )
+        assert f"forms-{viewport}" not in meta.inner_text()
+
+        # The forms are in the page flow and take the width (not 87 px on a phone).
+        box = page.locator("#reply-text").bounding_box()
+        assert box is not None and box["width"] >= min(width, 672) * 0.8
+        for form in ("#reply", "#note", "#resolve"):
+            assert page.eval_on_selector(form, "f => getComputedStyle(f).position") == "static"
+
+        # A snippet goes in at the cursor; her draft stays.
+        area = page.locator("#reply-text")
+        area.fill("Hi love. Thank you for reaching out.")
+        page.eval_on_selector("#reply-text", "a => a.setSelectionRange(8, 8)")
+        page.select_option("#snippets", label="Take your time")
+        value = area.input_value()
+        assert value.startswith("Hi love. Take your time.")
+        assert value.endswith("Thank you for reaching out.")
+
+        # Resolving asks first; Cancel leaves the case as it was.
+        page.fill("#outcome", "safe, plan made")
+        page.get_by_role("button", name="Resolve and return to bot").click()
+        confirm = page.locator("#resolve-confirm")
+        confirm.wait_for()
+        assert f"Close case {case['id']}" in confirm.inner_text()
+        screenshot(page, "console_case_forms", viewport)
+        assert fits_the_width(page)
+        assert (
+            app_client.get(f"/api/cases/{case['id']}", headers=bearer(token)).json()["case"][
+                "status"
+            ]
+            == "claimed"
+        )
+        page.get_by_role("button", name="Cancel").click()
+        assert not confirm.is_visible()
+        page.get_by_role("button", name="Resolve and return to bot").click()
+        page.get_by_role("button", name="Yes, resolve").click()
+        page.wait_for_selector("#case-view", state="hidden")
+        assert page.locator("#case-error").inner_text() == ""
+    closed = app_client.get(f"/api/cases/{case['id']}", headers=bearer(token)).json()["case"]
+    assert closed["status"] == "returned"

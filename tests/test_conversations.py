@@ -1,0 +1,147 @@
+"""The multi-turn held-out conversations (tests/conversations/heldout.yml), played through
+POST /api/chat of the real stack, one fresh chat user per conversation; the last reply of each
+is classified (peerbot/conversation_eval.py) and the report is written to
+var/reports/conversations.json: per conversation what was expected, what came back (a topic,
+an outcome of #19, or "unknown") and whether it was right; the share right, overall and by kind.
+
+Asserted here is only what holds today and must keep holding: the set's format (unique ids,
+every expected name valid, at least 70 conversations of 2-4 turns) and that the chat API answers
+every turn. The accuracy threshold is deliberately NOT asserted yet: issue #19's work adds
+`accuracy >= 0.85` once the dialogue core holds conversations. The first-pass figure (before
+#19) is recorded in the set's header and in README's "Dialogue content".
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from actions.resources import find_help_text
+from community.resources import load_directory
+from peerbot import conversation_eval as ce
+from tests.test_heldout import APP_ANSWERS, rule_actions
+
+REPORT_PATH = ce.PROJECT_ROOT / "var" / "reports" / "conversations.json"
+
+
+@pytest.fixture(scope="module")
+def answers() -> ce.Answers:
+    return ce.Answers.build(rule_actions(), APP_ANSWERS, load_directory())
+
+
+def test_the_set_is_well_formed() -> None:
+    conversations = ce.load_conversations()
+    assert len(conversations) >= ce.MIN_CONVERSATIONS
+    assert len({c.id for c in conversations}) == len(conversations)
+    assert {c.kind for c in conversations} == set(ce.KINDS), "every kind is represented"
+    assert all(ce.MIN_TURNS <= len(c.turns) <= ce.MAX_TURNS for c in conversations)
+
+
+def test_format_problems_are_named() -> None:
+    topics = {"faq_nas", "help_housing"}
+    bad = {
+        "conversations": [
+            {"id": "a", "kind": "follow_up", "turns": ["x"], "expect": ["faq_nope"], "why": "w"},
+            {"id": "a", "kind": "chat", "turns": ["x", "y"], "expect": [], "why": ""},
+            {
+                "id": "b",
+                "kind": "resources",
+                "turns": ["x", "y"],
+                "expect": ["resources_for_state"],
+                "why": "w",
+                "need": "help_housing",
+                "state": "XX",
+            },
+        ]
+    }
+    problems = "\n".join(ce.format_problems(bad, topics))
+    for expected in (
+        "at least 70",
+        "a: turns must be 2-4",
+        "unknown expected names ['faq_nope']",
+        "a: duplicate id",
+        "kind must be one of",
+        "expect must list",
+        "needs a one-line why",
+        "US state code",
+    ):
+        assert expected in problems
+
+
+def test_every_topic_answer_is_recognised_as_its_topic(answers: ce.Answers) -> None:
+    """The classifier only means something if each topic's own answer is read as that topic."""
+    for topic, texts in answers.texts.items():
+        for text in texts:
+            assert topic in answers.topics_of(text, ["hi", "hello"]), topic
+    for topic in answers.finder_topics:
+        reply = find_help_text(topic, "help please", answers.directory)
+        assert topic in answers.topics_of(reply, ["hi", "help please"]), topic
+
+
+def _conversation(**fields: object) -> ce.Conversation:
+    base: dict[str, object] = {"id": "c", "kind": "resources", "turns": ("a", "b"), "why": "w"}
+    base.update(fields)
+    return ce.Conversation(**base)  # type: ignore[arg-type]
+
+
+def test_outcomes_are_recognised(answers: ce.Answers) -> None:
+    directory = answers.directory
+    asks = [ce.Reply("Which state are you in? I only use it to find services near you.")]
+    conv = _conversation(expect=("ask_state",))
+    assert ce.classify(conv, [[], asks], answers).right
+
+    clarify = [ce.Reply("Did you mean one of these?", ("/faq_test_strips", "/faq_buprenorphine"))]
+    conv = _conversation(kind="ambiguous", expect=("clarify",), options=("faq_test_strips",))
+    assert ce.classify(conv, [[], clarify], answers).right
+    conv = _conversation(kind="ambiguous", expect=("clarify",), options=("faq_nas",))
+    assert not ce.classify(conv, [[], clarify], answers).right
+
+    conv = _conversation(
+        expect=("resources_for_state",), need="help_housing", state="OH", turns=("rent", "ohio")
+    )
+    housing_ohio = find_help_text("help_housing", "i need housing in ohio", directory)
+    assert ce.classify(conv, [[], [ce.Reply(housing_ohio)]], answers).right
+    housing_anywhere = find_help_text("help_housing", "i need housing", directory)
+    assert not ce.classify(conv, [[], [ce.Reply(housing_anywhere)]], answers).right
+    conv = _conversation(expect=("resources_for_state",), need="help_transportation", state="KY")
+    crisis_lines_for_a_ride = find_help_text("help_resources", "i'm in kentucky", directory)
+    assert not ce.classify(conv, [[], [ce.Reply(crisis_lines_for_a_ride)]], answers).right
+
+    alone = answers.texts["feeling_alone"][0]
+    gentle = [ce.Reply("That sounds heavy. I'm here.", ("/request_human",))]
+    conv = _conversation(kind="feeling", expect=("feeling",))
+    assert ce.classify(conv, [[ce.Reply(alone)], gentle], answers).right
+    assert ce.classify(conv, [[], [ce.Reply(alone, ("/request_human",))]], answers).right
+    same_twice = [ce.Reply(alone, ("/request_human",))]
+    assert not ce.classify(conv, [same_twice, same_twice], answers).right
+    greeting = [ce.Reply(answers.texts["greet"][0], ("/faq_moud",))]
+    verdict = ce.classify(conv, [[], greeting], answers)
+    assert (verdict.got, verdict.right) == ("greet", False)
+    check = [ce.Reply(answers.outside[ce.SCREEN_CHECK] + "\nIf you want...", ("/check_safe",))]
+    verdict = ce.classify(conv, [[], check], answers)
+    assert (verdict.got, verdict.right) == (ce.SCREEN_CHECK, False)
+
+
+@pytest.mark.rasa
+def test_conversations_through_the_chat_api(app_client: httpx.Client, answers: ce.Answers) -> None:
+    conversations = ce.load_conversations()
+    verdicts: list[ce.Verdict] = []
+    transcripts: list[list[str]] = []
+    for conversation in conversations:
+        user = uuid.uuid4().hex  # a fresh chat for each conversation
+        played: list[list[ce.Reply]] = []
+        for turn in conversation.turns:
+            response = app_client.post("/api/chat", json={"user": user, "text": turn})
+            assert response.status_code == 200, (conversation.id, response.text)
+            played.append([ce.Reply.from_api(r) for r in response.json()["replies"]])
+        verdicts.append(ce.classify(conversation, played, answers))
+        transcripts.append(["\n".join(r.text for r in replies) for replies in played])
+    result = ce.report(conversations, verdicts, transcripts)
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    kinds = ", ".join(f"{k} {v['right']}/{v['total']}" for k, v in result["by_kind"].items())
+    print(f"conversations: {result['right']}/{result['total']} = {result['accuracy']} ({kinds})")
+    assert result["total"] == len(conversations)

@@ -1,0 +1,173 @@
+"""The held-out Spanish paraphrase set (tests/nlu/heldout_es.yml), for issue #20.
+
+Its format is checked always: the topics of the English set, at least 6 messages each, no
+duplicates, none also in the English set or in nlu/, none over 300 characters.
+
+With the real stack, each message is asked through POST /api/chat as tests/test_heldout.py asks
+the English set, and `var/reports/heldout_es.json` records, per message, the topic expected, the
+topic answered (or `unknown`: the fallback, a crisis or check reply, anything else) and the
+language of the reply. Two shares are printed: the right topic (today an English answer to a
+Spanish question counts when it is that topic's answer, checked as in tests/test_heldout.py), and
+the right topic answered in Spanish (the language from safety/language.py's detector).
+
+No accuracy is asserted yet: the Spanish NLU examples and responses do not exist. Issue #20 adds
+`>= 0.90` once they do, and must then also count the Spanish variation of each answer as right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import httpx
+import pytest
+import yaml
+
+from actions.resources import find_help_text
+from community.resources import load_directory
+from community.settings import PROJECT_ROOT
+from safety.language import default_detector
+from tests.test_heldout import (
+    FINDER,
+    expected_reply,
+    load_heldout,
+    rule_actions,
+    training_examples,
+)
+
+HELDOUT_ES_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout_es.yml"
+REPORT_PATH = PROJECT_ROOT / "var" / "reports" / "heldout_es.json"
+MIN_PER_TOPIC = 6
+MAX_CHARACTERS = 300
+UNKNOWN = "unknown"
+
+
+def load_heldout_es() -> dict[str, list[str]]:
+    data: dict[str, list[str]] = yaml.safe_load(HELDOUT_ES_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def _key(message: str) -> str:
+    """A message as compared for duplicates: case and runs of spaces aside."""
+    return re.sub(r"\s+", " ", message).strip().casefold()
+
+
+def test_spanish_heldout_set_is_well_formed() -> None:
+    spanish = load_heldout_es()
+    english = load_heldout()
+    assert list(spanish) == list(english), "the same topics as tests/nlu/heldout.yml, in order"
+    short = {t: len(m) for t, m in spanish.items() if len(m or []) < MIN_PER_TOPIC}
+    assert short == {}, f"fewer than {MIN_PER_TOPIC} messages: {short}"
+    messages = [m for topic in spanish.values() for m in topic]
+    assert all(isinstance(m, str) and m.strip() for m in messages)
+    keys = [_key(m) for m in messages]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    assert duplicates == [], f"duplicates: {duplicates}"
+    in_english = {_key(m) for topic in english.values() for m in topic}
+    shared = [m for m in messages if _key(m) in in_english]
+    assert shared == [], f"also in the English set: {shared}"
+    too_long = [m for m in messages if len(m) > MAX_CHARACTERS]
+    assert too_long == [], f"over {MAX_CHARACTERS} characters: {too_long}"
+
+
+def test_spanish_heldout_set_is_absent_from_training() -> None:
+    training = training_examples()
+    spanish = load_heldout_es()
+    leaked = [m for messages in spanish.values() for m in messages if m.lower() in training]
+    assert leaked == [], f"held-out Spanish messages found in training data: {leaked}"
+
+
+class TopicOfReply:
+    """Which topic's exact answer a reply is, the comparison of tests/test_heldout.py's
+    is_right() with the rules and responses read once rather than once per message and topic."""
+
+    def __init__(self, topics: list[str]) -> None:
+        actions = rule_actions()
+        self.directory = load_directory()
+        self.finder = [t for t in topics if actions[t] == FINDER]
+        self.fixed = {t: expected_reply(t, f"/{t}") for t in topics if t not in self.finder}
+
+    def expected(self, topic: str, message: str) -> str:
+        if topic in self.finder:
+            return find_help_text(topic, message, self.directory)
+        return self.fixed[topic]
+
+    def is_answer_of(self, topic: str, message: str, reply: str) -> bool:
+        expected = self.expected(topic, message)
+        return reply.startswith(expected) if topic == "my_data" else reply == expected
+
+    def answered(self, expected_topic: str, message: str, reply: str) -> str:
+        if self.is_answer_of(expected_topic, message, reply):
+            return expected_topic
+        for topic in [*self.finder, *self.fixed]:
+            if self.is_answer_of(topic, message, reply):
+                return topic
+        return UNKNOWN
+
+
+@pytest.mark.rasa
+def test_spanish_heldout_first_pass_through_the_chat_api(
+    app_client: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spanish = load_heldout_es()
+    topics = TopicOfReply(list(spanish))
+    detector = default_detector()
+    violence_line = topics.directory.get("domestic_violence_hotline").phone or ""
+    results = []
+    for intent, messages in spanish.items():
+        for message in messages:
+            body = {"user": uuid.uuid4().hex, "text": message}
+            response = app_client.post("/api/chat", json=body)
+            assert response.status_code == 200, response.text
+            replies = response.json()["replies"]
+            first = str(replies[0]["text"]) if replies else ""
+            answered = topics.answered(intent, message, first)
+            if (
+                answered == UNKNOWN
+                and intent == "help_violence"
+                and violence_line in "\n".join(str(r["text"]) for r in replies)
+            ):
+                answered = intent  # the crisis reply naming the hotline, as in the English test
+            language = detector.detect(first)
+            results.append(
+                {
+                    "topic": intent,
+                    "text": message,
+                    "answered": answered,
+                    "right": answered == intent,
+                    "reply_language": language,
+                    "right_in_spanish": answered == intent and language == "es",
+                    "urgent": any(bool(r.get("urgent")) for r in replies),
+                    "reply": first[:100],
+                }
+            )
+    total = len(results)
+    right = sum(r["right"] for r in results)
+    in_spanish = sum(r["right_in_spanish"] for r in results)
+    per_topic = {
+        topic: {
+            "total": len(messages),
+            "right": sum(r["right"] for r in results if r["topic"] == topic),
+            "right_in_spanish": sum(r["right_in_spanish"] for r in results if r["topic"] == topic),
+        }
+        for topic, messages in spanish.items()
+    }
+    report = {
+        "total": total,
+        "right_topic": right / total,
+        "right_topic_in_spanish": in_spanish / total,
+        "replies_in_spanish": sum(r["reply_language"] == "es" for r in results) / total,
+        "per_topic": per_topic,
+        "results": results,
+    }
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    with capsys.disabled():
+        print(
+            f"\nheldout_es: right topic {right / total:.3f} ({right}/{total}); "
+            f"right topic answered in Spanish {in_spanish / total:.3f} ({in_spanish}/{total}); "
+            f"report {REPORT_PATH.relative_to(PROJECT_ROOT)}"
+        )
+    # No threshold yet (see the module docstring): issue #20 adds >= 0.90.
+    assert total == sum(len(m) for m in spanish.values())
