@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_tracker_store: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Where Rasa keeps conversations: its memory (forgotten on restart), or "
+        "Redis (PEERBOT_REDIS_URL), kept through restarts and shared by several Rasa servers.",
+    )
+    rasa_key_prefix: str = Field(
+        default="peerbot",
+        pattern=r"^[a-zA-Z0-9]{1,40}$",  # Rasa ignores a prefix that is not alphanumeric
+        description="The prefix of Rasa's keys in Redis (one per community sharing a Redis).",
+    )
     rasa_urls: list[str] = Field(
         default_factory=list,
         description="Several Rasa servers (JSON list; overrides PEERBOT_RASA_URL): each "

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bots.dialogue import DialogueClient
+from bots.dialogue import DialogueClient, StoredTrackers
 from bots.gateway import Gateway, GatewayConfig
 from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
@@ -43,6 +43,11 @@ def build_services(settings: Settings) -> AppServices:
         settings.rasa_urls or settings.rasa_url,
         settings.rasa_timeout_seconds,
         settings.rasa_api_token(),
+        stored=(
+            StoredTrackers(settings.redis_url, settings.rasa_key_prefix)
+            if settings.rasa_tracker_store == "redis" and settings.redis_url
+            else None
+        ),
     )
     screen = build_screen(
         settings.models_dir,
