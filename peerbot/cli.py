@@ -160,6 +160,27 @@ def researcher_revoke(name: str) -> None:
     _revoke_staff(name, "researcher")
 
 
+@researcher_app.command("seed-mothers101")
+def researcher_seed_mothers101(name: str) -> None:
+    """Submit the two questions this initiative's researchers already asked, under researcher
+    NAME, for the moderators' review (then published as any question; shared answers start
+    Mothers 101). Questions already there are skipped."""
+    from community.db import migrate as apply_migrations
+    from community.research.mothers101 import seed
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+    try:
+        numbers = _in_transaction(settings, lambda session: seed(session, name))
+    except LookupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not numbers:
+        typer.echo("The seed questions are already there.")
+    for number in numbers:
+        typer.echo(f"Question {number} submitted for review.")
+
+
 @researcher_app.command("link")
 def researcher_link(name: str) -> None:
     """A one-time code that lets a researcher submit questions from Telegram or Discord
