@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    adapters_in_app: bool = Field(
+        default=True,
+        description="Run the Telegram and Discord adapters inside the app; false when each runs "
+        "as its own process (`peerbot adapter telegram|discord`), e.g. with several app workers.",
+    )
     leader_check_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=10,
         description="How often an app process checks that it still runs the timed jobs, or "

@@ -87,7 +87,7 @@ def build_services(settings: Settings) -> AppServices:
     return AppServices(settings, key, database, dialogue, gateway, journal, guard)
 
 
-async def _start_telegram(settings: Settings, services: AppServices) -> Any:
+async def start_telegram(settings: Settings, services: AppServices) -> Any:
     """The Telegram adapter runs in this process when its token is set; otherwise it says so
     once. Imported here so python-telegram-bot is loaded only when it is used."""
     if not settings.telegram_enabled:
@@ -100,7 +100,7 @@ async def _start_telegram(settings: Settings, services: AppServices) -> Any:
     return adapter
 
 
-def _start_discord(settings: Settings, services: AppServices) -> Any:
+def start_discord(settings: Settings, services: AppServices) -> Any:
     """The Discord adapter runs in this process when its token is set (imported only then)."""
     if not settings.discord_enabled:
         log.info("discord adapter off: PEERBOT_DISCORD_TOKEN is not set")
@@ -179,9 +179,11 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
                 leading = False
             if leading:
                 _start_scheduler(app, jobs)
-        telegram = await _start_telegram(settings, services)
+        # Or each in a process of its own (`peerbot adapter`, peerbot/adapters.py).
+        in_app = settings.adapters_in_app
+        telegram = await start_telegram(settings, services) if in_app else None
         app.state.telegram = telegram
-        discord_bot = _start_discord(settings, services)
+        discord_bot = start_discord(settings, services) if in_app else None
         # Its own loop, not a scheduler job: a job's state is the database that is away when
         # the journal has work.
         watching = (

@@ -249,6 +249,27 @@ def run() -> None:
 
 
 @app.command()
+def adapter(platform: str) -> None:
+    """Run one chat platform's adapter (telegram or discord) in its own process; a second one
+    for the same bot waits as a standby and takes over if the first dies. Set
+    PEERBOT_ADAPTERS_IN_APP=false for the app then."""
+    import asyncio
+
+    from community.db import migrate as apply_migrations
+    from peerbot.adapters import AdapterRefused, run_adapter
+    from peerbot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    apply_migrations(settings.resolved_database_url)
+    try:
+        asyncio.run(run_adapter(settings, platform))
+    except AdapterRefused as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def serve() -> None:
     """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else."""
     import uvicorn
