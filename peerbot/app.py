@@ -29,10 +29,20 @@ from community.leadership import Leadership, leadership_for
 from community.models import utcnow
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
-from safety.context import RecentMessages
+from community.shared_window import RedisRecentMessages
+from safety.context import RecentMessages, RecentWindow
 from safety.training import build_screen
 
 log = logging.getLogger(__name__)
+
+
+def screen_window(settings: Settings) -> RecentWindow:
+    """Her last few messages for the screen: shared in Redis when app processes share the
+    load (`PEERBOT_REDIS_URL`), else in this process's memory."""
+    messages, seconds = settings.screen_context_messages, settings.screen_context_seconds
+    if settings.redis_url:
+        return RedisRecentMessages(settings.redis_url, messages, seconds)
+    return RecentMessages(messages, seconds)
 
 
 def build_services(settings: Settings) -> AppServices:
@@ -51,7 +61,7 @@ def build_services(settings: Settings) -> AppServices:
     )
     screen = build_screen(
         settings.models_dir,
-        context=RecentMessages(settings.screen_context_messages, settings.screen_context_seconds),
+        context=screen_window(settings),
         learned=settings.screen_learned,
         thresholds_path=settings.screen_thresholds,
     )
