@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    workers: Annotated[int, Field(ge=1, le=32)] = Field(
+        default=1,
+        description="App processes serving the one port (uvicorn's own process manager). More "
+        "than one needs PostgreSQL, PEERBOT_REDIS_URL, and the chat adapters in their own "
+        "processes.",
+    )
     adapters_in_app: bool = Field(
         default=True,
         description="Run the Telegram and Discord adapters inside the app; false when each runs "

@@ -167,6 +167,38 @@ def _stop_scheduler(app: FastAPI) -> None:
             scheduler.shutdown(wait=False)
 
 
+def workers_refusal(settings: Settings) -> str | None:
+    """Why these settings cannot run several app processes (None when they can). What one
+    process keeps between requests must be shared: the database, the rate limits and the
+    screen's window; and only one process may talk to each chat platform."""
+    if settings.workers <= 1:
+        return None
+    if not settings.resolved_database_url.startswith("postgresql"):
+        return "More than one worker needs PostgreSQL (PEERBOT_DATABASE_URL): SQLite has one."
+    if not settings.redis_url:
+        return (
+            "More than one worker needs PEERBOT_REDIS_URL: the rate limits and the crisis "
+            "screen's window of her last messages must be shared by every worker."
+        )
+    if settings.adapters_in_app and (settings.telegram_enabled or settings.discord_enabled):
+        return (
+            "With more than one worker, run Telegram and Discord as their own processes "
+            "(`peerbot adapter telegram`, `peerbot adapter discord`) and set "
+            "PEERBOT_ADAPTERS_IN_APP=false: each bot may talk to its platform once."
+        )
+    return None
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each of several workers builds it (uvicorn calls this in every process)."""
+    from community.settings import load_settings
+    from peerbot.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     """The bot app. `run_scheduler=False` keeps the timed jobs from starting (tests run them
     by hand with `app.state.jobs`)."""

@@ -3,9 +3,10 @@ benchmark."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -230,14 +231,14 @@ def _train_screen(settings: Settings, force: bool = False) -> None:
 
 
 @app.command()
-def run() -> None:
+def run(workers: Workers = None) -> None:
     """Start the Rasa server, the action server and the bot app; Ctrl-C stops them all."""
     from community.db import migrate as apply_migrations
     from peerbot.runner import run_stack
     from peerbot.training import TrainingError
     from peerbot.training import train as train_model
 
-    settings = _settings()
+    settings = _with_workers(workers)
     _step("Migrating the database", lambda: apply_migrations(settings.resolved_database_url))
     try:
         result = _step("Checking the Rasa model", lambda: train_model(settings))
@@ -269,24 +270,50 @@ def adapter(platform: str) -> None:
         raise typer.Exit(1) from None
 
 
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, max=32, help="App processes on the one port (default PEERBOT_WORKERS, 1)."),
+]
+
+
+def _with_workers(workers: int | None) -> Settings:
+    from peerbot.app import workers_refusal
+
+    if workers is not None:
+        # Every worker process (and `peerbot run`'s app service) reads its settings anew.
+        os.environ["PEERBOT_WORKERS"] = str(workers)
+    settings = _settings()
+    refusal = workers_refusal(settings)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
+    return settings
+
+
 @app.command()
-def serve() -> None:
-    """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else."""
+def serve(workers: Workers = None) -> None:
+    """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else.
+    With several workers, uvicorn runs them on the one port and replaces one that dies."""
     import uvicorn
 
     from peerbot.app import create_app
     from peerbot.logs import configure_logging
 
-    settings = _settings()
+    settings = _with_workers(workers)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # paths carry web chat ids
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,  # paths carry web chat ids
+        "log_config": None,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        uvicorn.run(
+            "peerbot.app:app_from_environment", factory=True, workers=settings.workers, **common
+        )
+    else:
+        uvicorn.run(create_app(settings), **common)
 
 
 @app.command("safety-check")
