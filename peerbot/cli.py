@@ -450,6 +450,20 @@ def rasa_token() -> None:
     typer.echo(_settings().rasa_api_token())
 
 
+@app.command("rasa-endpoints")
+def rasa_endpoints() -> None:
+    """Write the endpoints file for Rasa from the settings (Redis stores when
+    PEERBOT_RASA_TRACKER_STORE=redis) and print its path (for running Rasa as its own
+    service; `peerbot run` does this itself)."""
+    from peerbot.rasa_endpoints import endpoints_file
+
+    try:
+        typer.echo(str(endpoints_file(_settings())))
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:
     app()
 
