@@ -388,6 +388,18 @@ def benchmark(
             help="Only measure what the gateway adds to a bare Rasa round trip (starts Rasa).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="App workers for the handoff figure (more than one: --database-url and "
+            "--redis-url).",
+        ),
+    ] = 1,
+    redis_url: Annotated[
+        str, typer.Option(help="Redis for several workers (the rate limits, the screen's window).")
+    ] = "",
 ) -> None:
     """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
     until a crisis case is visible to moderators, N conversations at once) and, if asked, a
@@ -415,7 +427,7 @@ def benchmark(
     for line in run_screen_benchmark(messages):
         typer.echo(line)
     if handoff:
-        for line in run_handoff_benchmark(handoff, database_url):
+        for line in run_handoff_benchmark(handoff, database_url, workers, redis_url):
             typer.echo(line)
     if broadcast:
         for line in run_broadcast_benchmark(broadcast, database_url):
