@@ -69,6 +69,29 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
     return DialogueResult(tuple(replies), handoff, frozenset(requests))
 
 
+class StoredTrackers:
+    """Rasa's conversations kept in Redis (`PEERBOT_RASA_TRACKER_STORE=redis`). Forgetting one
+    means deleting its key: Rasa's API merges a replaced conversation into the stored one
+    rather than replacing it."""
+
+    def __init__(self, redis_url: str, key_prefix: str) -> None:
+        import redis.asyncio
+
+        self._redis = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5)
+        self._prefix = f"{key_prefix}:tracker:"  # Rasa's own key shape for a conversation
+
+    async def forget(self, pseudonym: str) -> bool:
+        try:
+            await self._redis.delete(self._prefix + pseudonym)
+        except Exception as error:  # Redis away: the retention job tries again
+            log.warning("rasa memory not wiped in redis", extra={"error": type(error).__name__})
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
 @dataclass
 class _Server:
     client: httpx.AsyncClient
@@ -84,7 +107,11 @@ class DialogueClient:
     """
 
     def __init__(
-        self, base_urls: str | Sequence[str], timeout_seconds: float, api_token: str = ""
+        self,
+        base_urls: str | Sequence[str],
+        timeout_seconds: float,
+        api_token: str = "",
+        stored: StoredTrackers | None = None,
     ) -> None:
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         if not urls:
@@ -94,6 +121,7 @@ class DialogueClient:
             for url in urls
         ]
         self._api_token = api_token
+        self._stored = stored
 
     def _order(self, pseudonym: str) -> list[_Server]:
         """Her server first, then the others; those known to be down go last."""
@@ -105,8 +133,11 @@ class DialogueClient:
     async def forget(self, pseudonym: str) -> bool:
         """Wipe Rasa's memory of a conversation (its tracker's events) on every server (it may
         have moved between them), through Rasa's HTTP API (enabled with a token by
-        `peerbot run`). Retried; False if a server could not be reached."""
+        `peerbot run`), and in Redis when Rasa keeps it there. Retried; False if a server or
+        the store could not be reached."""
         wiped = [await self._forget_on(server, pseudonym) for server in self._servers]
+        if self._stored is not None:
+            wiped.append(await self._stored.forget(pseudonym))
         return all(wiped)
 
     async def _forget_on(self, server: _Server, pseudonym: str) -> bool:
@@ -159,3 +190,5 @@ class DialogueClient:
     async def aclose(self) -> None:
         for server in self._servers:
             await server.client.aclose()
+        if self._stored is not None:
+            await self._stored.aclose()

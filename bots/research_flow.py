@@ -11,6 +11,7 @@ Commands (also the payloads of the buttons peerbot sends):
   /withdraw_N                       delete her answer to question N
   /ask [question]                   ask researchers (without text: her next message is it)
   /library_yes_N /library_no_N      may her question N and its answer join Research 101?
+  /share_yes_N /share_no_N          may her answer to question N join Mothers 101 (researchers')?
   /research_library                 read Research 101
   /cancel                           her next message is for the bot again
 """
@@ -39,6 +40,7 @@ from community.research.answers import (
 )
 from community.research.member_questions import ask, library, library_consent
 from community.research.models import ResearchQuestion
+from community.research.mothers101 import record_share
 from community.research.preferences import KINDS, preferences_of, set_preference
 from community.research.questions import accepting_answers
 
@@ -50,7 +52,10 @@ NAMED = {
     "optout_invitations", "optout_results", "optout_all", "ask", "research_ask",
     "research_library", "research_stop", "cancel",
 }  # fmt: skip
-NUMBERED = {"answer", "skip", "consent", "noconsent", "withdraw", "library_yes", "library_no"}
+NUMBERED = {
+    "answer", "skip", "consent", "noconsent", "withdraw", "library_yes", "library_no",
+    "share_yes", "share_no",
+}  # fmt: skip
 # What Rasa hands the app (custom payload {"peerbot": ...}) when she asks in words.
 REQUESTS = {
     "research_opt_in": "/optin_questions",
@@ -122,7 +127,8 @@ class ResearchFlow:
                 return [_reply(body, buttons)]
             await store_answer(session, question_id, member.id, text)
             body, buttons = texts.answer_saved(question_id)
-            return [_reply(body, buttons)]
+            share, share_buttons = texts.share_question(question_id)
+            return [_reply(body, buttons), _reply(share, share_buttons)]
 
     async def _command(
         self, session: AsyncSession, member: Member, platform: str, command: Command
@@ -163,6 +169,11 @@ class ResearchFlow:
             return [_reply(texts.LIBRARY_YES if agreed else texts.LIBRARY_NO)]
         if name == "skip":
             return [_reply(texts.SKIPPED)]
+        if name in ("share_yes", "share_no"):
+            agreed = name == "share_yes"
+            if not await record_share(session, number, member.id, agreed):
+                return [_reply(texts.NOTHING_TO_SHARE)]
+            return [_reply(texts.SHARE_YES if agreed else texts.SHARE_NO)]
         if name == "withdraw":
             removed = await withdraw(session, number, member.id)
             return [_reply(texts.WITHDRAWN if removed else texts.NOTHING_TO_WITHDRAW)]

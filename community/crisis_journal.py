@@ -16,10 +16,13 @@ bounded text she wrote and what she was told. Nothing from it is logged.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,22 +104,35 @@ def message_entry(platform: str, user_id: str, text: str) -> JournalEntry:
 
 
 class CrisisJournal:
-    """Append, read and replay; one event loop uses it, so a read-and-rewrite never
-    interleaves with an append (neither awaits)."""
+    """Append, read and replay. Several app processes on one machine may share the file: an
+    append and a read-and-rewrite each hold an exclusive lock on a file beside it, so a
+    rewrite never drops what another process appended meanwhile (within one process neither
+    awaits, so they never interleave there either). Two processes replaying the same entry
+    write it once: its id is the `journal_replays` key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(self.path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # held for milliseconds by the other side
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
     def append(self, entry: JournalEntry) -> None:
         """Durable before it returns: written, flushed and fsynced, owner-only."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         line = json.dumps(asdict(entry), ensure_ascii=False) + "\n"
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(descriptor, line.encode("utf-8"))
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        with self._locked():
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, line.encode("utf-8"))
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         log.warning("crisis written to the local journal", extra={"platform": entry.platform})
 
     def entries(self) -> list[JournalEntry]:
@@ -136,6 +152,12 @@ class CrisisJournal:
     def remove(self, ids: set[str]) -> None:
         """Drop replayed entries: the rest is written to a new file that replaces the old."""
         if not ids or not self.path.exists():
+            return
+        with self._locked():
+            self._rewrite_without(ids)
+
+    def _rewrite_without(self, ids: set[str]) -> None:
+        if not self.path.exists():
             return
         kept = [
             line

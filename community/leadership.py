@@ -8,13 +8,16 @@ steps down at once, so two processes never run the jobs together for longer than
 The lock's key is derived in the database from its name and schema, so every process of one
 deployment asks for the same lock whatever address it uses to reach the database.
 
-SQLite serves one process only: it is always the leader.
+SQLite serves one app process: it is always the leader there. Processes that must be alone on
+a machine whatever the database (a chat platform's adapter) use `FileLock` on SQLite.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -112,6 +115,35 @@ async def _close_quietly(connection: AsyncConnection) -> None:
         await connection.invalidate()  # never back to the pool: its session held the lock
     except Exception as error:
         log.info("scheduler lock connection closed", extra={"error": type(error).__name__})
+
+
+class FileLock:
+    """Leadership among processes of one machine (SQLite): an exclusive lock on a file under
+    `var/`, which the operating system releases when the holder dies."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._handle: IO[bytes] | None = None
+
+    async def acquire(self) -> bool:
+        if self._handle is not None:
+            return True
+        handle = self._path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    async def still_held(self) -> bool:
+        return self._handle is not None
+
+    async def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # closing the file releases its lock
 
 
 def leadership_for(database: Database) -> Leadership:

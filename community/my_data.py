@@ -44,6 +44,7 @@ class MyData:
     case_messages: int
     pending_messages: int
     research_answers: int = 0
+    shared_in_mothers101: int = 0  # of those, the ones she agreed to share with every researcher
     questions_for_researchers: int = 0
     research_opt_ins: tuple[str, ...] = ()
     safety_checks: int = 0
@@ -79,6 +80,11 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     answers = await session.scalar(
         select(func.count(ResearchAnswer.id)).where(ResearchAnswer.member_id == member.id)
     )
+    shared = await session.scalar(
+        select(func.count(ResearchAnswer.id)).where(
+            ResearchAnswer.member_id == member.id, ResearchAnswer.share_consent.is_(True)
+        )
+    )
     asked = await session.scalar(
         select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id)
     )
@@ -89,6 +95,7 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
         research_answers=int(answers or 0),
+        shared_in_mothers101=int(shared or 0),
         questions_for_researchers=int(asked or 0),
         research_opt_ins=opt_ins,
         safety_checks=len(checks),
@@ -136,6 +143,11 @@ def describe(data: MyData, rasa_memory: str) -> str:
         lines.append(
             f"• Your answers to researchers' questions: {data.research_answers} (kept without "
             "your name; you can take each one back)."
+        )
+    if data.shared_in_mothers101:
+        lines.append(
+            f"• Of those, shared with every researcher in Mothers 101: "
+            f"{data.shared_in_mothers101} (taking an answer back takes it out)."
         )
     if data.questions_for_researchers:
         lines.append(f"• Questions you asked researchers: {data.questions_for_researchers}.")

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_tracker_store: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Where Rasa keeps conversations: its memory (forgotten on restart), or "
+        "Redis (PEERBOT_REDIS_URL), kept through restarts and shared by several Rasa servers.",
+    )
+    rasa_key_prefix: str = Field(
+        default="peerbot",
+        pattern=r"^[a-zA-Z0-9]{1,40}$",  # Rasa ignores a prefix that is not alphanumeric
+        description="The prefix of Rasa's keys in Redis (one per community sharing a Redis).",
+    )
     rasa_urls: list[str] = Field(
         default_factory=list,
         description="Several Rasa servers (JSON list; overrides PEERBOT_RASA_URL): each "
@@ -117,6 +127,17 @@ class Settings(BaseSettings):
     reannounce_urgent_minutes: Annotated[float, Field(gt=0, le=1440)] = 5
     reannounce_other_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     scheduler_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    workers: Annotated[int, Field(ge=1, le=32)] = Field(
+        default=1,
+        description="App processes serving the one port (uvicorn's own process manager). More "
+        "than one needs PostgreSQL, PEERBOT_REDIS_URL, and the chat adapters in their own "
+        "processes.",
+    )
+    adapters_in_app: bool = Field(
+        default=True,
+        description="Run the Telegram and Discord adapters inside the app; false when each runs "
+        "as its own process (`peerbot adapter telegram|discord`), e.g. with several app workers.",
+    )
     leader_check_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=10,
         description="How often an app process checks that it still runs the timed jobs, or "

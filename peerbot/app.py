@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bots.dialogue import DialogueClient
+from bots.dialogue import DialogueClient, StoredTrackers
 from bots.gateway import Gateway, GatewayConfig
 from bots.web.app import AppServices, create_web_app
 from community.crisis_journal import JOURNAL_NAME, CrisisJournal
@@ -29,10 +29,20 @@ from community.leadership import Leadership, leadership_for
 from community.models import utcnow
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
-from safety.context import RecentMessages
+from community.shared_window import RedisRecentMessages
+from safety.context import RecentMessages, RecentWindow
 from safety.training import build_screen
 
 log = logging.getLogger(__name__)
+
+
+def screen_window(settings: Settings) -> RecentWindow:
+    """Her last few messages for the screen: shared in Redis when app processes share the
+    load (`PEERBOT_REDIS_URL`), else in this process's memory."""
+    messages, seconds = settings.screen_context_messages, settings.screen_context_seconds
+    if settings.redis_url:
+        return RedisRecentMessages(settings.redis_url, messages, seconds)
+    return RecentMessages(messages, seconds)
 
 
 def build_services(settings: Settings) -> AppServices:
@@ -43,10 +53,15 @@ def build_services(settings: Settings) -> AppServices:
         settings.rasa_urls or settings.rasa_url,
         settings.rasa_timeout_seconds,
         settings.rasa_api_token(),
+        stored=(
+            StoredTrackers(settings.redis_url, settings.rasa_key_prefix)
+            if settings.rasa_tracker_store == "redis" and settings.redis_url
+            else None
+        ),
     )
     screen = build_screen(
         settings.models_dir,
-        context=RecentMessages(settings.screen_context_messages, settings.screen_context_seconds),
+        context=screen_window(settings),
         learned=settings.screen_learned,
         thresholds_path=settings.screen_thresholds,
     )
@@ -82,7 +97,7 @@ def build_services(settings: Settings) -> AppServices:
     return AppServices(settings, key, database, dialogue, gateway, journal, guard)
 
 
-async def _start_telegram(settings: Settings, services: AppServices) -> Any:
+async def start_telegram(settings: Settings, services: AppServices) -> Any:
     """The Telegram adapter runs in this process when its token is set; otherwise it says so
     once. Imported here so python-telegram-bot is loaded only when it is used."""
     if not settings.telegram_enabled:
@@ -95,7 +110,7 @@ async def _start_telegram(settings: Settings, services: AppServices) -> Any:
     return adapter
 
 
-def _start_discord(settings: Settings, services: AppServices) -> Any:
+def start_discord(settings: Settings, services: AppServices) -> Any:
     """The Discord adapter runs in this process when its token is set (imported only then)."""
     if not settings.discord_enabled:
         log.info("discord adapter off: PEERBOT_DISCORD_TOKEN is not set")
@@ -152,6 +167,38 @@ def _stop_scheduler(app: FastAPI) -> None:
             scheduler.shutdown(wait=False)
 
 
+def workers_refusal(settings: Settings) -> str | None:
+    """Why these settings cannot run several app processes (None when they can). What one
+    process keeps between requests must be shared: the database, the rate limits and the
+    screen's window; and only one process may talk to each chat platform."""
+    if settings.workers <= 1:
+        return None
+    if not settings.resolved_database_url.startswith("postgresql"):
+        return "More than one worker needs PostgreSQL (PEERBOT_DATABASE_URL): SQLite has one."
+    if not settings.redis_url:
+        return (
+            "More than one worker needs PEERBOT_REDIS_URL: the rate limits and the crisis "
+            "screen's window of her last messages must be shared by every worker."
+        )
+    if settings.adapters_in_app and (settings.telegram_enabled or settings.discord_enabled):
+        return (
+            "With more than one worker, run Telegram and Discord as their own processes "
+            "(`peerbot adapter telegram`, `peerbot adapter discord`) and set "
+            "PEERBOT_ADAPTERS_IN_APP=false: each bot may talk to its platform once."
+        )
+    return None
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each of several workers builds it (uvicorn calls this in every process)."""
+    from community.settings import load_settings
+    from peerbot.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
     """The bot app. `run_scheduler=False` keeps the timed jobs from starting (tests run them
     by hand with `app.state.jobs`)."""
@@ -174,9 +221,11 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
                 leading = False
             if leading:
                 _start_scheduler(app, jobs)
-        telegram = await _start_telegram(settings, services)
+        # Or each in a process of its own (`peerbot adapter`, peerbot/adapters.py).
+        in_app = settings.adapters_in_app
+        telegram = await start_telegram(settings, services) if in_app else None
         app.state.telegram = telegram
-        discord_bot = _start_discord(settings, services)
+        discord_bot = start_discord(settings, services) if in_app else None
         # Its own loop, not a scheduler job: a job's state is the database that is away when
         # the journal has work.
         watching = (

@@ -114,19 +114,26 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run_handoff_benchmark(conversations: int = 200, database_url: str = "") -> Iterator[str]:
+def run_handoff_benchmark(
+    conversations: int = 200, database_url: str = "", workers: int = 1, redis_url: str = ""
+) -> Iterator[str]:
     """Start `peerbot serve` on a scratch SQLite database, send `conversations` crisis messages
     at once through the web API, and measure how long until each case is in the moderators'
     queue (GET /api/cases polled every 20 ms), from the moment its message was sent.
-    With `database_url` (PostgreSQL), the run uses a throwaway schema there instead."""
+    With `database_url` (PostgreSQL), the run uses a throwaway schema there instead; with
+    `workers` (and `redis_url`), that many app processes serve it."""
     import asyncio
 
-    with _served_app(database_url) as (base, token, _, kind):
+    with _served_app(database_url, workers, redis_url) as (base, token, _, kind):
+        if workers > 1:
+            kind = f"{kind}, {workers} workers"
         yield from asyncio.run(_drive_handoff(base, token, conversations, kind))
 
 
 @contextmanager
-def _served_app(database_url: str = "") -> Iterator[tuple[str, str, Settings, str]]:
+def _served_app(
+    database_url: str = "", workers: int = 1, redis_url: str = ""
+) -> Iterator[tuple[str, str, Settings, str]]:
     """`peerbot serve` on a scratch database (SQLite, or a throwaway PostgreSQL schema) with
     Rasa away, and a moderator's token: (base URL, token, settings, "SQLite" or "PostgreSQL")."""
     import asyncio
@@ -152,7 +159,10 @@ def _served_app(database_url: str = "") -> Iterator[tuple[str, str, Settings, st
 
         token = asyncio.run(moderator_token())
         env = dict(os.environ, PEERBOT_VAR_DIR=scratch, PEERBOT_DATABASE_URL=url,
-                   PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9")  # fmt: skip
+                   PEERBOT_PORT=str(port), PEERBOT_RASA_URL="http://127.0.0.1:9",
+                   PEERBOT_WORKERS=str(workers))  # fmt: skip
+        if redis_url:
+            env["PEERBOT_REDIS_URL"] = redis_url
         server = subprocess.Popen(
             [sys.executable, "-m", "peerbot.cli", "serve"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -3,9 +3,10 @@ benchmark."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,6 +161,27 @@ def researcher_revoke(name: str) -> None:
     _revoke_staff(name, "researcher")
 
 
+@researcher_app.command("seed-mothers101")
+def researcher_seed_mothers101(name: str) -> None:
+    """Submit the two questions this initiative's researchers already asked, under researcher
+    NAME, for the moderators' review (then published as any question; shared answers start
+    Mothers 101). Questions already there are skipped."""
+    from community.db import migrate as apply_migrations
+    from community.research.mothers101 import seed
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+    try:
+        numbers = _in_transaction(settings, lambda session: seed(session, name))
+    except LookupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not numbers:
+        typer.echo("The seed questions are already there.")
+    for number in numbers:
+        typer.echo(f"Question {number} submitted for review.")
+
+
 @researcher_app.command("link")
 def researcher_link(name: str) -> None:
     """A one-time code that lets a researcher submit questions from Telegram or Discord
@@ -209,14 +231,14 @@ def _train_screen(settings: Settings, force: bool = False) -> None:
 
 
 @app.command()
-def run() -> None:
+def run(workers: Workers = None) -> None:
     """Start the Rasa server, the action server and the bot app; Ctrl-C stops them all."""
     from community.db import migrate as apply_migrations
     from peerbot.runner import run_stack
     from peerbot.training import TrainingError
     from peerbot.training import train as train_model
 
-    settings = _settings()
+    settings = _with_workers(workers)
     _step("Migrating the database", lambda: apply_migrations(settings.resolved_database_url))
     try:
         result = _step("Checking the Rasa model", lambda: train_model(settings))
@@ -228,23 +250,70 @@ def run() -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else."""
+def adapter(platform: str) -> None:
+    """Run one chat platform's adapter (telegram or discord) in its own process; a second one
+    for the same bot waits as a standby and takes over if the first dies. Set
+    PEERBOT_ADAPTERS_IN_APP=false for the app then."""
+    import asyncio
+
+    from community.db import migrate as apply_migrations
+    from peerbot.adapters import AdapterRefused, run_adapter
+    from peerbot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    apply_migrations(settings.resolved_database_url)
+    try:
+        asyncio.run(run_adapter(settings, platform))
+    except AdapterRefused as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+
+
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, max=32, help="App processes on the one port (default PEERBOT_WORKERS, 1)."),
+]
+
+
+def _with_workers(workers: int | None) -> Settings:
+    from peerbot.app import workers_refusal
+
+    if workers is not None:
+        # Every worker process (and `peerbot run`'s app service) reads its settings anew.
+        os.environ["PEERBOT_WORKERS"] = str(workers)
+    settings = _settings()
+    refusal = workers_refusal(settings)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
+    return settings
+
+
+@app.command()
+def serve(workers: Workers = None) -> None:
+    """Run only the bot app (web chat and APIs); `peerbot run` starts it with everything else.
+    With several workers, uvicorn runs them on the one port and replaces one that dies."""
     import uvicorn
 
     from peerbot.app import create_app
     from peerbot.logs import configure_logging
 
-    settings = _settings()
+    settings = _with_workers(workers)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # paths carry web chat ids
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,  # paths carry web chat ids
+        "log_config": None,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        uvicorn.run(
+            "peerbot.app:app_from_environment", factory=True, workers=settings.workers, **common
+        )
+    else:
+        uvicorn.run(create_app(settings), **common)
 
 
 @app.command("safety-check")
@@ -319,6 +388,18 @@ def benchmark(
             help="Only measure what the gateway adds to a bare Rasa round trip (starts Rasa).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="App workers for the handoff figure (more than one: --database-url and "
+            "--redis-url).",
+        ),
+    ] = 1,
+    redis_url: Annotated[
+        str, typer.Option(help="Redis for several workers (the rate limits, the screen's window).")
+    ] = "",
 ) -> None:
     """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
     until a crisis case is visible to moderators, N conversations at once) and, if asked, a
@@ -346,7 +427,7 @@ def benchmark(
     for line in run_screen_benchmark(messages):
         typer.echo(line)
     if handoff:
-        for line in run_handoff_benchmark(handoff, database_url):
+        for line in run_handoff_benchmark(handoff, database_url, workers, redis_url):
             typer.echo(line)
     if broadcast:
         for line in run_broadcast_benchmark(broadcast, database_url):
@@ -379,6 +460,20 @@ def doctor() -> None:
 def rasa_token() -> None:
     """Print the token for Rasa's HTTP API (for running Rasa as its own service)."""
     typer.echo(_settings().rasa_api_token())
+
+
+@app.command("rasa-endpoints")
+def rasa_endpoints() -> None:
+    """Write the endpoints file for Rasa from the settings (Redis stores when
+    PEERBOT_RASA_TRACKER_STORE=redis) and print its path (for running Rasa as its own
+    service; `peerbot run` does this itself)."""
+    from peerbot.rasa_endpoints import endpoints_file
+
+    try:
+        typer.echo(str(endpoints_file(_settings())))
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

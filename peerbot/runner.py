@@ -25,6 +25,7 @@ from honcho.manager import Manager
 from honcho.printer import Message
 
 from community.settings import PROJECT_ROOT, Settings
+from peerbot.rasa_endpoints import endpoints_file, password_environment
 from peerbot.training import rasa_environment
 
 READINESS_TIMEOUT_SECONDS = 240.0
@@ -70,7 +71,7 @@ def services(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list
                 "--model",
                 str(model),
                 "--endpoints",
-                str(root / "endpoints.yml"),
+                str(endpoints_file(settings, root)),
                 "--credentials",
                 str(root / "credentials.yml"),
                 "--interface",
@@ -152,6 +153,7 @@ def run_stack(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> int
     """Run all services until one exits or a signal arrives; return the exit code."""
     manager = Manager()
     env = rasa_environment(settings) | rasa_api_environment(settings)
+    env |= password_environment(settings)
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["PYTHONUNBUFFERED"] = "1"
     items = services(settings, model, root)

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 DEFAULT_MESSAGES = 3
 DEFAULT_SECONDS = 300.0
@@ -28,6 +29,19 @@ class Recent:
     # context only counts when the new message adds to what was already seen.
     window_score: float
     flagged: bool  # this message already led to a crisis or a check
+
+
+class RecentWindow(Protocol):
+    """Where the screen reads and keeps her last few messages: this process's memory
+    (`RecentMessages`), or a store several app processes share (community/shared_window.py)."""
+
+    def recent(self, key: str) -> list[Recent]: ...
+
+    def remember(
+        self, key: str, text: str, language: str, window_score: float, flagged: bool
+    ) -> None: ...
+
+    def forget(self, key: str) -> None: ...
 
 
 class RecentMessages:

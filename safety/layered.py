@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from safety.context import RecentMessages
+from safety.context import RecentWindow
 from safety.language import LanguageDetector
 from safety.learned import LearnedSignal, Scores
 from safety.phrases import PhraseIndex, compile_phrase_parts
@@ -186,7 +186,7 @@ class LayeredScreen:
         detector: LanguageDetector,
         learned: LearnedSignal | None = None,
         thresholds: ThresholdSet | None = None,
-        context: RecentMessages | None = None,
+        context: RecentWindow | None = None,
     ) -> None:
         self.screener = screener
         self._detector = detector

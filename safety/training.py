@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from safety.context import RecentMessages
+from safety.context import RecentWindow
 from safety.corpus import NLU_BATCH, Example, training_examples
 from safety.encoder import Encoder, load_encoder
 from safety.language import default_detector
@@ -115,7 +115,7 @@ def load_learned(
 
 def build_screen(
     models_dir: Path,
-    context: RecentMessages | None = None,
+    context: RecentWindow | None = None,
     learned: bool = True,
     thresholds_path: Path = THRESHOLDS_PATH,
 ) -> LayeredScreen:

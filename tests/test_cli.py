@@ -152,3 +152,27 @@ def test_flood_benchmark_reports_what_moderators_get() -> None:
         )
     assert result.stdout.count("1 flood alert(s)") == 2
     assert result.stdout.count("the genuine crisis is number 1 in the queue") == 2
+
+
+def test_the_mothers_101_seed_questions_are_submitted_once(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env.update(
+        PEERBOT_VAR_DIR=str(tmp_path / "var"),
+        PEERBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'seed.sqlite3'}",
+        PEERBOT_SECRET_KEY="cli-test-secret-key-0123456789abcdef",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "peerbot.cli", *args],
+            capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120, check=False,
+        )  # fmt: skip
+
+    missing = run("researcher", "seed-mothers101", "nobody")
+    assert missing.returncode == 1 and "no researcher named nobody" in missing.stderr
+    assert run("researcher", "add", "rae").returncode == 0
+    first = run("researcher", "seed-mothers101", "rae")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("submitted for review") == 2
+    again = run("researcher", "seed-mothers101", "rae")
+    assert "already there" in again.stdout

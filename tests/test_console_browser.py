@@ -122,6 +122,11 @@ def test_case_forms_snippets_names_and_confirmed_resolve(
         item = page.locator(f"#queue li[data-case-id='{case['id']}']")
         item.wait_for()
         assert "asked for a person" in item.inner_text()
+        # The chat homes' commands, from the one table, under a summary that opens.
+        page.locator("#commands-box summary").click()
+        page.locator("#commands li").first.wait_for()
+        commands = page.locator("#commands").inner_text()
+        assert "/blockflag N DAYS REASON" in commands and "Discord /send_answer" in commands
         assert "/request_human" not in page.locator("#queue").inner_text()
         item.get_by_role("button", name=f"Open case {case['id']},").click()
         page.click("#claim")

@@ -41,6 +41,7 @@ from bots.web.conduct import build_conduct_router
 from bots.web.contact_links import contact_links
 from bots.web.errors import http_error, server_error, validation_error
 from bots.web.moderation import build_router
+from bots.web.mothers101 import build_mothers101_router
 from bots.web.research import build_research_router
 from community.crisis_journal import CrisisJournal
 from community.db import Database
@@ -283,6 +284,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(build_research_router())
     app.include_router(build_conduct_router())
     app.include_router(build_commands_router())
+    app.include_router(build_mothers101_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")

@@ -189,8 +189,8 @@ async def _queue_signature(session: AsyncSession) -> tuple[Any, ...]:
     return tuple(row)
 
 
-async def _queue_out(session: AsyncSession) -> CasesOut:
-    queue = await ModeratorActions(session).queue(False)
+async def _queue_out(session: AsyncSession, include_closed: bool = False) -> CasesOut:
+    queue = await ModeratorActions(session).queue(include_closed)
     # For the web home, a notification is delivered once a moderator's queue shows it.
     await session.execute(
         update(Notification)
@@ -212,15 +212,7 @@ def build_router() -> APIRouter:
     async def list_cases(_: Moderator, session: Session, include_closed: bool = False) -> CasesOut:
         """The queue: open cases, waiting before claimed, then most urgent, then longest
         waiting."""
-        if not include_closed:
-            return await _queue_out(session)
-        queue = await ModeratorActions(session).queue(include_closed)
-        await session.execute(
-            update(Notification)
-            .where(Notification.home == "web", Notification.delivered_at.is_(None))
-            .values(delivered_at=utcnow(), attempts=Notification.attempts + 1)
-        )
-        return CasesOut(cases=[CaseOut.of(c) for c in queue])
+        return await _queue_out(session, include_closed)
 
     # Left out of the OpenAPI document: a stream that lasts minutes is no request for the API
     # fuzzer (tests/bots/test_api_fuzz.py); the README documents it.

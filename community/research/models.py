@@ -146,6 +146,28 @@ class ResearchAnswer(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Her separate yes (or no) to Mothers 101: any researcher may read it, de-identified.
+    share_consent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+class MothersLibraryEntry(Base):
+    """Mothers 101: an answer a mother agreed to share with every researcher, as a moderator
+    trimmed it, under its question and a theme. Tied to her answer: withdrawing the answer,
+    saying no after all, or deleting her data removes it."""
+
+    __tablename__ = "mothers_library"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("research_answers.id", ondelete="CASCADE"), unique=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("research_questions.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str] = mapped_column(String(80))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PendingInput(Base):

@@ -140,6 +140,25 @@ def answer_saved(question_id: int) -> tuple[str, list[Button]]:
     )
 
 
+def share_question(question_id: int) -> tuple[str, list[Button]]:
+    """Asked after her answer is saved, separately: Mothers 101 is read by every researcher."""
+    return (
+        "One more choice, only if you want: may your answer, with anything that could identify "
+        "you taken out, also go into Mothers 101? It's a library where researchers learn from "
+        "moms. Saying no changes nothing else.",
+        [
+            ("Yes, share it", f"/share_yes_{question_id}"),
+            ("No, keep it here", f"/share_no_{question_id}"),
+        ],
+    )
+
+
+SHARE_YES = (
+    "Thank you. A moderator reads it first and takes out anything that could identify you. "
+    "You can still take your answer back, and then it leaves Mothers 101 too."
+)
+SHARE_NO = "OK, it stays only with the researchers who asked."
+NOTHING_TO_SHARE = "There's no saved answer of yours for that question."
 NO_CONSENT = "That's completely fine. Nothing you wrote is kept for this question."
 SKIPPED = "No problem. Nothing changes about the help you get here."
 WITHDRAWN = "Done: your answer is deleted and researchers won't see it."

@@ -275,3 +275,41 @@ async def test_the_replay_loop_outlives_a_failed_round(
     assert not journal.path.exists()  # the second round wrote nothing twice and emptied it
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_processes_sharing_the_journal_lose_no_entry(tmp_path: Path) -> None:
+    """Two other processes append while this one keeps rewriting the file (a replay dropping
+    what it wrote): every entry is either still in the file or was taken out on purpose."""
+    import subprocess
+    import sys
+
+    from community.crisis_journal import new_entry
+    from community.settings import PROJECT_ROOT
+    from safety.screen import Screening, Severity
+
+    path = tmp_path / "journal.jsonl"
+    writer = (
+        "import sys\n"
+        "from community.crisis_journal import CrisisJournal, new_entry\n"
+        "from safety.screen import Screening, Severity\n"
+        "journal = CrisisJournal(__import__('pathlib').Path(sys.argv[1]))\n"
+        "for n in range(150):\n"
+        "    journal.append(new_entry('web', f'{sys.argv[2]}-{n}',"
+        " Screening(True, 'suicide', Severity.HIGH), 'words', 'reply'))\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", writer, str(path), name], cwd=PROJECT_ROOT)
+        for name in ("a", "b")
+    ]
+    journal = CrisisJournal(path)
+    removed: set[str] = set()
+    journal.append(new_entry("web", "first", Screening(True, "suicide", Severity.HIGH), "w", "r"))
+    while any(w.poll() is None for w in writers):
+        entries = journal.entries()
+        dropped = {e.id for e in entries[: len(entries) // 2]}
+        journal.remove(dropped)
+        removed |= dropped
+    assert all(w.wait() == 0 for w in writers)
+    left = {e.id for e in journal.entries()}
+    assert not left & removed
+    assert len(left) + len(removed) == 301  # 150 from each writer and the first

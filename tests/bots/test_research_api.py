@@ -414,3 +414,59 @@ def test_stopping_research_in_words_asks_first(research_settings: Settings) -> N
             # "No, keep them" shows her choices as they were (she had none yet).
             menu = client.post("/api/chat", json={"user": user, "text": "/research"}).json()
             assert "/optin_questions" in {b["payload"] for b in menu["replies"][0]["buttons"]}
+
+
+def test_mothers_101_shared_curated_read_by_another_researcher_then_withdrawn(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Her separate yes puts her answer among the candidates; a moderator trims and files it;
+    a researcher who did not ask reads and exports it; withdrawing the answer removes it."""
+    say(client, "mom-s", "/optin_questions")
+    say(client, "mom-n", "/optin_questions")
+    question_id = publish_question(client, tokens)
+    for mom in ("mom-s", "mom-n"):
+        say(client, mom, f"/answer_{question_id}")
+        say(client, mom, f"/consent_{question_id}")
+    saved, share = say(client, "mom-s", ANSWER)
+    assert "saved" in saved["text"] and "Mothers 101" in share["text"]
+    assert [b["payload"] for b in share["buttons"]] == [
+        f"/share_yes_{question_id}", f"/share_no_{question_id}",
+    ]  # fmt: skip
+    say(client, "mom-n", "Being heard by other moms who get it.")
+    assert "Thank you" in say(client, "mom-s", f"/share_yes_{question_id}")[0]["text"]
+    assert "stays only" in say(client, "mom-n", f"/share_no_{question_id}")[0]["text"]
+
+    # Only moderators curate; only her shared answer is a candidate, without who wrote it.
+    assert client.get("/api/mothers101/candidates", headers=auth(tokens["rae"])).status_code == 403
+    candidates = client.get("/api/mothers101/candidates", headers=auth(tokens["mia"])).json()
+    assert len(candidates["answers"]) == 1
+    candidate = candidates["answers"][0]
+    assert "Jessica" not in candidate["text"] and "mom-s" not in str(candidates)
+    filed = client.post(
+        "/api/mothers101",
+        headers=auth(tokens["mia"]),
+        json={
+            "answer_id": candidate["answer_id"],
+            "text": "Being listened to without judgement, by moms at Riverside Clinic.",
+            "theme": "being heard",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    assert "Riverside" not in filed.json()["text"]  # trimmed text is de-identified again
+    assert client.get("/api/mothers101/candidates", headers=auth(tokens["mia"])).json() == {
+        "answers": []
+    }
+
+    # Another researcher (not the one who asked) reads it and exports it.
+    library = client.get("/api/mothers101", headers=auth(tokens["ray"])).json()["entries"]
+    assert [(e["theme"], e["question_id"]) for e in library] == [("being heard", question_id)]
+    assert "opioid use disorder" in library[0]["question"]
+    export = client.get("/api/mothers101.csv", headers=auth(tokens["ray"]))
+    assert export.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [r["theme"] for r in rows] == ["being heard"]
+    assert client.get("/api/mothers101").status_code == 401
+
+    # Withdrawn: gone from the library too.
+    say(client, "mom-s", f"/withdraw_{question_id}")
+    assert client.get("/api/mothers101", headers=auth(tokens["ray"])).json()["entries"] == []

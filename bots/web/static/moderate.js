@@ -512,6 +512,33 @@ async function loadSnippets() {
   }
 }
 
+async function refreshMothers101() {
+  const { answers } = await api("GET", "/api/mothers101/candidates");
+  $("m101-empty").hidden = answers.length > 0;
+  const list = $("m101-candidates");
+  list.replaceChildren();
+  for (const a of answers) {
+    const item = document.createElement("li");
+    item.appendChild(text("p", a.question, "muted"));
+    const form = document.createElement("form");
+    form.className = "stack";
+    const words = document.createElement("textarea");
+    words.rows = 3; words.maxLength = 2000; words.required = true; words.value = a.text;
+    words.setAttribute("aria-label", `Answer ${a.answer_id}, as it will be filed`);
+    const theme = document.createElement("input");
+    theme.required = true; theme.minLength = 2; theme.maxLength = 80; theme.placeholder = "Theme, e.g. being heard";
+    theme.setAttribute("aria-label", `Theme for answer ${a.answer_id}`);
+    form.append(words, theme, text("button", `File answer ${a.answer_id} in Mothers 101`));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      api("POST", "/api/mothers101", { answer_id: a.answer_id, text: words.value, theme: theme.value })
+        .then(refreshMothers101).catch((error) => { $("conduct-error").textContent = error.message; });
+    });
+    item.appendChild(form);
+    list.appendChild(item);
+  }
+}
+
 async function loadCommands() {
   // Rendered from the one command table (bots/commands.py), like the chat homes' /help.
   const { commands } = await api("GET", "/api/commands");
@@ -537,6 +564,7 @@ async function start() {
   showAlertsState("Notification" in window ? Notification.permission : "unsupported");
   loadSnippets().catch(() => {});
   loadCommands().catch(() => {});
+  refreshMothers101().catch(() => {});
   refreshNotices().catch(() => {});
   refreshReview().catch(() => {});
   refreshConduct().catch(() => {});

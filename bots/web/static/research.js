@@ -170,6 +170,7 @@ async function refresh() {
     item.appendChild(form);
     moms.appendChild(item);
   }
+  await showMothers101();
   const { digests } = await api("GET", "/api/research/digests");
   $("digests-empty").hidden = digests.length > 0;
   $("digests").replaceChildren(...digests.map((d) => {
@@ -178,6 +179,37 @@ async function refresh() {
     item.appendChild(el("p", d.text, "digest-text"));
     return item;
   }));
+}
+
+async function showMothers101() {
+  const { entries } = await api("GET", "/api/mothers101");
+  $("m101-empty").hidden = entries.length > 0;
+  const box = $("m101");
+  box.replaceChildren();
+  let question = null;
+  let list = null;
+  for (const e of entries) {
+    if (e.question_id !== question) {
+      question = e.question_id;
+      box.appendChild(el("h3", e.question));
+      list = el("ul", undefined, "queue");
+      box.appendChild(list);
+    }
+    const item = el("li");
+    item.appendChild(el("p", e.theme, "muted"));
+    item.appendChild(el("p", e.text));
+    list.appendChild(item);
+  }
+}
+
+async function exportMothers101() {
+  const response = await fetch("/api/mothers101.csv", { headers: headers(false) });
+  if (!response.ok) { $("error").textContent = `Export failed (${response.status}).`; return; }
+  const link = el("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = "mothers-101.csv";
+  link.click();
+  URL.revokeObjectURL(link.href);
 }
 
 function show(error) { if (error.message !== "unauthorized") $("error").textContent = error.message; }
@@ -225,6 +257,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }).catch(show);
   });
   $("q-kind").addEventListener("change", showAbout);
+  $("m101-export").addEventListener("click", () => exportMothers101().catch(show));
   if (sessionStorage.getItem(KEY)) start();
 });
 
