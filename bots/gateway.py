@@ -413,7 +413,16 @@ class Gateway:
                 session, self._config.pseudonym_key, message.platform, message.user_id
             )
 
-    def _route(self, message: InboundMessage, text: str, state: MemberState) -> _Route:
+    async def _burst(self, message: InboundMessage) -> str:
+        """One member's burst: in this process, or shared by every app process (Redis)."""
+        key = f"{message.platform}:{message.user_id}"
+        if self._guard is not None and self._guard.shared:
+            return await self._guard.member_burst(
+                key, self._config.flood_messages, self._config.flood_seconds
+            )
+        return self._flood.check(key)
+
+    async def _route(self, message: InboundMessage, text: str, state: MemberState) -> _Route:
         """Where an unflagged message goes, from her state; the flood check is made here, once."""
         waiting = state.case_id is not None and state.case_status == CaseStatus.WAITING.value
         if state.case_id is not None and (not waiting or not text):
@@ -424,7 +433,7 @@ class Gateway:
             return _Route(state, "app", waiting)
         # After the screen and the open-case check: a flood never hides a crisis, and what she
         # writes to a person is always kept. One calm word per burst, then quiet.
-        flood = self._flood.check(f"{message.platform}:{message.user_id}")
+        flood = await self._burst(message)
         if flood != "ok":
             return _Route(state, f"flood_{flood}", waiting)
         if (
@@ -641,7 +650,7 @@ class Gateway:
             return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
         try:
             state = await lookup
-            route = self._route(message, text, state)
+            route = await self._route(message, text, state)
             if state.case_id is not None and text:
                 # A person has, or is about to have, this conversation: what she writes is kept
                 # for them. What is over her budget is kept short (a script could fill the disk

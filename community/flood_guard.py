@@ -84,6 +84,8 @@ class FloodGuard:
         if not isinstance(storage, Storage):  # pragma: no cover - "async+" always gives one
             raise TypeError("an asyncio rate-limit storage was expected")
         self._storage = storage
+        self._shared = bool(storage_url)
+        self._burst_items: dict[tuple[int, int], tuple[RateLimitItem, RateLimitItem]] = {}
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {
             name: parse(getattr(chosen, name))
@@ -109,6 +111,31 @@ class FloodGuard:
         except Exception as error:  # the store is away: let it through
             log.warning("rate limit store failed", extra={"error": type(error).__name__})
             return True
+
+    @property
+    def shared(self) -> bool:
+        """Whether the counters are shared by app processes (Redis)."""
+        return self._shared
+
+    async def member_burst(self, member: str, limit: int, seconds: float) -> str:
+        """The gateway's burst check for one member, counted where every app process sees it:
+        "ok", "warn" for the first message over `limit` in `seconds`, then "quiet" until the
+        window moves on. `member` is hashed here."""
+        who = self.signature("member-burst", member)
+        window = max(1, round(seconds))
+        burst = self._burst_items.setdefault(
+            (limit, window),
+            (parse(f"{limit} per {window} seconds"), parse(f"1 per {window} seconds")),
+        )
+        try:
+            if await self._limiter.hit(burst[0], "peerbot", "burst", who):
+                return "ok"
+            return (
+                "warn" if await self._limiter.hit(burst[1], "peerbot", "warned", who) else "quiet"
+            )
+        except Exception as error:  # the store is away: answer her
+            log.warning("rate limit store failed", extra={"error": type(error).__name__})
+            return "ok"
 
     async def allow_message(self, address: str | None) -> bool:
         """A message to the public chat, within its address's and everyone's limits."""

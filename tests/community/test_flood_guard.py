@@ -43,3 +43,17 @@ async def test_a_store_that_fails_lets_everything_through() -> None:
     assert await guard.allow_message("198.51.100.8")
     assert await guard.allow_new_chat("198.51.100.8")
     assert (await guard.crisis_from_new_chat("198.51.100.8", "i took all my pills")).flood is None
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+async def test_one_members_burst_is_counted_across_app_processes() -> None:
+    key = secrets.token_bytes(32)
+    one, two = FloodGuard(key, REDIS_URL), FloodGuard(key, REDIS_URL)
+    assert one.shared and two.shared and not FloodGuard(key).shared
+    said = [
+        await guard.member_burst("web:mom-1", 3, 10) for guard in (one, two, one, two, one, two)
+    ]
+    assert said == ["ok", "ok", "ok", "warn", "quiet", "quiet"]
+    assert await two.member_burst("web:mom-2", 3, 10) == "ok"  # her own window
+    failing = FloodGuard(key, "redis://127.0.0.1:9/0")
+    assert await failing.member_burst("web:mom-1", 3, 10) == "ok"  # never silences her
