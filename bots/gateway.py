@@ -207,7 +207,7 @@ class Gateway:
         first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
         return (
             private_command(text) is not None
-            or first.split("@")[0] in DATA_RIGHTS_PAYLOADS
+            or first.split("@")[0] in (*DATA_RIGHTS_PAYLOADS, CANCEL_REQUEST_PAYLOAD)
             or first == CANCEL_REQUEST_PAYLOAD
             or parse_command(text) is not None
         )
