@@ -185,6 +185,12 @@ def clarify_options(ranking: list[dict[str, Any]], limit: int = 2) -> list[str]:
     ][:limit]
 
 
+def is_follow_up_in_context(ranking: list[dict[str, Any]], topic: str | None) -> bool:
+    """Unsure between readings, one of the two best being a follow-up to the topic she is on."""
+    names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"][:2]
+    return bool(topic) and "follow_up" in names
+
+
 class ActionAskAffirmation(Action):
     """The first stage of Rasa's two-stage fallback: offer the two best topics as buttons."""
 
@@ -195,6 +201,10 @@ class ActionAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         ranking = list((tracker.latest_message or {}).get("intent_ranking") or [])
+        if is_follow_up_in_context(ranking, tracker.get_slot("topic")):
+            # One of the close readings is "more about what we were just talking about", and
+            # there is a topic: the conversation settles it, no need to ask.
+            return await ActionFollowUp().run(dispatcher, tracker, domain)
         buttons = [{"title": TITLES[i], "payload": f"/{i}"} for i in clarify_options(ranking)]
         buttons.append({"title": "Something else", "payload": "/out_of_scope"})
         dispatcher.utter_message(

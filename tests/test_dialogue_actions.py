@@ -3,7 +3,12 @@ answers a follow-up, her state in a reply, asking for it once, and the "Did you 
 
 from __future__ import annotations
 
-from actions.dialogue import clarify_options, follow_up_topic, medication_named_in
+from actions.dialogue import (
+    clarify_options,
+    follow_up_topic,
+    is_follow_up_in_context,
+    medication_named_in,
+)
 from actions.resources import ASK_STATE, find_help_text, state_in_reply
 from community.resources import load_directory
 
@@ -66,3 +71,14 @@ def test_did_you_mean_offers_the_two_best_topics() -> None:
         {"name": "faq_nas", "confidence": 0.1},
     ]
     assert clarify_options(ranking) == ["faq_test_strips", "faq_buprenorphine"]
+
+
+def test_unsure_between_a_follow_up_and_a_topic_the_conversation_decides() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.9},
+        {"name": "faq_nas", "confidence": 0.2},
+        {"name": "follow_up", "confidence": 0.19},
+    ]
+    assert is_follow_up_in_context(ranking, "faq_nas")
+    assert not is_follow_up_in_context(ranking, None), "with no topic, it asks"
+    assert not is_follow_up_in_context(ranking[:2], "faq_nas")
