@@ -97,7 +97,15 @@ def find_help_text(
     state = state_named_in(text) or state
     topics = topics or list(INTENT_TOPICS.get(intent, ())) or directory.topics_named_in(text)
     discreet = bool(DISCREET_TOPICS & set(topics))
-    if ask and state is None and intent in LOCAL_NEEDS and not URGENT_TOPICS & set(topics):
+    # Only a named need waits on the question: "where can i find help" alone gets the 24/7
+    # lines at once, and so does anything urgent.
+    if (
+        ask
+        and state is None
+        and intent in LOCAL_NEEDS
+        and topics
+        and not URGENT_TOPICS & set(topics)
+    ):
         return ASK_STATE
     if topics:
         found = directory.for_topics(topics, state)

@@ -82,3 +82,11 @@ def test_unsure_between_a_follow_up_and_a_topic_the_conversation_decides() -> No
     assert is_follow_up_in_context(ranking, "faq_nas")
     assert not is_follow_up_in_context(ranking, None), "with no topic, it asks"
     assert not is_follow_up_in_context(ranking[:2], "faq_nas")
+
+
+def test_a_general_request_for_help_gets_the_24_7_lines_at_once() -> None:
+    directory = load_directory()
+    reply = find_help_text("help_resources", "where can i find help", directory)
+    assert reply != ASK_STATE
+    assert directory.get("lifeline_988").contact_line() in reply
+    assert find_help_text("help_resources", "i need a daycare", directory) == ASK_STATE
