@@ -1,5 +1,17 @@
 """Rasa custom actions, served by the action server (`python -m rasa_sdk --actions actions`)."""
 
+from actions.dialogue import (
+    ActionAskAffirmation,
+    ActionFeeling,
+    ActionFollowUp,
+    ActionRememberFeeling,
+)
 from actions.resources import ActionFindHelp
 
-__all__ = ["ActionFindHelp"]
+__all__ = [
+    "ActionAskAffirmation",
+    "ActionFeeling",
+    "ActionFindHelp",
+    "ActionFollowUp",
+    "ActionRememberFeeling",
+]

@@ -41,8 +41,12 @@ def all_responses() -> dict[str, tuple[Path, dict[str, object]]]:
     for path in sorted(RESPONSES.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, variations in (data.get("responses") or {}).items():
-            assert len(variations) == 1, f"{name}: one reviewed wording per answer"
-            found[name] = (path, variations[0])
+            # One reviewed wording per answer; a further variation only for a context a slot
+            # names (Rasa's conditional variations, e.g. a feeling shared a second time).
+            assert "condition" not in variations[0], f"{name}: the first wording is the default"
+            for index, variation in enumerate(variations):
+                assert index == 0 or variation.get("condition"), f"{name}: one default wording"
+                found[name if index == 0 else f"{name}[{index}]"] = (path, variation)
     return found
 
 

@@ -46,13 +46,17 @@ def training_examples() -> set[str]:
     return training
 
 
+# Intents that are moves in a conversation (issue #19), not topics: no held-out paraphrases.
+CONVERSATION_MOVES = {"nlu_fallback", "follow_up", "inform_state", "feeling_low"}
+
+
 def rule_actions() -> dict[str, str]:
-    """intent -> the action its rule answers with, from nlu/rules.yml."""
+    """intent -> the action its rule answers with first, from nlu/rules.yml."""
     rules = yaml.safe_load((PROJECT_ROOT / "nlu" / "rules.yml").read_text(encoding="utf-8"))
     mapping: dict[str, str] = {}
     for rule in rules["rules"]:
         steps = rule["steps"]
-        if len(steps) == 2 and "intent" in steps[0] and "action" in steps[1]:
+        if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1]:
             mapping[steps[0]["intent"]] = steps[1]["action"]
     return mapping
 
@@ -96,7 +100,7 @@ def test_every_heldout_topic_has_a_rule_and_is_absent_from_training() -> None:
     heldout = load_heldout()
     actions = rule_actions()
     assert set(heldout) <= set(actions), set(heldout) - set(actions)
-    assert set(actions) - {"nlu_fallback"} <= set(heldout), "every topic needs held-out examples"
+    assert set(actions) - CONVERSATION_MOVES <= set(heldout), "every topic needs held-out examples"
     training = training_examples()
     leaked = [m for messages in heldout.values() for m in messages if m.lower() in training]
     assert leaked == [], f"held-out messages found in training data: {leaked}"
@@ -134,7 +138,8 @@ def test_expected_replies_differ_between_topics() -> None:
     """The check above only means something if topics answer differently."""
     heldout = load_heldout()
     firsts = {intent: expected_reply(intent, f"/{intent}") for intent in heldout}
-    finder = {i for i, a in rule_actions().items() if a == FINDER}
+    finder = {i for i, a in rule_actions().items() if a == FINDER} - CONVERSATION_MOVES
     plain = {i: t for i, t in firsts.items() if i not in finder}
     assert len(set(plain.values())) == len(plain)
-    assert len({firsts[i] for i in finder}) == len(finder)
+    # Without a state, every local need asks the same question; with one, each lists its own.
+    assert len({expected_reply(i, "help in ohio") for i in finder}) == len(finder)

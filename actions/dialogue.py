@@ -1,0 +1,213 @@
+"""Custom actions that let the dialogue core hold a conversation: follow-ups read against the
+topic she is on (the `topic` slot), feelings without words answered more warmly the second time
+(the `felt_before` slot), and the "Did you mean ...?" step of Rasa's two-stage fallback.
+
+The slots themselves are Rasa's: `topic` is filled by from_intent mappings (responses/dialogue.yml)
+on every topic answer, so these actions only read it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.resources import INTENT_TOPICS, help_reply_for
+from community.resources import default_directory
+
+FINDER_INTENTS = frozenset({*INTENT_TOPICS, "help_resources"})
+MEDICATION_TOPICS = frozenset(
+    {"faq_moud", "faq_methadone", "faq_buprenorphine", "faq_moud_compare"}
+)
+BIRTH_TOPICS = frozenset({"faq_drug_testing", "faq_hospital_stigma"})
+# A word in the follow-up that moves the answer to a neighbouring topic: (cue, topics it applies
+# to, the topic that answers). Checked in order; without a cue the topic she is on answers again.
+PREGNANCY = re.compile(r"pregnan|expecting|\bpreg\b|while i'?m carrying|before (the )?birth", re.I)
+BREASTFEEDING = re.compile(r"breast ?feed|\bnurs(e|ing)\b|\bbf\b|pump(ing)?\b", re.I)
+STAY_WITH_BABY = re.compile(r"stay with (him|her|them|my baby|the baby)|room(ing)? in", re.I)
+METHADONE = re.compile(r"methadone|\bthe done\b|\bdone clinic\b", re.I)
+BUPRENORPHINE = re.compile(r"\bsubs?\b|suboxone|subutex|\bbupe\b|buprenorphine|sublocade", re.I)
+CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
+    (PREGNANCY, MEDICATION_TOPICS, "faq_moud_pregnancy"),
+    (BREASTFEEDING, MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_nas"}, "faq_breastfeeding"),
+    (STAY_WITH_BABY, BIRTH_TOPICS, "faq_nas"),
+    (METHADONE, frozenset({"faq_moud", "faq_buprenorphine", "faq_moud_compare"}), "faq_methadone"),
+    (
+        BUPRENORPHINE,
+        frozenset({"faq_moud", "faq_methadone", "faq_moud_compare"}),
+        "faq_buprenorphine",
+    ),
+)
+# Responses whose name is not utter_<intent>.
+RESPONSE_OF = {"bot_challenge": "utter_bot_limits", "request_human": "utter_handoff"}
+# Intents that are moves in the conversation, never a topic to fall back on.
+NOT_TOPICS = frozenset(
+    {"follow_up", "inform_state", "feeling_low", "nlu_fallback", "greet", "goodbye", "thanks"}
+)
+
+
+def medication_named_in(text: str) -> str | None:
+    """ "methadone" or "buprenorphine" when the message names one (slang too)."""
+    if METHADONE.search(text):
+        return "methadone"
+    if BUPRENORPHINE.search(text):
+        return "buprenorphine"
+    return None
+
+
+def follow_up_topic(topic: str | None, text: str) -> str | None:
+    """The topic that answers a follow-up asked while she is on `topic`."""
+    if not topic:
+        return None
+    for cue, applies_to, answer in CUES:
+        if topic in applies_to and cue.search(text):
+            return answer
+    return topic
+
+
+def response_for(topic: str) -> str:
+    return RESPONSE_OF.get(topic, f"utter_{topic}")
+
+
+def _next_best_topic(tracker: Tracker) -> str | None:
+    """Without a topic to lean on, the classifier's best guess that is a topic."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    for item in ranking:
+        name = str(item.get("name") or "")
+        if name and name not in NOT_TOPICS and float(item.get("confidence") or 0) >= 0.1:
+            return name
+    return None
+
+
+class ActionFollowUp(Action):
+    """Answers "how long does it last", "and in pregnancy?", "what about X" against the topic
+    she is on."""
+
+    def name(self) -> str:
+        return "action_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        current = tracker.get_slot("topic")
+        topic = follow_up_topic(current, text) or _next_best_topic(tracker)
+        events: list[dict[str, Any]] = []
+        if medication := medication_named_in(text):
+            events.append(SlotSet("medication", medication))
+        if topic is None:
+            dispatcher.utter_message(response="utter_default")
+            return events
+        if topic in FINDER_INTENTS:
+            reply, slot_events = help_reply_for(topic, text, tracker, default_directory())
+            dispatcher.utter_message(**reply)
+            return [*events, *slot_events]
+        dispatcher.utter_message(response=response_for(topic))
+        if topic != current:
+            events.append(SlotSet("topic", topic))
+        return events
+
+
+class ActionFeeling(Action):
+    """A feeling without words ("😭", "ugh", "i cant"): a gentle acknowledgment and an offer;
+    the conditional variation of utter_feeling_low answers the second time, more warmly."""
+
+    def name(self) -> str:
+        return "action_feeling"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_feeling_low")
+        return [SlotSet("felt_before", True)]
+
+
+class ActionRememberFeeling(Action):
+    """After a feeling's answer: the next one gets the warmer, different variation."""
+
+    def name(self) -> str:
+        return "action_remember_feeling"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [SlotSet("felt_before", True)]
+
+
+# Short button titles for "Did you mean ...?": the topics most often confused.
+TITLES = {
+    "faq_moud": "Medication for OUD",
+    "faq_methadone": "Methadone",
+    "faq_buprenorphine": "Buprenorphine (subs)",
+    "faq_moud_compare": "Methadone or bupe?",
+    "faq_moud_pregnancy": "Medication in pregnancy",
+    "faq_taper_pregnancy": "Tapering in pregnancy",
+    "faq_breastfeeding": "Breastfeeding",
+    "faq_nas": "Baby's withdrawal (NAS)",
+    "faq_drug_testing": "Drug testing at birth",
+    "faq_hospital_stigma": "Being judged at the hospital",
+    "faq_cps": "CPS",
+    "faq_safe_care": "Plan of safe care",
+    "faq_ppd": "Postpartum depression",
+    "faq_baby_blues": "Baby blues",
+    "feeling_alone": "Feeling alone",
+    "faq_naloxone": "Naloxone (Narcan)",
+    "faq_test_strips": "Test strips",
+    "faq_peer_support": "Peer support",
+    "faq_support_groups": "Support groups",
+    "faq_family_trust": "Family and trust",
+    "faq_privacy": "Who sees my messages",
+    "help_resources": "Find help",
+    "help_housing": "Housing",
+    "help_transportation": "A ride",
+    "help_childcare": "Childcare",
+    "help_benefits": "Benefits",
+    "help_violence": "Safety at home",
+    "research_how_decide": "How research is chosen",
+    "research_joining": "Joining a study",
+    "research_results": "Study results",
+    "request_human": "Talk to a person",
+    "about_community": "This community",
+    "help": "What you can help with",
+}
+NEVER_SUGGESTED = frozenset({*NOT_TOPICS, "out_of_scope", "my_data", "delete_my_data"})
+
+
+def clarify_options(ranking: list[dict[str, Any]], limit: int = 2) -> list[str]:
+    """The best intents worth offering as "Did you mean ...?" buttons."""
+    return [
+        str(item["name"])
+        for item in ranking
+        if item.get("name") in TITLES and item.get("name") not in NEVER_SUGGESTED
+    ][:limit]
+
+
+def is_follow_up_in_context(ranking: list[dict[str, Any]], topic: str | None) -> bool:
+    """Unsure between readings, one of the two best being a follow-up to the topic she is on."""
+    names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"][:2]
+    return bool(topic) and "follow_up" in names
+
+
+class ActionAskAffirmation(Action):
+    """The first stage of Rasa's two-stage fallback: offer the two best topics as buttons."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        ranking = list((tracker.latest_message or {}).get("intent_ranking") or [])
+        if is_follow_up_in_context(ranking, tracker.get_slot("topic")):
+            # One of the close readings is "more about what we were just talking about", and
+            # there is a topic: the conversation settles it, no need to ask.
+            return await ActionFollowUp().run(dispatcher, tracker, domain)
+        buttons = [{"title": TITLES[i], "payload": f"/{i}"} for i in clarify_options(ranking)]
+        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
+        dispatcher.utter_message(
+            text="I want to get this right. Did you mean one of these?", buttons=buttons
+        )
+        return []
