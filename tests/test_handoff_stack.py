@@ -124,6 +124,12 @@ def test_console_signs_in_claims_and_replies_in_chromium(
             browser.close()
 
     later = app_client.get(f"/api/chat/{user}/messages").json()["messages"]
+    # She is told who joined (by the claim), then gets the reply under the moderator's name.
     assert [(m["text"], m["sender_name"]) for m in later] == [
-        ("Hi, I'm Cleo. I'm here with you.", "Cleo")
+        (
+            "Cleo (peer support team) has joined the chat. From now on, a person is answering "
+            "you here.",
+            None,
+        ),
+        ("Hi, I'm Cleo. I'm here with you.", "Cleo"),
     ]

@@ -496,7 +496,9 @@ async def test_research_on_telegram_review_in_the_group_answer_in_private(
             bot_api.button_press(MOM, f"/consent_{question.id}", MOM)
             await bot_api.wait_for(lambda: "next message" in bot_api.texts_to(MOM)[-1])
             bot_api.private_message(MOM, "Knowing nobody will call CPS on me.")
-            await bot_api.wait_for(lambda: "saved" in bot_api.texts_to(MOM)[-1])
+            # Saved, then the separate Mothers 101 question.
+            await bot_api.wait_for(lambda: "Mothers 101" in bot_api.texts_to(MOM)[-1])
+            assert "saved" in bot_api.texts_to(MOM)[-2]
             async with database.sessions() as session:
                 stored = (await session.scalars(select(ResearchAnswer.text))).all()
             assert stored == ["Knowing nobody will call CPS on me."]
