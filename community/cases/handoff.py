@@ -235,14 +235,20 @@ TEAM_ROLE_WORD = "peer support team"
 SOMEONE = "Someone from our team"
 
 
+def _introduced(name: str, role_word: str) -> str:
+    # A display name that already says who they are ("Sam (peer)") is not said twice.
+    return name if "(" in name else f"{name} ({role_word})"
+
+
 def joined_text(name: str, role_word: str = TEAM_ROLE_WORD) -> str:
     """What she is told when a person claims her case; never a platform id."""
-    return f"{name} ({role_word}) has joined the chat. From now on, a person is answering you here."
+    who = _introduced(name, role_word)
+    return f"{who} has joined the chat. From now on, a person is answering you here."
 
 
 def handed_over_text(leaving: str, joining: str, role_word: str = TEAM_ROLE_WORD) -> str:
     """What she is told when one moderator hands her conversation to another."""
-    return f"{leaving} has handed over to {joining} ({role_word}), who is with you now."
+    return f"{leaving} has handed over to {_introduced(joining, role_word)}, who is with you now."
 
 
 def left_text(name: str | None) -> str:

@@ -127,3 +127,13 @@ async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database:
     assert kinds.count("reannounced") == 2 and "opened" in kinds
     assert reminder == "Call 988."
     assert case is not None and case.reannouncements == 1
+
+
+def test_a_name_that_says_who_she_is_is_not_said_twice() -> None:
+    from community.cases.handoff import handed_over_text, joined_text
+
+    assert joined_text("Sam (peer)").startswith("Sam (peer) has joined the chat.")
+    assert joined_text("Ana").startswith("Ana (peer support team) has joined the chat.")
+    assert handed_over_text("Ana", "Sam (peer)") == (
+        "Ana has handed over to Sam (peer), who is with you now."
+    )
