@@ -21,6 +21,8 @@ from community.settings import PROJECT_ROOT
 from tests.conftest import CHROMIUM_ARGS, Stack, chromium_or_skip
 from tests.test_handoff_stack import bearer, wait_for_case
 
+STACK_SECRET = b"stack-test-secret-key-0123456789abcdef"  # launch_stack's
+
 pytestmark = pytest.mark.rasa
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "reports" / "screenshots"
@@ -307,3 +309,43 @@ def test_when_the_stream_is_down_the_page_polls(
         shot(tab, request, viewport)
     finally:
         context.close()
+
+
+def test_while_she_waits_she_can_cancel_and_still_gets_answers_then_hears_who_joined(
+    page: Any,
+    stack: Stack,
+    app_client: httpx.Client,
+    viewport: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Her request by mistake is cancelled with the button; asked again, the bot still answers
+    her (marked) while she waits; then she reads who joined."""
+    asked = say(page, "can i talk to a real person please")
+    cancel = asked.get_by_role("button", name="Never mind, cancel")
+    cancel.wait_for()
+    cancel.click()
+    page.locator("#log li", has_text="cancelled your request").wait_for(timeout=8000)
+    shot(page, request, viewport, "cancelled")
+
+    token = stack.add_staff(f"mod-{uuid.uuid4().hex[:8]}", display_name="Rae")
+    say(page, "i need to talk to someone from the team")
+    answer = say(page, "where do i get narcan")
+    assert "while you wait" in answer.inner_text() and "Naloxone" in answer.inner_text()
+    assert_whole_above_the_box(page, answer)
+    # Her own case (the shared stack has others): found by her code name.
+    from community.members import pseudonym_for
+
+    member = f"member-{pseudonym_for(STACK_SECRET, 'web', chat_id(page))[:8]}"
+    deadline = time.monotonic() + 5
+    while True:
+        cases = app_client.get("/api/cases", headers=bearer(token)).json()["cases"]
+        mine = [c for c in cases if c["member"] == member and c["status"] == "waiting"]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert mine, member
+    claimed = app_client.post(f"/api/cases/{mine[0]['id']}/claim", headers=bearer(token))
+    assert claimed.is_success
+    joined = page.locator("#log li", has_text="Rae (peer support team) has joined the chat")
+    joined.wait_for(timeout=8000)
+    shot(page, request, viewport, "joined")
