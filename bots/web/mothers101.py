@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from bots.web.auth import RecordId, Session, require_role
 from community.models import Role
 from community.research import mothers101 as m101
+from community.research.models import ResearchQuestion
 from community.staff import StaffIdentity
 
 Curator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR.value))]
@@ -54,14 +56,7 @@ class LibraryOut(BaseModel):
 
 
 def _out(entry: m101.Entry) -> EntryOut:
-    return EntryOut(
-        id=entry.id,
-        question_id=entry.question_id,
-        question=entry.question,
-        theme=entry.theme,
-        text=entry.text,
-        added=entry.added,
-    )
+    return EntryOut(**asdict(entry))
 
 
 def build_mothers101_router() -> APIRouter:
@@ -82,8 +77,15 @@ def build_mothers101_router() -> APIRouter:
             raise HTTPException(
                 404, "No answer with that number was shared for Mothers 101."
             ) from None
-        filed = [e for e in await m101.entries(session) if e.id == entry.id]
-        return _out(filed[0])
+        question = await session.get(ResearchQuestion, entry.question_id)
+        return EntryOut(
+            id=entry.id,
+            question_id=entry.question_id,
+            question=question.text if question is not None else "",
+            theme=entry.theme,
+            text=entry.text,
+            added=entry.added_at,
+        )
 
     @router.delete("/api/mothers101/{entry_id}", status_code=204)
     async def remove_entry(entry_id: RecordId, _: Curator, session: Session) -> Response:
