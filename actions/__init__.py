@@ -6,6 +6,7 @@ from actions.dialogue import (
     ActionFollowUp,
     ActionRememberFeeling,
 )
+from actions.language import ActionSetLanguage
 from actions.resources import ActionFindHelp
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "ActionFindHelp",
     "ActionFollowUp",
     "ActionRememberFeeling",
+    "ActionSetLanguage",
 ]

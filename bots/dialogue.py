@@ -157,12 +157,19 @@ class DialogueClient:
             return False
         return True
 
-    async def respond(self, pseudonym: str, text: str) -> DialogueResult:
+    async def respond(self, pseudonym: str, text: str, language: str = "en") -> DialogueResult:
+        """Rasa's answer, in `language` (sent as the message's metadata; see
+        actions/language.py)."""
         last_error: Exception | None = None
         for server in self._order(pseudonym):
             try:
                 response = await server.client.post(
-                    WEBHOOK_PATH, json={"sender": pseudonym, "message": text}
+                    WEBHOOK_PATH,
+                    json={
+                        "sender": pseudonym,
+                        "message": text,
+                        "metadata": {"language": language},
+                    },
                 )
                 response.raise_for_status()
                 return parse_rasa_messages(response.json())

@@ -33,6 +33,11 @@ class InboundMessage:
     caption: str = ""
     # Where it came from, for flood limits only (the web chat's client address); never stored.
     source: str | None = None
+    # The language her platform says she uses (Telegram's language_code, Discord's locale, the
+    # browser's Accept-Language), a hint only: what she writes and chooses count for more.
+    language_hint: str | None = None
+    # The language the gateway answers her in ("en" or "es"), set by the gateway once decided.
+    language: str | None = None
 
     @property
     def readable_text(self) -> str:
