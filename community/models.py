@@ -86,6 +86,13 @@ class Member(Base):
     # retention job wipes it once she has been quiet for the configured time.
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     rasa_forgotten_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The language she is answered in ("en" or "es"; None until she has written or chosen), how
+    # it was decided ("chosen" by her, "written", or the platform's "hint"), and how many
+    # messages in a row she has written in the other language (a run of them switches it; one
+    # does not). See bots/member_language.py.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    language_source: Mapped[str | None] = mapped_column(String(16), default=None)
+    language_run: Mapped[int] = mapped_column(default=0, server_default="0")
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
         back_populates="member", cascade="all, delete-orphan"
