@@ -69,10 +69,14 @@ class Reply:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     sender_name: str | None = None
     urgent: bool = False
+    # The language it is written in ("en" or "es"): the web chat sets its page's own words and
+    # `lang` from it, and a person's signature is said in it.
+    language: str = "en"
 
     @property
     def signed_text(self) -> str:
         """The text as a chat platform shows it: a person's words say who wrote them."""
         if self.sender_name:
-            return f"{self.sender_name} (from our team):\n{self.text}"
+            team = "de nuestro equipo" if self.language == "es" else "from our team"
+            return f"{self.sender_name} ({team}):\n{self.text}"
         return self.text
