@@ -20,12 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bots import wording
 from bots.commands import WELCOME_PAYLOAD, private_command
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
+from bots.member_language import (
+    MemberLanguage,
+    asks_for_language,
+    chosen_language,
+    hint_language,
+)
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
@@ -71,10 +77,6 @@ DATA_RIGHTS_PAYLOADS = {
     "/confirm_delete": "confirm_delete",
     "/cancel_delete": "cancel_delete",
 }
-RASA_MEMORY = (
-    "the bot keeps the conversation only in its working memory (not on disk), and forgets "
-    "it when you delete your data or when it restarts."
-)
 
 # Screening reads this much of a message; more than a chat message ever needs, and bounded so
 # a pasted book cannot slow the path down.
@@ -209,6 +211,7 @@ class Gateway:
             private_command(text) is not None
             or first.split("@")[0] in (*DATA_RIGHTS_PAYLOADS, CANCEL_REQUEST_PAYLOAD)
             or first == CANCEL_REQUEST_PAYLOAD
+            or first.split("@")[0] == wording.LANGUAGE_PAYLOAD
             or parse_command(text) is not None
         )
 
@@ -218,21 +221,25 @@ class Gateway:
             member = await resolve_member(
                 session, self._config.pseudonym_key, message.platform, message.user_id
             )
+            language = message.language or MemberLanguage(member.language).answer_in(
+                message.language_hint
+            )
             if request == "my_data":
-                return [wording.my_data(describe(await my_data(session, member), RASA_MEMORY))]
+                data = await my_data(session, member)
+                return [wording.my_data(describe(data, language), language)]
             if request == "delete_request":
                 await request_deletion(session, member)
-                return [wording.confirm_deletion()]
+                return [wording.confirm_deletion(language)]
             if request == "cancel_delete":
                 member.deletion_requested_at = None
-                return [wording.deletion_cancelled()]
+                return [wording.deletion_cancelled(language)]
             if not deletion_confirmable(member):
-                return [wording.deletion_not_requested()]
+                return [wording.deletion_not_requested(language)]
             pseudonym = member.pseudonym
             await delete_member(session, member)
         log.info("member data deleted", extra={"platform": message.platform})
         await self._dialogue.forget(pseudonym)
-        return [wording.deletion_done()]
+        return [wording.deletion_done(language)]
 
     def public_mention_replies(self, text: str, invitation: Reply) -> list[Reply]:
         """Addressed in a community channel: never a word about anyone's situation there, only
@@ -289,7 +296,8 @@ class Gateway:
         Rasa, and nothing reaches Rasa before the screen has decided."""
         text = message.readable_text.strip()
         if text == WELCOME_PAYLOAD:
-            return [wording.welcome()]  # what this is: nothing to screen, keep or ask
+            # What this is: nothing to screen, keep or ask; in her platform's language.
+            return [wording.welcome(hint_language(message.language_hint) or "en")]
         answer = check_answer_for(text)
         if answer is not None:
             return await self._answer_check(message, answer)
@@ -311,12 +319,13 @@ class Gateway:
             new_chat = await self._flood_of(message, text, lookup) if decision.crisis else None
             return await self._handle_flagged(message, text, decision, new_chat)
         if text.split(maxsplit=1)[:1] == [WELCOME_PAYLOAD]:
-            return [wording.welcome()]  # /start with a link's parameter, screened above
+            # /start with a link's parameter, screened above
+            return [wording.welcome(hint_language(message.language_hint) or "en")]
         try:
             return await self._handle_ordinary(message, text, lookup)
         except Exception:
             log.exception("message path failed", extra={"platform": message.platform})
-            return [wording.fallback()]
+            return [wording.fallback(decision.language)]
 
     async def keep_for_later(self, platform: str, user_id: str, replies: list[Reply]) -> bool:
         """Replies the platform would not take now (its limits outlasted the library's own
@@ -408,9 +417,38 @@ class Gateway:
         )
 
     async def _member_state(self, message: InboundMessage) -> MemberState:
+        """Her state, her language updated by this message in the same transaction (a write
+        only when it changes: a first message, a run in the other language)."""
+        written = _written_language(message.readable_text)
         async with self._db.transaction() as session:
-            return await member_state(
+            state = await member_state(
                 session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+            stored = MemberLanguage(state.language, state.language_source, state.language_run)
+            after = stored.after(written, message.language_hint)
+            if after == stored:
+                return state
+            await session.execute(
+                update(Member)
+                .where(Member.id == state.member_id)
+                .values(
+                    language=after.language, language_source=after.source, language_run=after.run
+                )
+            )
+            return replace(
+                state, language=after.language, language_source=after.source, language_run=after.run
+            )
+
+    async def _choose_language(self, member_id: int, language: str) -> None:
+        """Her own choice: kept until she chooses again (or writes a long run in the other)."""
+        chosen = MemberLanguage(language, "chosen", 0)
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Member)
+                .where(Member.id == member_id)
+                .values(
+                    language=chosen.language, language_source=chosen.source, language_run=chosen.run
+                )
             )
 
     async def _burst(self, message: InboundMessage) -> str:
@@ -593,7 +631,7 @@ class Gateway:
             return replies
         if case.status == CaseStatus.CLAIMED.value:
             return []
-        return [wording.waiting_for_person()]
+        return [wording.waiting_for_person(decision.language)]
 
     async def _person_wrote_recently(self, cases: HandoffCases, case: Case) -> bool:
         if case.status != CaseStatus.CLAIMED.value:
@@ -650,6 +688,10 @@ class Gateway:
             return await self._data_rights(message, DATA_RIGHTS_PAYLOADS[text])
         try:
             state = await lookup
+            language = MemberLanguage(
+                state.language, state.language_source, state.language_run
+            ).answer_in(message.language_hint)
+            message = replace(message, language=language)
             route = await self._route(message, text, state)
             if state.case_id is not None and text:
                 # A person has, or is about to have, this conversation: what she writes is kept
@@ -673,28 +715,28 @@ class Gateway:
         if route.to == "case":
             if state.case_status == CaseStatus.CLAIMED.value:
                 return []  # only the person answers
-            return [wording.waiting_for_person()]
+            return [wording.waiting_for_person(language)]
         if route.waiting:
             if text == CANCEL_REQUEST_PAYLOAD or _answer_key(text) in CANCEL_KEYS:
-                return await self._cancel_request(route.case_id)
+                return await self._cancel_request(route.case_id, language)
             if _is_request_payload(text):
-                return [wording.already_asked_for_person()]
+                return [wording.already_asked_for_person(language)]
         replies, from_dialogue = await self._answer(message, text, route)
         if route.waiting and from_dialogue:
             return await self._copy_to_case(route.case_id, replies)
         return replies
 
-    async def _cancel_request(self, case_id: int) -> list[Reply]:
+    async def _cancel_request(self, case_id: int, language: str) -> list[Reply]:
         """She takes back her request while nobody has claimed it; a crisis case stays open for
         a person to look at, and she is told so kindly (and the moderator sees what she heard)."""
         async with self._db.transaction() as session:
             cases = HandoffCases(session, self._config.moderation_homes)
             case = await session.get(Case, case_id)
             if case is None or case.status != CaseStatus.WAITING.value:
-                return [wording.nothing_to_cancel()] if case is None else []
+                return [wording.nothing_to_cancel(language)] if case is None else []
             if await cases.cancel_request(case):
-                return [wording.request_cancelled()]
-            reply = wording.crisis_case_stays_open()
+                return [wording.request_cancelled(language)]
+            reply = wording.crisis_case_stays_open(language)
             await cases.record_bot_message(case_id, reply.text)
         log.info("cancel refused: a crisis case stays open", extra={"case_id": case_id})
         return [reply]
@@ -720,9 +762,10 @@ class Gateway:
         """The bot's own answer (no person has her conversation), and whether it came from the
         dialogue core (only those are copied to a waiting case)."""
         state = route.state
+        language = message.language or "en"
         if route.to == "blocked":
             # Blocked for abuse: no bot, no case. A crisis still gets help (screened above).
-            return [wording.blocked()], False
+            return [wording.blocked(language)], False
         if (
             state.created_now
             and self._guard is not None
@@ -730,17 +773,23 @@ class Gateway:
         ):
             # Many new chats from one address: a script, most likely. A crisis was answered
             # above; anything else waits.
-            return [wording.too_many_new_chats()], False
+            return [wording.too_many_new_chats(language)], False
         if not text:
             if message.kind is not ContentKind.TEXT:
-                return [wording.cannot_read(message.kind)], False
-            return [wording.empty_message()], False
+                return [wording.cannot_read(message.kind, language)], False
+            return [wording.empty_message(language)], False
         if route.to == "flood_warn":
-            return [wording.slow_down()], False
+            return [wording.slow_down(language)], False
         if route.to == "flood_quiet":
             return [], False
         if text == CANCEL_REQUEST_PAYLOAD:  # an old button, or "No, I'm okay"
-            return [wording.nothing_to_cancel()], False
+            return [wording.nothing_to_cancel(language)], False
+        if asks_for_language(text):
+            return [wording.which_language(language)], False
+        choice = chosen_language(text)
+        if choice is not None:
+            await self._choose_language(state.member_id, choice)
+            return [wording.language_set(choice)], False
 
         staff_command = parse_staff_command(text)
         if staff_command is not None:
@@ -757,11 +806,11 @@ class Gateway:
         notes: list[Reply] = []
         if len(text) > self._config.max_message_chars:
             text = text[: self._config.max_message_chars]
-            notes.append(wording.long_message())
+            notes.append(wording.long_message(language))
         try:
-            result = await self._dialogue.respond(state.pseudonym, text)
+            result = await self._dialogue.respond(state.pseudonym, text, language)
         except DialogueUnavailable:
-            return [*notes, wording.fallback()], True
+            return [*notes, wording.fallback(language)], True
 
         for request in ("my_data", "delete_request"):
             if request in result.requests:  # asked in words; the app answers, not Rasa
@@ -773,8 +822,8 @@ class Gateway:
         if result.handoff_requested:
             replies = await self._on_request_for_person(message, text, route, replies)
         if message.kind is not ContentKind.TEXT:
-            notes.append(wording.caption_only(message.kind))
-        return ([*notes, *replies] if replies else [*notes, wording.fallback()]), True
+            notes.append(wording.caption_only(message.kind, language))
+        return ([*notes, *replies] if replies else [*notes, wording.fallback(language)]), True
 
     async def _on_request_for_person(
         self, message: InboundMessage, text: str, route: _Route, replies: list[Reply]
@@ -783,10 +832,11 @@ class Gateway:
         button, /talk, or a short sentence asking for a person); a word in passing ("someone
         offered me pills", a past slip) is asked about instead. The reply that says a person
         is coming carries a button to cancel."""
+        language = message.language or "en"
         if route.waiting:
-            return [wording.already_asked_for_person()]
+            return [wording.already_asked_for_person(language)]
         if not clear_request_for_person(text):
-            return [wording.confirm_person()]
+            return [wording.confirm_person(language)]
         async with self._db.transaction() as session:
             member = await resolve_member(
                 session, self._config.pseudonym_key, message.platform, message.user_id
@@ -795,12 +845,24 @@ class Gateway:
                 member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
             )
         if not replies:
-            return [wording.already_asked_for_person()]
+            return [wording.already_asked_for_person(language)]
         last = replies[-1]
-        return [*replies[:-1], replace(last, buttons=(*last.buttons, wording.CANCEL_REQUEST))]
+        cancel = wording.cancel_request_button(language)
+        return [*replies[:-1], replace(last, buttons=(*last.buttons, cancel))]
 
 
 REQUEST_PAYLOADS = ("/request_human", "/talk")
+
+
+def _written_language(text: str) -> str | None:
+    """The language a message is clearly written in, or None; a command's own name (/answer_3,
+    /language) is not a word of hers."""
+    words = text.strip()
+    if words.startswith("/"):
+        words = words.split(maxsplit=1)[1] if " " in words else ""
+    return default_detector().clear(words) if words else None
+
+
 CANCEL_KEYS = frozenset(_answer_key(words) for words in wording.CANCEL_WORDS)
 
 

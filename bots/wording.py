@@ -1,109 +1,99 @@
 """What the bot says outside Rasa's answers: fallbacks, non-text messages, waiting for a person.
 
-Kept together so they can be read and reviewed as one voice: plain, warm, short.
+The words themselves live in `community/data/phrases.yml`, in English and Spanish, so they can be
+read and reviewed as one voice (plain, warm, short); each function here picks the phrase in her
+language and attaches its buttons.
 """
 
 from __future__ import annotations
 
 from community.messages import Button, ContentKind, Reply
+from community.phrases import normalize, phrase
 from community.resources import core_resources_text
 
-TALK_TO_A_PERSON = Button("Talk to a person", "/request_human")
-
-_KIND_NAMES = {
-    ContentKind.STICKER: "stickers",
-    ContentKind.PHOTO: "photos",
-    ContentKind.VOICE: "voice messages",
-    ContentKind.VIDEO: "videos",
-    ContentKind.DOCUMENT: "files",
-    ContentKind.OTHER: "that kind of message",
+_KIND_KEYS = {
+    ContentKind.STICKER: "kind_stickers",
+    ContentKind.PHOTO: "kind_photos",
+    ContentKind.VOICE: "kind_voice",
+    ContentKind.VIDEO: "kind_videos",
+    ContentKind.DOCUMENT: "kind_files",
+    ContentKind.OTHER: "kind_other",
 }
 
 
-def fallback() -> Reply:
+def _reply(key: str, language: str, *buttons: Button, **values: object) -> Reply:
+    language = normalize(language)
+    return Reply(phrase(key, language, **values), tuple(buttons), language=language)
+
+
+def _button(key: str, payload: str, language: str) -> Button:
+    return Button(phrase(key, language), payload)
+
+
+def talk_to_a_person(language: str = "en") -> Button:
+    return _button("button_talk_to_person", "/request_human", language)
+
+
+TALK_TO_A_PERSON = Button("Talk to a person", "/request_human")
+
+
+def fallback(language: str = "en") -> Reply:
     """When the dialogue core is down or slow: still useful, still names real help."""
-    return Reply(
-        "I'm having trouble answering right now, sorry. If you need support, these are there "
-        "any time:\n" + core_resources_text() + "\nIn an emergency, call 911.",
-        (TALK_TO_A_PERSON,),
-    )
+    resources = core_resources_text(language=normalize(language))
+    return _reply("fallback", language, talk_to_a_person(language), core_resources=resources)
 
 
-def waiting_for_person() -> Reply:
-    return Reply(
-        "Thank you, I've added this for the person from our team who is joining you. "
-        "If you're in danger right now, please call 911 or 988."
-    )
+def waiting_for_person(language: str = "en") -> Reply:
+    return _reply("waiting_for_person", language)
 
 
-def cannot_read(kind: ContentKind) -> Reply:
-    return Reply(
-        f"Thanks for sending that. I can't open {_KIND_NAMES.get(kind, 'that kind of message')} "
-        "yet, so could you tell me in words? You can also talk to a person.",
-        (TALK_TO_A_PERSON,),
-    )
+def cannot_read(kind: ContentKind, language: str = "en") -> Reply:
+    what = phrase(_KIND_KEYS.get(kind, "kind_other"), language)
+    return _reply("cannot_read", language, talk_to_a_person(language), kind=what)
 
 
-def caption_only(kind: ContentKind) -> Reply:
-    return Reply(
-        f"(I read the words you wrote, but I can't open {_KIND_NAMES.get(kind, 'attachments')}.)"
-    )
+def caption_only(kind: ContentKind, language: str = "en") -> Reply:
+    what = phrase(_KIND_KEYS.get(kind, "kind_attachments"), language)
+    return _reply("caption_only", language, kind=what)
 
 
-def empty_message() -> Reply:
-    return Reply("I didn't catch anything there. What's on your mind?")
+def empty_message(language: str = "en") -> Reply:
+    return _reply("empty_message", language)
 
 
-def long_message() -> Reply:
-    return Reply("That's a long message, thank you for sharing it. I read the first part.")
+def long_message(language: str = "en") -> Reply:
+    return _reply("long_message", language)
 
 
-def blocked() -> Reply:
-    return Reply(
-        "This chat is paused by our moderators for now. If you are in danger or need crisis "
-        "support, call or text 988, or call 911 in an emergency."
-    )
+def blocked(language: str = "en") -> Reply:
+    return _reply("blocked", language)
 
 
-def welcome() -> Reply:
+def welcome(language: str = "en") -> Reply:
     """The first thing a member reads on a chat platform (/start): what this is and is not,
     privacy in two lines, how to reach a person, and the crisis numbers."""
-    return Reply(
-        "Hi, I'm peerbot, the chat helper of a community of moms and researchers. I answer "
-        "questions about pregnancy, recovery and medication for OUD, and share resources our "
-        "team has checked. I'm not a doctor or an emergency service.\n\n"
-        "Privacy: inside peerbot you're a random code, never your name or account. Only our "
-        "team sees a conversation you have with a person, and you can ask us to delete it.\n\n"
-        "Type /talk any time to reach a person from our community. If you need help now:\n"
-        + core_resources_text()
-        + "\nIn an emergency, call 911.",
-        (TALK_TO_A_PERSON, Button("What can you help with?", "/help")),
+    return _reply(
+        "welcome",
+        language,
+        talk_to_a_person(language),
+        _button("button_what_can_you_do", "/help", language),
+        core_resources=core_resources_text(language=normalize(language)),
     )
 
 
-def web_welcome() -> Reply:
+def web_welcome(language: str = "en") -> Reply:
     """The first line of the web chat, shown on her first visit in a tab (the page carries the
     privacy line and the crisis numbers around it)."""
-    return Reply(
-        "Hi, welcome. I'm peerbot, a chat helper for moms in our community. You can ask me "
-        "about pregnancy, recovery, medication for OUD or life with a baby, or ask to talk to "
-        "a person from our team. There's no wrong question here."
-    )
+    return _reply("web_welcome", language)
 
 
-def unknown_command() -> Reply:
-    return Reply(
-        "I don't know that command, sorry. These work: /start, /help, /resources, /talk, "
-        "/ask, /privacy, /mydata and /delete. Or just write to me in your own words."
-    )
+def unknown_command(language: str = "en") -> Reply:
+    return _reply("unknown_command", language)
 
 
-def private_chat_invitation(bot_username: str) -> Reply:
+def private_chat_invitation(bot_username: str, language: str = "en") -> Reply:
     """In a group the bot never talks about anyone's situation: it offers a private chat."""
-    return Reply(
-        "I'd love to help. So your business stays yours, let's talk in a private chat: "
-        f"https://t.me/{bot_username}"
-    )
+    return _reply("private_chat_invitation", language, bot_username=bot_username)
 
 
 def staff_only() -> str:
@@ -117,150 +107,145 @@ def staff_only_in_thread() -> str:
     )
 
 
-def private_chat_invitation_discord() -> Reply:
+def private_chat_invitation_discord(language: str = "en") -> Reply:
+    return _reply("private_chat_invitation_discord", language)
+
+
+def over_limit(language: str = "en") -> Reply:
+    return _reply("over_limit", language)
+
+
+def too_many_new_chats(language: str = "en") -> Reply:
+    return _reply("too_many_new_chats", language)
+
+
+def slow_down(language: str = "en") -> Reply:
+    return _reply("slow_down", language)
+
+
+def my_data(summary: str, language: str = "en") -> Reply:
     return Reply(
-        "I'd love to help. So your business stays yours, let's talk in a direct message: "
-        "send me a DM, or use /start here and only you will see my answer."
+        summary,
+        (_button("button_delete_my_data", "/delete_my_data", language), talk_to_a_person(language)),
+        language=normalize(language),
     )
 
 
-def over_limit() -> Reply:
-    return Reply(
-        "You're sending messages faster than I can read them, so I'll pause for a minute. "
-        "If you need help right now, call or text 988, or call 911 in an emergency."
+def confirm_deletion(language: str = "en") -> Reply:
+    return _reply(
+        "confirm_deletion",
+        language,
+        _button("button_yes_delete", "/confirm_delete", language),
+        _button("button_no_keep", "/cancel_delete", language),
     )
 
 
-def too_many_new_chats() -> Reply:
-    return Reply(
-        "A lot of new chats are starting from your connection right now, so I can't start "
-        "another one for a little while. Please try again later. If you need help right now, "
-        "call or text 988, or call 911 in an emergency."
+def deletion_done(language: str = "en") -> Reply:
+    return _reply("deletion_done", language)
+
+
+def deletion_cancelled(language: str = "en") -> Reply:
+    return _reply("deletion_cancelled", language)
+
+
+def deletion_not_requested(language: str = "en") -> Reply:
+    return _reply(
+        "deletion_not_requested",
+        language,
+        _button("button_delete_my_data", "/delete_my_data", language),
     )
 
 
-def slow_down() -> Reply:
-    return Reply(
-        "I'm getting a lot of messages at once, so I'll catch up in a moment. Take your time. "
-        "If you need help right now, call or text 988, or call 911 in an emergency."
-    )
+# -- Her language ----------------------------------------------------------------------------
+
+LANGUAGE_PAYLOAD = "/language"
 
 
-def my_data(summary: str) -> Reply:
-    return Reply(summary, (Button("Delete my data", "/delete_my_data"), TALK_TO_A_PERSON))
+def language_set(language: str) -> Reply:
+    """Said in the language she just chose."""
+    language = normalize(language)
+    return _reply(f"language_now_{language}", language)
 
 
-def confirm_deletion() -> Reply:
-    return Reply(
-        "I can delete everything peerbot keeps about you: your conversations with our team, "
-        "messages waiting for you, and how to reach you here. This can't be undone. "
-        "Do you want me to delete it?",
-        (
-            Button("Yes, delete everything", "/confirm_delete"),
-            Button("No, keep it", "/cancel_delete"),
-        ),
-    )
-
-
-def deletion_done() -> Reply:
-    return Reply(
-        "Done. Everything peerbot kept about you has been deleted. If you write again, I'll "
-        "treat you as new. Take care of yourself; I'm here any time."
-    )
-
-
-def deletion_cancelled() -> Reply:
-    return Reply("Okay, nothing was deleted. You can ask again any time.")
-
-
-def deletion_not_requested() -> Reply:
-    return Reply(
-        'To delete your data, ask me first (say "delete my data"), then confirm within 15 minutes.',
-        (Button("Delete my data", "/delete_my_data"),),
+def which_language(language: str = "en") -> Reply:
+    """/language alone: both languages offered, in both languages."""
+    return _reply(
+        "language_which",
+        language,
+        Button("English", f"{LANGUAGE_PAYLOAD} en"),
+        Button("Español", f"{LANGUAGE_PAYLOAD} es"),
     )
 
 
 # -- While she waits for a person, and when one joins or leaves ----------------------------
 
 CANCEL_REQUEST_PAYLOAD = "/cancel_request"
+
+
+def cancel_request_button(language: str = "en") -> Button:
+    return _button("button_cancel_request", CANCEL_REQUEST_PAYLOAD, language)
+
+
 CANCEL_REQUEST = Button("Never mind, cancel", CANCEL_REQUEST_PAYLOAD)
-ASK_FOR_PERSON_AGAIN = Button("Yes, talk to a person", "/request_human")
-NO_PERSON_NEEDED = Button("No, I'm okay", "/cancel_request")
 
 # What she types to take back her request for a person (compared after folding case, accents
 # and punctuation). Only these whole messages count: "cancel" inside a sentence does not.
 CANCEL_WORDS = (
-    "cancel",
-    "cancel it",
-    "cancel that",
-    "cancel please",
-    "please cancel",
-    "cancel my request",
-    "cancel the request",
-    "never mind",
-    "nevermind",
-    "nvm",
-    "no thanks",
-    "no thank you",
-    "i'm okay now",
-    "im okay now",
-    "i'm ok now",
-    "im ok now",
-    "i don't need a person",
-    "i dont need a person",
-    "i don't need anyone",
-    "i dont need anyone",
-    "stop the request",
-)
+    "cancel", "cancel it", "cancel that", "cancel please", "please cancel", "cancel my request",
+    "cancel the request", "never mind", "nevermind", "nvm", "no thanks", "no thank you",
+    "i'm okay now", "im okay now", "i'm ok now", "im ok now", "i don't need a person",
+    "i dont need a person", "i don't need anyone", "i dont need anyone", "stop the request",
+    # Spanish (pending native review)
+    "cancelar", "cancela", "cancelalo", "cancélalo", "cancela por favor", "cancelar por favor",
+    "cancela la solicitud", "cancelar la solicitud", "olvidalo", "olvídalo", "mejor no",
+    "no gracias", "ya no", "ya estoy bien", "ya estoy mejor", "no necesito a nadie",
+    "no necesito una persona", "ya no necesito a nadie",
+)  # fmt: skip
 
 # A clear request for a person names a person and asks for one, in a short message: a word in
 # passing ("someone offered me pills", "I slipped last week") does not open a case.
 PERSON_WORDS = (
     "person", "human", "someone", "somebody", "moderator", "peer", "staff", "real",
     "people", "team", "counselor", "counsellor", "volunteer", "anyone", "anybody",
+    # Spanish (accents are folded away before comparing)
+    "persona", "humana", "humano", "alguien", "moderadora", "moderador", "equipo", "consejera",
+    "consejero", "voluntaria", "voluntario", "gente",
 )  # fmt: skip
 ASKING_WORDS = (
     "talk", "speak", "chat", "connect", "need", "want", "like", "get", "message", "please",
     "touch", "help", "can", "could", "may", "is", "are", "rather", "send", "call",
+    "hablar", "habla", "platicar", "quiero", "quisiera", "necesito", "puedo", "puede", "puedes",
+    "favor", "hay", "ayuda", "ayudame", "comunicarme", "llamar", "escribir", "conectar",
 )  # fmt: skip
 CLEAR_REQUEST_MAX_WORDS = 16
 
 
-def request_cancelled() -> Reply:
-    return Reply(
-        "Okay, I've cancelled your request, and no one will join this chat. You can ask for "
-        "a person again any time.",
-        (TALK_TO_A_PERSON,),
-    )
+def request_cancelled(language: str = "en") -> Reply:
+    return _reply("request_cancelled", language, talk_to_a_person(language))
 
 
-def crisis_case_stays_open() -> Reply:
-    return Reply(
-        "I hear you. Because of what you shared earlier, a person from our team will still "
-        "look in on you, gently, just to check you're okay. You don't have to reply to them. "
-        "Meanwhile I'm here, and if you're in danger right now, please call 911 or 988."
-    )
+def crisis_case_stays_open(language: str = "en") -> Reply:
+    return _reply("crisis_case_stays_open", language)
 
 
-def already_asked_for_person() -> Reply:
-    return Reply(
-        "A person from our team is already on their way, and they'll write to you here. "
-        "Meanwhile you can keep talking with me.",
-        (CANCEL_REQUEST,),
-    )
+def already_asked_for_person(language: str = "en") -> Reply:
+    return _reply("already_asked_for_person", language, cancel_request_button(language))
 
 
-def nothing_to_cancel() -> Reply:
-    return Reply("Okay, no one will join this chat. I'm here if you'd like to keep talking.")
+def nothing_to_cancel(language: str = "en") -> Reply:
+    return _reply("nothing_to_cancel", language)
 
 
-def confirm_person() -> Reply:
-    return Reply(
-        "Would you like a person from our community to join this chat?",
-        (ASK_FOR_PERSON_AGAIN, NO_PERSON_NEEDED),
+def confirm_person(language: str = "en") -> Reply:
+    return _reply(
+        "confirm_person",
+        language,
+        _button("button_yes_person", "/request_human", language),
+        _button("button_no_person", CANCEL_REQUEST_PAYLOAD, language),
     )
 
 
 def from_the_bot_while_waiting(reply: Reply) -> Reply:
     """The bot's answer while she waits for a person: marked as the bot's, not the person's."""
-    return Reply(f"(peerbot, the bot, while you wait)\n{reply.text}", reply.buttons)
+    mark = phrase("from_the_bot_while_waiting", reply.language)
+    return Reply(f"{mark}\n{reply.text}", reply.buttons, language=reply.language)

@@ -37,6 +37,10 @@ class MemberState:
     check_pending: bool
     created_at: datetime | None = None
     created_now: bool = False  # this message is her first contact
+    # Her language as stored (Member.language, language_source, language_run).
+    language: str | None = None
+    language_source: str | None = None
+    language_run: int = 0
 
     @property
     def is_new(self) -> bool:
@@ -63,6 +67,9 @@ async def member_state(
                 Member.id,
                 Member.last_seen_at,
                 Member.created_at,
+                Member.language,
+                Member.language_source,
+                Member.language_run,
                 open_case.with_only_columns(Case.id).scalar_subquery(),
                 open_case.with_only_columns(Case.status).scalar_subquery(),
                 exists().where(Block.member_id == Member.id, Block.until > now),
@@ -78,7 +85,19 @@ async def member_state(
         return MemberState(
             member.id, pseudonym, None, None, False, False, False, member.created_at, True
         )
-    member_id, last_seen, created_at, case_id, case_status, blocked, for_research, checking = row
+    (
+        member_id,
+        last_seen,
+        created_at,
+        language,
+        language_source,
+        language_run,
+        case_id,
+        case_status,
+        blocked,
+        for_research,
+        checking,
+    ) = row
     if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
         await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
     return MemberState(
@@ -90,4 +109,7 @@ async def member_state(
         bool(for_research),
         bool(checking),
         created_at,
+        language=language,
+        language_source=language_source,
+        language_run=int(language_run or 0),
     )

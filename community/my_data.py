@@ -28,6 +28,7 @@ from community.models import (
     SafetyCheck,
     utcnow,
 )
+from community.phrases import normalize, phrase
 from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
 from community.research.preferences import KINDS
 
@@ -49,6 +50,8 @@ class MyData:
     research_opt_ins: tuple[str, ...] = ()
     safety_checks: int = 0
     safety_check_waiting: bool = False
+    language: str | None = None  # the language she is answered in, and how it was decided
+    language_source: str | None = None
 
 
 async def my_data(session: AsyncSession, member: Member) -> MyData:
@@ -107,57 +110,75 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         open_case=any(c.status in ("waiting", "claimed") for c in cases),
         case_messages=messages,
         pending_messages=pending,
+        language=member.language,
+        language_source=member.language_source,
     )
 
 
-def describe(data: MyData, rasa_memory: str) -> str:
-    """Her data in plain words, for a private reply."""
-    where = ", ".join(sorted(set(data.platforms))) or "this chat"
+_MONTHS_ES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+
+
+def _date(when: datetime, language: str) -> str:
+    if language == "es":
+        return f"{when.day} de {_MONTHS_ES[when.month - 1]} de {when.year}"
+    return f"{when:%B} {when.day}, {when.year}"
+
+
+def describe(data: MyData, language: str = "en") -> str:
+    """Her data in plain words, for a private reply, in her language."""
+    lang = normalize(language)
+
+    def say(key: str, **values: object) -> str:
+        return phrase(key, lang, **values)
+
+    where = ", ".join(sorted(set(data.platforms))) or say("my_data_this_chat")
     lines = [
-        f'Here is what peerbot keeps about you. Inside peerbot you are "{data.code_name}", '
-        f"a code, not your name. You first wrote on {data.first_contact:%B %d, %Y}.",
-        f"• Where to reach you: {where} (your account number there, used only to send you "
-        "messages; nobody on our team sees it).",
+        say(
+            "my_data_intro",
+            code_name=data.code_name,
+            first_contact=_date(data.first_contact, lang),
+        ),
+        say("my_data_where", where=where),
     ]
-    if data.cases:
+    if data.language:
+        how = {"chosen": "language_how_chosen", "hint": "language_how_hint"}
         lines.append(
-            f"• Conversations with a person from our team: {data.cases} "
-            f"({data.case_messages} messages kept"
-            + (", one still open" if data.open_case else "")
-            + "). Our team can read these; they are deleted after the retention period."
-        )
-    else:
-        lines.append("• No conversations with a person from our team.")
-    if data.pending_messages:
-        lines.append(f"• Messages waiting to reach you: {data.pending_messages}.")
-    if data.safety_checks:
-        lines.append(
-            f'• Times the bot asked "are you safe?": {data.safety_checks}, with your answers. '
-            + (
-                "The message it asked about is kept until you answer, so a person can read it."
-                if data.safety_check_waiting
-                else "The messages it asked about are not kept."
+            say(
+                "my_data_language",
+                name=say(f"language_name_{normalize(data.language)}"),
+                how=say(how.get(data.language_source or "", "language_how_written")),
             )
         )
+    if data.cases:
+        still_open = say("my_data_still_open") if data.open_case else ""
+        lines.append(
+            say(
+                "my_data_cases",
+                cases=data.cases,
+                messages=data.case_messages,
+                still_open=still_open,
+            )
+        )
+    else:
+        lines.append(say("my_data_no_cases"))
+    if data.pending_messages:
+        lines.append(say("my_data_pending", count=data.pending_messages))
+    if data.safety_checks:
+        kept = "my_data_check_kept" if data.safety_check_waiting else "my_data_check_not_kept"
+        lines.append(say("my_data_checks", count=data.safety_checks, kept=say(kept)))
     if data.research_answers:
-        lines.append(
-            f"• Your answers to researchers' questions: {data.research_answers} (kept without "
-            "your name; you can take each one back)."
-        )
+        lines.append(say("my_data_research_answers", count=data.research_answers))
     if data.shared_in_mothers101:
-        lines.append(
-            f"• Of those, shared with every researcher in Mothers 101: "
-            f"{data.shared_in_mothers101} (taking an answer back takes it out)."
-        )
+        lines.append(say("my_data_mothers101", count=data.shared_in_mothers101))
     if data.questions_for_researchers:
-        lines.append(f"• Questions you asked researchers: {data.questions_for_researchers}.")
-    lines.append(
-        "• Research messages you get: "
-        + (", ".join(data.research_opt_ins) if data.research_opt_ins else "none")
-        + " (send /research to change)."
-    )
-    lines.append(f"• Your chats with the bot itself: {rasa_memory}")
-    lines.append("You can ask me to delete all of this at any time.")
+        lines.append(say("my_data_questions", count=data.questions_for_researchers))
+    kinds = ", ".join(data.research_opt_ins) if data.research_opt_ins else say("my_data_none")
+    lines.append(say("my_data_research_messages", kinds=kinds))
+    lines.append(say("my_data_rasa"))
+    lines.append(say("my_data_closing"))
     return "\n".join(lines)
 
 

@@ -26,6 +26,10 @@ NATIONAL = "national"
 # the entry's contact line, so no number or link is ever typed into a reply.
 RESOURCE_REF = re.compile(r"\[\[([a-z0-9_]+)\]\]")
 REVIEW_NOTE = "(Our team is re-checking some of these details; they were right when last checked.)"
+REVIEW_NOTE_ES = (
+    "(Nuestro equipo está volviendo a revisar algunos de estos datos; eran correctos la última "
+    "vez que se revisaron.)"
+)
 DISCREET_NAME = "A confidential helpline"
 
 log = logging.getLogger(__name__)
@@ -270,9 +274,13 @@ def state_named_in(text: str) -> str | None:
 
 
 def expand_resource_refs(
-    text: str, directory: ResourceDirectory | None = None, today: date | None = None
+    text: str,
+    directory: ResourceDirectory | None = None,
+    today: date | None = None,
+    language: str = "en",
 ) -> str:
-    """Fill each [[id]] with the entry's contact line; note it if any entry is past review.
+    """Fill each [[id]] with the entry's contact line in `language`; note it if any entry is
+    past review.
 
     An unknown id is dropped rather than shown raw (tests keep every id in the project valid)."""
     directory = directory or default_directory()
@@ -285,11 +293,11 @@ def expand_resource_refs(
             log.error("unknown resource id in a reply", extra={"resource_id": match.group(1)})
             return ""
         served.append(resource)
-        return f"• {resource.contact_line()}"
+        return f"• {resource.contact_line(language)}"
 
     expanded = RESOURCE_REF.sub(contact, text)
     if any(r.is_due_for_review(today) for r in served):
-        expanded += "\n" + REVIEW_NOTE
+        expanded += "\n" + (REVIEW_NOTE_ES if language == SPANISH else REVIEW_NOTE)
     return expanded
 
 
@@ -307,7 +315,7 @@ def default_directory() -> ResourceDirectory:
 CORE_RESOURCE_IDS = ("lifeline_988", "samhsa_helpline", "findtreatment")
 
 
-def core_resources_text(directory: ResourceDirectory | None = None) -> str:
+def core_resources_text(directory: ResourceDirectory | None = None, language: str = "en") -> str:
     """The short list named whenever nothing more specific is known (fallbacks, /resources)."""
     directory = directory or default_directory()
-    return "\n".join(f"• {directory.get(i).contact_line()}" for i in CORE_RESOURCE_IDS)
+    return "\n".join(f"• {directory.get(i).contact_line(language)}" for i in CORE_RESOURCE_IDS)

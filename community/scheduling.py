@@ -41,10 +41,6 @@ ONCALL_TIMEOUT_SECONDS = 5.0
 JOB_ATTEMPTS = 3
 # Beyond three intervals, how long the re-announcement job may take before it counts as late.
 LATE_GRACE = timedelta(seconds=30)
-REMINDER_TEXT = (
-    "A person from our team hasn't been able to join yet, and I'm sorry for the wait. They've "
-    "been asked again. If you need help now: call or text 988, or call 911 in an emergency."
-)
 
 
 @dataclass
@@ -110,7 +106,6 @@ async def reannounce_job(context: JobContext) -> None:
             homes=homes,
             urgent_after=timedelta(minutes=settings.reannounce_urgent_minutes),
             other_after=timedelta(minutes=settings.reannounce_other_minutes),
-            reminder_text=REMINDER_TEXT,
         )
     for case_id in due:
         log.warning("case re-announced", extra={"case_id": case_id})

@@ -31,6 +31,21 @@ class LanguageDetector:
             for language, words in data["markers"].items()
         }
 
+    def clear(self, text: str) -> str | None:
+        """'en' or 'es' when this message alone says so (the detector confident on three words
+        or more, or more marker words of one language); None when it does not ("ok", "911",
+        an emoji), so one unclear message never changes her language."""
+        words = [w.casefold() for w in _WORDS.findall(text[:2000])]
+        if not words:
+            return None
+        language, confidence = self._identifier.classify(" ".join(words))
+        if confidence >= self._confident and len(words) >= 3:
+            return str(language)
+        counts = {lang: sum(w in markers for w in words) for lang, markers in self._markers.items()}
+        if counts["es"] != counts["en"]:
+            return "es" if counts["es"] > counts["en"] else "en"
+        return None
+
     def detect(self, text: str, previous: str | None = None) -> str:
         """'en' or 'es'. `previous` is her recent language, used when this message is unclear."""
         words = [w.casefold() for w in _WORDS.findall(text[:2000])]

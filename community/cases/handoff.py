@@ -9,7 +9,7 @@ racing to open a case end as one case whose severity is the higher of the two.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from community.models import (
     Staff,
     utcnow,
 )
+from community.phrases import normalize, phrase
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)
@@ -219,41 +220,53 @@ class HandoffCases:
 RECENT_TURNS = 5
 # A notification kind: the moderator who had the case can no longer act; it is waiting again.
 RELEASED = "released"
-RELEASED_TEXT = (
-    "The person from our team who was with you had to step away. Another person from our team "
-    "will be with you as soon as they can. If you need help now: call or text 988, or call 911 "
-    "in an emergency."
-)
-RETURN_TO_BOT_TEXT = (
-    "Thank you for talking with us. You're back with peerbot now, and you can reach a person "
-    'again any time: just type "talk to a person".'
-)
 # How a moderator's role is named to her when they join (Staff.role; chat-home moderators act
-# by the home's role or group, which is the same team).
-ROLE_WORDS = {"moderator": "peer support team"}
-TEAM_ROLE_WORD = "peer support team"
-SOMEONE = "Someone from our team"
+# by the home's role or group, which is the same team): a phrase key (community/data/phrases.yml).
+ROLE_WORDS = {"moderator": "team_role"}
+TEAM_ROLE_WORD = "team_role"
 
 
-def _introduced(name: str, role_word: str) -> str:
+def _introduced(name: str, role_word: str, language: str) -> str:
     # A display name that already says who they are ("Sam (peer)") is not said twice.
-    return name if "(" in name else f"{name} ({role_word})"
+    return name if "(" in name else f"{name} ({phrase(role_word, language)})"
 
 
-def joined_text(name: str, role_word: str = TEAM_ROLE_WORD) -> str:
+def _named(name: str | None, language: str) -> str:
+    return name or phrase("someone_from_team", language)
+
+
+def joined_text(name: str | None, role_word: str = TEAM_ROLE_WORD, language: str = "en") -> str:
     """What she is told when a person claims her case; never a platform id."""
-    who = _introduced(name, role_word)
-    return f"{who} has joined the chat. From now on, a person is answering you here."
+    who = _introduced(_named(name, language), role_word, language)
+    return phrase("joined", language, who=who)
 
 
-def handed_over_text(leaving: str, joining: str, role_word: str = TEAM_ROLE_WORD) -> str:
+def handed_over_text(
+    leaving: str | None, joining: str, role_word: str = TEAM_ROLE_WORD, language: str = "en"
+) -> str:
     """What she is told when one moderator hands her conversation to another."""
-    return f"{leaving} has handed over to {_introduced(joining, role_word)}, who is with you now."
+    return phrase(
+        "handed_over",
+        language,
+        leaving=_named(leaving, language),
+        joining=_introduced(joining, role_word, language),
+    )
 
 
-def left_text(name: str | None) -> str:
+def left_text(name: str | None, language: str = "en") -> str:
     """What she is told when the case is resolved or handed back to the bot."""
-    return (f"{name} has left the chat. " if name else "") + RETURN_TO_BOT_TEXT
+    left = phrase("left", language, name=name) if name else ""
+    return left + phrase("return_to_bot", language)
+
+
+def released_text(language: str = "en") -> str:
+    """What she is told when the person with her can no longer be, and she waits again."""
+    return phrase("released", language)
+
+
+async def member_language(session: AsyncSession, member_id: int) -> str:
+    """The language she is answered in, for what is written to her later (the outbox)."""
+    return normalize(await session.scalar(select(Member.language).where(Member.id == member_id)))
 
 
 class CaseNotFound(LookupError):
@@ -308,19 +321,26 @@ class ModeratorActions:
     ) -> None:
         if action == "claimed":
             # In the claim's own transaction: she is told a person joined exactly when one did.
-            await self._tell_member(case_id, joined_text(*await self._claimer(case_id, actor)))
+            name, role_word = await self._claimer(case_id, actor)
+            await self._tell_member(
+                case_id, lambda language: joined_text(name, role_word, language)
+            )
         self.session.add(CaseEvent(case_id=case_id, actor=actor, action=action, detail=detail))
 
-    async def _tell_member(self, case_id: int, text: str) -> None:
+    async def _tell_member(self, case_id: int, text: Callable[[str], str]) -> None:
+        """Write `text(her language)` to her outbox."""
         case = await self._case(case_id)
-        self.session.add(OutboxMessage(member_id=case.member_id, platform=case.platform, text=text))
+        language = await member_language(self.session, case.member_id)
+        self.session.add(
+            OutboxMessage(member_id=case.member_id, platform=case.platform, text=text(language))
+        )
 
-    async def _claimer(self, case_id: int, moderator: str) -> tuple[str, str]:
+    async def _claimer(self, case_id: int, moderator: str) -> tuple[str | None, str]:
         """The claimer's display name as the claim stored it (never a platform id) and the
         wording for their role: a console moderator's from their staff record."""
         name = await self.session.scalar(select(Case.claimed_by_name).where(Case.id == case_id))
         role = await self.session.scalar(select(Staff.role).where(Staff.name == moderator))
-        return (name or SOMEONE)[:64], ROLE_WORDS.get(role or "", TEAM_ROLE_WORD)
+        return (name[:64] if name else None), ROLE_WORDS.get(role or "", TEAM_ROLE_WORD)
 
     async def summary(self, case: Case, now: datetime | None = None) -> CaseSummary:
         return (await self._summaries([case], now or utcnow()))[0]
@@ -431,7 +451,7 @@ class ModeratorActions:
             "Only the moderator who claimed this case can release it.",
         )
         await self._event(case_id, moderator, "released")
-        await self._tell_member(case_id, RELEASED_TEXT)  # not left wondering who is there
+        await self._tell_member(case_id, released_text)  # not left wondering who is there
 
     async def transfer(self, case_id: int, moderator: str, to: str) -> None:
         target = await self.session.scalar(
@@ -454,11 +474,10 @@ class ModeratorActions:
             "Only the moderator who claimed this case can transfer it.",
         )
         await self._event(case_id, moderator, "transferred", to)
+        role_word = ROLE_WORDS.get(target.role, TEAM_ROLE_WORD)
         await self._tell_member(
             case_id,
-            handed_over_text(
-                leaving or SOMEONE, target.display_name, ROLE_WORDS.get(target.role, TEAM_ROLE_WORD)
-            ),
+            lambda language: handed_over_text(leaving, target.display_name, role_word, language),
         )
 
     async def reply(self, case_id: int, moderator: str, display_name: str, text: str) -> None:
@@ -517,8 +536,11 @@ class ModeratorActions:
         case.status = (CaseStatus.RETURNED if return_to_bot else CaseStatus.RESOLVED).value
         case.closed_at = utcnow()
         case.outcome = outcome[:64]
+        language = await member_language(self.session, case.member_id)
         self.session.add(
-            OutboxMessage(member_id=case.member_id, platform=case.platform, text=left_text(leaving))
+            OutboxMessage(
+                member_id=case.member_id, platform=case.platform, text=left_text(leaving, language)
+            )
         )
         await self._event(case_id, moderator, case.status, outcome[:255])
 
@@ -576,7 +598,6 @@ async def reannounce_overdue(
     homes: tuple[str, ...],
     urgent_after: timedelta,
     other_after: timedelta,
-    reminder_text: str,
 ) -> list[int]:
     """Re-announce waiting cases nobody claimed in time, and remind the member of the numbers.
 
@@ -608,8 +629,9 @@ async def reannounce_overdue(
         for home in homes:
             session.add(Notification(case_id=case.id, home=home, kind="reannounced"))
         if case.severity_rank >= int(Severity.ELEVATED):
+            reminder = phrase("reminder", await member_language(session, case.member_id))
             session.add(
-                OutboxMessage(member_id=case.member_id, platform=case.platform, text=reminder_text)
+                OutboxMessage(member_id=case.member_id, platform=case.platform, text=reminder)
             )
         session.add(CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="reannounced"))
         due.append(case.id)
@@ -648,9 +670,8 @@ async def release_orphaned(
             continue  # resolved or released meanwhile
         for home in homes:
             session.add(Notification(case_id=case.id, home=home, kind=RELEASED))
-        session.add(
-            OutboxMessage(member_id=case.member_id, platform=case.platform, text=RELEASED_TEXT)
-        )
+        notice = released_text(await member_language(session, case.member_id))
+        session.add(OutboxMessage(member_id=case.member_id, platform=case.platform, text=notice))
         session.add(
             CaseEvent(case_id=case.id, actor=SYSTEM_ACTOR, action="released",
                       detail=f"{case.claimed_by} can no longer act")

@@ -109,15 +109,20 @@ async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database:
     from community.cases.handoff import reannounce_overdue
     from community.models import Notification, OutboxMessage
 
-    await open_crisis(database, "waiting-mom", Severity.HIGH, "i want to die")
+    from community.models import Member
+    from community.phrases import phrase
+
+    await open_crisis(database, "waiting-mom", Severity.HIGH, "ya no quiero vivir")
     async with database.transaction() as session:
         early = await reannounce_overdue(
-            session, ("web", "telegram"), timedelta(minutes=5), timedelta(minutes=15), "988"
+            session, ("web", "telegram"), timedelta(minutes=5), timedelta(minutes=15)
         )
     assert early == []
     async with database.transaction() as session:
+        (await session.scalar(select(Member))).language = "es"  # type: ignore[union-attr]
+    async with database.transaction() as session:
         due = await reannounce_overdue(
-            session, ("web", "telegram"), timedelta(seconds=0), timedelta(seconds=0), "Call 988."
+            session, ("web", "telegram"), timedelta(seconds=0), timedelta(seconds=0)
         )
     assert len(due) == 1
     async with database.sessions() as session:
@@ -125,7 +130,8 @@ async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database:
         reminder = await session.scalar(select(OutboxMessage.text))
         case = await session.scalar(select(Case))
     assert kinds.count("reannounced") == 2 and "opened" in kinds
-    assert reminder == "Call 988."
+    assert reminder == phrase("reminder", "es")  # in her language
+    assert reminder != phrase("reminder", "en") and "988" in reminder
     assert case is not None and case.reannouncements == 1
 
 
