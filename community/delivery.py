@@ -22,7 +22,13 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.cases.handoff import CANCELLED, RELEASED, CaseSummary, ModeratorActions
+from community.cases.handoff import (
+    CANCELLED,
+    RELEASED,
+    CaseSummary,
+    ModeratorActions,
+    member_language,
+)
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address
 from community.messages import Button, Reply
@@ -262,7 +268,11 @@ class Delivery:
             if item.text is None:
                 return address, None
             buttons = tuple(Button(b["title"], b["payload"]) for b in item.buttons or [])
-            return address, Reply(item.text, buttons, sender_name=item.sender_name)
+            # A person's words are signed in her language ("de nuestro equipo").
+            language = await member_language(session, item.member_id) if item.sender_name else "en"
+            return address, Reply(
+                item.text, buttons, sender_name=item.sender_name, language=language
+            )
 
     async def _release(self, outbox_id: int) -> None:
         async with self.database.transaction() as session:
