@@ -20,6 +20,7 @@ from community.resources import (
     DISCREET_NAME,
     REVIEW_NOTE,
     US_STATES,
+    WORDLIKE_CODES,
     Resource,
     ResourceDirectory,
     default_directory,
@@ -72,12 +73,26 @@ def _line(resource: Resource, discreet: bool) -> str:
     return f"• {line}"
 
 
+NOT_ALONE = frozenset({"ok", "hi", "me", "in"})
+
+
 def state_in_reply(text: str) -> str | None:
     """Her state when she answers the question: as in a request ("in ohio", "KY"), or a bare
-    code in any case ("oh", "in ky"), which a request would not count."""
+    code in any case ("oh", "in ky"), which a request would not count. A code that is also an
+    everyday word ("in", "me", "ok") counts in lower case only as the whole answer ("oh", "in
+    oh"): "i'm in nyc" is not Indiana."""
     if state := state_named_in(text):
         return state
-    codes = [t.upper() for t in re.findall(r"\b[A-Za-z]{2}\b", text) if t.upper() in US_STATES]
+    # "ok", "hi", "me", "in" alone are words, not Oklahoma, Hawaii, Maine or Indiana.
+    tokens = [
+        t for t in re.findall(r"\b[A-Za-z]{2}\b", text) if t.isupper() or t.lower() not in NOT_ALONE
+    ]
+    short = len(text.split()) <= 2
+    codes = [
+        t.upper()
+        for t in tokens
+        if t.upper() in US_STATES and (t.isupper() or short or t.upper() not in WORDLIKE_CODES)
+    ]
     return codes[-1] if codes else None
 
 

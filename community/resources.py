@@ -50,7 +50,7 @@ US_STATES = {
 }  # fmt: skip
 # Two-letter codes are taken in capitals ("help in KY"), or after "in" ("help in ky"); codes that
 # are also everyday words only in capitals after "in" ("I'm in OR"), never from "ok" or "hi".
-_WORDLIKE_CODES = {"IN", "OR", "ME", "OK", "HI", "OH", "LA", "MA", "PA", "DE", "CO", "ID", "AL"}
+WORDLIKE_CODES = {"IN", "OR", "ME", "OK", "HI", "OH", "LA", "MA", "PA", "DE", "CO", "ID", "AL"}
 
 
 SPANISH = "es"
@@ -254,21 +254,46 @@ class ResourceDirectory(BaseModel):
         return [r for r in self.resources if r.is_due_for_review(today)]
 
 
+# Cities people name instead of their state ("i'm in nyc"); only unambiguous ones (no Portland,
+# no Kansas City).
+CITY_STATES = {
+    "nyc": "NY", "new york city": "NY", "brooklyn": "NY", "bronx": "NY", "philly": "PA",
+    "philadelphia": "PA", "pittsburgh": "PA", "chicago": "IL", "atlanta": "GA", "houston": "TX",
+    "dallas": "TX", "san antonio": "TX", "austin": "TX", "el paso": "TX", "detroit": "MI",
+    "baltimore": "MD", "boston": "MA", "phoenix": "AZ", "tucson": "AZ", "seattle": "WA",
+    "denver": "CO", "miami": "FL", "orlando": "FL", "tampa": "FL", "jacksonville": "FL",
+    "nashville": "TN", "memphis": "TN", "knoxville": "TN", "louisville": "KY",
+    "lexington ky": "KY", "cincinnati": "OH", "cleveland": "OH", "columbus ohio": "OH",
+    "dayton": "OH", "toledo": "OH", "akron": "OH", "las vegas": "NV", "albuquerque": "NM",
+    "milwaukee": "WI", "indianapolis": "IN", "charlotte": "NC", "raleigh": "NC",
+    "st louis": "MO", "st. louis": "MO", "saint louis": "MO", "new orleans": "LA",
+    "baton rouge": "LA", "los angeles": "CA", "san diego": "CA", "san francisco": "CA",
+    "oakland": "CA", "sacramento": "CA", "fresno": "CA", "huntington wv": "WV",
+    "charleston wv": "WV", "bangor": "ME", "burlington vt": "VT", "minneapolis": "MN",
+    "omaha": "NE", "tulsa": "OK", "oklahoma city": "OK", "little rock": "AR",
+    "birmingham al": "AL", "salt lake": "UT", "boise": "ID", "anchorage": "AK", "honolulu": "HI",
+}  # fmt: skip
+
+
 def state_named_in(text: str) -> str | None:
-    """The US state a request names ("help in ohio", "I'm in KY"), as its code, if any."""
+    """The US state a request names ("help in ohio", "I'm in KY", "i'm in nyc"), as its code,
+    if any."""
     lowered = text.lower()
     # Longest names first, so "west virginia" wins over "virginia".
     for code, name in sorted(US_STATES.items(), key=lambda item: -len(item[1])):
         if re.search(rf"\b{re.escape(name.lower())}\b", lowered):
+            return code
+    for city, code in CITY_STATES.items():
+        if re.search(rf"\b{re.escape(city)}\b", lowered):
             return code
     for match in re.finditer(r"(\bin\s+)?\b([A-Za-z]{2})\b", text):
         after_in, token = match.group(1), match.group(2)
         code = token.upper()
         if code not in US_STATES:
             continue
-        if token.isupper() and (code not in _WORDLIKE_CODES or after_in):
+        if token.isupper() and (code not in WORDLIKE_CODES or after_in):
             return code
-        if after_in and token.islower() and code not in _WORDLIKE_CODES:
+        if after_in and token.islower() and code not in WORDLIKE_CODES:
             return code
     return None
 

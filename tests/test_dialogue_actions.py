@@ -34,9 +34,12 @@ def test_her_state_is_understood_in_a_reply() -> None:
     for text, code in (
         ("ohio", "OH"), ("OH", "OH"), ("oh", "OH"), ("in kentucky", "KY"), ("ky", "KY"),
         ("i'm in new york city", "NY"), ("im in west virginia", "WV"),
+        ("i'm in nyc", "NY"), ("im in philly", "PA"), ("in oh", "OH"), ("in OR", "OR"),
     ):  # fmt: skip
         assert state_in_reply(text) == code, text
-    assert state_in_reply("/inform_state") is None
+    # Words that are also state codes are not a state in lower case ("in" is not Indiana).
+    for text in ("/inform_state", "ok", "in", "me", "i live in me", "hi"):
+        assert state_in_reply(text) is None, text
 
 
 def test_a_local_need_asks_for_her_state_once() -> None:
