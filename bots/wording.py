@@ -206,10 +206,11 @@ CANCEL_WORDS = (
 # passing ("someone offered me pills", "I slipped last week") does not open a case.
 PERSON_WORDS = (
     "person", "human", "someone", "somebody", "moderator", "peer", "staff", "real",
-    "people", "team", "counselor", "counsellor", "volunteer", "anyone", "anybody",
+    "people", "team", "counselor", "counsellor", "volunteer", "anyone", "anybody", "actual",
+    "mom", "moms", "mother", "mothers", "mama",
     # Spanish (accents are folded away before comparing)
     "persona", "humana", "humano", "alguien", "moderadora", "moderador", "equipo", "consejera",
-    "consejero", "voluntaria", "voluntario", "gente",
+    "consejero", "voluntaria", "voluntario", "gente", "mamas",
 )  # fmt: skip
 ASKING_WORDS = (
     "talk", "speak", "chat", "connect", "need", "want", "like", "get", "message", "please",

@@ -230,6 +230,12 @@ def test_a_word_in_passing_asks_first_and_opens_no_case(
         ("someone offered me pills at the clinic and I took them and now I feel awful about "
          "everything that happened with my caseworker", False),
         ("talk", False),
+        ("could i chat with a real mom from the group", True),
+        ("quiero hablar con una persona", True),
+        ("¿puedo hablar con alguien de verdad?", True),
+        ("necesito hablar con alguien por favor", True),
+        ("mi mamá me cuida al bebé", False),
+        ("hablar", False),
     ],
 )  # fmt: skip
 def test_what_counts_as_a_clear_request(text: str, clear: bool) -> None:
