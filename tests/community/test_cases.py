@@ -107,9 +107,7 @@ async def test_unclaimed_cases_are_reannounced_and_the_member_reminded(database:
     from datetime import timedelta
 
     from community.cases.handoff import reannounce_overdue
-    from community.models import Notification, OutboxMessage
-
-    from community.models import Member
+    from community.models import Member, Notification, OutboxMessage
     from community.phrases import phrase
 
     await open_crisis(database, "waiting-mom", Severity.HIGH, "ya no quiero vivir")
