@@ -24,7 +24,13 @@ from community.resources import load_directory
 from peerbot import conversation_eval as ce
 from tests.test_heldout import APP_ANSWERS, rule_actions
 
-REPORT_PATH = ce.PROJECT_ROOT / "var" / "reports" / "conversations.json"
+REPORTS = ce.PROJECT_ROOT / "var" / "reports"
+# The held-out set (never read by anyone building the model) and the development set (the first
+# set, whose misses were read and learned from).
+SETS = {
+    "heldout": (ce.SET_PATH, "conversations.json"),
+    "dev": (ce.DEV_PATH, "conversations_dev.json"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +38,9 @@ def answers() -> ce.Answers:
     return ce.Answers.build(rule_actions(), APP_ANSWERS, load_directory())
 
 
-def test_the_set_is_well_formed() -> None:
-    conversations = ce.load_conversations()
+@pytest.mark.parametrize("name", list(SETS))
+def test_the_set_is_well_formed(name: str) -> None:
+    conversations = ce.load_conversations(SETS[name][0])
     assert len(conversations) >= ce.MIN_CONVERSATIONS
     assert len({c.id for c in conversations}) == len(conversations)
     assert {c.kind for c in conversations} == set(ce.KINDS), "every kind is represented"
@@ -126,8 +133,12 @@ def test_outcomes_are_recognised(answers: ce.Answers) -> None:
 
 
 @pytest.mark.rasa
-def test_conversations_through_the_chat_api(app_client: httpx.Client, answers: ce.Answers) -> None:
-    conversations = ce.load_conversations()
+@pytest.mark.parametrize("name", list(SETS))
+def test_conversations_through_the_chat_api(
+    app_client: httpx.Client, answers: ce.Answers, name: str
+) -> None:
+    path, report_name = SETS[name]
+    conversations = ce.load_conversations(path)
     verdicts: list[ce.Verdict] = []
     transcripts: list[list[str]] = []
     for conversation in conversations:
@@ -140,8 +151,10 @@ def test_conversations_through_the_chat_api(app_client: httpx.Client, answers: c
         verdicts.append(ce.classify(conversation, played, answers))
         transcripts.append(["\n".join(r.text for r in replies) for replies in played])
     result = ce.report(conversations, verdicts, transcripts)
-    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    REPORT_PATH.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / report_name).write_text(
+        json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     kinds = ", ".join(f"{k} {v['right']}/{v['total']}" for k, v in result["by_kind"].items())
-    print(f"conversations: {result['right']}/{result['total']} = {result['accuracy']} ({kinds})")
+    print(f"{name}: {result['right']}/{result['total']} = {result['accuracy']} ({kinds})")
     assert result["total"] == len(conversations)
