@@ -441,3 +441,31 @@ class JournalReplay(Base):
         ForeignKey("cases.id", ondelete="SET NULL"), default=None
     )
     replayed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowUp(Base):
+    """A check-in after a case (or one a moderator scheduled): offered to her first, sent at the
+    time she agreed to, answered with one of three buttons. No text of hers is kept: only when,
+    and how it went. Issue #21."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    # The case it follows (gone with the case's retention); the case "I need someone now" opened.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )
+    new_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    # offered, scheduled, declined, sent, answered, unanswered
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    scheduled_by: Mapped[str] = mapped_column(String(16), default="member")  # or "moderator"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # better, not_great, need_now
