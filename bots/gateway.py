@@ -36,6 +36,7 @@ from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
 from bots.staff_chat import StaffChat, parse_staff_command
 from bots.wording import CANCEL_REQUEST_PAYLOAD
+from community import followups
 from community.cases.flags import record_flag
 from community.cases.floods import count_into_alert, mark_new_chat_case
 from community.cases.handoff import HandoffCases
@@ -53,6 +54,7 @@ from community.my_data import (
     my_data,
     request_deletion,
 )
+from community.phrases import phrase
 from community.research.answers import pending_input
 from community.safety_checks import answer_check, ask_check
 from safety.conduct import ConductScreen, default_conduct_screen
@@ -103,6 +105,8 @@ class GatewayConfig:
     # While a moderator has the conversation, the bot's own crisis reply waits this long after
     # a person last wrote to her (she is being helped; the moderator is alerted instead).
     crisis_reply_quiet: timedelta = timedelta(minutes=10)
+    # When she agrees to a check-in after a case, it is sent this long later (issue #21).
+    follow_up_after: timedelta = timedelta(days=1)
 
 
 CHECK_ANSWERS_PATH = DATA_DIR / "check_answers.yml"
@@ -134,8 +138,8 @@ def typed_check_answers(path: Path = CHECK_ANSWERS_PATH) -> dict[str, CheckAnswe
     answers: dict[str, CheckAnswer] = {}
     for answer in CHECK_ANSWERS:
         for words in data[answer].values():
-            for phrase in words:
-                answers.setdefault(_answer_key(str(phrase)), answer)
+            for said in words:
+                answers.setdefault(_answer_key(str(said)), answer)
     return answers
 
 
@@ -212,6 +216,8 @@ class Gateway:
             or first.split("@")[0] in (*DATA_RIGHTS_PAYLOADS, CANCEL_REQUEST_PAYLOAD)
             or first == CANCEL_REQUEST_PAYLOAD
             or first.split("@")[0] == wording.LANGUAGE_PAYLOAD
+            or followups.OFFER_PAYLOAD.match(first) is not None
+            or followups.CHECKIN_PAYLOAD.match(first) is not None
             or parse_command(text) is not None
         )
 
@@ -438,6 +444,33 @@ class Gateway:
             return replace(
                 state, language=after.language, language_source=after.source, language_run=after.run
             )
+
+    async def _follow_up(self, message: InboundMessage, text: str, language: str) -> list[Reply]:
+        """Her answer to a follow-up's offer or to its check-in (buttons; community/followups)."""
+        timing = followups.FollowUpTiming(
+            self._config.follow_up_after, self._config.follow_up_after
+        )
+        async with self._db.transaction() as session:
+            member = await resolve_member(
+                session, self._config.pseudonym_key, message.platform, message.user_id
+            )
+            if offered := followups.OFFER_PAYLOAD.match(text):
+                answer = await followups.answer_offer(
+                    session, member, offered.group(1), int(offered.group(2)), timing
+                )
+            else:
+                checkin = followups.CHECKIN_PAYLOAD.match(text)
+                assert checkin is not None
+                cases = HandoffCases(session, self._config.moderation_homes)
+                answer = await followups.answer_checkin(
+                    session, cases, member, checkin.group(1), int(checkin.group(2))
+                )
+        reply = Reply(
+            phrase(answer.key, language),
+            followups.reply_buttons(answer, language),
+            language=language,
+        )
+        return [reply]
 
     async def _choose_language(self, member_id: int, language: str) -> None:
         """Her own choice: kept until she chooses again (or writes a long run in the other)."""
@@ -790,6 +823,8 @@ class Gateway:
         if choice is not None:
             await self._choose_language(state.member_id, choice)
             return [wording.language_set(choice)], False
+        if followups.OFFER_PAYLOAD.match(text) or followups.CHECKIN_PAYLOAD.match(text):
+            return await self._follow_up(message, text, language), False
 
         staff_command = parse_staff_command(text)
         if staff_command is not None:

@@ -27,10 +27,9 @@ from community.cases.handoff import (
     RELEASED,
     CaseSummary,
     ModeratorActions,
-    member_language,
 )
 from community.db import Database, insert_ignoring_conflicts
-from community.members import delivery_address
+from community.members import delivery_address, member_language
 from community.messages import Button, Reply
 from community.models import (
     OPEN_CASE_STATUSES,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
 from community.models import DeliveryAddress, Member, Role, utcnow
+from community.phrases import normalize
 
 
 def pseudonym_for(key: bytes, platform: str, platform_user_id: str) -> str:
@@ -57,3 +58,8 @@ async def delivery_address(session: AsyncSession, member_id: int, platform: str)
             DeliveryAddress.member_id == member_id, DeliveryAddress.platform == platform
         )
     )
+
+
+async def member_language(session: AsyncSession, member_id: int) -> str:
+    """The language she is answered in, for what is written to her later (the outbox)."""
+    return normalize(await session.scalar(select(Member.language).where(Member.id == member_id)))

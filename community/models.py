@@ -468,4 +468,6 @@ class FollowUp(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
-    outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # better, not_great, need_now
+    outcome: Mapped[str | None] = mapped_column(
+        String(16), default=None
+    )  # better, not_great, need_now

@@ -23,6 +23,7 @@ from community.models import (
     CaseMessage,
     DeletionRecord,
     DeliveryAddress,
+    FollowUp,
     Member,
     OutboxMessage,
     SafetyCheck,
@@ -50,6 +51,7 @@ class MyData:
     research_opt_ins: tuple[str, ...] = ()
     safety_checks: int = 0
     safety_check_waiting: bool = False
+    follow_ups: int = 0  # check-ins after a case she agreed to (or was asked about)
     language: str | None = None  # the language she is answered in, and how it was decided
     language_source: str | None = None
 
@@ -94,6 +96,9 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     checks = (
         await session.scalars(select(SafetyCheck.status).where(SafetyCheck.member_id == member.id))
     ).all()
+    follow_ups = await session.scalar(
+        select(func.count()).select_from(FollowUp).where(FollowUp.member_id == member.id)
+    )
     pref = await session.get(ResearchPreference, member.id)
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
@@ -102,6 +107,7 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         questions_for_researchers=int(asked or 0),
         research_opt_ins=opt_ins,
         safety_checks=len(checks),
+        follow_ups=int(follow_ups or 0),
         safety_check_waiting="asked" in checks,
         code_name=member.short_name,
         first_contact=member.created_at,
@@ -169,6 +175,8 @@ def describe(data: MyData, language: str = "en") -> str:
     if data.safety_checks:
         kept = "my_data_check_kept" if data.safety_check_waiting else "my_data_check_not_kept"
         lines.append(say("my_data_checks", count=data.safety_checks, kept=say(kept)))
+    if data.follow_ups:
+        lines.append(say("my_data_follow_ups", count=data.follow_ups))
     if data.research_answers:
         lines.append(say("my_data_research_answers", count=data.research_answers))
     if data.shared_in_mothers101:

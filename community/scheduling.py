@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
 RETENTION_JOB_ID = "retention"
+FOLLOW_UPS_JOB_ID = "follow_ups"
 RESEARCH_JOB_ID = "research"
 CHECKS_JOB_ID = "unanswered-checks"
 # One research run queues at most this many batches, so other jobs get their turn.
@@ -279,6 +280,23 @@ async def unanswered_checks_job(context: JobContext) -> None:
         log.warning("unanswered check opened a case", extra={"case_id": case_id})
 
 
+async def follow_ups_job(context: JobContext) -> None:
+    """Check-ins that are due go out (quiet hours aside); one gentle second try; then none."""
+    from community.followups import FollowUpTiming, send_due
+    from community.research.publication import quiet_now
+
+    settings = context.settings
+    timing = FollowUpTiming(
+        after=timedelta(minutes=settings.followup_after_minutes),
+        retry_after=timedelta(minutes=settings.followup_retry_minutes),
+        quiet=lambda now: quiet_now(settings, now),
+    )
+    async with context.database.transaction() as session:
+        written = await send_due(session, timing)
+    if written:
+        log.info("follow-up check-ins written", extra={"count": written})
+
+
 def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     """The app's timed jobs, each given `context`; started by the composition root."""
     settings = context.settings
@@ -312,5 +330,9 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     scheduler.add_job(
         _resilient(RESEARCH_JOB_ID, research_job), "interval", seconds=every,
         id=RESEARCH_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(
+        _resilient(FOLLOW_UPS_JOB_ID, follow_ups_job), "interval", seconds=every,
+        id=FOLLOW_UPS_JOB_ID, **once,
     )  # fmt: skip
     return scheduler

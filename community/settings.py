@@ -148,6 +148,16 @@ class Settings(BaseSettings):
         description="When the screen asked 'are you safe?' and she does not answer in this "
         "time, an elevated case opens so that a person looks (a decimal: tests use seconds).",
     )
+    followup_after_minutes: Annotated[float, Field(gt=0, le=60 * 24 * 30)] = Field(
+        default=1440,
+        description="After a case, when she agrees to a check-in, it is sent this long later "
+        "(default a day; quiet hours respected; a decimal: tests use seconds).",
+    )
+    followup_retry_minutes: Annotated[float, Field(gt=0, le=60 * 24 * 7)] = Field(
+        default=240,
+        description="A check-in she has not answered gets one gentle second try this long "
+        "after it was sent, and counts as unanswered this long after that.",
+    )
     crisis_reply_quiet_minutes: Annotated[float, Field(ge=0, le=1440)] = Field(
         default=10,
         description="While a moderator has her conversation, the bot sends its own crisis reply "

@@ -87,6 +87,7 @@ def build_services(settings: Settings) -> AppServices:
             settings.flood_seconds,
             check_timeout=timedelta(minutes=settings.check_timeout_minutes),
             crisis_reply_quiet=timedelta(minutes=settings.crisis_reply_quiet_minutes),
+            follow_up_after=timedelta(minutes=settings.followup_after_minutes),
         ),
         database,
         dialogue,

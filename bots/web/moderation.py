@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
@@ -32,6 +32,7 @@ from community.cases.handoff import (
     Turn,
     handoff_stats,
 )
+from community.followups import follow_up_counts, schedule_by_moderator
 from community.models import OPEN_CASE_STATUSES, Case, Notification, StaffNotice, utcnow
 from community.safety_checks import check_counts
 from community.staff import StaffIdentity, authenticate
@@ -110,6 +111,23 @@ class ResolveIn(BaseModel):
     return_to_bot: bool = Field(
         default=True, description="Hand the conversation back to the bot (the usual ending)."
     )
+    follow_up: bool | None = Field(
+        default=None,
+        description="Offer her a check-in (she is asked first: tomorrow, another time, or no). "
+        "Unset: offered for a case the crisis screen opened, not for a request for a person.",
+    )
+
+
+class FollowUpIn(BaseModel):
+    after_minutes: Annotated[float, Field(gt=0, le=60 * 24 * 60)] = Field(
+        description="When to check on her, from now (e.g. 4320 for 3 days). She is not asked "
+        "first: schedule this when you agreed it with her."
+    )
+
+
+class FollowUpOut(BaseModel):
+    id: int
+    due_at: datetime
 
 
 class TransferIn(BaseModel):
@@ -141,6 +159,12 @@ class StatsOut(BaseModel):
         default_factory=dict,
         description="How the screen's 'are you safe?' checks ended: asked (waiting), safe, "
         "help, person, expired (no answer: a case opened), replaced.",
+    )
+    follow_ups: dict[str, int] = Field(
+        default_factory=dict,
+        description="Check-ins after cases: offered_total (asked of her), and now offered "
+        "(no answer yet), scheduled, declined, sent, answered, unanswered (no answer after the "
+        "second try); answered_better, answered_not_great, answered_need_now (a case opened).",
     )
 
 
@@ -343,11 +367,25 @@ def build_router() -> APIRouter:
         """Close the case; the bot answers again and tells her she can reach a person any time."""
         try:
             await ModeratorActions(session).resolve(
-                case_id, staff.name, body.outcome, body.return_to_bot
+                case_id, staff.name, body.outcome, body.return_to_bot, body.follow_up
             )
         except (CaseNotFound, CaseConflict) as error:
             raise _conflict(error) from None
         return OkOut()
+
+    @router.post("/api/cases/{case_id}/follow_up", response_model=FollowUpOut, tags=["moderation"])
+    async def schedule_follow_up(
+        case_id: RecordId, body: FollowUpIn, staff: Moderator, session: Session
+    ) -> FollowUpOut:
+        """ "Check on her in 3 days": a check-in (with her three buttons) at that time."""
+        case = await session.get(Case, case_id)
+        if case is None:
+            raise _conflict(CaseNotFound(case_id))
+        follow_up = await schedule_by_moderator(
+            session, case, timedelta(minutes=body.after_minutes), staff.name
+        )
+        assert follow_up.due_at is not None
+        return FollowUpOut(id=follow_up.id, due_at=follow_up.due_at)
 
     @router.post("/api/cases/{case_id}/block", response_model=OkOut, tags=["moderation"])
     async def block(case_id: RecordId, body: BlockIn, staff: Moderator, session: Session) -> OkOut:
@@ -379,6 +417,9 @@ def build_router() -> APIRouter:
     async def stats(_: Moderator, session: Session) -> StatsOut:
         """Time to claim and to first human reply, over all cases."""
         checks = await check_counts(session)
-        return StatsOut(**(await handoff_stats(session)).__dict__, checks=checks)
+        follow_ups = await follow_up_counts(session)
+        return StatsOut(
+            **(await handoff_stats(session)).__dict__, checks=checks, follow_ups=follow_ups
+        )
 
     return router

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.cases.flags import block_member
 from community.db import insert_ignoring_conflicts
+from community.followups import offer, offered_by_default
+from community.members import member_language
 from community.models import (
     OPEN_CASE_PREDICATE,
     OPEN_CASE_STATUSES,
@@ -36,7 +38,7 @@ from community.models import (
     Staff,
     utcnow,
 )
-from community.phrases import normalize, phrase
+from community.phrases import phrase
 from safety.screen import Screening, Severity
 
 log = logging.getLogger(__name__)
@@ -262,11 +264,6 @@ def left_text(name: str | None, language: str = "en") -> str:
 def released_text(language: str = "en") -> str:
     """What she is told when the person with her can no longer be, and she waits again."""
     return phrase("released", language)
-
-
-async def member_language(session: AsyncSession, member_id: int) -> str:
-    """The language she is answered in, for what is written to her later (the outbox)."""
-    return normalize(await session.scalar(select(Member.language).where(Member.id == member_id)))
 
 
 class CaseNotFound(LookupError):
@@ -523,9 +520,16 @@ class ModeratorActions:
         )
 
     async def resolve(
-        self, case_id: int, moderator: str, outcome: str, return_to_bot: bool
+        self,
+        case_id: int,
+        moderator: str,
+        outcome: str,
+        return_to_bot: bool,
+        follow_up: bool | None = None,
     ) -> None:
-        """Close the case; the bot answers again and tells the member a person is a message away."""
+        """Close the case; the bot answers again and tells the member a person is a message away.
+        A follow-up check-in is offered to her (asked first) when `follow_up` says so, or by
+        default for a crisis case (community/followups.py)."""
         case = await self._case(case_id)
         if case.status not in (CaseStatus.WAITING.value, CaseStatus.CLAIMED.value):
             raise CaseConflict("This case is already closed.")
@@ -543,6 +547,8 @@ class ModeratorActions:
             )
         )
         await self._event(case_id, moderator, case.status, outcome[:255])
+        if follow_up if follow_up is not None else offered_by_default(case):
+            await offer(self.session, case)
 
     async def block_member(self, case_id: int, moderator: str, reason: str, days: int) -> None:
         case = await self._case(case_id)
