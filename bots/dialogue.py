@@ -39,9 +39,10 @@ class DialogueResult:
     requests: frozenset[str] = frozenset()
 
 
-def parse_rasa_messages(items: Any) -> DialogueResult:
+def parse_rasa_messages(items: Any, language: str = "en") -> DialogueResult:
     """Turn the REST channel's JSON list into replies; unknown parts are ignored, not fatal.
-    Resource references ([[id]]) are filled in from the vetted directory."""
+    Resource references ([[id]]) are filled in from the vetted directory, in the language the
+    answer was asked in (each entry's Spanish line, `es:` in responses/resources.yml)."""
     if not isinstance(items, list):
         raise DialogueUnavailable("unexpected response shape")
     replies: list[Reply] = []
@@ -65,7 +66,7 @@ def parse_rasa_messages(items: Any) -> DialogueResult:
             if isinstance(b, dict) and "title" in b and "payload" in b
         )
         # Responses name resources as [[id]]; the numbers come from the vetted directory.
-        replies.append(Reply(text=expand_resource_refs(text), buttons=buttons))
+        replies.append(Reply(text=expand_resource_refs(text, language=language), buttons=buttons))
     return DialogueResult(tuple(replies), handoff, frozenset(requests))
 
 
@@ -172,7 +173,7 @@ class DialogueClient:
                     },
                 )
                 response.raise_for_status()
-                return parse_rasa_messages(response.json())
+                return parse_rasa_messages(response.json(), language)
             except httpx.ConnectError as error:
                 # Nothing listens there (stopped, restarting): the next server, without waiting.
                 server.down_until = time.monotonic() + DOWN_SECONDS
