@@ -92,8 +92,8 @@ STOPPING_SAFE = {
 SENDS_TO_PROVIDER = {
     "en": re.compile(r"provider|doctor|clinic|prescriber", re.I),
     "es": re.compile(
-        r"proveedor|\btu m[eé]dic[oa]\b|\bel m[eé]dico\b|\bdoctor|cl[ií]nica"
-        r"|que te (l[oa]s? )?recet",
+        r"\btu proveedor|\btu m[eé]dic[oa]\b|\bel m[eé]dico (de tu|que te)|\btu doctor"
+        r"|\btu cl[ií]nica|que te (l[oa]s? )?recet",
         re.I,
     ),
 }
@@ -262,6 +262,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert STOPPING_SAFE["es"].search("Habla con tu proveedor antes de cambiar nada.")
     assert not SENDS_TO_PROVIDER["es"].search("La metadona es buena, toma más.")
     assert not SENDS_TO_PROVIDER["es"].search("Un plan con atención médica.")
+    assert not SENDS_TO_PROVIDER["es"].search("Cualquier proveedor la receta.")
     assert MEDICATION["es"].search("¿Y si solo tomo el sub?")
     for stigma in (
         "mamás adictas", "una drogadicta", "abuso de sustancias", "los yonquis", "es una viciosa",
