@@ -13,9 +13,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.resources import ASK_STATE, ASK_STATE_RESPONSE, ActionFindHelp, find_help_text
+from bots.dialogue import parse_rasa_messages
 from community.resources import (
     DIRECTORY_PATH,
     REVIEW_NOTE,
+    REVIEW_NOTE_ES,
     ResourceDirectory,
     expand_resource_refs,
     load_directory,
@@ -284,3 +286,20 @@ def test_a_spanish_line_past_its_review_date_is_due_for_review() -> None:
     assert lifeline.review_by > date(2027, 2, 1), "the English entry is still current"
     assert not lifeline.is_due_for_review(date(2026, 12, 15))
     assert lifeline.is_due_for_review(date(2027, 2, 1)), "its Spanish line is not"
+
+
+def test_a_spanish_answer_names_services_by_their_spanish_lines(tmp_path: Path) -> None:
+    """Rasa's Spanish variations name services as [[id]] like the English ones; the reply shows
+    each entry's Spanish line (or its English line saying whether it answers in Spanish), and
+    the review note in Spanish."""
+    spanish = expand_resource_refs("[[lifeline_988]]\n[[never_use_alone]]", language="es")
+    assert "llama al 988 y oprime 2, envía AYUDA por mensaje de texto al 988" in spanish
+    assert "Never Use Alone: call 1-800-484-3731 (servicio en inglés)" in spanish
+    stale = load_directory(_stale_directory(tmp_path))
+    assert expand_resource_refs("[[psi_helpline]]", stale, language="es").endswith(REVIEW_NOTE_ES)
+    result = parse_rasa_messages([{"text": "Llama:\n[[samhsa_helpline]]"}], "es")
+    assert result.replies[0].text == "Llama:\n• " + load_directory().get(
+        "samhsa_helpline"
+    ).contact_line("es")
+    english = parse_rasa_messages([{"text": "Call:\n[[samhsa_helpline]]"}])
+    assert "SAMHSA National Helpline: call 1-800-662-4357" in english.replies[0].text
