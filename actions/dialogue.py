@@ -3,7 +3,10 @@ topic she is on (the `topic` slot), feelings without words answered more warmly 
 (the `felt_before` slot), and the "Did you mean ...?" step of Rasa's two-stage fallback.
 
 The slots themselves are Rasa's: `topic` is filled by from_intent mappings (responses/dialogue.yml)
-on every topic answer, so these actions only read it.
+on every topic answer, so these actions only read it. Answers are Rasa responses, so Rasa picks
+their Spanish variation by the `language` slot; what these actions word themselves (button
+titles) comes from actions/data/wording.yml in her language. The cues below read English and
+Spanish follow-ups alike.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.language import DEFAULT_LANGUAGE, language_of
 from actions.resources import INTENT_TOPICS, help_reply_for
+from actions.wording import say, title
 from community.resources import default_directory
 
 FINDER_INTENTS = frozenset({*INTENT_TOPICS, "help_resources"})
@@ -25,11 +30,31 @@ MEDICATION_TOPICS = frozenset(
 BIRTH_TOPICS = frozenset({"faq_drug_testing", "faq_hospital_stigma"})
 # A word in the follow-up that moves the answer to a neighbouring topic: (cue, topics it applies
 # to, the topic that answers). Checked in order; without a cue the topic she is on answers again.
-PREGNANCY = re.compile(r"pregnan|expecting|\bpreg\b|while i'?m carrying|before (the )?birth", re.I)
-BREASTFEEDING = re.compile(r"breast ?feed|\bnurs(e|ing)\b|\bbf\b|pump(ing)?\b", re.I)
-STAY_WITH_BABY = re.compile(r"stay with (him|her|them|my baby|the baby)|room(ing)? in", re.I)
-METHADONE = re.compile(r"methadone|\bthe done\b|\bdone clinic\b", re.I)
-BUPRENORPHINE = re.compile(r"\bsubs?\b|suboxone|subutex|\bbupe\b|buprenorphine|sublocade", re.I)
+# Each cue reads English, then Spanish as written in chat (accents often left out).
+PREGNANCY = re.compile(
+    r"pregnan|expecting|\bpreg\b|while i'?m carrying|before (the )?birth"
+    r"|embarazad|\bembarazo|\ben estado\b|\bpreñada|esperando (un |una |a mi )?beb[eé]"
+    r"|antes del parto|antes de (dar a luz|que nazca)",
+    re.I,
+)
+BREASTFEEDING = re.compile(
+    r"breast ?feed|\bnurs(e|ing)\b|\bbf\b|pump(ing)?\b"
+    r"|amamant|\bdar(le)? (el )?pecho|\bdando (el )?pecho|\blactancia|\blactar|leche materna"
+    r"|sacarme (la )?leche|\bextractor",
+    re.I,
+)
+STAY_WITH_BABY = re.compile(
+    r"stay with (him|her|them|my baby|the baby)|room(ing)? in"
+    r"|quedarme con ([eé]l|ella|ellos|mi beb[eé]|el beb[eé]|la beb[eé])|alojamiento conjunto"
+    r"|(estar|dormir) con (mi|el|la) beb[eé]|en el (mismo )?cuarto con",
+    re.I,
+)
+METHADONE = re.compile(
+    r"methadone|\bthe done\b|\bdone clinic\b|metadona|\bla done\b|cl[ií]nica de (la )?done", re.I
+)
+BUPRENORPHINE = re.compile(
+    r"\bsubs?\b|suboxone|subutex|\bbupe\b|buprenorphine|sublocade|buprenorfina", re.I
+)
 CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     (PREGNANCY, MEDICATION_TOPICS, "faq_moud_pregnancy"),
     (BREASTFEEDING, MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_nas"}, "faq_breastfeeding"),
@@ -137,42 +162,8 @@ class ActionRememberFeeling(Action):
         return [SlotSet("felt_before", True)]
 
 
-# Short button titles for "Did you mean ...?": the topics most often confused.
-TITLES = {
-    "faq_moud": "Medication for OUD",
-    "faq_methadone": "Methadone",
-    "faq_buprenorphine": "Buprenorphine (subs)",
-    "faq_moud_compare": "Methadone or bupe?",
-    "faq_moud_pregnancy": "Medication in pregnancy",
-    "faq_taper_pregnancy": "Tapering in pregnancy",
-    "faq_breastfeeding": "Breastfeeding",
-    "faq_nas": "Baby's withdrawal (NAS)",
-    "faq_drug_testing": "Drug testing at birth",
-    "faq_hospital_stigma": "Being judged at the hospital",
-    "faq_cps": "CPS",
-    "faq_safe_care": "Plan of safe care",
-    "faq_ppd": "Postpartum depression",
-    "faq_baby_blues": "Baby blues",
-    "feeling_alone": "Feeling alone",
-    "faq_naloxone": "Naloxone (Narcan)",
-    "faq_test_strips": "Test strips",
-    "faq_peer_support": "Peer support",
-    "faq_support_groups": "Support groups",
-    "faq_family_trust": "Family and trust",
-    "faq_privacy": "Who sees my messages",
-    "help_resources": "Find help",
-    "help_housing": "Housing",
-    "help_transportation": "A ride",
-    "help_childcare": "Childcare",
-    "help_benefits": "Benefits",
-    "help_violence": "Safety at home",
-    "research_how_decide": "How research is chosen",
-    "research_joining": "Joining a study",
-    "research_results": "Study results",
-    "request_human": "Talk to a person",
-    "about_community": "This community",
-    "help": "What you can help with",
-}
+# The topics offered as "Did you mean ...?" buttons: those with a short title in
+# actions/data/wording.yml (in each language).
 NEVER_SUGGESTED = frozenset({*NOT_TOPICS, "out_of_scope", "my_data", "delete_my_data"})
 
 
@@ -181,8 +172,15 @@ def clarify_options(ranking: list[dict[str, Any]], limit: int = 2) -> list[str]:
     return [
         str(item["name"])
         for item in ranking
-        if item.get("name") in TITLES and item.get("name") not in NEVER_SUGGESTED
+        if title(str(item.get("name"))) and item.get("name") not in NEVER_SUGGESTED
     ][:limit]
+
+
+def clarify_buttons(options: list[str], language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    """The "Did you mean ...?" buttons in `language`, and "Something else" last."""
+    buttons = [{"title": title(i, language) or i, "payload": f"/{i}"} for i in options]
+    buttons.append({"title": say("something_else", language), "payload": "/out_of_scope"})
+    return buttons
 
 
 def is_follow_up_in_context(ranking: list[dict[str, Any]], topic: str | None) -> bool:
@@ -205,9 +203,6 @@ class ActionAskAffirmation(Action):
             # One of the close readings is "more about what we were just talking about", and
             # there is a topic: the conversation settles it, no need to ask.
             return await ActionFollowUp().run(dispatcher, tracker, domain)
-        buttons = [{"title": TITLES[i], "payload": f"/{i}"} for i in clarify_options(ranking)]
-        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
-        dispatcher.utter_message(
-            text="I want to get this right. Did you mean one of these?", buttons=buttons
-        )
+        buttons = clarify_buttons(clarify_options(ranking), language_of(tracker))
+        dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
         return []

@@ -3,6 +3,9 @@
 The topic comes from the intent (help_housing, ...) or, for a general request, from words in the
 message; the state from the message. With nothing local known, national entries answer, and the
 reply says so. Safety-at-home answers name services neutrally, in case someone reads her phone.
+Replies are in her language (the `language` slot): the wording from actions/data/wording.yml,
+each service's Spanish line from the directory, and in Spanish services that answer in Spanish
+first; asking for her state is a Rasa response (utter_ask_state) with a Spanish variation.
 """
 
 from __future__ import annotations
@@ -15,15 +18,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.language import DEFAULT_LANGUAGE, language_of
+from actions.wording import say
 from community.resources import (
     CORE_RESOURCE_IDS,
     DISCREET_NAME,
+    DISCREET_NAME_ES,
     REVIEW_NOTE,
+    REVIEW_NOTE_ES,
+    SPANISH,
     US_STATES,
     WORDLIKE_CODES,
     Resource,
     ResourceDirectory,
     default_directory,
+    state_name,
     state_named_in,
 )
 
@@ -37,16 +46,13 @@ INTENT_TOPICS: dict[str, tuple[str, ...]] = {
 DISCREET_TOPICS = {"violence"}
 EMERGENCY_ID = "emergency_911"
 LOCAL_REFERRAL_ID = "help_211"  # 211 knows local services where the directory has none
-VIOLENCE_NOTE = (
-    "If it's safe to talk, these are free and confidential, and you can text if a call isn't "
-    "safe. If you're in danger right now, call 911. You can clear this chat afterwards."
-)
-TALK_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 # Needs answered better by services near her: without a state, she is asked once for it.
 LOCAL_NEEDS = frozenset({"help_resources", *INTENT_TOPICS}) - {"help_violence"}
 URGENT_TOPICS = frozenset({"emergency", "crisis", "suicide", "self_harm", "overdose", "medical"})
+# Asking for her state is a response (responses/dialogue.yml, with its buttons and its Spanish
+# variation); find_help_text returns its English text to say "ask", as the tests compare.
+ASK_STATE_RESPONSE = "utter_ask_state"
 ASK_STATE = "Which state are you in? I only use it to find services near you."
-SKIP_BUTTON = {"title": "Skip, show national ones", "payload": "/inform_state"}
 # When she names her state after a topic's answer ("where can i get narcan" ... "ohio"), the
 # services that fit the topic she is on.
 TOPIC_RESOURCES: dict[str, tuple[str, ...]] = {
@@ -66,27 +72,44 @@ TOPIC_RESOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _line(resource: Resource, discreet: bool) -> str:
-    line = resource.contact_line()
-    if discreet and resource.phone != resource.name and line.startswith(resource.name):
-        line = DISCREET_NAME + line[len(resource.name) :]
+def talk_button(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    return {"title": say("talk_to_a_person", language), "payload": "/request_human"}
+
+
+def _line(resource: Resource, discreet: bool, language: str = DEFAULT_LANGUAGE) -> str:
+    line = resource.contact_line(language)
+    shown = resource.display_name(language)
+    if language == SPANISH and not line.startswith(shown):
+        shown = resource.name  # no Spanish line: the English one, with a note
+    if discreet and resource.phone != resource.name and line.startswith(shown):
+        neutral = DISCREET_NAME_ES if language == SPANISH else DISCREET_NAME
+        line = neutral + line[len(shown) :]
     return f"• {line}"
 
 
 NOT_ALONE = frozenset({"ok", "hi", "me", "in"})
+# In Spanish, two-letter words a reply is full of ("en la", "de", "mi", "al", "va") are a
+# state's code only when they are the whole reply ("la", "tx").
+_SPANISH_SHORT_WORDS = frozenset(
+    {"LA", "DE", "MI", "ME", "AL", "VA", "PA", "MA", "OH", "IN", "OR", "OK"}
+)
 
 
-def state_in_reply(text: str) -> str | None:
+def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     """Her state when she answers the question: as in a request ("in ohio", "KY"), or a bare
     code in any case ("oh", "in ky"), which a request would not count. A code that is also an
     everyday word ("in", "me", "ok") counts in lower case only as the whole answer ("oh", "in
     oh"): "i'm in nyc" is not Indiana."""
-    if state := state_named_in(text):
+    if state := state_named_in(text, language):
         return state
+    tokens = re.findall(r"\b[A-Za-z]{2}\b", text)
+    if language == SPANISH:
+        if not (len(tokens) == 1 and text.strip(" .!¡?¿") == tokens[0]):
+            tokens = [t for t in tokens if t.isupper() or t.upper() not in _SPANISH_SHORT_WORDS]
+        codes = [t.upper() for t in tokens if t.upper() in US_STATES]
+        return codes[-1] if codes else None
     # "ok", "hi", "me", "in" alone are words, not Oklahoma, Hawaii, Maine or Indiana.
-    tokens = [
-        t for t in re.findall(r"\b[A-Za-z]{2}\b", text) if t.isupper() or t.lower() not in NOT_ALONE
-    ]
+    tokens = [t for t in tokens if t.isupper() or t.lower() not in NOT_ALONE]
     short = len(text.split()) <= 2
     codes = [
         t.upper()
@@ -94,6 +117,12 @@ def state_in_reply(text: str) -> str | None:
         if t.upper() in US_STATES and (t.isupper() or short or t.upper() not in WORDLIKE_CODES)
     ]
     return codes[-1] if codes else None
+
+
+def _label(directory: ResourceDirectory, topic: str, language: str) -> str:
+    if language == SPANISH:
+        return say(f"topic_labels.{topic}", language)
+    return directory.topics[topic].label
 
 
 def find_help_text(
@@ -105,11 +134,12 @@ def find_help_text(
     state: str | None = None,
     topics: list[str] | None = None,
     ask: bool = True,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
-    """The whole reply for a help request; pure, so it is tested without Rasa. `state` and
-    `topics` are what the conversation already knows; with no state for a local need, the
-    reply asks for it (unless `ask` is off: she was asked already)."""
-    state = state_named_in(text) or state
+    """The whole reply for a help request, in `language`; pure, so it is tested without Rasa.
+    `state` and `topics` are what the conversation already knows; with no state for a local
+    need, the reply asks for it (ASK_STATE; unless `ask` is off: she was asked already)."""
+    state = state_named_in(text, language) or state
     topics = topics or list(INTENT_TOPICS.get(intent, ())) or directory.topics_named_in(text)
     discreet = bool(DISCREET_TOPICS & set(topics))
     # Only a named need waits on the question: "where can i find help" alone gets the 24/7
@@ -123,30 +153,31 @@ def find_help_text(
     ):
         return ASK_STATE
     if topics:
-        found = directory.for_topics(topics, state)
+        found = directory.for_topics(topics, state, language=language)
         if discreet:  # the note above the list already says to call 911 in danger
             found = [r for r in found if r.id != EMERGENCY_ID]
     else:
         found = [directory.get(i) for i in CORE_RESOURCE_IDS]
-    label = " and ".join(directory.topics[t].label for t in topics[:2]) if topics else ""
+    joiner = say("finder.label_joiner", language)
+    label = joiner.join(_label(directory, t, language) for t in topics[:2]) if topics else ""
 
     has_local = any(r.region == state for r in found)
     if discreet:
-        heading = VIOLENCE_NOTE
+        heading = say("finder.violence_note", language)
     elif state and not has_local:
-        heading = (
-            f"I don't have checked local services for {US_STATES[state]} yet, so here are "
-            f"national ones{' for ' + label if label else ''}. 211 can point you to help nearby:"
+        for_label = say("finder.for_label", language, label=label) if label else ""
+        heading = say(
+            "finder.no_local", language, state=state_name(state, language), for_label=for_label
         )
         if LOCAL_REFERRAL_ID not in {r.id for r in found}:
             found.append(directory.get(LOCAL_REFERRAL_ID))
     elif label:
-        heading = f"For {label}, these can help:"
+        heading = say("finder.for_topic", language, label=label)
     else:
-        heading = "Here are places that can help, any time:"
-    lines = [heading, *(_line(r, discreet) for r in found)]
+        heading = say("finder.any_time", language)
+    lines = [heading, *(_line(r, discreet, language) for r in found)]
     if any(r.is_due_for_review(today) for r in found):
-        lines.append(REVIEW_NOTE)
+        lines.append(REVIEW_NOTE_ES if language == SPANISH else REVIEW_NOTE)
     return "\n".join(lines)
 
 
@@ -154,22 +185,27 @@ def help_reply_for(
     intent: str, text: str, tracker: Tracker, directory: ResourceDirectory
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The finder's reply in a conversation, and the slots it fills: `need` from a help
-    request, `state` once she names it (kept for this conversation only)."""
+    request, `state` once she names it (kept for this conversation only). The reply is in her
+    language; asking for her state is the response utter_ask_state, which Rasa words in it."""
+    language = language_of(tracker)
     events: list[dict[str, Any]] = []
     if intent == "inform_state":
-        state = state_in_reply(text) or tracker.get_slot("state")
+        state = state_in_reply(text, language) or tracker.get_slot("state")
         need = tracker.get_slot("need") or "help_resources"
         topic = tracker.get_slot("topic")
         topics = list(INTENT_TOPICS.get(need, ())) or list(TOPIC_RESOURCES.get(topic or "", ()))
-        reply = find_help_text(need, "", directory, state=state, topics=topics, ask=False)
+        reply = find_help_text(
+            need, "", directory, state=state, topics=topics, ask=False, language=language
+        )
     else:
-        state = state_named_in(text) or tracker.get_slot("state")
+        state = state_named_in(text, language) or tracker.get_slot("state")
         events.append(SlotSet("need", intent))
-        reply = find_help_text(intent, text, directory, state=state)
+        reply = find_help_text(intent, text, directory, state=state, language=language)
     if state and state != tracker.get_slot("state"):
         events.append(SlotSet("state", state))
-    buttons = [TALK_BUTTON, SKIP_BUTTON] if reply == ASK_STATE else [TALK_BUTTON]
-    return {"text": reply, "buttons": buttons}, events
+    if reply == ASK_STATE:
+        return {"response": ASK_STATE_RESPONSE}, events
+    return {"text": reply, "buttons": [talk_button(language)]}, events
 
 
 class ActionFindHelp(Action):

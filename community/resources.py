@@ -26,11 +26,13 @@ NATIONAL = "national"
 # the entry's contact line, so no number or link is ever typed into a reply.
 RESOURCE_REF = re.compile(r"\[\[([a-z0-9_]+)\]\]")
 REVIEW_NOTE = "(Our team is re-checking some of these details; they were right when last checked.)"
-REVIEW_NOTE_ES = (
-    "(Nuestro equipo está volviendo a revisar algunos de estos datos; eran correctos la última "
-    "vez que se revisaron.)"
-)
 DISCREET_NAME = "A confidential helpline"
+# The same two in Spanish (awaiting review by a native speaker, as the `es:` lines are).
+REVIEW_NOTE_ES = (
+    "(Nuestro equipo está volviendo a revisar algunos de estos datos; estaban bien la última vez "
+    "que los revisamos.)"
+)
+DISCREET_NAME_ES = "Una línea de ayuda confidencial"
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,41 @@ US_STATES = {
     "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
     "PR": "Puerto Rico",
 }  # fmt: skip
+# Her state as a Spanish message names it: the names US Spanish speakers use, matched with or
+# without accents ("Nuevo México", "nuevo mexico"); English names are matched in every language.
+US_STATES_ES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "Distrito de Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawái", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Luisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Míchigan", "MN": "Minnesota",
+    "MS": "Misisipi", "MO": "Misuri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "Nuevo Hampshire", "NJ": "Nueva Jersey", "NM": "Nuevo México", "NY": "Nueva York",
+    "NC": "Carolina del Norte", "ND": "Dakota del Norte", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregón", "PA": "Pensilvania", "RI": "Rhode Island", "SC": "Carolina del Sur",
+    "SD": "Dakota del Sur", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
+    "VA": "Virginia", "WA": "Washington", "WV": "Virginia Occidental", "WI": "Wisconsin",
+    "WY": "Wyoming", "PR": "Puerto Rico",
+}  # fmt: skip
+# Other Spanish spellings she may use, matched but never shown.
+_STATE_ALIASES_ES = {"Tenesí": "TN", "Virginia del Oeste": "WV", "Nuevo Méjico": "NM"}
 # Two-letter codes are taken in capitals ("help in KY"), or after "in" ("help in ky"); codes that
 # are also everyday words only in capitals after "in" ("I'm in OR"), never from "ok" or "hi".
 WORDLIKE_CODES = {"IN", "OR", "ME", "OK", "HI", "OH", "LA", "MA", "PA", "DE", "CO", "ID", "AL"}
+# In Spanish "en" is the "in" before a state, and a few more codes are everyday words ("en mi
+# casa", "se va").
+WORDLIKE_CODES_ES = WORDLIKE_CODES | {"MI", "VA"}
+_UNACCENTED = str.maketrans("áéíóúüÁÉÍÓÚÜ", "aeiouuAEIOUU")  # ñ stays: "montaña" is not Montana
+
+
+def without_accents(text: str) -> str:
+    """Lowercase, vowels without accents: how names are matched in Spanish messages."""
+    return text.translate(_UNACCENTED).lower()
+
+
+def state_name(code: str, language: str = "en") -> str:
+    """The state's name as a reply in `language` says it."""
+    return US_STATES_ES[code] if language == "es" else US_STATES[code]
 
 
 SPANISH = "es"
@@ -222,14 +256,22 @@ class ResourceDirectory(BaseModel):
         return self
 
     def for_topics(
-        self, topics: Iterable[str], state: str | None = None, limit: int = 4
+        self,
+        topics: Iterable[str],
+        state: str | None = None,
+        limit: int = 4,
+        language: str = "en",
     ) -> list[Resource]:
         """Entries for any of `topics`: the state's own first, then national ones; within each,
-        entries mainly about the topic (listed first in their topics) before the rest."""
+        entries mainly about the topic (listed first in their topics) before the rest. For a
+        Spanish reply, within each, services that answer in Spanish come first."""
         wanted = set(topics)
         matching = sorted(
             (r for r in self.resources if wanted & set(r.topics)),
-            key=lambda r: r.topics[0] not in wanted,
+            key=lambda r: (
+                language == SPANISH and not r.answers_in_spanish,
+                r.topics[0] not in wanted,
+            ),
         )
         local = [r for r in matching if state and r.region == state]
         national = [r for r in matching if r.region == NATIONAL]
@@ -275,25 +317,38 @@ CITY_STATES = {
 }  # fmt: skip
 
 
-def state_named_in(text: str) -> str | None:
-    """The US state a request names ("help in ohio", "I'm in KY", "i'm in nyc"), as its code,
-    if any."""
-    lowered = text.lower()
-    # Longest names first, so "west virginia" wins over "virginia".
-    for code, name in sorted(US_STATES.items(), key=lambda item: -len(item[1])):
-        if re.search(rf"\b{re.escape(name.lower())}\b", lowered):
+@cache
+def _state_names() -> list[tuple[str, str]]:
+    """(name without accents, code), English and Spanish, longest first, so "west virginia"
+    wins over "virginia" and "carolina del norte" over nothing shorter."""
+    names = {without_accents(n): c for c, n in US_STATES.items()}
+    names |= {without_accents(n): c for c, n in US_STATES_ES.items()}
+    names |= {without_accents(n): c for n, c in _STATE_ALIASES_ES.items()}
+    return sorted(names.items(), key=lambda item: -len(item[0]))
+
+
+def state_named_in(text: str, language: str = "en") -> str | None:
+    """The US state a request names ("help in ohio", "I'm in KY", "estoy en Nueva York"), as
+    its code, if any. State names count in English and Spanish; a two-letter code after "in"
+    (and after "en" in Spanish)."""
+    lowered = without_accents(text)
+    for name, code in _state_names():
+        if re.search(rf"\b{re.escape(name)}\b", lowered):
             return code
     for city, code in CITY_STATES.items():
         if re.search(rf"\b{re.escape(city)}\b", lowered):
             return code
-    for match in re.finditer(r"(\bin\s+)?\b([A-Za-z]{2})\b", text):
+    spanish = language == SPANISH
+    wordlike = WORDLIKE_CODES_ES if spanish else WORDLIKE_CODES
+    before = r"(\b(?:in|en)\s+)?" if spanish else r"(\bin\s+)?"
+    for match in re.finditer(before + r"\b([A-Za-z]{2})\b", text):
         after_in, token = match.group(1), match.group(2)
         code = token.upper()
         if code not in US_STATES:
             continue
-        if token.isupper() and (code not in WORDLIKE_CODES or after_in):
+        if token.isupper() and (code not in wordlike or after_in):
             return code
-        if after_in and token.islower() and code not in WORDLIKE_CODES:
+        if after_in and token.islower() and code not in wordlike:
             return code
     return None
 

@@ -1,16 +1,26 @@
-"""The conversation actions' pure parts (actions/dialogue.py, actions/resources.py): which topic
-answers a follow-up, her state in a reply, asking for it once, and the "Did you mean" options."""
+"""The conversation actions (actions/dialogue.py, actions/resources.py): which topic answers a
+follow-up, her state in a reply, asking for it once, and the "Did you mean" options; in English
+and in Spanish (the `language` slot), run directly on a tracker, without Rasa."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.dialogue import (
+    ActionAskAffirmation,
+    ActionFollowUp,
+    clarify_buttons,
     clarify_options,
     follow_up_topic,
     is_follow_up_in_context,
     medication_named_in,
 )
-from actions.resources import ASK_STATE, find_help_text, state_in_reply
-from community.resources import load_directory
+from actions.resources import ASK_STATE, ActionFindHelp, find_help_text, state_in_reply
+from actions.wording import say, title
+from community.resources import Resource, ResourceDirectory, load_directory, state_named_in
 
 
 def test_a_follow_up_is_read_against_the_topic_she_is_on() -> None:
@@ -93,3 +103,165 @@ def test_a_general_request_for_help_gets_the_24_7_lines_at_once() -> None:
     assert reply != ASK_STATE
     assert directory.get("lifeline_988").contact_line() in reply
     assert find_help_text("help_resources", "i need a daycare", directory) == ASK_STATE
+
+
+# --- In Spanish -------------------------------------------------------------------------------
+
+
+def _tracker(intent: str, text: str, language: str | None = "es", **slots: object) -> Tracker:
+    latest = {
+        "intent": {"name": intent, "confidence": 0.9},
+        "text": text,
+        "entities": [],
+        "intent_ranking": slots.pop("ranking", []),
+    }
+    filled = {**slots, **({"language": language} if language else {})}
+    return Tracker("someone", filled, latest, [], False, None, {}, "action_listen")
+
+
+async def _run(action: Action, tracker: Tracker) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    await action.run(dispatcher, tracker, {})
+    return dispatcher.messages
+
+
+def test_spanish_follow_ups_move_to_the_neighbouring_topic() -> None:
+    for topic, text, expected in (
+        ("faq_methadone", "y si estoy embarazada?", "faq_moud_pregnancy"),
+        ("faq_buprenorphine", "y estando en estado?", "faq_moud_pregnancy"),
+        ("faq_moud", "y antes del parto?", "faq_moud_pregnancy"),
+        ("faq_methadone", "puedo amamantar con eso", "faq_breastfeeding"),
+        ("faq_moud_pregnancy", "y puedo dar pecho?", "faq_breastfeeding"),
+        ("faq_nas", "y la lactancia?", "faq_breastfeeding"),
+        ("faq_drug_testing", "me puedo quedar con el? quiero quedarme con el", "faq_nas"),
+        ("faq_hospital_stigma", "tienen alojamiento conjunto?", "faq_nas"),
+        ("faq_moud", "y la metadona?", "faq_methadone"),
+        ("faq_moud_compare", "y si es solo la done", "faq_methadone"),
+        ("faq_moud", "y el sub?", "faq_buprenorphine"),
+        ("faq_methadone", "y el suboxone", "faq_buprenorphine"),
+        ("faq_moud", "y la bupe", "faq_buprenorphine"),
+        ("faq_methadone", "y la buprenorfina?", "faq_buprenorphine"),
+        ("faq_nas", "cuanto dura?", "faq_nas"),
+    ):
+        assert follow_up_topic(topic, text) == expected, text
+    assert medication_named_in("solo tomo metadona") == "methadone"
+    assert medication_named_in("estoy con el sub") == "buprenorphine"
+    assert medication_named_in("cuanto dura") is None
+
+
+def test_her_state_is_understood_in_spanish() -> None:
+    for text, code in (
+        ("Nueva York", "NY"), ("vivo en carolina del norte", "NC"), ("en nuevo mexico", "NM"),
+        ("estoy en Nuevo México", "NM"), ("Pensilvania", "PA"), ("luisiana", "LA"),
+        ("misisipi", "MS"), ("Misuri", "MO"), ("hawai", "HI"), ("Hawái", "HI"),
+        ("virginia occidental", "WV"), ("Dakota del Sur", "SD"), ("ohio", "OH"),
+        ("tx", "TX"), ("en ky", "KY"), ("estoy en OH", "OH"), ("la", "LA"),
+        ("i'm in new york city", "NY"),
+    ):  # fmt: skip
+        assert state_in_reply(text, "es") == code, text
+    # Everyday Spanish words that are also state codes are not her state.
+    for text in ("vivo en mi casa", "estoy en la casa de mi mamá", "oh no, no se", "me va mal"):
+        assert state_in_reply(text, "es") is None, text
+        assert state_named_in(text, "es") is None, text
+    assert state_named_in("necesito vivienda en Nueva York", "es") == "NY"
+    assert state_named_in("vivo en la montaña") is None, "montaña is not Montana"
+
+
+def test_the_finder_answers_in_spanish_with_spanish_speaking_services_first() -> None:
+    directory = load_directory()
+    ask = find_help_text("help_housing", "necesito ayuda con la vivienda", directory, language="es")
+    assert ask == ASK_STATE, "asking is a response, worded in Spanish by Rasa"
+    reply = find_help_text(
+        "help_housing", "necesito vivienda en Ohio", directory, language="es"
+    ).splitlines()
+    assert reply[0].startswith("Todavía no tengo servicios locales revisados para Ohio")
+    assert "de vivienda" in reply[0] and "211" in reply[0]
+    assert reply[1:] == [f"• {r.contact_line('es')}" for r in _listed(directory, reply)]
+    nueva_york = find_help_text("help_housing", "en nueva york", directory, language="es")
+    assert "Nueva York" in nueva_york and "New York" not in nueva_york
+    # A general request in Spanish is read from its words, and asks for her state.
+    general = "necesito ayuda con la renta"
+    assert find_help_text("help_resources", general, directory, language="es") == ASK_STATE
+    # In Spanish, services that answer in Spanish come first.
+    for topics in (["overdose"], ["harm_reduction", "overdose"], ["peer_support"], ["treatment"]):
+        found = directory.for_topics(topics, language="es")
+        spanish = [r.answers_in_spanish for r in found]
+        assert spanish == sorted(spanish, reverse=True), (topics, [r.id for r in found])
+    english = directory.for_topics(["harm_reduction", "overdose"])
+    assert english[0].id == "never_use_alone", "English order unchanged"
+    assert directory.for_topics(["harm_reduction", "overdose"], language="es")[-1].id == (
+        "never_use_alone"
+    )
+
+
+def _listed(directory: ResourceDirectory, lines: list[str]) -> list[Resource]:
+    """The entries a finder reply lists, by their Spanish line."""
+    by_line = {f"• {r.contact_line('es')}": r for r in directory.resources}
+    return [by_line[line] for line in lines[1:] if line in by_line]
+
+
+def test_safety_at_home_in_spanish_is_discreet() -> None:
+    directory = load_directory()
+    reply = find_help_text("help_violence", "mi pareja me pega", directory, language="es")
+    assert reply.startswith("Si es seguro hablar") and "911" in reply
+    assert "1-800-799-7233" in reply and "Una línea de ayuda confidencial" in reply
+    assert "Violencia Doméstica" not in reply and "Domestic Violence" not in reply
+
+
+async def test_the_actions_write_in_her_language() -> None:
+    directory = load_directory()
+    # Asking for her state: the response, which Rasa words in her language.
+    (asked,) = await _run(ActionFindHelp(), _tracker("help_housing", "necesito vivienda"))
+    assert asked["response"] == "utter_ask_state" and not asked["text"]
+    # Her state in Spanish, after the question: the list in Spanish, with a Spanish button.
+    after = _tracker("inform_state", "estoy en Kentucky", need="help_transportation")
+    (listed,) = await _run(ActionFindHelp(), after)
+    assert listed["text"].startswith("Todavía no tengo servicios locales revisados para Kentucky")
+    assert "transporte" in listed["text"]
+    assert listed["buttons"] == [{"title": "Hablar con una persona", "payload": "/request_human"}]
+    assert directory.get("help_211").contact_line("es") in listed["text"]
+    # The same in English, without the slot or with "en".
+    for language in (None, "en"):
+        tracker = _tracker("inform_state", "in Kentucky", language, need="help_transportation")
+        (english,) = await _run(ActionFindHelp(), tracker)
+        assert english["text"].startswith("I don't have checked local services for Kentucky")
+        assert english["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    # A follow-up answers with the topic's response (Rasa picks its Spanish variation).
+    follow = _tracker("follow_up", "y si estoy embarazada?", topic="faq_methadone")
+    (answer,) = await _run(ActionFollowUp(), follow)
+    assert answer["response"] == "utter_faq_moud_pregnancy"
+
+
+async def test_did_you_mean_is_asked_in_her_language() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "faq_test_strips", "confidence": 0.2},
+        {"name": "faq_buprenorphine", "confidence": 0.18},
+    ]
+    (spanish,) = await _run(
+        ActionAskAffirmation(), _tracker("nlu_fallback", "tiras", ranking=ranking)
+    )
+    assert spanish["response"] == "utter_ask_affirmation"
+    assert [b["title"] for b in spanish["buttons"]] == [
+        "Tiras de prueba", "Buprenorfina (el sub)", "Otra cosa",
+    ]  # fmt: skip
+    assert [b["payload"] for b in spanish["buttons"]] == [
+        "/faq_test_strips", "/faq_buprenorphine", "/out_of_scope",
+    ]  # fmt: skip
+    (english,) = await _run(
+        ActionAskAffirmation(), _tracker("nlu_fallback", "strips", None, ranking=ranking)
+    )
+    assert [b["title"] for b in english["buttons"]] == [
+        "Test strips", "Buprenorphine (subs)", "Something else",
+    ]  # fmt: skip
+
+
+def test_every_did_you_mean_topic_has_a_title_in_each_language() -> None:
+    for intent in ("faq_moud", "faq_nas", "help_housing", "request_human", "help"):
+        assert title(intent, "en") and title(intent, "es"), intent
+        assert title(intent, "es") != title(intent, "en"), intent
+    assert title("greet", "es") is None
+    assert clarify_buttons([], "es") == [{"title": "Otra cosa", "payload": "/out_of_scope"}]
+    assert say("finder.for_topic", "es", label="vivienda") == (
+        "Para vivienda, estos servicios te pueden ayudar:"
+    )

@@ -1,15 +1,22 @@
 """Issue #19's six examples, played through POST /api/chat of the real stack: each gets a
-fitting answer in context (the topic she is on, her state, a feeling said twice)."""
+fitting answer in context (the topic she is on, her state, a feeling said twice). Then issue
+#20's: with her language sent as the message's metadata (language=es), Rasa answers a topic, a
+follow-up, the resource finder and a feeling with their Spanish variations; without it, or with
+"en", with the English ones."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from actions.resources import ASK_STATE
 from community.resources import expand_resource_refs, load_directory
+from tests.conftest import Stack
+from tests.test_content import domain
+from tests.test_content import language_of as content_language
 from tests.test_heldout import domain_texts
 
 pytestmark = pytest.mark.rasa
@@ -78,3 +85,113 @@ def test_feelings_without_words_and_the_same_feeling_twice(app_client: httpx.Cli
     assert text(first) == answer("utter_feeling_alone")
     assert text(second) != text(first)
     assert any(r.get("buttons") for r in second)
+
+
+# --- Her language, through Rasa's own REST webhook (issue #20) --------------------------------
+# The gateway sends her language as the message's metadata; these speak to the stack's Rasa
+# server directly, as the gateway does, so each answer is the variation Rasa itself chose.
+
+
+def rasa_chat(
+    stack: Stack, *turns: str, language: str | None = "es", user: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """Each turn's replies from Rasa, for one conversation; `language` None sends no metadata."""
+    user = user or uuid.uuid4().hex
+    played = []
+    with httpx.Client(base_url=stack.rasa_url, timeout=30.0) as client:
+        for turn in turns:
+            body: dict[str, Any] = {"sender": user, "message": turn}
+            if language is not None:
+                body["metadata"] = {"language": language}
+            response = client.post("/webhooks/rest/webhook", json=body)
+            assert response.status_code == 200, response.text
+            played.append(response.json())
+    return played
+
+
+def variation(name: str, language: str, **slots: object) -> dict[str, Any]:
+    """The variation of a response written for `language` (and these other slot values)."""
+    for candidate in domain()["responses"][name]:
+        others = {
+            c["name"]: c["value"]
+            for c in candidate.get("condition") or []
+            if c["name"] != "language"
+        }
+        if content_language(candidate) == language and others == slots:
+            return dict(candidate)
+    raise KeyError(f"{name} in {language} with {slots}")
+
+
+def said(replies: list[dict[str, Any]]) -> tuple[str, list[str], list[str]]:
+    """Text, button titles and payloads of one turn's (single) reply."""
+    assert len(replies) == 1, replies
+    buttons = replies[0].get("buttons") or []
+    return (
+        str(replies[0].get("text")),
+        [b["title"] for b in buttons],
+        [b["payload"] for b in buttons],
+    )
+
+
+def as_written(response: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    buttons = response.get("buttons") or []
+    return (
+        str(response["text"]),
+        [b["title"] for b in buttons],
+        [b["payload"] for b in buttons],
+    )
+
+
+def test_a_topic_and_its_follow_up_answer_in_spanish(stack: Stack) -> None:
+    topic, follow_up = rasa_chat(stack, "/faq_methadone", "/follow_up")
+    spanish = as_written(variation("utter_faq_methadone", "es"))
+    assert said(topic) == spanish
+    assert said(follow_up) == spanish, "the follow-up, answered by the action, is Spanish too"
+    assert spanish[0].startswith("La metadona")
+
+
+def test_without_her_language_or_in_english_the_answer_is_english(stack: Stack) -> None:
+    english = as_written(variation("utter_faq_methadone", "en"))
+    for language in (None, "en"):
+        topic, follow_up = rasa_chat(stack, "/faq_methadone", "/follow_up", language=language)
+        assert said(topic) == english, language
+        assert said(follow_up) == english, language
+
+
+def test_the_language_follows_each_message(stack: Stack) -> None:
+    user = uuid.uuid4().hex
+    (spanish,) = rasa_chat(stack, "/faq_naloxone", user=user)
+    (english,) = rasa_chat(stack, "/faq_naloxone", language="en", user=user)
+    assert said(spanish) == as_written(variation("utter_faq_naloxone", "es"))
+    assert said(english) == as_written(variation("utter_faq_naloxone", "en"))
+
+
+def test_the_resource_finder_asks_and_answers_in_spanish(stack: Stack) -> None:
+    asked, listed = rasa_chat(stack, "/help_housing", "/inform_state")
+    assert said(asked) == as_written(variation("utter_ask_state", "es"))
+    text, titles, _ = said(listed)
+    assert text.startswith("Para vivienda, estos servicios te pueden ayudar:")
+    assert load_directory().get("help_211").contact_line("es") in text
+    assert titles == ["Hablar con una persona"]
+
+
+def test_a_feeling_twice_in_spanish_gets_the_warmer_spanish_answer(stack: Stack) -> None:
+    first, second = rasa_chat(stack, "/feeling_alone", "/feeling_alone")
+    assert said(first) == as_written(variation("utter_feeling_alone", "es", felt_before=False))
+    assert said(second) == as_written(variation("utter_feeling_alone", "es", felt_before=True))
+    (low,) = rasa_chat(stack, "/feeling_low")
+    assert said(low) == as_written(variation("utter_feeling_low", "es", felt_before=False))
+    english_first, english_second = rasa_chat(
+        stack, "/feeling_alone", "/feeling_alone", language="en"
+    )
+    assert said(english_first) == as_written(variation("utter_feeling_alone", "en"))
+    assert said(english_second) == as_written(
+        variation("utter_feeling_alone", "en", felt_before=True)
+    )
+
+
+def test_did_you_mean_is_asked_in_spanish(stack: Stack) -> None:
+    (asked,) = rasa_chat(stack, "/nlu_fallback")
+    text, titles, payloads = said(asked)
+    assert text == variation("utter_ask_affirmation", "es")["text"]
+    assert titles[-1] == "Otra cosa" and payloads[-1] == "/out_of_scope"

@@ -12,10 +12,12 @@ from pydantic import ValidationError
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.resources import ASK_STATE, ActionFindHelp, find_help_text
+from actions.resources import ASK_STATE, ASK_STATE_RESPONSE, ActionFindHelp, find_help_text
+from bots.dialogue import parse_rasa_messages
 from community.resources import (
     DIRECTORY_PATH,
     REVIEW_NOTE,
+    REVIEW_NOTE_ES,
     ResourceDirectory,
     expand_resource_refs,
     load_directory,
@@ -70,7 +72,8 @@ async def _run_action(intent: str = "help_resources", text: str = "where can i f
     latest = {"intent": {"name": intent, "confidence": 0.9}, "text": text, "entities": []}
     tracker = Tracker("someone", {}, latest, [], False, None, {}, "action_listen")
     await ActionFindHelp().run(dispatcher, tracker, {})
-    return str(dispatcher.messages[0]["text"])
+    message = dispatcher.messages[0]  # a text it wrote, or the response Rasa words for her
+    return str(message["text"] or message["response"])
 
 
 def _stale_directory(tmp_path: Path) -> Path:
@@ -170,7 +173,7 @@ async def test_every_help_intent_answers_only_with_directory_entries() -> None:
     directory = load_directory()
     contacts = {f"• {r.contact_line()}" for r in directory.resources}
     for intent in ("help_housing", "help_transportation", "help_childcare", "help_benefits"):
-        assert await _run_action(intent, "help") == ASK_STATE  # her state first, once
+        assert await _run_action(intent, "help") == ASK_STATE_RESPONSE  # her state first, once
         lines = find_help_text(intent, "help", directory, ask=False).splitlines()
         assert lines[1:] and all(line in contacts for line in lines[1:]), intent
 
@@ -283,3 +286,20 @@ def test_a_spanish_line_past_its_review_date_is_due_for_review() -> None:
     assert lifeline.review_by > date(2027, 2, 1), "the English entry is still current"
     assert not lifeline.is_due_for_review(date(2026, 12, 15))
     assert lifeline.is_due_for_review(date(2027, 2, 1)), "its Spanish line is not"
+
+
+def test_a_spanish_answer_names_services_by_their_spanish_lines(tmp_path: Path) -> None:
+    """Rasa's Spanish variations name services as [[id]] like the English ones; the reply shows
+    each entry's Spanish line (or its English line saying whether it answers in Spanish), and
+    the review note in Spanish."""
+    spanish = expand_resource_refs("[[lifeline_988]]\n[[never_use_alone]]", language="es")
+    assert "llama al 988 y oprime 2, envía AYUDA por mensaje de texto al 988" in spanish
+    assert "Never Use Alone: call 1-800-484-3731 (servicio en inglés)" in spanish
+    stale = load_directory(_stale_directory(tmp_path))
+    assert expand_resource_refs("[[psi_helpline]]", stale, language="es").endswith(REVIEW_NOTE_ES)
+    result = parse_rasa_messages([{"text": "Llama:\n[[samhsa_helpline]]"}], "es")
+    assert result.replies[0].text == "Llama:\n• " + load_directory().get(
+        "samhsa_helpline"
+    ).contact_line("es")
+    english = parse_rasa_messages([{"text": "Call:\n[[samhsa_helpline]]"}])
+    assert "SAMHSA National Helpline: call 1-800-662-4357" in english.replies[0].text
