@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ import yaml
 
 from actions.resources import find_help_text
 from bots import wording
+from community.phrases import phrase
 from community.research import texts as research_texts
 from community.resources import expand_resource_refs, load_directory
 from community.settings import PROJECT_ROOT
@@ -35,9 +37,9 @@ def load_heldout() -> dict[str, list[str]]:
 
 
 def training_examples() -> set[str]:
-    """Every NLU training example in nlu/, lowercased."""
+    """Every NLU training example in nlu/ (English) and nlu/es/ (Spanish), lowercased."""
     training: set[str] = set()
-    for path in (PROJECT_ROOT / "nlu").glob("*.yml"):
+    for path in (PROJECT_ROOT / "nlu").glob("**/*.yml"):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             training |= {
                 line.removeprefix("- ").strip().lower()
@@ -61,13 +63,30 @@ def rule_actions() -> dict[str, str]:
     return mapping
 
 
-def domain_texts() -> dict[str, str]:
-    """response name -> its (single) text, from responses/*.yml."""
+def _language_of(variation: dict[str, Any]) -> str | None:
+    """The language of a variation a FIRST answer can give: "es" under the Spanish language
+    slot, "en" without a language condition (or under "en"); None when another condition needs
+    something a first answer does not have (a slot set earlier, e.g. felt_before: true)."""
+    language = "en"
+    for condition in variation.get("condition") or []:
+        if condition.get("name") == "language":
+            language = str(condition.get("value"))
+        elif condition.get("value") not in (False, None):
+            return None
+    return language
+
+
+def domain_texts(language: str = "en") -> dict[str, str]:
+    """response name -> the text a first answer gives in `language` (the plain variation, or the
+    Spanish one), from responses/*.yml."""
     texts: dict[str, str] = {}
     for path in sorted((PROJECT_ROOT / "responses").glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, variations in (data.get("responses") or {}).items():
-            texts[name] = variations[0]["text"]
+            for variation in variations:
+                if _language_of(variation) == language:
+                    texts[name] = str(variation["text"])
+                    break
     return texts
 
 
@@ -82,13 +101,21 @@ APP_ANSWERS = {
 }
 
 
-def expected_reply(intent: str, message: str) -> str:
-    if intent in APP_ANSWERS:
-        return APP_ANSWERS[intent]
+# The same in Spanish, for a member answered in Spanish.
+APP_ANSWERS_ES = {
+    "my_data": phrase("my_data_intro", "es").split('"', 1)[0],
+    "delete_my_data": wording.confirm_deletion("es").text,
+}
+
+
+def expected_reply(intent: str, message: str, language: str = "en") -> str:
+    app_answers = {**APP_ANSWERS, **APP_ANSWERS_ES} if language == "es" else APP_ANSWERS
+    if intent in app_answers:
+        return app_answers[intent]
     action = rule_actions()[intent]
     if action == FINDER:
-        return find_help_text(intent, message, load_directory())
-    return expand_resource_refs(domain_texts()[action])
+        return find_help_text(intent, message, load_directory(), language=language)
+    return expand_resource_refs(domain_texts(language)[action], language=language)
 
 
 def is_right(intent: str, message: str, reply: str) -> bool:

@@ -8,10 +8,12 @@ the English set, and `var/reports/heldout_es.json` records, per message, the top
 topic answered (or `unknown`: the fallback, a crisis or check reply, anything else) and the
 language of the reply. Two shares are printed: the right topic (today an English answer to a
 Spanish question counts when it is that topic's answer, checked as in tests/test_heldout.py), and
-the right topic answered in Spanish (the language from safety/language.py's detector).
+the right topic answered in Spanish (its Spanish answer; the detected language of each reply is
+reported too).
 
-No accuracy is asserted yet: the Spanish NLU examples and responses do not exist. Issue #20 adds
-`>= 0.90` once they do, and must then also count the Spanish variation of each answer as right.
+At least 90% must get their topic's answer in Spanish: the topic's Spanish variation (or the
+resource finder's Spanish reply) exactly. The first pass, before any Spanish training data
+existed, was 0.247 right topic and 0.000 in Spanish (issue #20's notes).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ REPORT_PATH = PROJECT_ROOT / "var" / "reports" / "heldout_es.json"
 MIN_PER_TOPIC = 6
 MAX_CHARACTERS = 300
 UNKNOWN = "unknown"
+LANGUAGES = ("es", "en")
+REQUIRED_ACCURACY = 0.90
 
 
 def load_heldout_es() -> dict[str, list[str]]:
@@ -79,31 +83,41 @@ def test_spanish_heldout_set_is_absent_from_training() -> None:
 
 
 class TopicOfReply:
-    """Which topic's exact answer a reply is, the comparison of tests/test_heldout.py's
-    is_right() with the rules and responses read once rather than once per message and topic."""
+    """Which topic's exact answer a reply is, and in which language: the comparison of
+    tests/test_heldout.py's is_right() with the rules and responses read once rather than once
+    per message and topic. A Spanish answer is the topic's Spanish variation (or, for the
+    finder, what it says in Spanish)."""
 
     def __init__(self, topics: list[str]) -> None:
         actions = rule_actions()
         self.directory = load_directory()
         self.finder = [t for t in topics if actions[t] == FINDER]
-        self.fixed = {t: expected_reply(t, f"/{t}") for t in topics if t not in self.finder}
+        self.fixed = {
+            language: {
+                t: expected_reply(t, f"/{t}", language) for t in topics if t not in self.finder
+            }
+            for language in LANGUAGES
+        }
 
-    def expected(self, topic: str, message: str) -> str:
+    def expected(self, topic: str, message: str, language: str) -> str:
         if topic in self.finder:
-            return find_help_text(topic, message, self.directory)
-        return self.fixed[topic]
+            return find_help_text(topic, message, self.directory, language=language)
+        return self.fixed[language][topic]
 
-    def is_answer_of(self, topic: str, message: str, reply: str) -> bool:
-        expected = self.expected(topic, message)
+    def is_answer_of(self, topic: str, message: str, reply: str, language: str) -> bool:
+        expected = self.expected(topic, message, language)
         return reply.startswith(expected) if topic == "my_data" else reply == expected
 
-    def answered(self, expected_topic: str, message: str, reply: str) -> str:
-        if self.is_answer_of(expected_topic, message, reply):
-            return expected_topic
-        for topic in [*self.finder, *self.fixed]:
-            if self.is_answer_of(topic, message, reply):
-                return topic
-        return UNKNOWN
+    def answered(self, expected_topic: str, message: str, reply: str) -> tuple[str, str | None]:
+        """The topic the reply answers (or `unknown`) and the language of that answer."""
+        for language in LANGUAGES:
+            if self.is_answer_of(expected_topic, message, reply, language):
+                return expected_topic, language
+        for language in LANGUAGES:
+            for topic in [*self.finder, *self.fixed[language]]:
+                if self.is_answer_of(topic, message, reply, language):
+                    return topic, language
+        return UNKNOWN, None
 
 
 @pytest.mark.rasa
@@ -122,14 +136,15 @@ def test_spanish_heldout_first_pass_through_the_chat_api(
             assert response.status_code == 200, response.text
             replies = response.json()["replies"]
             first = str(replies[0]["text"]) if replies else ""
-            answered = topics.answered(intent, message, first)
+            answered, answer_language = topics.answered(intent, message, first)
+            language = detector.detect(first)
             if (
                 answered == UNKNOWN
                 and intent == "help_violence"
                 and violence_line in "\n".join(str(r["text"]) for r in replies)
             ):
-                answered = intent  # the crisis reply naming the hotline, as in the English test
-            language = detector.detect(first)
+                # The crisis reply naming the hotline, as in the English test, in its language.
+                answered, answer_language = intent, language
             results.append(
                 {
                     "topic": intent,
@@ -137,7 +152,7 @@ def test_spanish_heldout_first_pass_through_the_chat_api(
                     "answered": answered,
                     "right": answered == intent,
                     "reply_language": language,
-                    "right_in_spanish": answered == intent and language == "es",
+                    "right_in_spanish": answered == intent and answer_language == "es",
                     "urgent": any(bool(r.get("urgent")) for r in replies),
                     "reply": first[:100],
                 }
@@ -169,5 +184,7 @@ def test_spanish_heldout_first_pass_through_the_chat_api(
             f"right topic answered in Spanish {in_spanish / total:.3f} ({in_spanish}/{total}); "
             f"report {REPORT_PATH.relative_to(PROJECT_ROOT)}"
         )
-    # No threshold yet (see the module docstring): issue #20 adds >= 0.90.
     assert total == sum(len(m) for m in spanish.values())
+    assert in_spanish / total >= REQUIRED_ACCURACY, (
+        f"{in_spanish}/{total} Spanish held-out messages got their topic's Spanish answer"
+    )
