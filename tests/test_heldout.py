@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from actions.resources import find_help_text
+from actions.resources import ASK_STATE, ASK_STATE_RESPONSE, find_help_text
 from bots import wording
 from community.phrases import phrase
 from community.research import texts as research_texts
@@ -108,13 +108,20 @@ APP_ANSWERS_ES = {
 }
 
 
+def finder_reply(intent: str, message: str, language: str) -> str:
+    """What the resource finder says to her first message: the list, or asking her state (a
+    response of its own, so it has its Spanish variation)."""
+    text = find_help_text(intent, message, load_directory(), language=language)
+    return domain_texts(language)[ASK_STATE_RESPONSE] if text == ASK_STATE else text
+
+
 def expected_reply(intent: str, message: str, language: str = "en") -> str:
     app_answers = {**APP_ANSWERS, **APP_ANSWERS_ES} if language == "es" else APP_ANSWERS
     if intent in app_answers:
         return app_answers[intent]
     action = rule_actions()[intent]
     if action == FINDER:
-        return find_help_text(intent, message, load_directory(), language=language)
+        return finder_reply(intent, message, language)
     return expand_resource_refs(domain_texts(language)[action], language=language)
 
 

@@ -26,13 +26,13 @@ import httpx
 import pytest
 import yaml
 
-from actions.resources import find_help_text
 from community.resources import load_directory
 from community.settings import PROJECT_ROOT
 from safety.language import default_detector
 from tests.test_heldout import (
     FINDER,
     expected_reply,
+    finder_reply,
     load_heldout,
     rule_actions,
     training_examples,
@@ -101,7 +101,7 @@ class TopicOfReply:
 
     def expected(self, topic: str, message: str, language: str) -> str:
         if topic in self.finder:
-            return find_help_text(topic, message, self.directory, language=language)
+            return finder_reply(topic, message, language)
         return self.fixed[language][topic]
 
     def is_answer_of(self, topic: str, message: str, reply: str, language: str) -> bool:
