@@ -181,17 +181,27 @@ def load_conversations(
 
 
 def response_variations(directory: ResourceDirectory) -> dict[str, tuple[str, ...]]:
-    """response name -> the texts of all its variations, resources filled in."""
+    """response name -> the texts of all its variations, resources filled in (a Spanish
+    variation's with each entry's Spanish line, as the app fills a Spanish answer)."""
     found: dict[str, tuple[str, ...]] = {}
     for path in sorted(RESPONSES_DIR.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, variations in (data.get("responses") or {}).items():
             found[name] = tuple(
-                expand_resource_refs(str(v["text"]), directory)
+                expand_resource_refs(str(v["text"]), directory, language=_language_of(v))
                 for v in variations or []
                 if isinstance(v, dict) and v.get("text")
             )
     return found
+
+
+def _language_of(variation: dict[str, Any]) -> str:
+    """The language a variation is written for: its condition on the `language` slot, else
+    English (the default variation)."""
+    for condition in variation.get("condition") or []:
+        if isinstance(condition, dict) and condition.get("name") == "language":
+            return str(condition.get("value"))
+    return "en"
 
 
 @dataclass(frozen=True)
