@@ -54,7 +54,7 @@ from community.my_data import (
     my_data,
     request_deletion,
 )
-from community.phrases import phrase
+from community.phrases import normalize, phrase
 from community.research.answers import pending_input
 from community.safety_checks import answer_check, ask_check
 from safety.conduct import ConductScreen, default_conduct_screen
@@ -288,11 +288,15 @@ class Gateway:
             text = self._crisis_replies.compose_help_coming(decision.language).text
         else:
             text = self._crisis_replies.compose(decision.as_screening(), decision.language).text
-        return Reply(text, urgent=True)
+        return Reply(text, urgent=True, language=normalize(decision.language))
 
     def _check_reply(self, decision: Decision) -> Reply:
         check = self._crisis_replies.compose_check(decision.language)
-        return Reply(check.text, tuple(Button(title, payload) for title, payload in check.buttons))
+        return Reply(
+            check.text,
+            tuple(Button(title, payload) for title, payload in check.buttons),
+            language=normalize(decision.language),
+        )
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Everything a member gets back for one message. Never raises.
@@ -701,7 +705,10 @@ class Gateway:
                     session, cases, member, message.platform, answer, language
                 )
                 language = result.language
-                reply = Reply(self._crisis_replies.compose_check_answer(answer, language).text)
+                reply = Reply(
+                    self._crisis_replies.compose_check_answer(answer, language).text,
+                    language=normalize(language),
+                )
                 if result.case_id is not None:
                     await cases.record_bot_message(result.case_id, reply.text)
                 return [reply]
@@ -709,7 +716,12 @@ class Gateway:
             log.exception(
                 "check answer could not be recorded", extra={"platform": message.platform}
             )
-        return [Reply(self._crisis_replies.compose_check_answer(answer, language).text)]
+        return [
+            Reply(
+                self._crisis_replies.compose_check_answer(answer, language).text,
+                language=normalize(language),
+            )
+        ]
 
     async def _handle_ordinary(
         self,
