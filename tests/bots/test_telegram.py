@@ -116,6 +116,24 @@ async def test_the_menu_in_spanish_and_her_apps_language_reaches_the_gateway(
         ]
 
 
+async def test_the_case_card_says_she_writes_in_spanish(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    from community.members import resolve_member
+
+    async with running(_settings(settings, bot_api, rasa)) as app:
+        services = app.state.services
+        async with services.database.transaction() as session:  # as the gateway keeps it
+            member = await resolve_member(session, services.pseudonym_key, "telegram", str(MOM))
+            member.language, member.language_source = "es", "written"
+        bot_api.private_message(MOM, "ya no quiero vivir, esta noche me mato", language_code="es")
+        await bot_api.wait_for(lambda: bot_api.texts_to(bot_api.moderator_chat_id))
+        card = bot_api.texts_to(bot_api.moderator_chat_id)[0]
+        lines = card.splitlines()
+        assert "Writes in Spanish: reply in Spanish if you can." in lines
+        assert lines[-1].startswith("What she wrote: ya no quiero vivir")
+
+
 async def test_crisis_claim_relay_both_ways_and_resolve(
     settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
 ) -> None:
