@@ -14,7 +14,7 @@ const TYPING_AFTER_MS = 150;
 const KEY = "peerbot-chat-id";
 const LOG_KEY = "peerbot-chat-log";
 const MAX_KEPT = 200;
-const LANGUAGE_KEY = "peerbot-chat-language"; // the page's language in this tab, once it changed
+const LANGUAGE_KEY = "peerbot-chat-language"; // the page's language in this tab (a reload keeps it)
 // Only the directory's numbers, as the server marks them, ever become links.
 const SAFE_HREF = /^(tel|sms):[0-9]{3,15}(\?&body=[A-Z]{2,20})?$/;
 
@@ -81,8 +81,13 @@ function loadWords() {
   } catch (error) {
     // Unreadable: the page keeps the words it was served with.
   }
-  const chosen = sessionStorage.getItem(LANGUAGE_KEY);
-  setLanguage(WORDS[chosen] ? chosen : document.documentElement.lang);
+  let kept = null;
+  try {
+    kept = sessionStorage.getItem(LANGUAGE_KEY);
+  } catch (error) {
+    // Storage turned off: start in the language the page was served in.
+  }
+  setLanguage(WORDS[kept] ? kept : document.documentElement.lang);
 }
 
 function chatId() {
