@@ -11,7 +11,12 @@ there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from bots import conduct_commands as conduct
 from bots import moderating as thread
@@ -38,6 +43,11 @@ REVIEW = "Research review"
 CONDUCT = "Flags and blocks"
 THREAD = "In a case thread"
 WELCOME_PAYLOAD = "/start"  # the gateway answers it with the welcome, before anything else
+# "/language es" or "/language en" (the web chat's language switch sends the same): the gateway
+# answers it and keeps her choice. Alone, the gateway asks which.
+LANGUAGE_PAYLOAD = "/language"
+# Where the members' commands are said in Spanish (a reviewable file, keyed by command name).
+SPANISH_FILE = Path(__file__).parent / "data" / "commands_es.yml"
 
 MEMBERS = (
     Command("start", "What this is, privacy, and help now", Role.MEMBER, Place.PRIVATE,
@@ -59,6 +69,10 @@ MEMBERS = (
             payload="/my_data"),
     Command("delete", "Delete what peerbot keeps about me", Role.MEMBER, Place.PRIVATE,
             payload="/delete_my_data"),
+    Command("language", "Choose the language I answer in", Role.MEMBER, Place.PRIVATE,
+            args=(Arg("language", "en for English, es for Spanish", ArgKind.WORD,
+                      required=False),),
+            payload=LANGUAGE_PAYLOAD),
 )  # fmt: skip
 
 RESEARCHERS = (
@@ -158,6 +172,32 @@ def payload_for(command: Command, rest: str) -> str:
 
 def member_menu() -> list[Command]:
     return [c for c in MEMBERS if c.in_menu]
+
+
+@cache
+def _spanish() -> Mapping[str, Any]:
+    """The members' commands in Spanish, read once, when first asked for."""
+    loaded = yaml.safe_load(SPANISH_FILE.read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{SPANISH_FILE.name} must map command names to their words")
+    return loaded
+
+
+def summary_in(command: Command, language: str) -> str:
+    """The command's one line of help in `language` ("en" or "es"); English where the Spanish
+    file has no entry (moderators' and researchers' commands)."""
+    if language == "es":
+        entry = _spanish().get(command.name) or {}
+        return str(entry.get("summary") or command.summary)
+    return command.summary
+
+
+def arg_help_in(command: Command, arg: Arg, language: str) -> str:
+    """An argument's help in `language`, English where the Spanish file has none."""
+    if language == "es":
+        entry = _spanish().get(command.name) or {}
+        return str((entry.get("args") or {}).get(arg.name) or arg.help)
+    return arg.help
 
 
 def moderator_help(platform_note: str = "") -> str:

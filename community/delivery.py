@@ -112,16 +112,22 @@ class SentPieces:
             raise
 
 
+# Said on the card when she is answered in a language other than English.
+WRITES_IN = {"es": "Writes in Spanish: reply in Spanish if you can."}
+
+
 def case_card_text(summary: CaseSummary, kind: str) -> str:
     mark = SEVERITY_MARK.get(summary.severity, "⚪")
     # Staff by display name, never by a platform id (claimed_by may be telegram:555).
     claimer = summary.claimed_by_name or "a moderator"
     claimed = f" · claimed by {claimer}" if summary.claimed_by else ""
+    language = WRITES_IN.get(summary.language or "")
     return "\n".join(
         [
             f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "
             f"{summary.category} · {summary.member} (from {summary.platform})",
             f"Waiting {int(summary.waited_seconds // 60)} min{claimed}",
+            *([language] if language else []),
             f"What she wrote: {READABLE_TRIGGERS.get(summary.trigger, summary.trigger)}",
         ]
     )

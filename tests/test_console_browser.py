@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from community.members import pseudonym_for
 from tests.browser_pages import (
     browser_page,
     fits_the_width,
@@ -20,6 +21,7 @@ from tests.browser_pages import (
 )
 from tests.conftest import Stack
 from tests.test_handoff_stack import bearer, wait_for_case
+from tests.test_web_chat_browser import STACK_SECRET
 
 pytestmark = pytest.mark.rasa
 
@@ -175,3 +177,70 @@ def test_case_forms_snippets_names_and_confirmed_resolve(
         assert page.locator("#case-error").inner_text() == ""
     closed = app_client.get(f"/api/cases/{case['id']}", headers=bearer(token)).json()["case"]
     assert closed["status"] == "returned"
+
+
+def _answered_in_spanish(stack: Stack, user: str) -> str:
+    """Her language as the gateway keeps it (Member.language), in the stack's database; her
+    code name as the console shows it."""
+    from sqlalchemy import create_engine, update
+
+    from community.models import Member
+    from community.settings import sync_database_url
+
+    pseudonym = pseudonym_for(STACK_SECRET, "web", user)
+    engine = create_engine(sync_database_url(stack.database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(Member).where(Member.pseudonym == pseudonym).values(language="es")
+            )
+    finally:
+        engine.dispose()
+    return f"member-{pseudonym[:8]}"
+
+
+@viewports
+def test_a_spanish_speaking_members_case_says_so_by_the_reply_box(
+    stack: Stack, app_client: httpx.Client, viewport: str
+) -> None:
+    token = stack.add_staff(f"lang-{viewport}", display_name="Lu (peer)")
+    user, other_user = uuid.uuid4().hex, uuid.uuid4().hex
+    for asking in (user, other_user):
+        app_client.post("/api/chat", json={"user": asking, "text": "/request_human"})
+    member = _answered_in_spanish(stack, user)
+    cases = app_client.get("/api/cases", headers=bearer(token)).json()["cases"]
+    case = next(c for c in cases if c["member"] == member)
+    assert case["language"] == "es"
+    other_member = f"member-{pseudonym_for(STACK_SECRET, 'web', other_user)[:8]}"
+    other = next(c for c in cases if c["member"] == other_member)
+    assert other["language"] != "es"
+    with browser_page(viewport, stack.app_url) as page:
+        sign_in(page, f"{stack.app_url}/moderate", token)
+        item = page.locator(f"#queue li[data-case-id='{case['id']}']")
+        item.wait_for()
+        assert item.locator(".badge.language").inner_text() == "Writes in Spanish"
+        english = page.locator(f"#queue li[data-case-id='{other['id']}']")
+        assert english.locator(".badge.language").count() == 0
+
+        item.get_by_role("button", name=f"Open case {case['id']},").click()
+        hint = page.locator("#reply-language")
+        hint.wait_for()
+        assert hint.inner_text() == "She writes in Spanish: reply in Spanish if you can."
+        assert "Writes in Spanish" in page.locator("#case-meta").inner_text()
+        # Near the reply box, and read with it.
+        assert page.get_attribute("#reply-text", "aria-describedby") == "reply-language"
+        hint_box, box = hint.bounding_box(), page.locator("#reply-text").bounding_box()
+        assert hint_box is not None and box is not None
+        assert 0 <= box["y"] - (hint_box["y"] + hint_box["height"]) < 40
+        screenshot(page, "console_spanish_case", viewport)
+        assert fits_the_width(page)
+
+        # Another member's case, in English: no hint.
+        page.locator("#back").click()
+        page.get_by_role("button", name=f"Open case {other['id']},").first.click()
+        page.wait_for_function(
+            "id => document.querySelector('#case-title').textContent.startsWith(`Case ${id}:`)",
+            arg=other["id"],
+        )
+        assert not hint.is_visible()
+        assert page.get_attribute("#reply-text", "aria-describedby") is None

@@ -2,8 +2,9 @@
 (1280x800), against the real stack (`peerbot run`: Rasa, actions, app): a welcome line, the
 conversation kept over a reload (this tab only), the newest reply whole above the message box,
 directory numbers as tel:/sms: links, the crisis reply urgent for screen readers, a typing
-indicator, "Forget this chat" asking first (and saying when a person is with her), and a
-moderator's reply pushed by the event stream, with a poll only when the stream is down.
+indicator, "Forget this chat" asking first (and saying when a person is with her), a
+moderator's reply pushed by the event stream, with a poll only when the stream is down, and the
+page in Spanish: in a Spanish browser, when a reply comes in Spanish, and by her choice.
 
 Each test saves a screenshot to var/reports/screenshots/<test>-<viewport>.png."""
 
@@ -349,3 +350,111 @@ def test_while_she_waits_she_can_cancel_and_still_gets_answers_then_hears_who_jo
     joined = page.locator("#log li", has_text="Rae (peer support team) has joined the chat")
     joined.wait_for(timeout=8000)
     shot(page, request, viewport, "joined")
+
+
+def _spanish_tab(browser: Any, stack: Stack, viewport: str) -> Any:
+    """A browser set to Spanish (Spain): Accept-Language and navigator.language say es-ES."""
+    return browser.new_context(viewport=VIEWPORTS[viewport], base_url=stack.app_url, locale="es-ES")
+
+
+def _posted_texts(page: Any) -> list[str]:
+    """What the page sends to POST /api/chat from now on (the text of each message)."""
+    sent: list[str] = []
+
+    def record(request: Any) -> None:
+        if request.url.endswith("/api/chat") and request.method == "POST":
+            sent.append(str(request.post_data_json["text"]))
+
+    page.on("request", record)
+    return sent
+
+
+def test_a_spanish_browser_gets_the_page_in_spanish_and_can_choose_english(
+    browser: Any, stack: Stack, viewport: str, request: pytest.FixtureRequest
+) -> None:
+    context = _spanish_tab(browser, stack, viewport)
+    try:
+        tab = context.new_page()
+        tab.goto("/")
+        tab.wait_for_selector("#log li")
+        assert tab.evaluate("document.documentElement.lang") == "es"
+        assert tab.title() == "peerbot · chat de la comunidad"
+        assert tab.locator("h1").inner_text() == "Chat de la comunidad"
+        assert "Hola, bienvenida" in tab.locator("#log li").first.inner_text()
+        assert tab.locator("#log li").first.get_attribute("lang") == "es"
+        assert tab.get_attribute("#message", "placeholder") == "Escribe un mensaje…"
+        assert tab.locator("#composer button[type=submit]").inner_text() == "Enviar"
+        assert tab.get_attribute("#log", "aria-label") == "Conversación"
+        assert "no es un servicio de emergencias" in tab.locator(".note").inner_text().lower()
+        assert tab.get_attribute(".note a[href='tel:988']", "aria-label") == "llamar al 988"
+        spanish = tab.get_by_role("button", name="Español")
+        assert spanish.get_attribute("aria-pressed") == "true"
+        assert spanish.get_attribute("lang") == "es"
+        # The dialog and its buttons are in Spanish too.
+        tab.click("#forget")
+        dialog = tab.locator("#forget-dialog")
+        dialog.wait_for(state="visible")
+        assert "¿Olvidar este chat?" in dialog.inner_text()
+        assert "empieza un chat nuevo" in dialog.inner_text()
+        assert tab.locator("#forget-confirm").inner_text() == "Olvidarlo"
+        assert tab.locator("#forget-keep").inner_text() == "Conservar este chat"
+        shot(tab, request, viewport, "spanish")
+        tab.click("#forget-keep")
+
+        # Her choice: the page switches at once and tells the bot.
+        sent = _posted_texts(tab)
+        before = tab.locator("#log li").count()
+        tab.get_by_role("button", name="English").click()
+        assert tab.evaluate("document.documentElement.lang") == "en"
+        assert tab.locator("h1").inner_text() == "Community chat"
+        assert tab.get_attribute("#message", "placeholder") == "Type a message…"
+        assert tab.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
+        tab.wait_for_function(
+            "n => document.querySelectorAll('#log li').length >= n", arg=before + 2
+        )
+        assert sent == ["/language en"]
+        assert tab.locator("#log li.me").last.inner_text() == "English"
+        shot(tab, request, viewport, "chose-english")
+    finally:
+        context.close()
+
+
+def test_the_page_follows_a_reply_in_spanish(
+    page: Any, viewport: str, request: pytest.FixtureRequest
+) -> None:
+    """A crisis in Spanish is answered in Spanish by the crisis screen: the page takes the
+    language the reply says it is written in (the API's `language`)."""
+    assert page.evaluate("document.documentElement.lang") == "en"
+    with page.expect_response("**/api/chat") as answered:
+        crisis = say(page, "ya no quiero vivir")
+    reply = answered.value.json()["replies"][0]
+    assert reply["urgent"] and "988" in reply["text"]
+    assert crisis.get_attribute("lang") == reply["language"]
+    assert page.evaluate("document.documentElement.lang") == reply["language"]
+
+    # Whatever came in Spanish (here a reply as the API gives it, held to the same shape),
+    # the page's own words follow it, stay after a reload, and a forgotten chat starts over in
+    # Spanish.
+    spanish_reply = {
+        "replies": [{"text": "Aquí estoy contigo.", "buttons": [], "sender_name": None,
+                     "urgent": False, "links": [], "language": "es"}]
+    }  # fmt: skip
+    page.route("**/api/chat", lambda route: route.fulfill(json=spanish_reply))
+    answer = say(page, "hola")
+    assert answer.get_attribute("lang") == "es"
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.locator("h1").inner_text() == "Chat de la comunidad"
+    assert page.get_attribute("#message", "placeholder") == "Escribe un mensaje…"
+    assert page.get_by_role("button", name="Español").get_attribute("aria-pressed") == "true"
+    assert page.get_attribute("#log", "aria-label") == "Conversación"
+    shot(page, request, viewport)
+    page.unroute("**/api/chat")
+    page.reload()
+    page.wait_for_selector("#log li")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.locator("h1").inner_text() == "Chat de la comunidad"
+    page.click("#forget")
+    page.locator("#forget-dialog").wait_for(state="visible")
+    page.click("#forget-confirm")
+    assert page.locator("#log li").count() == 1
+    assert "Hola, bienvenida" in page.locator("#log li").first.inner_text()

@@ -24,7 +24,7 @@ from bots.command_grammar import Command, Values
 from bots.commands import MODERATORS, PRIVATE, payload_for
 from bots.discord.home import DiscordHome, ModeratorThreads
 from bots.discord.render import SAY_PREFIX, buttons_view, split_text
-from bots.discord.slash import slash_commands
+from bots.discord.slash import SpanishDescriptions, slash_commands
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.ordering import KeyedOrder
@@ -50,6 +50,14 @@ def content_kind(message: discord.Message) -> ContentKind:
             "video": ContentKind.VIDEO,
         }.get(kind, ContentKind.DOCUMENT)
     return ContentKind.TEXT
+
+
+def language_hint(interaction: discord.Interaction[Any]) -> str | None:
+    """The language her Discord app is set to (`interaction.locale`, "es-ES", "es-419",
+    "en-US"...): a hint for the gateway. Slash commands and button presses carry it; a message
+    in her DMs does not (Discord sends no locale with messages), so those have none."""
+    locale = getattr(interaction, "locale", None)
+    return locale.value if isinstance(locale, discord.Locale) else None
 
 
 async def send_replies(
@@ -117,7 +125,9 @@ class PeerBot(commands.Bot):
         if self.get_cog("MemberCog") is None:  # setup runs again after a failed start
             await self.add_cog(MemberCog(self))
             await self.add_cog(ModeratorThreads(self.home))
-        # The slash commands, from the one command table (bots/commands.py).
+        # The slash commands, from the one command table (bots/commands.py), with their
+        # descriptions in Spanish for Spanish locales.
+        await self.tree.set_translator(SpanishDescriptions())
         for command in [
             *slash_commands(PRIVATE, self._private_slash),
             *slash_commands(MODERATORS, self.home.run_slash),
@@ -162,7 +172,12 @@ class PeerBot(commands.Bot):
         """A member's or researcher's slash command: the gateway answers its payload, only to
         her when used in a server."""
         rest = " ".join(str(value) for value in values.as_dict().values())
-        inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload_for(command, rest))
+        inbound = InboundMessage(
+            PLATFORM,
+            str(interaction.user.id),
+            payload_for(command, rest),
+            language_hint=language_hint(interaction),
+        )
         await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=True)
         await answer_interaction(interaction, await self.answer(inbound))
 
@@ -262,7 +277,9 @@ class MemberCog(commands.Cog):
             await self.bot.home.on_case_button(interaction, custom_id)
         elif custom_id.startswith(SAY_PREFIX):
             payload = custom_id[len(SAY_PREFIX) :]
-            inbound = InboundMessage(PLATFORM, str(interaction.user.id), payload)
+            user_id = str(interaction.user.id)
+            hint = language_hint(interaction)
+            inbound = InboundMessage(PLATFORM, user_id, payload, language_hint=hint)
             await interaction.response.defer()
             replies = await self.bot.answer(inbound)
             if interaction.guild is not None:

@@ -41,7 +41,7 @@ from tenacity import (
 )
 
 from bots import wording
-from bots.commands import PRIVATE, member_menu, payload_for, private_command
+from bots.commands import PRIVATE, member_menu, payload_for, private_command, summary_in
 from bots.gateway import Gateway
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
@@ -103,9 +103,22 @@ def webhook_secret(settings: Settings, pseudonym_key: bytes) -> str:
     return hmac.new(pseudonym_key, b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
-def command_menu() -> list[BotCommand]:
-    """Telegram's command menu, from the one command table."""
-    return [BotCommand(command.name, command.summary) for command in member_menu()]
+# Telegram shows the menu in her app's language when one is set for it; English otherwise.
+MENU_LANGUAGES = ("es",)
+
+
+def command_menu(language: str = "en") -> list[BotCommand]:
+    """Telegram's command menu in `language`, from the one command table."""
+    return [BotCommand(command.name, summary_in(command, language)) for command in member_menu()]
+
+
+def language_hint(update: Update) -> str | None:
+    """The language her Telegram app is set to (`language_code`, an IETF tag such as "es" or
+    "en-US"), when Telegram says: a hint for the gateway, never a decision."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return user.language_code or None
 
 
 async def send_replies(
@@ -179,6 +192,8 @@ class TelegramAdapter:
         await app.initialize()
         try:
             await app.bot.set_my_commands(command_menu())
+            for language in MENU_LANGUAGES:
+                await app.bot.set_my_commands(command_menu(language), language_code=language)
         except TelegramError as error:
             log.warning("telegram command menu not set", extra={"error": type(error).__name__})
         await app.start()
@@ -330,7 +345,9 @@ class TelegramAdapter:
         if command is None:
             return
         payload = payload_for(command, message.text.strip().partition(" ")[2])
-        await self._answer(update, InboundMessage(PLATFORM, user_id, payload))
+        await self._answer(
+            update, InboundMessage(PLATFORM, user_id, payload, language_hint=language_hint(update))
+        )
 
     async def _unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Numbered research commands (/answer_12) are not in the menu; the gateway knows
@@ -340,7 +357,8 @@ class TelegramAdapter:
         user_id = self._user_id(update)
         text = message.text if message is not None and message.text else ""
         if user_id is not None and self.gateway.knows_command(text):
-            await self._answer(update, InboundMessage(PLATFORM, user_id, text))
+            inbound = InboundMessage(PLATFORM, user_id, text, language_hint=language_hint(update))
+            await self._answer(update, inbound)
         elif chat is not None:
             await send_replies(self.application, chat.id, [wording.unknown_command()])
 
@@ -349,7 +367,10 @@ class TelegramAdapter:
         message = update.effective_message
         if user_id is None or message is None:
             return
-        await self._answer(update, InboundMessage(PLATFORM, user_id, message.text or ""))
+        inbound = InboundMessage(
+            PLATFORM, user_id, message.text or "", language_hint=language_hint(update)
+        )
+        await self._answer(update, inbound)
 
     async def _non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id = self._user_id(update)
@@ -357,7 +378,11 @@ class TelegramAdapter:
         if user_id is None or message is None:
             return
         inbound = InboundMessage(
-            PLATFORM, user_id, kind=content_kind(message), caption=message.caption or ""
+            PLATFORM,
+            user_id,
+            kind=content_kind(message),
+            caption=message.caption or "",
+            language_hint=language_hint(update),
         )
         await self._answer(update, inbound)
 
@@ -368,7 +393,8 @@ class TelegramAdapter:
         if user_id is None or message is None:
             return
         text = message.text or message.caption or ""
-        replies = await self.gateway.handle_edit(InboundMessage(PLATFORM, user_id, text))
+        inbound = InboundMessage(PLATFORM, user_id, text, language_hint=language_hint(update))
+        replies = await self.gateway.handle_edit(inbound)
         if replies and update.effective_chat is not None:
             await send_replies(self.application, update.effective_chat.id, replies)
             self.home.wake()
@@ -384,7 +410,8 @@ class TelegramAdapter:
             return
         if chat.type != chat.PRIVATE:
             return  # buttons the bot sends outside private chats are case buttons only
-        await self._answer(update, InboundMessage(PLATFORM, user_id, query.data))
+        inbound = InboundMessage(PLATFORM, user_id, query.data, language_hint=language_hint(update))
+        await self._answer(update, inbound)
 
     async def _group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a community group the bot speaks only when addressed, and never about anyone's

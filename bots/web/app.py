@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import json
 import logging
 import time
@@ -42,6 +41,7 @@ from bots.web.contact_links import contact_links
 from bots.web.errors import http_error, server_error, validation_error
 from bots.web.moderation import build_router
 from bots.web.mothers101 import build_mothers101_router
+from bots.web.page_words import page_language, preferred_language_tag, render_chat_page
 from bots.web.research import build_research_router
 from community.crisis_journal import CrisisJournal
 from community.db import Database
@@ -111,6 +111,11 @@ class ReplyOut(BaseModel):
         default_factory=list,
         description="Where `text` names a number from the resource directory, what to link.",
     )
+    language: str | None = Field(
+        default=None,
+        description='The language it is written in ("en" or "es"); the page switches its own '
+        "words and `lang` to it. Null for a later message when her language is not known yet.",
+    )
 
     @classmethod
     def of(cls, reply: Reply) -> ReplyOut:
@@ -119,14 +124,27 @@ class ReplyOut(BaseModel):
             [ButtonOut(title=b.title, payload=b.payload) for b in reply.buttons],
             reply.sender_name,
             reply.urgent,
+            reply.language,
         )
 
     @classmethod
     def build(
-        cls, text: str, buttons: list[ButtonOut], sender_name: str | None, urgent: bool = False
+        cls,
+        text: str,
+        buttons: list[ButtonOut],
+        sender_name: str | None,
+        urgent: bool = False,
+        language: str | None = None,
     ) -> ReplyOut:
         links = [LinkOut(start=k.start, end=k.end, href=k.href) for k in contact_links(text)]
-        return cls(text=text, buttons=buttons, sender_name=sender_name, urgent=urgent, links=links)
+        return cls(
+            text=text,
+            buttons=buttons,
+            sender_name=sender_name,
+            urgent=urgent,
+            links=links,
+            language=language,
+        )
 
 
 class ChatIn(BaseModel):
@@ -319,9 +337,15 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         return Response(status_code=200)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def chat_page() -> HTMLResponse:
-        page = (static_dir / "chat.html").read_text(encoding="utf-8")
-        return HTMLResponse(page.replace("{{welcome}}", html.escape(wording.web_welcome().text)))
+    async def chat_page(request: Request) -> HTMLResponse:
+        """The chat, in the browser's language (Spanish for any `es`, else English); the page
+        switches itself later (a reply in the other language, her choice)."""
+        template = (static_dir / "chat.html").read_text(encoding="utf-8")
+        tag = preferred_language_tag(request.headers.get("accept-language"))
+        # The words differ by the header: caches must keep one copy per language.
+        return HTMLResponse(
+            render_chat_page(template, page_language(tag)), headers={"Vary": "Accept-Language"}
+        )
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     async def api_docs() -> HTMLResponse:
@@ -365,7 +389,12 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         services = services_of(request)
         address = request.client.host if request.client else None
         message = InboundMessage(
-            platform=WEB_PLATFORM, user_id=body.user, text=body.text, source=address
+            platform=WEB_PLATFORM,
+            user_id=body.user,
+            text=body.text,
+            source=address,
+            # The browser's first language (its Accept-Language header, sent with every fetch).
+            language_hint=preferred_language_tag(request.headers.get("accept-language")),
         )
         if not await services.flood_guard.allow_message(address):
             answered = await services.gateway.handle_over_limit(message)
@@ -386,9 +415,15 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         services = services_of(request)
         pseudonym = pseudonym_for(services.pseudonym_key, WEB_PLATFORM, user)
         async with services.database.transaction() as session:
-            member_id = await session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
-            if member_id is None:
+            found = (
+                await session.execute(
+                    select(Member.id, Member.language).where(Member.pseudonym == pseudonym)
+                )
+            ).first()
+            if found is None:
                 return LaterMessagesOut(messages=[])
+            # Later messages (a person's, the team's) are said in the language she is answered in.
+            member_id, language = found
             pending = (
                 await session.scalars(
                     select(OutboxMessage)
@@ -408,6 +443,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
                         item.text or "",
                         [ButtonOut(**b) for b in item.buttons or []],
                         item.sender_name,
+                        language=language,
                     )
                 )
                 # Delivered: keep the fact, not the words.

@@ -70,6 +70,11 @@ class CaseOut(BaseModel):
     trigger: str = Field(description="The message that opened the case.")
     recent: list[TurnOut]
     reannouncements: int
+    language: str | None = Field(
+        default=None,
+        description='The language she is answered in ("en" or "es"; null until known). The '
+        'console says "Writes in Spanish" for "es", and asks for a reply in Spanish.',
+    )
 
     @classmethod
     def of(cls, case: CaseSummary) -> CaseOut:

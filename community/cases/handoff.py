@@ -299,6 +299,9 @@ class CaseSummary:
     recent: tuple[Turn, ...]
     reannouncements: int
     claimed_by_name: str | None = None  # the claimer's display name, when known
+    # The language she is answered in ("en", "es"; None until known): moderators are told when
+    # she writes in Spanish, so they can answer in it.
+    language: str | None = None
 
 
 class ModeratorActions:
@@ -381,6 +384,7 @@ class ModeratorActions:
                     ),
                     reannouncements=case.reannouncements,
                     claimed_by_name=case.claimed_by_name,
+                    language=member.language if member else None,
                 )
             )
         return summaries

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
+from community.messages import InboundMessage, Reply
 from community.settings import Settings
 from peerbot.app import create_app
 from tests.bots.rasa_standin import RasaStandIn, rasa_standin
@@ -45,3 +46,25 @@ async def running(settings: Settings) -> AsyncIterator[FastAPI]:
             yield app
     finally:
         discord.http.Route.BASE = original
+
+
+def heard_by_gateway(app: FastAPI) -> list[InboundMessage]:
+    """Every message an adapter hands the running app's gateway, as handed (what a platform
+    adapter fills in, such as her language hint). The gateway still answers each as always:
+    this only keeps a copy of its argument."""
+    gateway = app.state.services.gateway
+    heard: list[InboundMessage] = []
+    handle, handle_edit = gateway.handle, gateway.handle_edit
+
+    async def handled(message: InboundMessage) -> list[Reply]:
+        heard.append(message)
+        replies: list[Reply] = await handle(message)
+        return replies
+
+    async def edited(message: InboundMessage) -> list[Reply]:
+        heard.append(message)
+        replies: list[Reply] = await handle_edit(message)
+        return replies
+
+    gateway.handle, gateway.handle_edit = handled, edited
+    return heard

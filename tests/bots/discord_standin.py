@@ -176,9 +176,15 @@ class DiscordStandIn:
         )  # fmt: skip
 
     async def click(
-        self, user_id: int, custom_id: str, channel_id: str, roles: list[str] | None = None
+        self,
+        user_id: int,
+        custom_id: str,
+        channel_id: str,
+        roles: list[str] | None = None,
+        locale: str = "en-US",
     ) -> str:
-        """A button press; in the guild when `roles` is given, else in her DMs."""
+        """A button press; in the guild when `roles` is given, else in her DMs. `locale` is
+        her Discord app's language, as Discord sends it with every interaction."""
         interaction_id, token = self.next_id(), f"tok{self.next_id()}"
         message = {"id": self.next_id(), "channel_id": channel_id, "author": BOT_USER,
                    "content": "(buttons)", "timestamp": now_iso(), "edited_timestamp": None,
@@ -187,7 +193,7 @@ class DiscordStandIn:
                    "components": []}  # fmt: skip
         data: dict[str, Any] = {
             "id": interaction_id, "application_id": APP_ID, "type": 3, "token": token,
-            "version": 1, "channel_id": channel_id, "locale": "en-US", "message": message,
+            "version": 1, "channel_id": channel_id, "locale": locale, "message": message,
             "data": {"custom_id": custom_id, "component_type": 2},
             "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
             "attachment_size_limit": 8388608,
@@ -206,12 +212,12 @@ class DiscordStandIn:
 
     async def slash(
         self, user_id: int, name: str, channel_id: str, options: dict[str, str] | None = None,
-        roles: list[str] | None = None,
+        roles: list[str] | None = None, locale: str = "en-US",
     ) -> str:  # fmt: skip
         token = f"tok{self.next_id()}"
         data: dict[str, Any] = {
             "id": self.next_id(), "application_id": APP_ID, "type": 2, "token": token,
-            "version": 1, "channel_id": channel_id, "locale": "en-US",
+            "version": 1, "channel_id": channel_id, "locale": locale,
             "data": {"id": self.next_id(), "name": name, "type": 1,
                      "options": [self._option(name, k, v) for k, v in (options or {}).items()]},
             "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},

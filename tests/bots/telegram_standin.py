@@ -67,11 +67,15 @@ class BotApiStandIn:
             self.updates.append(update)
             self._lock.notify_all()
 
-    def private_message(self, user_id: int, text: str | None = None, **extra: Any) -> int:
+    def private_message(
+        self, user_id: int, text: str | None = None, language_code: str | None = None, **extra: Any
+    ) -> int:
+        """Her message in her private chat; `language_code` is her app's language, as Telegram
+        sends it in `from` (absent when she has none set)."""
         message = {
             "message_id": next(self._ids), "date": int(time.time()),
             "chat": {"id": user_id, "type": "private", "first_name": "Mom"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Mom"},
+            "from": _sender(user_id, "Mom", language_code),
             **extra,
         }  # fmt: skip
         if text is not None:
@@ -126,6 +130,7 @@ class BotApiStandIn:
         chat_id: int,
         thread_id: int | None = None,
         name: str = "Someone",
+        language_code: str | None = None,
     ) -> int:
         chat_type = "private" if chat_id > 0 else "supergroup"
         message: dict[str, Any] = {
@@ -136,7 +141,7 @@ class BotApiStandIn:
             message.update(message_thread_id=thread_id, is_topic_message=True)
         query = {
             "id": str(next(self._ids)), "chat_instance": "x", "data": data, "message": message,
-            "from": {"id": user_id, "is_bot": False, "first_name": name},
+            "from": _sender(user_id, name, language_code),
         }  # fmt: skip
         return self.push("callback_query", query)
 
@@ -245,6 +250,13 @@ class BotApiStandIn:
                 if self.updates or time.monotonic() >= deadline:
                     return list(self.updates[: int(params.get("limit") or 100)])
                 self._lock.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _sender(user_id: int, name: str, language_code: str | None) -> dict[str, Any]:
+    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": name}
+    if language_code is not None:
+        sender["language_code"] = language_code
+    return sender
 
 
 def _params(handler: BaseHTTPRequestHandler) -> dict[str, Any]:

@@ -9,9 +9,11 @@ import pytest
 from bots.command_grammar import ArgKind, ModeratorCall, Place, Role, UsageError, command_name
 from bots.commands import (
     ALL,
+    LANGUAGE_PAYLOAD,
     MEMBERS,
     MODERATORS,
     PRIVATE,
+    arg_help_in,
     find,
     member_menu,
     moderator_help,
@@ -19,6 +21,7 @@ from bots.commands import (
     payload_for,
     private_command,
     run_moderator_command,
+    summary_in,
     thread_help,
 )
 from community.cases import flags as cf
@@ -76,6 +79,37 @@ def test_member_commands_become_the_gateways_payloads() -> None:
     assert private_command("/approve 3") is None  # a moderators' command is not hers
     assert [c.name for c in member_menu()] == [c.name for c in MEMBERS]
     assert find("link", PRIVATE) is not None and find("link", PRIVATE) not in member_menu()
+
+
+def test_every_members_command_is_said_in_spanish() -> None:
+    """Each command a member sees has its own Spanish line, and each of its arguments too
+    (bots/data/commands_es.yml); nothing falls back to English for her."""
+    for command in MEMBERS:
+        spanish = summary_in(command, "es")
+        assert spanish and spanish != command.summary, command.name
+        assert len(spanish) <= 100  # Discord's limit for a description
+        for arg in command.args:
+            assert arg_help_in(command, arg, "es") != arg.help, (command.name, arg.name)
+        assert summary_in(command, "en") == command.summary
+    # Staff commands stay English (the Spanish file has no entry for them).
+    approve = find("approve")
+    assert approve is not None and summary_in(approve, "es") == approve.summary
+    assert summary_in(find("talk") or MEMBERS[0], "es") == (
+        "Hablar con una persona de nuestra comunidad"
+    )
+
+
+def test_language_is_a_members_command_with_the_gateways_payload() -> None:
+    language = private_command("/language es")
+    assert language is not None and language in member_menu()
+    assert language.payload == LANGUAGE_PAYLOAD == "/language"
+    assert [(a.name, a.kind, a.required) for a in language.args] == [
+        ("language", ArgKind.WORD, False)
+    ]
+    assert payload_for(language, " es ") == "/language es"
+    assert payload_for(language, "") == "/language"
+    assert language.summary == "Choose the language I answer in"
+    assert summary_in(language, "es") == "Elige el idioma de mis respuestas"
 
 
 def test_help_is_rendered_from_the_table() -> None:

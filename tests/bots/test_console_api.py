@@ -1,5 +1,6 @@
 """The console's server side through the real app and SQLite: staff by display name, never by
-platform id, and the queue sorted waiting first, then risk, then wait."""
+platform id, the queue sorted waiting first, then risk, then wait, and her language shown when
+she writes in Spanish."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import asyncio
 import json
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from community.cases.handoff import ModeratorActions
 from community.db import Database
 from community.delivery import case_card_text
+from community.members import pseudonym_for
+from community.models import Member
 from community.settings import Settings
 from tests.bots.test_moderation_api import CRISIS, auth, client, tokens
 
@@ -106,3 +110,43 @@ def test_the_queue_stream_pushes_the_queue_and_needs_a_moderator(
     cases = json.loads(data.removeprefix("data: "))["cases"]
     assert [c["status"] for c in cases] == ["waiting"]
     assert client.get("/api/cases/stream").status_code == 401
+
+
+async def _answered_in(settings: Settings, key: bytes, user: str, language: str | None) -> None:
+    """Her language as the gateway keeps it (Member.language), for a web chat member."""
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        async with database.transaction() as session:
+            await session.execute(
+                update(Member)
+                .where(Member.pseudonym == pseudonym_for(key, "web", user))
+                .values(language=language, language_source="written")
+            )
+    finally:
+        await database.dispose()
+
+
+def test_moderators_see_when_she_writes_in_spanish(
+    client: TestClient, tokens: dict[str, str], settings: Settings
+) -> None:
+    key = client.app.state.services.pseudonym_key  # type: ignore[attr-defined]
+    _crisis(client, "mom-console-lang-es01", "ya no quiero vivir, me quiero morir")
+    _crisis(client, "mom-console-lang-en01")
+    asyncio.run(_answered_in(settings, key, "mom-console-lang-es01", "es"))
+    asyncio.run(_answered_in(settings, key, "mom-console-lang-en01", None))
+    cases = client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"]
+    by_trigger = {c["trigger"]: c for c in cases}
+    spanish = by_trigger["ya no quiero vivir, me quiero morir"]
+    assert spanish["language"] == "es"
+    assert by_trigger[CRISIS]["language"] is None  # not known yet
+    asyncio.run(_answered_in(settings, key, "mom-console-lang-en01", "en"))
+    cases = client.get("/api/cases", headers=auth(tokens["ana"])).json()["cases"]
+    assert {c["trigger"]: c["language"] for c in cases}[CRISIS] == "en"
+    detail = client.get(f"/api/cases/{spanish['id']}", headers=auth(tokens["ben"])).json()
+    assert detail["case"]["language"] == "es"
+
+    # The chat homes' case card says so on a line of its own; an English one says nothing.
+    card = asyncio.run(_claim_from_a_chat_home(settings, spanish["id"], "Sam (peer)"))
+    assert "Writes in Spanish: reply in Spanish if you can." in card.splitlines()
+    english = asyncio.run(_claim_from_a_chat_home(settings, by_trigger[CRISIS]["id"], "Sam"))
+    assert "Spanish" not in english

@@ -17,7 +17,7 @@ from bots.commands import MODERATORS, PRIVATE
 from community.db import Database
 from community.models import Case, CaseNote
 from community.settings import Settings
-from tests.bots.app_harness import CRISIS, running
+from tests.bots.app_harness import CRISIS, heard_by_gateway, running
 from tests.bots.discord_standin import (
     MOD_CHANNEL_ID,
     MOD_ROLE_ID,
@@ -118,6 +118,52 @@ async def test_dm_faq_with_buttons_and_slash_commands(
         first, *rest = server.interaction_replies(token)
         assert first["data"]["flags"] & 64  # deferred as ephemeral
         assert all(r["flags"] & 64 for r in rest)
+
+
+async def test_slash_commands_in_spanish_and_her_locale_reaches_the_gateway(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    async with discord_app(settings, rasa) as (server, app):
+        synced = next(c for c in server.calls if c.path.endswith("/commands"))
+        registered = {c["name"]: c for c in synced.body}  # type: ignore[attr-defined]
+        # Every member's command is described in Spanish for Spain's and Latin America's
+        # locales (the same neutral Spanish); its name stays the one she types.
+        for command in (c for c in PRIVATE if c.who.value == "member"):
+            for name in (command.slash_name, *command.also):
+                spanish = registered[name]["description_localizations"]
+                assert set(spanish) == {"es-ES", "es-419"}, name
+                assert spanish["es-ES"] == spanish["es-419"] != registered[name]["description"]
+                assert not registered[name].get("name_localizations")
+        talk = registered["talk"]["description_localizations"]["es-419"]
+        assert talk == "Hablar con una persona de nuestra comunidad"
+        language = registered["language"]
+        assert language["description"] == "Choose the language I answer in"
+        assert language["description_localizations"]["es-ES"] == (
+            "Elige el idioma de mis respuestas"
+        )
+        (option,) = language["options"]
+        assert (option["name"], option["type"], option.get("required", False)) == (
+            "language", 3, False,
+        )  # fmt: skip
+        assert option["description_localizations"]["es-419"] == (
+            '"es" para español o "en" para inglés'
+        )
+        # Moderators' commands stay in English.
+        assert not registered["approve"].get("description_localizations")
+
+        heard = heard_by_gateway(app)
+        dm = server.dm_channel_for(MOM)
+        token = await server.slash(MOM, "language", dm, {"language": "es"}, locale="es-419")
+        await server.wait_for(lambda: len(server.interaction_replies(token)) >= 2)
+        await server.click(MOM, "say:/faq_test_strips", dm, locale="es-ES")
+        await server.wait_for(lambda: server.texts_in(dm))
+        await server.dm(MOM, "donde consigo narcan")  # a message carries no locale
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        assert [(m.text, m.language_hint) for m in heard] == [
+            ("/language es", "es-419"),
+            ("/faq_test_strips", "es-ES"),
+            ("donde consigo narcan", None),
+        ]
 
 
 async def test_crisis_thread_claim_refusal_relay_and_resolve(

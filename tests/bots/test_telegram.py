@@ -15,7 +15,7 @@ from bots.telegram.render import MESSAGE_LIMIT, split_text
 from community.db import Database
 from community.models import Case, CaseNote
 from community.settings import Settings
-from tests.bots.app_harness import CRISIS, running
+from tests.bots.app_harness import CRISIS, heard_by_gateway, running
 from tests.bots.rasa_standin import RasaStandIn
 from tests.bots.telegram_standin import TOKEN, BotApiStandIn, bot_api_standin
 
@@ -58,6 +58,7 @@ async def test_start_faq_buttons_and_command_menu(
         commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
         assert commands == [
             "start", "help", "resources", "talk", "ask", "research", "privacy", "mydata", "delete",
+            "language",
         ]  # fmt: skip
 
         bot_api.private_message(MOM, "/start")
@@ -80,6 +81,57 @@ async def test_start_faq_buttons_and_command_menu(
         await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 3)
         assert rasa.received[-1]["message"] == "/faq_test_strips"
         assert bot_api.sent("answerCallbackQuery")
+
+
+async def test_the_menu_in_spanish_and_her_apps_language_reaches_the_gateway(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    async with running(_settings(settings, bot_api, rasa)) as app:
+        await bot_api.wait_for(lambda: len(bot_api.sent("setMyCommands")) >= 2)
+        default, spanish = (c.params for c in bot_api.sent("setMyCommands")[:2])
+        assert "language_code" not in default  # the default menu, for every other language
+        assert spanish["language_code"] == "es"
+        menu = {c["command"]: c["description"] for c in spanish["commands"]}
+        assert list(menu) == [c["command"] for c in default["commands"]]
+        assert menu["talk"] == "Hablar con una persona de nuestra comunidad"
+        assert menu["language"] == "Elige el idioma de mis respuestas"
+        assert {c["command"]: c["description"] for c in default["commands"]}["language"] == (
+            "Choose the language I answer in"
+        )
+
+        heard = heard_by_gateway(app)
+        bot_api.private_message(MOM, "hola, donde consigo narcan", language_code="es")
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM))
+        bot_api.private_message(MOM, "/language es", language_code="es")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 2)
+        bot_api.button_press(MOM, "/faq_test_strips", chat_id=MOM, language_code="es-MX")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(MOM)) >= 3)
+        bot_api.private_message(MOM + 1, "where do i get narcan")  # no language set in her app
+        await bot_api.wait_for(lambda: bot_api.texts_to(MOM + 1))
+        assert [(m.text, m.language_hint) for m in heard] == [
+            ("hola, donde consigo narcan", "es"),
+            ("/language es", "es"),
+            ("/faq_test_strips", "es-MX"),
+            ("where do i get narcan", None),
+        ]
+
+
+async def test_the_case_card_says_she_writes_in_spanish(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    from community.members import resolve_member
+
+    async with running(_settings(settings, bot_api, rasa)) as app:
+        services = app.state.services
+        async with services.database.transaction() as session:  # as the gateway keeps it
+            member = await resolve_member(session, services.pseudonym_key, "telegram", str(MOM))
+            member.language, member.language_source = "es", "written"
+        bot_api.private_message(MOM, "ya no quiero vivir, esta noche me mato", language_code="es")
+        await bot_api.wait_for(lambda: bot_api.texts_to(bot_api.moderator_chat_id))
+        card = bot_api.texts_to(bot_api.moderator_chat_id)[0]
+        lines = card.splitlines()
+        assert "Writes in Spanish: reply in Spanish if you can." in lines
+        assert lines[-1].startswith("What she wrote: ya no quiero vivir")
 
 
 async def test_crisis_claim_relay_both_ways_and_resolve(

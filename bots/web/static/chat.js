@@ -3,6 +3,10 @@
 // /api/chat/{id}/events and fetched from /api/chat/{id}/messages (polled only while the stream
 // is down). The conversation is kept in this tab's session storage, so a reload keeps it and
 // closing the tab forgets it; nothing more is stored on the server than before.
+// The page speaks English or Spanish: every word of it is in bots/web/chat_words.yml, embedded by
+// the server (which renders the page in the browser's language); it switches when a reply comes
+// in the other language, or when she presses "English" / "Español" (which also tells the bot,
+// with "/language en" or "/language es").
 "use strict";
 
 const POLL_MS = 3000;
@@ -10,12 +14,81 @@ const TYPING_AFTER_MS = 150;
 const KEY = "peerbot-chat-id";
 const LOG_KEY = "peerbot-chat-log";
 const MAX_KEPT = 200;
+const LANGUAGE_KEY = "peerbot-chat-language"; // the page's language in this tab (a reload keeps it)
 // Only the directory's numbers, as the server marks them, ever become links.
 const SAFE_HREF = /^(tel|sms):[0-9]{3,15}(\?&body=[A-Z]{2,20})?$/;
 
 let caseState = null;
 let pollTimer = null;
 let stream = null;
+let WORDS = { en: {}, es: {} };
+let language = "en";
+
+// A word of the page in its language (English when a key is missing in the other).
+function words(key) {
+  return (WORDS[language] || {})[key] || WORDS.en[key] || "";
+}
+
+// Words into an element: plain text, or pieces with the directory's tel:/sms: links.
+function fillWords(element, value) {
+  if (typeof value === "string") {
+    element.textContent = value;
+    return;
+  }
+  const nodes = [];
+  for (const piece of value || []) {
+    if (typeof piece === "string") {
+      nodes.push(document.createTextNode(piece));
+    } else if (piece && SAFE_HREF.test(piece.href)) {
+      const anchor = document.createElement("a");
+      anchor.href = piece.href;
+      anchor.textContent = piece.text;
+      if (piece.label) anchor.setAttribute("aria-label", piece.label);
+      nodes.push(anchor);
+    }
+  }
+  element.replaceChildren(...nodes);
+}
+
+// The whole page in `next` ("en" or "es"): its words, <html lang>, and which switch is on.
+function setLanguage(next) {
+  if (!WORDS[next] || !Object.keys(WORDS[next]).length) return;
+  language = next;
+  document.documentElement.lang = next;
+  document.title = words("title");
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    if (element.tagName !== "TITLE") fillWords(element, words(element.dataset.i18n));
+  }
+  for (const element of document.querySelectorAll("[data-i18n-placeholder]")) {
+    element.placeholder = words(element.dataset.i18nPlaceholder);
+  }
+  for (const element of document.querySelectorAll("[data-i18n-aria-label]")) {
+    element.setAttribute("aria-label", words(element.dataset.i18nAriaLabel));
+  }
+  for (const button of document.querySelectorAll("[data-language]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.language === next));
+  }
+  try {
+    sessionStorage.setItem(LANGUAGE_KEY, next);
+  } catch (error) {
+    // Storage turned off: the page still switches, a reload starts in the browser's language.
+  }
+}
+
+function loadWords() {
+  try {
+    WORDS = JSON.parse(document.getElementById("chat-words").textContent);
+  } catch (error) {
+    // Unreadable: the page keeps the words it was served with.
+  }
+  let kept = null;
+  try {
+    kept = sessionStorage.getItem(LANGUAGE_KEY);
+  } catch (error) {
+    // Storage turned off: start in the language the page was served in.
+  }
+  setLanguage(WORDS[kept] ? kept : document.documentElement.lang);
+}
 
 function chatId() {
   let id = localStorage.getItem(KEY);
@@ -72,6 +145,7 @@ function appendText(parent, text, links) {
 function render(entry) {
   const item = document.createElement("li");
   item.className = entry.kind;
+  if (entry.language) item.lang = entry.language;
   if (entry.urgent) {
     item.classList.add("crisis");
     item.setAttribute("role", "alert");
@@ -113,6 +187,9 @@ function addMessage(entry) {
 
 function showReplies(replies) {
   for (const r of replies) {
+    // The page follows the language she is answered in.
+    const written = WORDS[r.language] ? r.language : null;
+    if (written && written !== language) setLanguage(written);
     addMessage({
       kind: r.sender_name ? "human" : "bot",
       who: r.sender_name || "peerbot",
@@ -120,13 +197,16 @@ function showReplies(replies) {
       buttons: r.buttons || [],
       links: r.links || [],
       urgent: Boolean(r.urgent),
+      language: written,
     });
   }
 }
 
 function welcome() {
-  const text = document.getElementById("welcome-text").content.textContent.trim();
-  if (text) addMessage({ kind: "bot", who: "peerbot", text, buttons: [], links: [], urgent: false });
+  const text = words("welcome").trim();
+  if (text) {
+    addMessage({ kind: "bot", who: "peerbot", text, buttons: [], links: [], urgent: false, language });
+  }
 }
 
 function setTyping(on) {
@@ -149,7 +229,7 @@ async function send(text, shown) {
     if (!response.ok && response.status !== 429) throw new Error(String(response.status));
     replies = (await response.json()).replies;
   } catch (error) {
-    replies = [{ text: "Sorry, I couldn't send that. Please try again. In an emergency call 911, or call or text 988." }];
+    replies = [{ text: words("send_failed") }];
   } finally {
     clearTimeout(typingTimer);
     setTyping(false);
@@ -221,7 +301,9 @@ async function askToForget() {
     const shows = part.dataset.case;
     part.hidden = !(shows === (caseState || "none") || (shows === "open" && open));
   }
-  document.getElementById("forget-confirm").textContent = open ? "Forget it anyway" : "Forget it";
+  const confirm = document.getElementById("forget-confirm");
+  confirm.dataset.i18n = open ? "forget_confirm_open" : "forget_confirm";
+  confirm.textContent = words(confirm.dataset.i18n);
   dialog.showModal();
 }
 
@@ -235,7 +317,17 @@ function forget() {
   listen();
 }
 
+// Her choice of language: the page switches at once, and the bot is told (it answers it).
+function chooseLanguage(next) {
+  setLanguage(next);
+  send(`/language ${next}`, next === "es" ? "Español" : "English");
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  loadWords();
+  for (const button of document.querySelectorAll("[data-language]")) {
+    button.addEventListener("click", () => chooseLanguage(button.dataset.language));
+  }
   const form = document.getElementById("composer");
   const box = document.getElementById("message");
   const dialog = document.getElementById("forget-dialog");

@@ -49,6 +49,13 @@ function claimer(c) {
   return c.claimed_by_name || "a moderator";
 }
 
+// Her language, said only when it is not English (the team answers in English by default).
+const WRITES_IN = { es: "Writes in Spanish" };
+
+function writesIn(c) {
+  return WRITES_IN[c.language] || "";
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
@@ -238,7 +245,7 @@ function showQueue(cases) {
     for (const c of arrived) notify(c);
   }
   const signature = JSON.stringify([currentCase, cases.map((c) => [c.id, c.status, c.severity,
-    c.category, c.claimed_by_name, isNew(c), waited(c.waited_seconds)])]);
+    c.category, c.claimed_by_name, c.language, isNew(c), waited(c.waited_seconds)])]);
   if (signature === queueShown) return cases;
   queueShown = signature;
   const items = [];
@@ -252,6 +259,7 @@ function showQueue(cases) {
     if (isNew(c)) row.appendChild(text("span", "New", "badge new-mark"));
     row.appendChild(text("span", c.severity, `badge ${c.severity}`));
     row.appendChild(text("strong", `#${c.id} ${readable(c.category)} · ${c.member} · ${c.platform}`));
+    if (writesIn(c)) row.appendChild(text("span", writesIn(c), "badge language"));
     const state = c.status === "claimed" ? `claimed by ${claimer(c)}` : c.status;
     row.appendChild(text("span", `${state} · waited ${waited(c.waited_seconds)}`, "muted"));
     const open = text("button", `Open case ${c.id}`);
@@ -402,7 +410,12 @@ async function refreshCase() {
   markOpened(c);
   $("case-title").textContent = `Case ${c.id}: ${readable(c.category)}, ${c.severity}`;
   const state = c.status === "claimed" ? `claimed by ${claimer(c)}` : c.status;
-  $("case-meta").textContent = `${c.member} on ${c.platform} · ${state} · opened by: ${readableTrigger(c.trigger)}`;
+  const language = writesIn(c) ? ` · ${writesIn(c)}` : "";
+  $("case-meta").textContent = `${c.member} on ${c.platform}${language} · ${state} · opened by: ${readableTrigger(c.trigger)}`;
+  // Near the reply box, and read with it by screen readers.
+  $("reply-language").hidden = c.language !== "es";
+  if (c.language === "es") $("reply-text").setAttribute("aria-describedby", "reply-language");
+  else $("reply-text").removeAttribute("aria-describedby");
   $("claim").hidden = c.status !== "waiting";
   $("release").hidden = c.status !== "claimed";
   const signature = JSON.stringify([shown, messages, notes]);
