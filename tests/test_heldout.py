@@ -76,7 +76,7 @@ def domain_texts() -> dict[str, str]:
 APP_ANSWERS = {
     "my_data": "Here is what peerbot keeps about you.",
     "delete_my_data": wording.confirm_deletion().text,
-    "research_ask": research_texts.ASK_PROMPT,
+    "research_ask": research_texts.say("ask_prompt", "en"),
     "research_opt_in": research_texts.opted_in("questions"),
     "research_opt_out": research_texts.confirm_stop()[0],
 }

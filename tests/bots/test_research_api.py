@@ -267,7 +267,7 @@ def test_mothers_ask_researchers_answer_moderators_review(
     assert "moms like you" in library
     # Someone else cannot share her question.
     refused = say(client, "mom-g", f"/library_yes_{question['id']}")[0]["text"]
-    assert refused == texts.LIBRARY_UNAVAILABLE
+    assert refused == texts.say("library_unavailable", "en")
 
 
 def test_asking_with_the_question_inline(client: TestClient, tokens: dict[str, str]) -> None:
@@ -368,7 +368,7 @@ def test_invitations_and_results_reach_only_those_who_asked_for_them(
     assert not got[0].get("buttons")
     assert later(client, "mom-took-part") == [] and later(client, "mom-results-only") == []
     refused = say(client, "mom-inv", f"/answer_{invitation}")
-    assert refused[0]["text"] == texts.QUESTION_UNAVAILABLE
+    assert refused[0]["text"] == texts.say("question_unavailable", "en")
 
     not_hers = client.post(
         "/api/research/questions",
