@@ -267,7 +267,26 @@ function showQueue(cases) {
   return cases;
 }
 
-function reviewForm(label, value, buttons, reasonLabel) {
+function spanishFields(q) {
+  const box = document.createElement("div");
+  box.className = "stack";
+  const field = (label, value) => {
+    const area = document.createElement("textarea");
+    area.rows = 2;
+    area.maxLength = 1000;
+    area.lang = "es";
+    area.value = value || "";
+    area.setAttribute("aria-label", label);
+    area.placeholder = label;
+    box.appendChild(area);
+    return area;
+  };
+  const textEs = field(`Question #${q.id} in Spanish, for moms who read Spanish (optional)`, q.text_es);
+  const contextEs = q.context ? field(`Its context in Spanish (needed with the Spanish question)`, q.context_es) : { value: "" };
+  return { box, text: textEs, context: contextEs };
+}
+
+function reviewForm(label, value, buttons, reasonLabel, extra) {
   const form = document.createElement("div");
   form.className = "stack";
   const area = document.createElement("textarea");
@@ -276,6 +295,7 @@ function reviewForm(label, value, buttons, reasonLabel) {
   area.value = value;
   area.setAttribute("aria-label", label);
   form.appendChild(area);
+  if (extra) form.appendChild(extra);
   let reason = null;
   if (reasonLabel) {
     reason = document.createElement("input");
@@ -312,15 +332,19 @@ async function refreshReview() {
       : `quotes ${q.quotes_allowed ? "allowed" : "not allowed"}`;
     item.appendChild(text("strong", `Question #${q.id} from ${q.researcher} (${what})`));
     if (q.context) item.appendChild(text("p", q.context, "muted"));
+    // The Spanish version, for moms who read Spanish; left empty, they get the English words
+    // with a line in Spanish saying it is only in English for now.
+    const spanish = spanishFields(q);
+    const approval = (words) => ({ text: words, text_es: spanish.text.value, context_es: spanish.context.value });
     item.appendChild(reviewForm("The question as mothers will see it", q.text, [
-      ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })],
-      ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })
+      ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, approval(words))],
+      ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, approval(words))
         .then(() => api("POST", `/api/research/questions/${q.id}/publish`, {}))],
       ["Decline", (words, reason) => {
         if (!reason.trim()) return Promise.reject(new Error(`Write a reason for declining question #${q.id} first.`));
         return api("POST", `/api/review/questions/${q.id}/decline`, { reason });
       }],
-    ], `Reason for declining question #${q.id} (the researcher sees it)`));
+    ], `Reason for declining question #${q.id} (the researcher sees it)`, spanish.box));
     return item;
   }));
   $("review-answers").replaceChildren(...answers.map((q) => {
