@@ -178,7 +178,7 @@ async def test_a_spanish_speaking_mother_answers_in_spanish_end_to_end(
     assert opted.text.startswith("Listo: vas a recibir preguntas de investigadores")
     [menu] = await chat.say("mamá-1", "/research", "es")
     assert "• preguntas de investigadores: sí" in menu.text
-    assert [b.title for b in menu.buttons][0] == "No recibir preguntas"
+    assert menu.buttons[0].title == "No recibir preguntas"
 
     question_id = await _approved_question(database, QUESTION_ES, CONTEXT_ES)
     await _publish(database, open_hours)
@@ -433,9 +433,8 @@ async def test_migration_0017_upgrades_and_downgrades_keeping_rows(
         assert not {"text_es", "context_es"} & columns("research_questions")
         assert "language" not in columns("research_answers")
         # Nothing else went with the columns (the recreated tables keep their rows).
-        assert [count(t) for t in ("research_questions", "research_answers", "mothers_library")] == [
-            1, 1, 1,
-        ]  # fmt: skip
+        kept = ("research_questions", "research_answers", "mothers_library")
+        assert [count(table) for table in kept] == [1, 1, 1]
         command.upgrade(config, "head")
         assert {"text_es", "context_es"} <= columns("research_questions")
         assert "language" in columns("research_answers")
