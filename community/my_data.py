@@ -142,7 +142,8 @@ def describe(data: MyData, rasa_memory: str) -> str:
     if data.research_answers:
         lines.append(
             f"• Your answers to researchers' questions: {data.research_answers} (kept without "
-            "your name; you can take each one back)."
+            "your name, in the language you wrote them, which researchers see; you can take "
+            "each one back)."
         )
     if data.shared_in_mothers101:
         lines.append(

@@ -444,3 +444,19 @@ async def test_migration_0017_upgrades_and_downgrades_keeping_rows(
             ]
     finally:
         engine.dispose()
+
+
+async def test_my_data_says_her_answers_keep_their_language(database: Database) -> None:
+    from community.my_data import describe, my_data
+    from community.research.answers import store_answer
+
+    member_id = await _set_language(database, "mamá-7", "es")
+    question_id = await _approved_question(database, QUESTION_ES, CONTEXT_ES)
+    async with database.transaction() as session:
+        await store_answer(session, question_id, member_id, "Me ayuda mi grupo.", "es")
+    async with database.sessions() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        summary = describe(await my_data(session, member), "not kept")
+    assert "answers to researchers' questions: 1" in summary
+    assert "in the language you wrote them" in summary
