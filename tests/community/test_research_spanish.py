@@ -460,3 +460,22 @@ async def test_my_data_says_her_answers_keep_their_language(database: Database) 
         summary = describe(await my_data(session, member), "not kept")
     assert "answers to researchers' questions: 1" in summary
     assert "in the language you wrote them" in summary
+
+
+async def test_the_seed_questions_come_with_spanish_versions_for_review(
+    database: Database,
+) -> None:
+    from community.research.mothers101 import seed
+
+    async with database.transaction() as session:
+        await add_staff(session, "semilla", "researcher")
+    async with database.transaction() as session:
+        numbers = await seed(session, "semilla")
+    async with database.sessions() as session:
+        questions = [await session.get(ResearchQuestion, n) for n in numbers]
+    assert [q.status for q in questions if q] == ["submitted", "submitted"]
+    spanish = [q.text_es or "" for q in questions if q]
+    assert "trastorno por consumo de opioides" in spanish[0]
+    assert spanish[1].startswith("Si participas en un proyecto de investigación")
+    assert all(q and q.context_es for q in questions)
+    assert not any(STIGMA_ES.search(words) for words in spanish)
