@@ -176,13 +176,13 @@ def export_csv(question: ResearchQuestion, answers: list[AnswerForResearcher]) -
         writer.writerow(
             [
                 question.id, answer.number, answer.date, answer.quotable,
-                _csv_safe(answer.text), answer.language or "",
+                csv_safe(answer.text), answer.language or "",
             ]
         )  # fmt: skip
     return buffer.getvalue()
 
 
-def _csv_safe(value: str) -> str:
+def csv_safe(value: str) -> str:
     """Spreadsheets run a cell that starts with = + - @ as a formula; answers are not formulas."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 

@@ -106,6 +106,7 @@ class Candidate:
     question: str
     text: str
     date: str
+    language: str | None = None  # the language she wrote in, kept as she wrote it
 
 
 async def candidates(session: AsyncSession) -> list[Candidate]:
@@ -119,7 +120,7 @@ async def candidates(session: AsyncSession) -> list[Candidate]:
         )
     ).all()
     return [
-        Candidate(a.id, a.question_id, question, a.text, f"{a.created_at:%Y-%m-%d}")
+        Candidate(a.id, a.question_id, question, a.text, f"{a.created_at:%Y-%m-%d}", a.language)
         for a, question in rows
     ]
 
@@ -159,17 +160,22 @@ class Entry:
     theme: str
     text: str
     added: datetime
+    language: str | None = None  # the language she wrote in ("en", "es")
 
 
 async def entries(session: AsyncSession) -> list[Entry]:
     """The library, by question, then theme, then the order entries were filed."""
     rows = (
         await session.execute(
-            select(MothersLibraryEntry, ResearchQuestion.text)
+            select(MothersLibraryEntry, ResearchQuestion.text, ResearchAnswer.language)
             .join(ResearchQuestion, ResearchQuestion.id == MothersLibraryEntry.question_id)
+            .join(ResearchAnswer, ResearchAnswer.id == MothersLibraryEntry.answer_id)
             .order_by(
                 MothersLibraryEntry.question_id, MothersLibraryEntry.theme, MothersLibraryEntry.id
             )
         )
     ).all()
-    return [Entry(e.id, e.question_id, q, e.theme, e.text, e.added_at) for e, q in rows]
+    return [
+        Entry(e.id, e.question_id, q, e.theme, e.text, e.added_at, language)
+        for e, q, language in rows
+    ]

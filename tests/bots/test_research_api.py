@@ -565,6 +565,27 @@ def test_a_moderator_adds_the_spanish_version_at_review_and_she_reads_it(
     )
     assert [r["language"] for r in rows] == ["es", "en"]
 
+    # Shared for Mothers 101: moderators and every researcher see its language too.
+    say(client, "mama-api", f"/share_yes_{number}")
+    [candidate] = client.get("/api/mothers101/candidates", headers=auth(tokens["mia"])).json()[
+        "answers"
+    ]
+    assert candidate["language"] == "es"
+    filed = client.post(
+        "/api/mothers101",
+        headers=auth(tokens["mia"]),
+        json={"answer_id": candidate["answer_id"], "text": "=Hablar con otras mamás.",
+              "theme": "sentirse escuchada"},
+    )  # fmt: skip
+    assert filed.status_code == 201 and filed.json()["language"] == "es"
+    [entry] = client.get("/api/mothers101", headers=auth(tokens["ray"])).json()["entries"]
+    assert entry["language"] == "es"
+    [row] = csv.DictReader(
+        io.StringIO(client.get("/api/mothers101.csv", headers=auth(tokens["ray"])).text)
+    )
+    assert row["language"] == "es"
+    assert row["answer"] == "'=Hablar con otras mamás."  # never a spreadsheet formula
+
     # After publication: only moderators change the Spanish version, and it needs its context.
     route = f"/api/review/questions/{number}/spanish"
     assert client.post(route, headers=auth(tokens["rae"]), json={"text_es": "x"}).status_code == 403

@@ -548,6 +548,7 @@ async function refreshMothers101() {
     form.className = "stack";
     const words = document.createElement("textarea");
     words.rows = 3; words.maxLength = 2000; words.required = true; words.value = a.text;
+    if (a.language) words.lang = a.language; // kept in the language she wrote, never translated
     words.setAttribute("aria-label", `Answer ${a.answer_id}, as it will be filed`);
     const theme = document.createElement("input");
     theme.required = true; theme.minLength = 2; theme.maxLength = 80; theme.placeholder = "Theme, e.g. being heard";
