@@ -479,3 +479,26 @@ async def test_the_seed_questions_come_with_spanish_versions_for_review(
     assert spanish[1].startswith("Si participas en un proyecto de investigación")
     assert all(q and q.context_es for q in questions)
     assert not any(STIGMA_ES.search(words) for words in spanish)
+
+
+async def test_the_chat_homes_say_whether_a_question_has_a_spanish_version(
+    database: Database,
+) -> None:
+    from bots import research_review
+    from bots.command_grammar import ModeratorCall, Values
+
+    async with database.transaction() as session:
+        await add_staff(session, "revisora", "researcher")
+    async with database.transaction() as session:
+        from community.research.mothers101 import seed
+
+        first, second = await seed(session, "revisora")
+        question = await session.get(ResearchQuestion, second)
+        assert question is not None
+        question.text_es = question.context_es = None
+    call = ModeratorCall(database, "tg:1", "Mia")
+    listing = await research_review.questions(call, Values({}))
+    assert "In Spanish: ¿Qué te hace sentir cómoda" in listing
+    assert research_review.NO_SPANISH in listing
+    approved = await research_review.approve(call, Values({"number": first, "words": ""}))
+    assert "Mothers will see:" in approved and "In Spanish: ¿Qué te hace sentir" in approved
