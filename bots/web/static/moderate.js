@@ -270,19 +270,26 @@ function showQueue(cases) {
 function spanishFields(q) {
   const box = document.createElement("div");
   box.className = "stack";
-  const field = (label, value) => {
+  // Visible labels: once filled, a moderator must still see which field is which.
+  const field = (label, shown, value) => {
+    const wrap = document.createElement("label");
+    wrap.className = "stack";
+    wrap.appendChild(text("span", shown, "muted"));
     const area = document.createElement("textarea");
     area.rows = 2;
     area.maxLength = 1000;
     area.lang = "es";
     area.value = value || "";
     area.setAttribute("aria-label", label);
-    area.placeholder = label;
-    box.appendChild(area);
+    wrap.appendChild(area);
+    box.appendChild(wrap);
     return area;
   };
-  const textEs = field(`Question #${q.id} in Spanish, for moms who read Spanish (optional)`, q.text_es);
-  const contextEs = q.context ? field(`Its context in Spanish (needed with the Spanish question)`, q.context_es) : { value: "" };
+  const textEs = field(`Question #${q.id} in Spanish, for moms who read Spanish (optional)`,
+    "In Spanish (optional; without it, moms who read Spanish get the English with a line saying so):", q.text_es);
+  const contextEs = q.context
+    ? field("Its context in Spanish (needed with the Spanish question)", "Its context in Spanish:", q.context_es)
+    : { value: "" };
   return { box, text: textEs, context: contextEs };
 }
 

@@ -208,8 +208,11 @@ async function showMothers101() {
       box.appendChild(list);
     }
     const item = el("li");
-    item.appendChild(el("p", e.theme, "muted"));
-    item.appendChild(el("p", e.text));
+    const written = LANGUAGE_NAMES[e.language] ? ` · written in ${LANGUAGE_NAMES[e.language]}` : "";
+    item.appendChild(el("p", `${e.theme}${written}`, "muted"));
+    const words = el("p", e.text);
+    if (e.language) words.lang = e.language;
+    item.appendChild(words);
     list.appendChild(item);
   }
 }
