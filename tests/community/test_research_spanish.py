@@ -80,9 +80,16 @@ STIGMA_ES = re.compile(
 )
 
 
-def test_the_spanish_is_person_first() -> None:
+STIGMA_EN = re.compile(
+    r"\b(addicts?|junkies?|substance abuse|drug abuse|abusers?|dirty|clean|druggies?)\b",
+    re.IGNORECASE,
+)
+
+
+def test_both_languages_are_person_first() -> None:
     for key, languages in texts.wording().items():
         assert not STIGMA_ES.search(languages["es"]), key
+        assert not STIGMA_EN.search(languages["en"]), key
 
 
 def test_her_language_decides_and_anything_else_is_english() -> None:
