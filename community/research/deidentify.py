@@ -80,6 +80,7 @@ NOT_PLACES = frozenset(  # a reviewed word list reads best as words
     Iglesia Grupo Investigación
     """.split()  # noqa: SIM905
 )
+_NOT_PLACE_WORD = "(?:" + "|".join(re.escape(w) for w in sorted(NOT_PLACES)) + r")\b"
 STATES = (
     r"Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
     r"Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|"
@@ -173,11 +174,13 @@ PLACE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "[clinic]",
     ),
-    # Spanish puts the facility word first: "Centro de Salud Esperanza", "Clínica San José".
+    # Spanish puts the facility word first, often in lower case: "Centro de Salud Esperanza",
+    # "la clínica San José"; a word that is not a place ("el programa WIC") stays.
     (
         re.compile(
-            r"\b(?:Centro|Clínica|Clinica|Hospital|Programa|Farmacia|Fundación|Refugio|Iglesia)"
-            r"(?:\s+(?:de|del|de la|para|San|Santa)?\s*[A-ZÁÉÍÓÚÑ][\wáéíóúüñ'’-]*){1,4}"
+            r"\b(?i:centro|clínica|clinica|hospital|programa|farmacia|fundación|refugio|iglesia)"
+            rf"(?:\s+(?:de|del|de la|para|San|Santa)?\s*(?!{_NOT_PLACE_WORD})"
+            r"[A-ZÁÉÍÓÚÑ][\wáéíóúüñ'’-]*){1,4}"
         ),
         "[clinic]",
     ),

@@ -380,6 +380,9 @@ async def test_the_spanish_version_needs_its_context_and_can_be_added_after_publ
         ("Estoy con metadona desde Marzo y voy al grupo en Navidad.", [],
          ["metadona desde Marzo", "en Navidad"]),
         ("El departamento de servicios sociales me ayudó.", [], ["departamento de servicios"]),
+        ("Voy a la clínica San José cada mañana.", ["San José"], ["cada mañana"]),
+        ("El programa WIC y el programa de Suboxone me ayudan.", [],
+         ["programa WIC", "programa de Suboxone"]),
     ],
 )  # fmt: skip
 def test_deidentify_spanish(words: str, gone: list[str], kept: list[str]) -> None:
