@@ -12,6 +12,14 @@ are found three ways: a capitalized name ending in a facility word (Clinic, Hosp
 a capitalized name after "in", "from", "near" and the like, unless it is a word that is not a
 place (months, medicines, programs: the reviewed list `NOT_PLACES`); and a reviewed list of
 states and large cities, wherever they stand.
+
+Spanish answers are kept as she wrote them, so the same rules read Spanish too: "me llamo Ana",
+"mi hijo José", "la Sra. Gómez", "soy de Puebla", "vivo en Querétaro", "el condado de
+Montgomery", "5 de enero de 2024", "Calle Olmo 42, apartamento 3B", the facility word first
+("la clínica San José"), Spanish state names ("Nueva York") and cities many moms come from
+(tests/community/test_research_spanish.py). Known gaps, in both languages: a bare name with no
+word around it that says it is a name ("Ana me ayudó"), a small town after "de" without one of
+the words above ("mi familia es de Smithville" keeps the town), and lower-case names.
 """
 
 from __future__ import annotations
