@@ -14,6 +14,10 @@ Commands (also the payloads of the buttons peerbot sends):
   /share_yes_N /share_no_N          may her answer to question N join Mothers 101 (researchers')?
   /research_library                 read Research 101
   /cancel                           her next message is for the bot again
+
+Every reply is in her language: the one the gateway decided for this message, else the one
+last decided for her (`Member.language`), else English. Her answer is kept in the language she
+wrote it in, and that language is noted for researchers.
 """
 
 from __future__ import annotations
@@ -39,10 +43,11 @@ from community.research.answers import (
     withdraw,
 )
 from community.research.member_questions import ask, library, library_consent
-from community.research.models import ResearchQuestion
+from community.research.models import PendingInput, ResearchQuestion
 from community.research.mothers101 import record_share
 from community.research.preferences import KINDS, preferences_of, set_preference
 from community.research.questions import accepting_answers
+from safety.language import default_detector
 
 COMMAND = re.compile(
     r"^/(?P<name>[a-z_]+?)(?:_(?P<number>\d+))?(?:@\w+)?(?:\s+(?P<rest>.*))?$", re.DOTALL
@@ -65,6 +70,10 @@ REQUESTS = {
 }
 
 
+# A reply before it is made one: its text and its (title, payload) buttons.
+Said = tuple[str, list[tuple[str, str]]]
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -84,8 +93,13 @@ def parse_command(text: str) -> Command | None:
     return None
 
 
-def _reply(text: str, buttons: list[tuple[str, str]] | None = None) -> Reply:
-    return Reply(text, tuple(Button(t, p) for t, p in buttons or []))
+def language_for(message: InboundMessage, member: Member) -> str:
+    """The language to answer her in: this message's, else hers as last decided, else English."""
+    return texts.language_of(message.language or member.language)
+
+
+def _reply(text: str, buttons: list[tuple[str, str]] | None = None, language: str = "en") -> Reply:
+    return Reply(text, tuple(Button(t, p) for t, p in buttons or []), language=language)
 
 
 class ResearchFlow:
@@ -96,7 +110,9 @@ class ResearchFlow:
     async def command(self, message: InboundMessage, command: Command) -> list[Reply]:
         async with self._db.transaction() as session:
             member = await resolve_member(session, self._key, message.platform, message.user_id)
-            return await self._command(session, member, message.platform, command)
+            language = language_for(message, member)
+            replies = await self._command(session, member, message.platform, command, language)
+            return [_reply(text, buttons, language) for text, buttons in replies]
 
     async def request(self, message: InboundMessage, request: str) -> list[Reply]:
         parsed = parse_command(REQUESTS[request])
@@ -110,89 +126,107 @@ class ResearchFlow:
             pending = await pending_input(session, member.id)
             if pending is None:
                 return None
-            if not text:
-                return [_reply(texts.ANSWER_EMPTY)]
-            await session.delete(pending)
-            if pending.kind == "ask":
-                asked = await ask(session, member.id, message.platform, text)
-                return [_reply(texts.asked(asked.id))]
-            question_id = pending.question_id or 0
-            question = await session.get(ResearchQuestion, question_id)
-            if question is None or not accepting_answers(question):
-                return [_reply(texts.QUESTION_UNAVAILABLE)]
-            if not await was_asked(session, question_id, member.id, message.platform):
-                return [_reply(texts.NOT_ASKED)]
-            if await consent_of(session, question_id, member.id) is not True:
-                body, buttons = texts.consent(question_id, question.quotes_allowed)
-                return [_reply(body, buttons)]
-            await store_answer(session, question_id, member.id, text)
-            body, buttons = texts.answer_saved(question_id)
-            share, share_buttons = texts.share_question(question_id)
-            return [_reply(body, buttons), _reply(share, share_buttons)]
+            language = language_for(message, member)
+            replies = await self._input(session, member, message.platform, pending, text, language)
+            return [_reply(body, buttons, language) for body, buttons in replies]
+
+    async def _input(
+        self,
+        session: AsyncSession,
+        member: Member,
+        platform: str,
+        pending: PendingInput,
+        text: str,
+        language: str,
+    ) -> list[Said]:
+        if not text:
+            return [(texts.say("answer_empty", language), [])]
+        await session.delete(pending)
+        if pending.kind == "ask":
+            asked = await ask(session, member.id, platform, text)
+            return [(texts.asked(asked.id, language), [])]
+        question_id = pending.question_id or 0
+        question = await session.get(ResearchQuestion, question_id)
+        if question is None or not accepting_answers(question):
+            return [(texts.say("question_unavailable", language), [])]
+        if not await was_asked(session, question_id, member.id, platform):
+            return [(texts.say("not_asked", language), [])]
+        if await consent_of(session, question_id, member.id) is not True:
+            return [texts.consent(question_id, question.quotes_allowed, language)]
+        # The language of her words themselves (she may answer an English question in Spanish,
+        # or the other way round), for the researchers' note; her replies stay in hers.
+        written_in = default_detector().detect(text, previous=language)
+        await store_answer(session, question_id, member.id, text, written_in)
+        return [
+            texts.answer_saved(question_id, language),
+            texts.share_question(question_id, language),
+        ]
 
     async def _command(
-        self, session: AsyncSession, member: Member, platform: str, command: Command
-    ) -> list[Reply]:
+        self, session: AsyncSession, member: Member, platform: str, command: Command, language: str
+    ) -> list[Said]:
         name, number = command.name, command.number or 0
+
+        def said(key: str) -> list[Said]:
+            return [(texts.say(key, language), [])]
+
         if name == "research_stop":
-            body, buttons = texts.confirm_stop()
-            return [_reply(body, buttons)]
+            return [texts.confirm_stop(language)]
         if name == "research":
             pref = await preferences_of(session, member.id)
             on = (pref.questions, pref.invitations, pref.results) if pref else (False,) * 3
-            body, buttons = texts.preferences(*on)
-            return [_reply(body, buttons)]
+            return [texts.preferences(*on, language=language)]
         if name.startswith(("optin_", "optout_")):
             turn_on = name.startswith("optin_")
             kind = name.split("_", 1)[1]
             kinds = list(KINDS) if kind == "all" else [kind]
             await set_preference(session, member.id, platform, kinds, turn_on)
-            return [_reply(texts.opted_in(kind) if turn_on else texts.opted_out(kinds))]
+            text = texts.opted_in(kind, language) if turn_on else texts.opted_out(kinds, language)
+            return [(text, [])]
         if name == "cancel":
             await clear_input(session, member.id)
-            return [_reply(texts.CANCELLED)]
+            return said("cancelled")
         if name in ("ask", "research_ask"):
             if command.rest:
                 asked = await ask(session, member.id, platform, command.rest)
-                return [_reply(texts.asked(asked.id))]
+                return [(texts.asked(asked.id, language), [])]
             await expect_input(session, member.id, "ask")
-            return [_reply(texts.ASK_PROMPT)]
+            return said("ask_prompt")
         if name == "research_library":
             entries = await library(session)
             if not entries:
-                return [_reply(texts.LIBRARY_EMPTY)]
-            return [_reply(texts.library([(e.question, e.answer) for e in entries]))]
+                return said("library_empty")
+            return [(texts.library([(e.question, e.answer) for e in entries], language), [])]
         if name in ("library_yes", "library_no"):
             agreed = name == "library_yes"
             if not await library_consent(session, number, member.id, agreed):
-                return [_reply(texts.LIBRARY_UNAVAILABLE)]
-            return [_reply(texts.LIBRARY_YES if agreed else texts.LIBRARY_NO)]
+                return said("library_unavailable")
+            return said("library_yes" if agreed else "library_no")
         if name == "skip":
-            return [_reply(texts.SKIPPED)]
+            return said("skipped")
         if name in ("share_yes", "share_no"):
             agreed = name == "share_yes"
             if not await record_share(session, number, member.id, agreed):
-                return [_reply(texts.NOTHING_TO_SHARE)]
-            return [_reply(texts.SHARE_YES if agreed else texts.SHARE_NO)]
+                return said("nothing_saved")
+            return said("share_yes" if agreed else "share_no")
         if name == "withdraw":
             removed = await withdraw(session, number, member.id)
-            return [_reply(texts.WITHDRAWN if removed else texts.NOTHING_TO_WITHDRAW)]
+            return said("withdrawn" if removed else "nothing_saved")
         question = await session.get(ResearchQuestion, number)
         if question is None or not accepting_answers(question):
-            return [_reply(texts.QUESTION_UNAVAILABLE)]
+            return said("question_unavailable")
         if not await was_asked(session, number, member.id, platform):
-            return [_reply(texts.NOT_ASKED)]
+            return said("not_asked")
         if name == "noconsent":
             await record_consent(session, number, member.id, consented=False)
             await clear_input(session, member.id)
-            return [_reply(texts.NO_CONSENT)]
+            return said("no_consent")
         if name == "consent":
             await record_consent(session, number, member.id, consented=True)
             await expect_input(session, member.id, "answer", number)
-            return [_reply(texts.write_answer())]
+            return [(texts.write_answer(language), [])]
         # answer: the terms first (once per question), then her next message is the answer.
         if await consent_of(session, number, member.id) is True:
             await expect_input(session, member.id, "answer", number)
-            return [_reply(texts.write_answer())]
-        body, buttons = texts.consent(number, question.quotes_allowed)
-        return [_reply(body, buttons)]
+            return [(texts.write_answer(language), [])]
+        return [texts.consent(number, question.quotes_allowed, language)]

@@ -24,6 +24,16 @@ MIN_NOTE_CHARS = 3  # a reason or note the researcher can act on
 Review = Callable[[AsyncSession], Awaitable[str]]
 
 
+NO_SPANISH = (
+    "No Spanish version yet (add one in the web console's Research review, or the API); "
+    "until then moms who read Spanish get the English with a line in Spanish saying so."
+)
+
+
+def spanish_line(question: ResearchQuestion) -> str:
+    return f"In Spanish: {question.text_es}" if question.text_es else NO_SPANISH
+
+
 def review_label(question: ResearchQuestion) -> str:
     if question.kind == QuestionKind.INVITATION.value:
         return "a study invitation, to moms who want invitations"
@@ -38,7 +48,8 @@ async def questions(call: ModeratorCall, values: Values) -> str:
     if not waiting:
         return "No researchers' questions waiting for review."
     return "\n\n".join(
-        f"Question {q.id} ({review_label(q)}):\n{q.text}\nContext: {q.context or '(none)'}"
+        f"Question {q.id} ({review_label(q)}):\n{q.text}\nContext: {q.context or '(none)'}\n"
+        f"{spanish_line(q)}"
         for q in waiting
     )
 
@@ -71,7 +82,7 @@ async def approve(call: ModeratorCall, values: Values) -> str:
         question = await rq.approve(session, number, call.moderator, words or None)
         return (
             f"Question {number} approved. /publish {number} sends it now.\n"
-            f"Mothers will see: {question.text}"
+            f"Mothers will see: {question.text}\n{spanish_line(question)}"
         )
 
     return await _review(call, number, act)

@@ -95,7 +95,7 @@ def domain_texts(language: str = "en") -> dict[str, str]:
 APP_ANSWERS = {
     "my_data": "Here is what peerbot keeps about you.",
     "delete_my_data": wording.confirm_deletion().text,
-    "research_ask": research_texts.ASK_PROMPT,
+    "research_ask": research_texts.say("ask_prompt", "en"),
     "research_opt_in": research_texts.opted_in("questions"),
     "research_opt_out": research_texts.confirm_stop()[0],
 }
@@ -105,6 +105,9 @@ APP_ANSWERS = {
 APP_ANSWERS_ES = {
     "my_data": phrase("my_data_intro", "es").split('"', 1)[0],
     "delete_my_data": wording.confirm_deletion("es").text,
+    "research_ask": research_texts.say("ask_prompt", "es"),
+    "research_opt_in": research_texts.opted_in("questions", "es"),
+    "research_opt_out": research_texts.confirm_stop("es")[0],
 }
 
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from bots.web.auth import RecordId, Session, require_role
 from community.models import Role
 from community.research import mothers101 as m101
-from community.research.models import ResearchQuestion
+from community.research.answers import csv_safe
+from community.research.models import ResearchAnswer, ResearchQuestion
 from community.staff import StaffIdentity
 
 Curator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR.value))]
@@ -30,6 +31,9 @@ class CandidateOut(BaseModel):
     question: str
     text: str = Field(description="Her answer, already de-identified; never who wrote it.")
     date: str
+    language: str | None = Field(
+        default=None, description='The language she wrote in ("en", "es"); never translated.'
+    )
 
 
 class CandidatesOut(BaseModel):
@@ -49,6 +53,9 @@ class EntryOut(BaseModel):
     theme: str
     text: str
     added: datetime
+    language: str | None = Field(
+        default=None, description='The language she wrote in ("en", "es"); never translated.'
+    )
 
 
 class LibraryOut(BaseModel):
@@ -78,6 +85,7 @@ def build_mothers101_router() -> APIRouter:
                 404, "No answer with that number was shared for Mothers 101."
             ) from None
         question = await session.get(ResearchQuestion, entry.question_id)
+        answer = await session.get(ResearchAnswer, entry.answer_id)
         return EntryOut(
             id=entry.id,
             question_id=entry.question_id,
@@ -85,6 +93,7 @@ def build_mothers101_router() -> APIRouter:
             theme=entry.theme,
             text=entry.text,
             added=entry.added_at,
+            language=answer.language if answer is not None else None,
         )
 
     @router.delete("/api/mothers101/{entry_id}", status_code=204)
@@ -106,12 +115,18 @@ def build_mothers101_router() -> APIRouter:
         responses={200: {"content": {"text/csv": {}}}},
     )
     async def library_csv(_: Reader, session: Session) -> Response:
-        """The library as CSV: question, theme, answer, date filed."""
+        """The library as CSV: question, theme, answer, date filed, language written in."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["question", "theme", "answer", "filed"])
+        writer.writerow(["question", "theme", "answer", "filed", "language"])
         for e in await m101.entries(session):
-            writer.writerow([e.question, e.theme, e.text, f"{e.added:%Y-%m-%d}"])
+            # Cells that start with = + - @ would run as formulas in a spreadsheet.
+            writer.writerow(
+                [
+                    csv_safe(e.question), csv_safe(e.theme), csv_safe(e.text),
+                    f"{e.added:%Y-%m-%d}", e.language or "",
+                ]
+            )  # fmt: skip
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",

@@ -88,6 +88,12 @@ class QuestionOut(BaseModel):
     text: str = Field(description="What mothers see (a moderator may have edited it).")
     submitted_text: str
     context: str
+    text_es: str | None = Field(
+        default=None,
+        description="The Spanish version a moderator added at review; null: none yet (Spanish "
+        "readers get the English words with a line in Spanish saying so).",
+    )
+    context_es: str | None = None
     quotes_allowed: bool
     closes_at: datetime | None
     publish_at: datetime | None
@@ -110,6 +116,11 @@ class AnswerOut(BaseModel):
         "names removed (shown as [name], [place], [clinic]...)."
     )
     quotable: bool = Field(description="False when the question promised not to quote.")
+    language: str | None = Field(
+        default=None,
+        description='The language she wrote in ("en" or "es"; null if not noted). Answers are '
+        "kept as she wrote them, never translated.",
+    )
     removed: list[str] = Field(
         default_factory=list,
         description='What kinds of detail were taken out, in plain words ("a place name").',
@@ -130,6 +141,23 @@ class ApproveIn(BaseModel):
     )
     context: Annotated[str | None, Field(max_length=1000)] = None
     publish_at: AwareDatetime | None = None
+    text_es: Annotated[str | None, Field(max_length=1000)] = Field(
+        default=None,
+        description="The question in Spanish, for mothers who read Spanish; default unchanged, "
+        '"" removes it.',
+    )
+    context_es: Annotated[str | None, Field(max_length=1000)] = Field(
+        default=None, description="The context in Spanish (needed with text_es if there is one)."
+    )
+
+
+class SpanishIn(BaseModel):
+    text_es: Annotated[str, Field(max_length=1000)] = Field(
+        description='The question in Spanish; "" removes the Spanish version.'
+    )
+    context_es: Annotated[str, Field(max_length=1000)] = Field(
+        default="", description="The context in Spanish (needed if the question has a context)."
+    )
 
 
 class ReasonIn(BaseModel):
@@ -190,6 +218,8 @@ async def _question_out(session: AsyncSession, question: ResearchQuestion) -> Qu
         text=question.text,
         submitted_text=question.submitted_text,
         context=question.context,
+        text_es=question.text_es,
+        context_es=question.context_es,
         quotes_allowed=question.quotes_allowed,
         closes_at=question.closes_at,
         publish_at=question.publish_at,
@@ -390,11 +420,26 @@ def build_research_router() -> APIRouter:
     async def approve(
         question_id: RecordId, body: ApproveIn, staff: Reviewer, session: Session
     ) -> QuestionOut:
-        """Approve, optionally with edited words and a publication time."""
+        """Approve, optionally with edited words, a Spanish version and a publication time."""
         try:
             question = await rq.approve(
-                session, question_id, staff.name, body.text, body.context, body.publish_at
-            )
+                session, question_id, staff.name, body.text, body.context, body.publish_at,
+                body.text_es, body.context_es,
+            )  # fmt: skip
+        except (rq.QuestionNotFound, rq.QuestionConflict) as error:
+            raise _http(error) from None
+        return await _question_out(session, question)
+
+    @router.post(
+        "/api/review/questions/{question_id}/spanish", response_model=QuestionOut, tags=["review"]
+    )
+    async def spanish(
+        question_id: RecordId, body: SpanishIn, _: Reviewer, session: Session
+    ) -> QuestionOut:
+        """Add, change or remove the Spanish version of a question (also once published:
+        mothers it has not reached yet, and every later answer, get it)."""
+        try:
+            question = await rq.set_spanish(session, question_id, body.text_es, body.context_es)
         except (rq.QuestionNotFound, rq.QuestionConflict) as error:
             raise _http(error) from None
         return await _question_out(session, question)

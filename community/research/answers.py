@@ -100,12 +100,21 @@ async def clear_input(session: AsyncSession, member_id: int) -> bool:
 
 
 async def store_answer(
-    session: AsyncSession, question_id: int, member_id: int, text: str
+    session: AsyncSession,
+    question_id: int,
+    member_id: int,
+    text: str,
+    language: str | None = None,
 ) -> ResearchAnswer:
-    """One answer per mother and question: answering again replaces what she wrote before."""
+    """One answer per mother and question: answering again replaces what she wrote before.
+    Kept in the language she wrote it in (`language`, noted for researchers), never
+    translated."""
     await withdraw(session, question_id, member_id)
     answer = ResearchAnswer(
-        question_id=question_id, member_id=member_id, text=deidentify(text[:MAX_ANSWER_CHARS])
+        question_id=question_id,
+        member_id=member_id,
+        text=deidentify(text[:MAX_ANSWER_CHARS]),
+        language=language,
     )
     session.add(answer)
     await session.flush()
@@ -131,6 +140,8 @@ class AnswerForResearcher:
     # False when the question promised no quotes: read to learn from, never quoted in any
     # publication (what she was told when she agreed).
     quotable: bool
+    # The language she wrote in ("en", "es"; None if not noted): her words are not translated.
+    language: str | None = None
 
 
 async def answers_for_researcher(
@@ -151,6 +162,7 @@ async def answers_for_researcher(
             # Stored de-identified; run again so improved rules reach older answers too.
             text=deidentify(row.text),
             quotable=question.quotes_allowed,
+            language=row.language,
         )
         for index, row in enumerate(rows, start=1)
     ]
@@ -159,15 +171,18 @@ async def answers_for_researcher(
 def export_csv(question: ResearchQuestion, answers: list[AnswerForResearcher]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["question_id", "answer_number", "date", "may_quote", "answer"])
+    writer.writerow(["question_id", "answer_number", "date", "may_quote", "answer", "language"])
     for answer in answers:
         writer.writerow(
-            [question.id, answer.number, answer.date, answer.quotable, _csv_safe(answer.text)]
-        )
+            [
+                question.id, answer.number, answer.date, answer.quotable,
+                csv_safe(answer.text), answer.language or "",
+            ]
+        )  # fmt: skip
     return buffer.getvalue()
 
 
-def _csv_safe(value: str) -> str:
+def csv_safe(value: str) -> str:
     """Spreadsheets run a cell that starts with = + - @ as a formula; answers are not formulas."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 

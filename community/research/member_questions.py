@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import utcnow
+from community.models import Member, utcnow
 from community.research import texts
 from community.research.deidentify import deidentify
 from community.research.models import LibraryEntry, MemberQuestion, MemberQuestionStatus
@@ -82,7 +82,9 @@ async def approve_answer(
     question.reviewed_by = moderator
     question.status = MemberQuestionStatus.DELIVERED.value
     question.delivered_at = utcnow()
-    text, buttons = texts.researcher_answer(question.text, question.answer, question.id)
+    # In her language as last decided (she may have written since she asked).
+    language = await session.scalar(select(Member.language).where(Member.id == question.member_id))
+    text, buttons = texts.researcher_answer(question.text, question.answer, question.id, language)
     session.add(texts.outbox_message(question.member_id, question.platform, text, buttons))
     return question
 

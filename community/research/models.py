@@ -46,6 +46,10 @@ class ResearchQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     context: Mapped[str] = mapped_column(Text)
     submitted_text: Mapped[str] = mapped_column(Text)  # the researcher's words, before edits
+    # The Spanish version a reviewer added (None: none yet; Spanish readers then get the English
+    # words with a line in Spanish saying so). Not about any mother.
+    text_es: Mapped[str | None] = mapped_column(Text, default=None)
+    context_es: Mapped[str | None] = mapped_column(Text, default=None)
     quotes_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     closes_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.SUBMITTED.value)
@@ -148,6 +152,9 @@ class ResearchAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Her separate yes (or no) to Mothers 101: any researcher may read it, de-identified.
     share_consent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # The language she wrote it in ("en" or "es"; None for answers kept before this was
+    # noted): kept as she wrote it, never translated; researchers see which it is.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class MothersLibraryEntry(Base):

@@ -27,6 +27,22 @@ SEED_QUESTIONS = (
     "If you participate in a research project, would you like to find out about results? "
     "What's the best way to provide them to you?",
 )
+SEED_CONTEXT = (
+    "Asked by the researchers of this initiative; answers you agree to share go into "
+    "Mothers 101, for researchers to learn from mothers."
+)
+# Their Spanish versions, offered to the reviewers with the questions (a first version awaiting
+# a native speaker's review, like community/research/wording.yml).
+SEED_QUESTIONS_ES = (
+    "¿Qué te hace sentir cómoda, como mujer y como mamá, para hablar abiertamente sobre el "
+    "trastorno por consumo de opioides?",
+    "Si participas en un proyecto de investigación, ¿te gustaría conocer los resultados? "
+    "¿Cuál es la mejor manera de hacértelos llegar?",
+)
+SEED_CONTEXT_ES = (
+    "Lo preguntan los investigadores de esta iniciativa; las respuestas que aceptes compartir "
+    "van a Mothers 101, para que los investigadores aprendan de las mamás."
+)
 
 
 async def seed(session: AsyncSession, researcher_name: str) -> list[int]:
@@ -42,18 +58,13 @@ async def seed(session: AsyncSession, researcher_name: str) -> list[int]:
         raise LookupError(f"no researcher named {researcher_name}")
     existing = set((await session.scalars(select(ResearchQuestion.submitted_text))).all())
     submitted = []
-    for text in SEED_QUESTIONS:
+    for text, text_es in zip(SEED_QUESTIONS, SEED_QUESTIONS_ES, strict=True):
         if text in existing:
             continue
         question = await submit(
-            session,
-            researcher.id,
-            text,
-            "Asked by the researchers of this initiative; answers you agree to share go into "
-            "Mothers 101, for researchers to learn from mothers.",
-            quotes_allowed=False,
-            closes_at=None,
+            session, researcher.id, text, SEED_CONTEXT, quotes_allowed=False, closes_at=None
         )
+        question.text_es, question.context_es = text_es, SEED_CONTEXT_ES
         submitted.append(question.id)
     return submitted
 
@@ -95,6 +106,7 @@ class Candidate:
     question: str
     text: str
     date: str
+    language: str | None = None  # the language she wrote in, kept as she wrote it
 
 
 async def candidates(session: AsyncSession) -> list[Candidate]:
@@ -108,7 +120,7 @@ async def candidates(session: AsyncSession) -> list[Candidate]:
         )
     ).all()
     return [
-        Candidate(a.id, a.question_id, question, a.text, f"{a.created_at:%Y-%m-%d}")
+        Candidate(a.id, a.question_id, question, a.text, f"{a.created_at:%Y-%m-%d}", a.language)
         for a, question in rows
     ]
 
@@ -148,17 +160,22 @@ class Entry:
     theme: str
     text: str
     added: datetime
+    language: str | None = None  # the language she wrote in ("en", "es")
 
 
 async def entries(session: AsyncSession) -> list[Entry]:
     """The library, by question, then theme, then the order entries were filed."""
     rows = (
         await session.execute(
-            select(MothersLibraryEntry, ResearchQuestion.text)
+            select(MothersLibraryEntry, ResearchQuestion.text, ResearchAnswer.language)
             .join(ResearchQuestion, ResearchQuestion.id == MothersLibraryEntry.question_id)
+            .join(ResearchAnswer, ResearchAnswer.id == MothersLibraryEntry.answer_id)
             .order_by(
                 MothersLibraryEntry.question_id, MothersLibraryEntry.theme, MothersLibraryEntry.id
             )
         )
     ).all()
-    return [Entry(e.id, e.question_id, q, e.theme, e.text, e.added_at) for e, q in rows]
+    return [
+        Entry(e.id, e.question_id, q, e.theme, e.text, e.added_at, language)
+        for e, q, language in rows
+    ]

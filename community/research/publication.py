@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
-from community.models import DeliveryAddress, UTCDateTime
+from community.models import DeliveryAddress, Member, UTCDateTime
 from community.research import texts
 from community.research.models import (
     CommunityPost,
@@ -157,6 +157,13 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
             )
         ).all()
     )
+    # Her language as the gateway last decided it (None: not known yet, so English).
+    languages: dict[int, str | None] = {
+        member_id: language
+        for member_id, language in (
+            await session.execute(select(Member.id, Member.language).where(Member.id.in_(members)))
+        ).all()
+    }
     sent_now: Counter[int] = Counter()
     for delivery, question, pref in rows:
         wanted = pref is not None and pref_wants(pref, question.kind)
@@ -173,8 +180,9 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
             delivery.not_before = (min(times) if times else now) + WEEK
             continue
         text, buttons = texts.research_message(
-            question.id, question.kind, question.text, question.context
-        )
+            question.id, question.kind, question.text, question.context,
+            languages.get(delivery.member_id), question.text_es, question.context_es,
+        )  # fmt: skip
         session.add(
             texts.outbox_message(delivery.member_id, delivery.platform, text, buttons, bulk=True)
         )
@@ -204,11 +212,8 @@ async def _sent_this_week(
 
 
 def community_post_text(question: ResearchQuestion) -> str:
-    if question.kind == QuestionKind.INVITATION.value:
-        return texts.invitation_post(question.text, question.context)
-    return (
-        "A question from researchers (our team checked it first):\n\n"
-        f"{question.text}\n\n{question.context}\n\n"
-        f"To answer privately, send /answer_{question.id} to me in a private chat. Please don't "
-        "answer here: this group is not private."
-    )
+    """In English, and in Spanish too when the reviewers added a Spanish version."""
+    return texts.community_post(
+        question.id, question.kind, question.text, question.context,
+        question.text_es, question.context_es,
+    )  # fmt: skip

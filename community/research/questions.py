@@ -129,8 +129,10 @@ async def approve(
     text: str | None = None,
     context: str | None = None,
     publish_at: datetime | None = None,
+    text_es: str | None = None,
+    context_es: str | None = None,
 ) -> ResearchQuestion:
-    """Approve, optionally with edited words and a publication time."""
+    """Approve, optionally with edited words, a Spanish version and a publication time."""
     question = await get_question(session, question_id)
     if question.status not in (QuestionStatus.SUBMITTED.value, QuestionStatus.APPROVED.value):
         raise QuestionConflict(
@@ -140,12 +142,52 @@ async def approve(
         question.text = text.strip()
     if context is not None and context.strip():
         question.context = context.strip()
+    _set_spanish(question, text_es, context_es)
     if publish_at is not None:
         question.publish_at = publish_at
     question.status = QuestionStatus.APPROVED.value
     question.reviewed_by = moderator
     question.reviewed_at = utcnow()
     question.decline_reason = None
+    return question
+
+
+SPANISH_EDITABLE = (
+    QuestionStatus.SUBMITTED.value,
+    QuestionStatus.APPROVED.value,
+    QuestionStatus.PUBLISHED.value,
+)
+
+
+def _set_spanish(question: ResearchQuestion, text_es: str | None, context_es: str | None) -> None:
+    """None leaves the Spanish version as it is; an empty text removes it. A Spanish question
+    needs its context in Spanish too (the context says who asks and why, which she needs to
+    decide), unless the question has no context."""
+    if text_es is None and context_es is None:
+        return
+    new_text = question.text_es if text_es is None else (text_es.strip() or None)
+    new_context = question.context_es if context_es is None else (context_es.strip() or None)
+    if new_text is None:
+        question.text_es = question.context_es = None
+        return
+    if question.context and not new_context:
+        raise QuestionConflict(
+            "The Spanish version needs the context in Spanish too (who asks, and why)."
+        )
+    question.text_es, question.context_es = new_text, new_context
+
+
+async def set_spanish(
+    session: AsyncSession, question_id: int, text_es: str, context_es: str
+) -> ResearchQuestion:
+    """Add, change or (with an empty text) remove the Spanish version a reviewer wrote, also
+    after publication: mothers it has not reached yet, and every later /answer, get it."""
+    question = await get_question(session, question_id)
+    if question.status not in SPANISH_EDITABLE:
+        raise QuestionConflict(
+            f"This question is {question.status}; its Spanish version can no longer change."
+        )
+    _set_spanish(question, text_es, context_es)
     return question
 
 

@@ -1,14 +1,69 @@
-"""What mothers read from the research side, in one place so it can be reviewed together.
+"""What mothers read from the research side, in her language. The words themselves live in
+`wording.yml` (English and Spanish for every key), so they can be reviewed together; this
+module puts them together with the question, her choices and the buttons.
 
 Plain, warm and short; every message says that taking part is her choice and how to stop.
-Buttons are (title, payload) pairs; the payloads are the commands `bots/research_flow.py` reads.
+Buttons are (title, payload) pairs; the payloads are the commands `bots/research_flow.py`
+reads, the same in every language.
 """
 
 from __future__ import annotations
 
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
 from community.models import OutboxMessage
 
 Button = tuple[str, str]
+WORDING_PATH = Path(__file__).resolve().parent / "wording.yml"
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+KINDS = ("questions", "invitations", "results")
+
+
+class WordingError(ValueError):
+    """The wording file is missing a language, a key, or uses different {fields} per language."""
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def validate_wording(data: Any) -> dict[str, dict[str, str]]:
+    """Every key has a non-empty English and Spanish text with the same {fields}."""
+    if not isinstance(data, dict) or not data:
+        raise WordingError("the wording file holds no keys")
+    checked: dict[str, dict[str, str]] = {}
+    for key, texts in data.items():
+        if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):
+            raise WordingError(f"{key}: needs exactly {', '.join(LANGUAGES)}")
+        if not all(isinstance(t, str) and t.strip() for t in texts.values()):
+            raise WordingError(f"{key}: every language needs words")
+        if _fields(texts["en"]) != _fields(texts["es"]):
+            raise WordingError(f"{key}: the languages fill in different {{fields}}")
+        checked[str(key)] = {language: texts[language] for language in LANGUAGES}
+    return checked
+
+
+@cache
+def wording() -> dict[str, dict[str, str]]:
+    """The reviewed words, read and checked once (on first use, never at import)."""
+    with WORDING_PATH.open(encoding="utf-8") as handle:
+        return validate_wording(yaml.safe_load(handle))
+
+
+def language_of(language: str | None) -> str:
+    """'es' for Spanish; English for anything else, and when her language is not known yet."""
+    return language if language is not None and language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def say(key: str, language: str | None, **fields: object) -> str:
+    text = wording()[key][language_of(language)]
+    return text.format(**fields) if fields else text
 
 
 def outbox_message(
@@ -24,192 +79,173 @@ def outbox_message(
     )
 
 
-KINDS = {
-    "questions": "questions from researchers",
-    "invitations": "invitations to join studies",
-    "results": "results of studies you took part in",
-}
+def kind_name(kind: str, language: str | None) -> str:
+    return say(f"kind_{kind}", language)
 
 
-def preferences(questions: bool, invitations: bool, results: bool) -> tuple[str, list[Button]]:
+def preferences(
+    questions: bool, invitations: bool, results: bool, language: str | None = None
+) -> tuple[str, list[Button]]:
     state = {"questions": questions, "invitations": invitations, "results": results}
-    lines = ["Research messages are always your choice. Right now you get:"]
-    lines += [f"• {KINDS[k]}: {'yes' if on else 'no'}" for k, on in state.items()]
-    lines.append("You can change this any time.")
+    lines = [say("preferences_intro", language)]
+    lines += [
+        say(
+            "preferences_item",
+            language,
+            kind=kind_name(k, language),
+            state=say("yes" if on else "no", language),
+        )
+        for k, on in state.items()
+    ]
+    lines.append(say("preferences_outro", language))
     buttons = [
-        (f"{'Stop' if on else 'Get'} {k}", f"/{'optout' if on else 'optin'}_{k}")
+        (
+            say(f"button_{'stop' if on else 'get'}_{k}", language),
+            f"/{'optout' if on else 'optin'}_{k}",
+        )
         for k, on in state.items()
     ]
     if any(state.values()):
-        buttons.append(("Stop all research messages", "/optout_all"))
+        buttons.append((say("button_stop_all", language), "/optout_all"))
     return "\n".join(lines), buttons
 
 
-def opted_in(kind: str) -> str:
-    return (
-        f"Done: you'll get {KINDS[kind]}, never more than a couple a week and not at night. "
-        "Answering is always your choice. Send /research to change this."
-    )
+def opted_in(kind: str, language: str | None = None) -> str:
+    return say("opted_in", language, kind=kind_name(kind, language))
 
 
-def opted_out(kinds: list[str]) -> str:
+def opted_out(kinds: list[str], language: str | None = None) -> str:
     if len(kinds) == len(KINDS):
-        return (
-            "Done: no more research messages of any kind, starting now. Nothing changes about "
-            "the help you get here. Send /research if you ever want them again."
-        )
-    return f"Done: no more {' or '.join(KINDS[k] for k in kinds)}. Send /research to change this."
+        return say("opted_out_all", language)
+    joined = say("kinds_joined_negative", language).join(kind_name(k, language) for k in kinds)
+    return say("opted_out", language, kinds=joined)
 
 
-def confirm_stop() -> tuple[str, list[Button]]:
+def confirm_stop(language: str | None = None) -> tuple[str, list[Button]]:
     """Asked in words ("stop the research stuff"): confirmed by a button first, because a word
     read wrongly must not turn off what she chose."""
-    return (
-        "Stop all research messages? Nothing changes about the help you get here.",
-        [
-            ("Yes, stop them", "/optout_all"),
-            ("No, keep them", "/research"),
-        ],
-    )
-
-
-def question_message(question_id: int, text: str, context: str) -> tuple[str, list[Button]]:
-    body = (
-        "A question from researchers (our team checked it first):\n\n"
-        f"{text}\n\n{context}\n\n"
-        "Answering is up to you, and you can skip it. Send /research to change what you get."
-    )
-    return body, [("Answer", f"/answer_{question_id}"), ("Not for me", f"/skip_{question_id}")]
-
-
-def research_message(
-    question_id: int, kind: str, text: str, context: str
-) -> tuple[str, list[Button]]:
-    """What an opted-in mother receives privately, by kind of research message."""
-    if kind == "invitation":
-        return (
-            "An invitation to a study (our team checked it first):\n\n"
-            f"{text}\n\n{context}\n\n"
-            "Taking part is completely up to you, and saying no changes nothing here. "
-            "Send /research to change what you get.",
-            [],
-        )
-    if kind == "results":
-        return (
-            "Results from researchers you helped (our team checked them first). "
-            "Thank you for taking part.\n\n"
-            f"{text}\n\n{context}\n\n"
-            "Send /research to change what you get.",
-            [],
-        )
-    return question_message(question_id, text, context)
-
-
-def invitation_post(text: str, context: str) -> str:
-    return (
-        "An invitation to a study (our team checked it first):\n\n"
-        f"{text}\n\n{context}\n\n"
-        "To hear about studies privately, send /research to me in a private chat."
-    )
-
-
-def consent(question_id: int, quotes_allowed: bool) -> tuple[str, list[Button]]:
-    how = (
-        "They may quote your words in their work, never with your name or details that "
-        "identify you."
-        if quotes_allowed
-        else "They will not quote you; they read answers together to learn from them."
-    )
-    text = (
-        "Before you answer: the researchers who asked will read your answer without your name, "
-        f"number or account. {how}\n"
-        "You can take your answer back later. Is that OK?"
-    )
-    return text, [("Yes, I agree", f"/consent_{question_id}"), ("No", f"/noconsent_{question_id}")]
-
-
-def write_answer() -> str:
-    return "Thank you. Write your answer in your next message (or send /cancel)."
-
-
-def answer_saved(question_id: int) -> tuple[str, list[Button]]:
-    return (
-        "Thank you for sharing. Your answer is saved without your name. If you change your "
-        "mind, you can take it back.",
-        [("Take my answer back", f"/withdraw_{question_id}")],
-    )
-
-
-def share_question(question_id: int) -> tuple[str, list[Button]]:
-    """Asked after her answer is saved, separately: Mothers 101 is read by every researcher."""
-    return (
-        "One more choice, only if you want: may your answer, with anything that could identify "
-        "you taken out, also go into Mothers 101? It's a library where researchers learn from "
-        "moms. Saying no changes nothing else.",
-        [
-            ("Yes, share it", f"/share_yes_{question_id}"),
-            ("No, keep it here", f"/share_no_{question_id}"),
-        ],
-    )
-
-
-SHARE_YES = (
-    "Thank you. A moderator reads it first and takes out anything that could identify you. "
-    "You can still take your answer back, and then it leaves Mothers 101 too."
-)
-SHARE_NO = "OK, it stays only with the researchers who asked."
-NOTHING_TO_SHARE = "There's no saved answer of yours for that question."
-NO_CONSENT = "That's completely fine. Nothing you wrote is kept for this question."
-SKIPPED = "No problem. Nothing changes about the help you get here."
-WITHDRAWN = "Done: your answer is deleted and researchers won't see it."
-NOTHING_TO_WITHDRAW = "There's no saved answer of yours for that question."
-QUESTION_UNAVAILABLE = "That question isn't taking answers anymore. Thank you for wanting to help."
-NOT_ASKED = (
-    "That question wasn't sent to you, so I can't take an answer for it. Thank you for wanting "
-    "to help. Send /research to choose which research messages you get."
-)
-CANCELLED = "OK, cancelled. Nothing was saved."
-ANSWER_EMPTY = "I couldn't read an answer there. Write it as text, or send /cancel."
-
-ASK_PROMPT = (
-    "What would you like to ask researchers? Write it in your next message. It goes to them "
-    "without your name or account, and our team checks the answer before it reaches you. "
-    "(Send /cancel to stop.)"
-)
-
-
-def asked(number: int) -> str:
-    return (
-        f"Thank you, your question is on its way to researchers (question {number}). "
-        "Nothing that identifies you went with it. I'll bring the answer here once our team "
-        "has checked it. Answers can take a while."
-    )
-
-
-def researcher_answer(question: str, answer: str, number: int) -> tuple[str, list[Button]]:
-    text = (
-        f"A researcher answered your question:\n\n“{question}”\n\n{answer}\n\n"
-        "May we add your question and this answer to Research 101, our library for all moms? "
-        "Nothing about you would be in it."
-    )
-    return text, [
-        ("Yes, share it", f"/library_yes_{number}"),
-        ("No, keep it private", f"/library_no_{number}"),
+    return say("confirm_stop", language), [
+        (say("button_confirm_stop", language), "/optout_all"),
+        (say("button_keep", language), "/research"),
     ]
 
 
-LIBRARY_YES = "Thank you! Your question and its answer will help other moms."
-LIBRARY_NO = "Of course. It stays between you and us."
-LIBRARY_UNAVAILABLE = "I couldn't find an answered question of yours with that number."
-LIBRARY_EMPTY = (
-    "Research 101 is just getting started: no questions from moms in it yet. You can ask "
-    "researchers anything with /ask."
-)
+def _body(header: str, note: str | None, text: str, context: str, footer: str) -> str:
+    parts = [header, *([note] if note else []), text, *([context] if context else []), footer]
+    return "\n\n".join(parts)
 
 
-def library(entries: list[tuple[str, str]]) -> str:
-    lines = ["Research 101: questions moms asked researchers, and their answers."]
-    for question, answer in entries:
-        lines.append(f"\nQ: {question}\nA: {answer}")
-    lines.append("\nYou can ask your own with /ask.")
+def research_message(
+    question_id: int,
+    kind: str,
+    text: str,
+    context: str,
+    language: str | None = None,
+    text_es: str | None = None,
+    context_es: str | None = None,
+) -> tuple[str, list[Button]]:
+    """What an opted-in mother receives privately, by kind of research message, in her
+    language: the reviewed Spanish version for a Spanish reader, or the English words with a
+    line in Spanish before them saying it is only in English for now."""
+    language = language_of(language)
+    note = None
+    if language == "es" and text_es:
+        text, context = text_es, context_es or ""
+    elif language == "es":
+        note = say(f"only_in_english_{_kind_key(kind)}", language)
+    if kind == "invitation":
+        header, footer = say("invitation_header", language), say("invitation_footer", language)
+        return _body(header, note, text, context, footer), []
+    if kind == "results":
+        header, footer = say("results_header", language), say("results_footer", language)
+        return _body(header, note, text, context, footer), []
+    header, footer = say("question_header", language), say("question_footer", language)
+    return _body(header, note, text, context, footer), [
+        (say("button_answer", language), f"/answer_{question_id}"),
+        (say("button_skip", language), f"/skip_{question_id}"),
+    ]
+
+
+def _kind_key(kind: str) -> str:
+    return kind if kind in ("invitation", "results") else "question"
+
+
+def community_post(
+    question_id: int,
+    kind: str,
+    text: str,
+    context: str,
+    text_es: str | None = None,
+    context_es: str | None = None,
+) -> str:
+    """A question or invitation posted in a community channel (read by everyone there): in
+    English, followed by the Spanish version when the reviewers added one."""
+
+    def one(language: str, words: str, more: str) -> str:
+        if kind == "invitation":
+            return _body(
+                say("invitation_header", language), None, words, more,
+                say("community_invitation_footer", language),
+            )  # fmt: skip
+        return _body(
+            say("question_header", language), None, words, more,
+            say("community_question_footer", language, number=question_id),
+        )  # fmt: skip
+
+    post = one("en", text, context)
+    if text_es:
+        post += (
+            "\n\n"
+            + say("community_in_spanish", "es")
+            + "\n\n"
+            + one("es", text_es, context_es or "")
+        )
+    return post
+
+
+def consent(
+    question_id: int, quotes_allowed: bool, language: str | None = None
+) -> tuple[str, list[Button]]:
+    how = say("consent_quotes_allowed" if quotes_allowed else "consent_no_quotes", language)
+    return say("consent", language, how=how), [
+        (say("button_consent_yes", language), f"/consent_{question_id}"),
+        (say("button_consent_no", language), f"/noconsent_{question_id}"),
+    ]
+
+
+def write_answer(language: str | None = None) -> str:
+    return say("write_answer", language)
+
+
+def answer_saved(question_id: int, language: str | None = None) -> tuple[str, list[Button]]:
+    return say("answer_saved", language), [
+        (say("button_withdraw", language), f"/withdraw_{question_id}")
+    ]
+
+
+def share_question(question_id: int, language: str | None = None) -> tuple[str, list[Button]]:
+    """Asked after her answer is saved, separately: Mothers 101 is read by every researcher."""
+    return say("share_question", language), [
+        (say("button_share_yes", language), f"/share_yes_{question_id}"),
+        (say("button_share_no", language), f"/share_no_{question_id}"),
+    ]
+
+
+def asked(number: int, language: str | None = None) -> str:
+    return say("asked", language, number=number)
+
+
+def researcher_answer(
+    question: str, answer: str, number: int, language: str | None = None
+) -> tuple[str, list[Button]]:
+    return say("researcher_answer", language, question=question, answer=answer), [
+        (say("button_library_yes", language), f"/library_yes_{number}"),
+        (say("button_library_no", language), f"/library_no_{number}"),
+    ]
+
+
+def library(entries: list[tuple[str, str]], language: str | None = None) -> str:
+    lines = [say("library_intro", language)]
+    lines += [say("library_entry", language, question=q, answer=a) for q, a in entries]
+    lines.append(say("library_outro", language))
     return "\n".join(lines)

@@ -267,7 +267,7 @@ def test_mothers_ask_researchers_answer_moderators_review(
     assert "moms like you" in library
     # Someone else cannot share her question.
     refused = say(client, "mom-g", f"/library_yes_{question['id']}")[0]["text"]
-    assert refused == texts.LIBRARY_UNAVAILABLE
+    assert refused == texts.say("library_unavailable", "en")
 
 
 def test_asking_with_the_question_inline(client: TestClient, tokens: dict[str, str]) -> None:
@@ -290,6 +290,7 @@ ROUTES = [
     ("moderator", "get", "/api/review/questions", None),
     ("moderator", "post", "/api/review/questions/1/approve", {}),
     ("moderator", "post", "/api/review/questions/1/decline", {"reason": "Because"}),
+    ("moderator", "post", "/api/review/questions/1/spanish", {"text_es": ""}),
     ("moderator", "get", "/api/review/member-questions", None),
     ("moderator", "post", "/api/review/member-questions/1/approve", {}),
     ("moderator", "post", "/api/review/member-questions/1/decline", {"note": "Please"}),
@@ -368,7 +369,7 @@ def test_invitations_and_results_reach_only_those_who_asked_for_them(
     assert not got[0].get("buttons")
     assert later(client, "mom-took-part") == [] and later(client, "mom-results-only") == []
     refused = say(client, "mom-inv", f"/answer_{invitation}")
-    assert refused[0]["text"] == texts.QUESTION_UNAVAILABLE
+    assert refused[0]["text"] == texts.say("question_unavailable", "en")
 
     not_hers = client.post(
         "/api/research/questions",
@@ -470,3 +471,141 @@ def test_mothers_101_shared_curated_read_by_another_researcher_then_withdrawn(
     # Withdrawn: gone from the library too.
     say(client, "mom-s", f"/withdraw_{question_id}")
     assert client.get("/api/mothers101", headers=auth(tokens["ray"])).json()["entries"] == []
+
+
+async def _speaks_spanish(settings: Settings, user: str) -> None:
+    """What the gateway stores once it decided she writes Spanish (`Member.language`)."""
+    from sqlalchemy import update
+
+    from community.members import pseudonym_for
+    from community.models import Member
+
+    pseudonym = pseudonym_for(settings.pseudonym_key(), "web", user.ljust(16, "0"))
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        async with database.transaction() as session:
+            await session.execute(
+                update(Member).where(Member.pseudonym == pseudonym).values(language="es")
+            )
+    finally:
+        await database.dispose()
+
+
+def test_a_moderator_adds_the_spanish_version_at_review_and_she_reads_it(
+    client: TestClient, tokens: dict[str, str], research_settings: Settings
+) -> None:
+    """The review API takes the question in Spanish (with its context in Spanish); a mother
+    whose language is Spanish gets that version, the researcher sees the language of each
+    answer, and the Spanish version can still be changed after publication."""
+    say(client, "mama-api", "/optin_questions")
+    asyncio.run(_speaks_spanish(research_settings, "mama-api"))
+    say(client, "mom-api", "/optin_questions")
+    submitted = client.post(
+        "/api/research/questions",
+        headers=auth(tokens["rae"]),
+        json={"text": "What helps you most after a hard day?", "context": "A study on support."},
+    ).json()
+    number = submitted["id"]
+    assert submitted["text_es"] is None
+    missing_context = client.post(
+        f"/api/review/questions/{number}/approve",
+        headers=auth(tokens["mia"]),
+        json={"text_es": "¿Qué te ayuda más después de un día difícil?"},
+    )
+    assert missing_context.status_code == 409
+    assert "context in Spanish" in missing_context.json()["detail"]
+    approved = client.post(
+        f"/api/review/questions/{number}/approve",
+        headers=auth(tokens["mia"]),
+        json={
+            "text_es": "¿Qué te ayuda más después de un día difícil?",
+            "context_es": "Un estudio sobre el apoyo.",
+        },
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["text_es"] == "¿Qué te ayuda más después de un día difícil?"
+    assert approved.json()["context_es"] == "Un estudio sobre el apoyo."
+    assert approved.json()["text"] == "What helps you most after a hard day?"
+    client.post(f"/api/research/questions/{number}/publish", headers=auth(tokens["rae"]), json={})
+    run_jobs(client)
+
+    [to_her] = later(client, "mama-api")
+    assert "¿Qué te ayuda más después de un día difícil?" in to_her["text"]
+    assert "Un estudio sobre el apoyo." in to_her["text"]
+    assert "What helps you" not in to_her["text"]
+    assert [b["title"] for b in to_her["buttons"]] == ["Responder", "No es para mí"]
+    [to_him] = later(client, "mom-api")
+    assert "What helps you most" in to_him["text"] and "¿Qué" not in to_him["text"]
+
+    terms = say(client, "mama-api", f"/answer_{number}")[0]
+    assert terms["text"].startswith("Antes de responder")
+    say(client, "mama-api", f"/consent_{number}")
+    saved, share = say(client, "mama-api", "Hablar con otras mamás que me entienden.")
+    assert saved["text"].startswith("Gracias por compartir")
+    assert share["text"].startswith("Una decisión más")
+    say(client, "mom-api", f"/answer_{number}")
+    say(client, "mom-api", f"/consent_{number}")
+    say(client, "mom-api", "Talking with other moms who understand me.")
+
+    answers = client.get(
+        f"/api/research/questions/{number}/answers", headers=auth(tokens["rae"])
+    ).json()["answers"]
+    assert [(a["text"], a["language"]) for a in answers] == [
+        ("Hablar con otras mamás que me entienden.", "es"),
+        ("Talking with other moms who understand me.", "en"),
+    ]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(
+                    f"/api/research/questions/{number}/answers.csv", headers=auth(tokens["rae"])
+                ).text
+            )
+        )
+    )
+    assert [r["language"] for r in rows] == ["es", "en"]
+
+    # Shared for Mothers 101: moderators and every researcher see its language too.
+    say(client, "mama-api", f"/share_yes_{number}")
+    [candidate] = client.get("/api/mothers101/candidates", headers=auth(tokens["mia"])).json()[
+        "answers"
+    ]
+    assert candidate["language"] == "es"
+    filed = client.post(
+        "/api/mothers101",
+        headers=auth(tokens["mia"]),
+        json={"answer_id": candidate["answer_id"], "text": "=Hablar con otras mamás.",
+              "theme": "sentirse escuchada"},
+    )  # fmt: skip
+    assert filed.status_code == 201 and filed.json()["language"] == "es"
+    [entry] = client.get("/api/mothers101", headers=auth(tokens["ray"])).json()["entries"]
+    assert entry["language"] == "es"
+    [row] = csv.DictReader(
+        io.StringIO(client.get("/api/mothers101.csv", headers=auth(tokens["ray"])).text)
+    )
+    assert row["language"] == "es"
+    assert row["answer"] == "'=Hablar con otras mamás."  # never a spreadsheet formula
+
+    # After publication: only moderators change the Spanish version, and it needs its context.
+    route = f"/api/review/questions/{number}/spanish"
+    assert client.post(route, headers=auth(tokens["rae"]), json={"text_es": "x"}).status_code == 403
+    changed = client.post(
+        route,
+        headers=auth(tokens["mia"]),
+        json={"text_es": "¿Qué te ayuda después de un día difícil?", "context_es": "Un estudio."},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["text_es"] == "¿Qué te ayuda después de un día difícil?"
+    assert (
+        client.post(route, headers=auth(tokens["mia"]), json={"text_es": "Sí"}).status_code == 409
+    )
+    removed = client.post(route, headers=auth(tokens["mia"]), json={"text_es": ""})
+    assert removed.json()["text_es"] is None and removed.json()["context_es"] is None
+    assert (
+        client.post(
+            "/api/review/questions/999999/spanish",
+            headers=auth(tokens["mia"]),
+            json={"text_es": ""},
+        ).status_code
+        == 404
+    )

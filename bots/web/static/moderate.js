@@ -275,7 +275,33 @@ function showQueue(cases) {
   return cases;
 }
 
-function reviewForm(label, value, buttons, reasonLabel) {
+function spanishFields(q) {
+  const box = document.createElement("div");
+  box.className = "stack";
+  // Visible labels: once filled, a moderator must still see which field is which.
+  const field = (label, shown, value) => {
+    const wrap = document.createElement("label");
+    wrap.className = "stack";
+    wrap.appendChild(text("span", shown, "muted"));
+    const area = document.createElement("textarea");
+    area.rows = 2;
+    area.maxLength = 1000;
+    area.lang = "es";
+    area.value = value || "";
+    area.setAttribute("aria-label", label);
+    wrap.appendChild(area);
+    box.appendChild(wrap);
+    return area;
+  };
+  const textEs = field(`Question #${q.id} in Spanish, for moms who read Spanish (optional)`,
+    "In Spanish (optional; without it, moms who read Spanish get the English with a line saying so):", q.text_es);
+  const contextEs = q.context
+    ? field("Its context in Spanish (needed with the Spanish question)", "Its context in Spanish:", q.context_es)
+    : { value: "" };
+  return { box, text: textEs, context: contextEs };
+}
+
+function reviewForm(label, value, buttons, reasonLabel, extra) {
   const form = document.createElement("div");
   form.className = "stack";
   const area = document.createElement("textarea");
@@ -284,6 +310,7 @@ function reviewForm(label, value, buttons, reasonLabel) {
   area.value = value;
   area.setAttribute("aria-label", label);
   form.appendChild(area);
+  if (extra) form.appendChild(extra);
   let reason = null;
   if (reasonLabel) {
     reason = document.createElement("input");
@@ -320,15 +347,19 @@ async function refreshReview() {
       : `quotes ${q.quotes_allowed ? "allowed" : "not allowed"}`;
     item.appendChild(text("strong", `Question #${q.id} from ${q.researcher} (${what})`));
     if (q.context) item.appendChild(text("p", q.context, "muted"));
+    // The Spanish version, for moms who read Spanish; left empty, they get the English words
+    // with a line in Spanish saying it is only in English for now.
+    const spanish = spanishFields(q);
+    const approval = (words) => ({ text: words, text_es: spanish.text.value, context_es: spanish.context.value });
     item.appendChild(reviewForm("The question as mothers will see it", q.text, [
-      ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })],
-      ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, { text: words })
+      ["Approve", (words) => api("POST", `/api/review/questions/${q.id}/approve`, approval(words))],
+      ["Approve and publish now", (words) => api("POST", `/api/review/questions/${q.id}/approve`, approval(words))
         .then(() => api("POST", `/api/research/questions/${q.id}/publish`, {}))],
       ["Decline", (words, reason) => {
         if (!reason.trim()) return Promise.reject(new Error(`Write a reason for declining question #${q.id} first.`));
         return api("POST", `/api/review/questions/${q.id}/decline`, { reason });
       }],
-    ], `Reason for declining question #${q.id} (the researcher sees it)`));
+    ], `Reason for declining question #${q.id} (the researcher sees it)`, spanish.box));
     return item;
   }));
   $("review-answers").replaceChildren(...answers.map((q) => {
@@ -537,6 +568,7 @@ async function refreshMothers101() {
     form.className = "stack";
     const words = document.createElement("textarea");
     words.rows = 3; words.maxLength = 2000; words.required = true; words.value = a.text;
+    if (a.language) words.lang = a.language; // kept in the language she wrote, never translated
     words.setAttribute("aria-label", `Answer ${a.answer_id}, as it will be filed`);
     const theme = document.createElement("input");
     theme.required = true; theme.minLength = 2; theme.maxLength = 80; theme.placeholder = "Theme, e.g. being heard";

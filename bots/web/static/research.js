@@ -7,6 +7,7 @@ const KEY = "peerbot-researcher-token";
 const PER_PAGE = 10;
 const $ = (id) => document.getElementById(id);
 const reading = new Map(); // question id -> the page of answers she is reading
+const LANGUAGE_NAMES = { en: "English", es: "Spanish" };
 let publishingTimer = null;
 
 function headers(json) {
@@ -82,9 +83,13 @@ async function showAnswers(q, box, page, focus = true) {
   list.start = first;
   for (const a of data.answers) {
     const item = el("li");
-    item.appendChild(el("p", a.text));
+    const words = el("p", a.text);
+    if (a.language) words.lang = a.language; // screen readers read a Spanish answer as Spanish
+    item.appendChild(words);
     const day = new Date(`${a.date}T12:00:00`).toLocaleDateString(undefined, { dateStyle: "long" });
     const facts = [`Answer ${a.number}`, day, a.quotable ? "may be quoted" : "do not quote"];
+    // Kept as she wrote it, never translated: the note says which language that was.
+    if (LANGUAGE_NAMES[a.language]) facts.push(`written in ${LANGUAGE_NAMES[a.language]}`);
     item.appendChild(el("p", facts.join(" · "), "muted"));
     if (a.removed.length) item.appendChild(el("p", `Removed before you saw it: ${a.removed.join(", ")}.`, "muted removed"));
     list.appendChild(item);
@@ -116,6 +121,13 @@ async function refresh() {
     item.appendChild(el("strong", `#${q.id}${kind}: ${standing(q)}`, "standing"));
     item.appendChild(el("p", q.text));
     if (q.text !== q.submitted_text) item.appendChild(el("p", `You wrote: ${q.submitted_text}`, "muted"));
+    if (q.text_es) {
+      const spanish = el("p", "In Spanish, for moms who read Spanish (added at review): ", "muted");
+      const words = el("span", q.text_es);
+      words.lang = "es";
+      spanish.appendChild(words);
+      item.appendChild(spanish);
+    }
     if (q.decline_reason) item.appendChild(el("p", `Declined: ${q.decline_reason}`, "error"));
     const c = q.counts;
     if (q.status === "published" || q.status === "closed") {
@@ -196,8 +208,11 @@ async function showMothers101() {
       box.appendChild(list);
     }
     const item = el("li");
-    item.appendChild(el("p", e.theme, "muted"));
-    item.appendChild(el("p", e.text));
+    const written = LANGUAGE_NAMES[e.language] ? ` · written in ${LANGUAGE_NAMES[e.language]}` : "";
+    item.appendChild(el("p", `${e.theme}${written}`, "muted"));
+    const words = el("p", e.text);
+    if (e.language) words.lang = e.language;
+    item.appendChild(words);
     list.appendChild(item);
   }
 }
