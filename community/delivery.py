@@ -273,8 +273,8 @@ class Delivery:
             if item.text is None:
                 return address, None
             buttons = tuple(Button(b["title"], b["payload"]) for b in item.buttons or [])
-            # A person's words are signed in her language ("de nuestro equipo").
-            language = await member_language(session, item.member_id) if item.sender_name else "en"
+            # Written in her language (a person's words are signed in it too).
+            language = await member_language(session, item.member_id)
             return address, Reply(
                 item.text, buttons, sender_name=item.sender_name, language=language
             )
