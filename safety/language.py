@@ -32,19 +32,22 @@ class LanguageDetector:
         }
 
     def clear(self, text: str) -> str | None:
-        """'en' or 'es' when this message alone says so (the detector confident on three words
-        or more, or more marker words of one language); None when it does not ("ok", "911",
-        an emoji), so one unclear message never changes her language."""
+        """'en' or 'es' when this message alone says so: the detector confident on three words
+        or more and the marker words not saying otherwise, or more marker words of one language;
+        None when it does not ("ok", "911", an emoji), so one unclear message never changes her
+        language. Markers overrule the detector on short slang it misreads ("see ya later")."""
         words = [w.casefold() for w in _WORDS.findall(text[:2000])]
         if not words:
             return None
+        counts = {lang: sum(w in markers for w in words) for lang, markers in self._markers.items()}
+        by_markers = None
+        if counts["es"] != counts["en"]:
+            by_markers = "es" if counts["es"] > counts["en"] else "en"
         language, confidence = self._identifier.classify(" ".join(words))
         if confidence >= self._confident and len(words) >= 3:
-            return str(language)
-        counts = {lang: sum(w in markers for w in words) for lang, markers in self._markers.items()}
-        if counts["es"] != counts["en"]:
-            return "es" if counts["es"] > counts["en"] else "en"
-        return None
+            if by_markers is None or by_markers == language or len(words) > 8:
+                return str(language)
+        return by_markers
 
     def detect(self, text: str, previous: str | None = None) -> str:
         """'en' or 'es'. `previous` is her recent language, used when this message is unclear."""
