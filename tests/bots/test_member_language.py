@@ -100,7 +100,7 @@ def test_hints_and_asking() -> None:
         ("tengo appointment con el doctor mañana", "es"),
         ("can i breastfeed on methadone", "en"),
         ("see ya later", "en"),  # the detector alone reads this short slang as Spanish
-        ("nos vemos", "es"),
+        ("nos vemos luego", "es"),
         ("ok", "en"),
         ("👍", None),
         ("911", None),
