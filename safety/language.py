@@ -45,8 +45,12 @@ class LanguageDetector:
             by_markers = "es" if counts["es"] > counts["en"] else "en"
         language, confidence = self._identifier.classify(" ".join(words))
         if confidence >= self._confident and len(words) >= 3:
-            if by_markers is None or by_markers == language or len(words) > 8:
+            margin = abs(counts["es"] - counts["en"])
+            if by_markers is None or by_markers == language:
                 return str(language)
+            # Short slang the detector misreads ("see ya later"), or a clear majority of marker
+            # words, overrules it; otherwise the detector's reading of the whole message stands.
+            return by_markers if len(words) <= 4 or margin >= 3 else str(language)
         return by_markers
 
     def detect(self, text: str, previous: str | None = None) -> str:
