@@ -207,7 +207,8 @@ CANCEL_WORDS = (
 PERSON_WORDS = (
     "person", "human", "someone", "somebody", "moderator", "peer", "staff", "real",
     "people", "team", "counselor", "counsellor", "volunteer", "anyone", "anybody", "actual",
-    "mom", "moms", "mother", "mothers", "mama",
+    "mom", "moms", "mother", "mothers", "mama", "persons", "humans", "moderators", "peers",
+    "counselors", "counsellors", "volunteers",
     # Spanish (accents are folded away before comparing)
     "persona", "humana", "humano", "alguien", "moderadora", "moderador", "equipo", "consejera",
     "consejero", "voluntaria", "voluntario", "gente", "mamas",

@@ -231,6 +231,7 @@ def test_a_word_in_passing_asks_first_and_opens_no_case(
          "everything that happened with my caseworker", False),
         ("talk", False),
         ("could i chat with a real mom from the group", True),
+        ("is one of the moderators around to talk", True),
         ("quiero hablar con una persona", True),
         ("¿puedo hablar con alguien de verdad?", True),
         ("necesito hablar con alguien por favor", True),
