@@ -131,6 +131,9 @@ MODERATORS = (
     Command("block", "block her for abuse (a crisis from her is still answered)",
             Role.MODERATOR, Place.CASE, args=(DAYS, Arg("reason", "Why")),
             handler=thread.block, section=THREAD),
+    Command("followup", "check on her in DAYS days (agreed with her: she is not asked first)",
+            Role.MODERATOR, Place.CASE, args=(DAYS,),
+            handler=thread.follow_up, section=THREAD),
 )  # fmt: skip
 
 ALL = (*MEMBERS, *RESEARCHERS, *MODERATORS)

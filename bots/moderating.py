@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bots.command_grammar import ModeratorCall, Values
 from community.cases.handoff import CaseNotFound, ModeratorActions
 from community.db import Database
+from community.followups import schedule_by_moderator
+from community.models import Case
 from safety.snippets import load_snippets
 
 CASE_CALLBACK_PREFIX = "pb:"
@@ -97,3 +101,16 @@ async def block(call: ModeratorCall, values: Values) -> str:
             _case_of(call), call.moderator, values.text("reason"), days
         )
     return f"Blocked for {days} days. /blocks lists blocks; /unblock N lifts one."
+
+
+async def follow_up(call: ModeratorCall, values: Values) -> str:
+    """ "Check on her in 3 days": a check-in with her three buttons at that time (#21)."""
+    days = values.number("days")
+    if not 1 <= days <= 60:
+        return "Write it as /followup DAYS, from 1 to 60 days."
+    async with call.database.transaction() as session:
+        case = await session.get(Case, _case_of(call))
+        if case is None:
+            raise CaseNotFound("No such case.")
+        await schedule_by_moderator(session, case, timedelta(days=days), call.moderator)
+    return f"A check-in will reach her in {days} days (quiet hours aside)."

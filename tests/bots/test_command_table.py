@@ -4,7 +4,10 @@ database."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from bots.command_grammar import ArgKind, ModeratorCall, Place, Role, UsageError, command_name
 from bots.commands import (
@@ -28,6 +31,7 @@ from community.cases import flags as cf
 from community.cases.handoff import HandoffCases
 from community.db import Database
 from community.members import resolve_member
+from community.models import FollowUp, utcnow
 from safety.screen import Screening, Severity
 
 KEY = b"k" * 48
@@ -154,6 +158,18 @@ async def test_moderators_commands_run_their_handlers(database: Database) -> Non
     )
     blocks = await run_moderator_command(home, "/blocks")
     assert blocks is not None and "threats to staff" in blocks and "telegram:9" in blocks
+    # "Check on her in 3 days" (#21): a follow-up due then, scheduled by the moderator.
+    assert await run_moderator_command(in_thread, "/followup 90") == (
+        "Write it as /followup DAYS, from 1 to 60 days."
+    )
+    assert await run_moderator_command(in_thread, "/followup 3") == (
+        "A check-in will reach her in 3 days (quiet hours aside)."
+    )
+    async with database.sessions() as session:
+        follow_up = await session.scalar(select(FollowUp))
+    assert follow_up is not None and follow_up.case_id == case_id
+    assert follow_up.status == "scheduled" and follow_up.scheduled_by == "moderator"
+    assert follow_up.due_at is not None and follow_up.due_at - utcnow() > timedelta(days=2.9)
 
 
 async def test_flood_alerts_are_listed_and_closed_from_a_chat(database: Database) -> None:
