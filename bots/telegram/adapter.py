@@ -43,6 +43,7 @@ from tenacity import (
 from bots import wording
 from bots.commands import PRIVATE, member_menu, payload_for, private_command, summary_in
 from bots.gateway import Gateway
+from bots.member_language import hint_language
 from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.telegram.home import ModeratorsHome
 from bots.telegram.ratelimit import PerChatRateLimiter
@@ -360,7 +361,8 @@ class TelegramAdapter:
             inbound = InboundMessage(PLATFORM, user_id, text, language_hint=language_hint(update))
             await self._answer(update, inbound)
         elif chat is not None:
-            await send_replies(self.application, chat.id, [wording.unknown_command()])
+            language = hint_language(language_hint(update)) or "en"
+            await send_replies(self.application, chat.id, [wording.unknown_command(language)])
 
     async def _text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id = self._user_id(update)
@@ -430,7 +432,8 @@ class TelegramAdapter:
         if not addressed:
             return
         replies = self.gateway.public_mention_replies(
-            message.text or "", wording.private_chat_invitation(username)
+            message.text or "",
+            wording.private_chat_invitation(username, hint_language(language_hint(update)) or "en"),
         )
         await send_replies(self.application, chat.id, replies)
 

@@ -35,6 +35,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from bots import wording
 from bots.dialogue import DialogueClient
 from bots.gateway import Gateway
+from bots.member_language import hint_language
 from bots.web.commands import build_commands_router
 from bots.web.conduct import build_conduct_router
 from bots.web.contact_links import contact_links
@@ -399,7 +400,13 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
         if not await services.flood_guard.allow_message(address):
             answered = await services.gateway.handle_over_limit(message)
             if answered is None:
-                refusal = ChatOut(replies=[ReplyOut.of(wording.over_limit())])
+                refusal = ChatOut(
+                    replies=[
+                        ReplyOut.of(
+                            wording.over_limit(hint_language(message.language_hint) or "en")
+                        )
+                    ]
+                )
                 return JSONResponse(
                     refusal.model_dump(), status_code=429, headers={"Retry-After": "60"}
                 )
