@@ -81,3 +81,52 @@ async def test_a_web_crisis_reaches_the_telegram_moderators(
         lambda: any(text in c.params["text"] and "(from web)" in c.params["text"]
                     for c in api.sent("sendMessage", api.moderator_chat_id))
     )  # fmt: skip
+
+
+async def test_a_spanish_conversation_from_start_to_a_person_and_back(
+    stack: Stack, stack_bot_api: BotApiStandIn
+) -> None:
+    """Issue #20: her app in Spanish, /start, a question, a person, and back to the bot, all in
+    Spanish; the moderators see that she writes in Spanish."""
+    api = stack_bot_api
+    api.moderators.add(MOD)
+    mom = 6000000 + uuid.uuid4().int % 1000000
+    await api.wait_for(lambda: api.sent("setMyCommands"), within=30)
+
+    api.private_message(mom, "/start", language_code="es")
+    await api.wait_for(lambda: api.texts_to(mom))
+    assert api.texts_to(mom)[0].startswith("Hola, soy peerbot")
+
+    api.private_message(mom, "puedo dar pecho si tomo metadona?", language_code="es")
+    await api.wait_for(lambda: len(api.texts_to(mom)) >= 2)
+    assert "amamant" in api.texts_to(mom)[1].lower() or "pecho" in api.texts_to(mom)[1]
+
+    cards_before = len(api.sent("createForumTopic"))
+    api.private_message(mom, "quiero hablar con una persona por favor", language_code="es")
+    await api.wait_for(lambda: len(api.texts_to(mom)) >= 3)
+    assert "persona" in api.texts_to(mom)[2]  # the bot's Spanish answer: a person is coming
+    await api.wait_for(lambda: len(api.sent("createForumTopic")) > cards_before)
+    await api.wait_for(
+        lambda: any(
+            "Writes in Spanish" in c.params["text"]
+            for c in api.sent("sendMessage", api.moderator_chat_id)
+        )
+    )
+    card = next(
+        c
+        for c in reversed(api.sent("sendMessage", api.moderator_chat_id))
+        if "Writes in Spanish" in c.params["text"]
+    )
+    claim = card.params["reply_markup"]["inline_keyboard"][0][0]
+    thread = card.params["message_thread_id"]
+    api.button_press(MOD, claim["callback_data"], api.moderator_chat_id, thread)
+    await api.wait_for(lambda: any("se unió al chat" in t for t in api.texts_to(mom)))
+    api.topic_message(MOD, thread, "Hola, soy Rae. Aquí estoy.", name="Rae")
+    await api.wait_for(lambda: any("(de nuestro equipo)" in t for t in api.texts_to(mom)))
+
+    # After the claim the card's buttons become Resolve / Return to bot (the same case id).
+    resolve = claim["callback_data"].replace(":claim:", ":resolve:")
+    api.button_press(MOD, resolve, api.moderator_chat_id, thread)
+    await api.wait_for(lambda: any("salió del chat" in t for t in api.texts_to(mom)))
+    api.private_message(mom, "gracias, donde consigo narcan?", language_code="es")
+    await api.wait_for(lambda: "naloxona" in api.texts_to(mom)[-1].lower())
