@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bots.commands import MODERATORS, PRIVATE
 from community.db import Database
 from community.models import Case, CaseNote
+from community.phrases import phrase
 from community.settings import Settings
 from tests.bots.app_harness import CRISIS, heard_by_gateway, running
 from tests.bots.discord_standin import (
@@ -307,6 +308,48 @@ async def test_she_asks_gets_answers_while_waiting_and_cancels_by_button(
         await server.wait_for(
             lambda: any("she cancelled her request" in t for t in server.texts_in(thread))
         )
+
+
+async def test_a_spanish_conversation_from_a_question_to_a_person_and_back(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """Issue #20 on Discord: she writes in Spanish, so Rasa is asked in Spanish, and every word
+    of the app's own (waiting, the cancel button, who joined, a moderator's signature, who left)
+    reaches her in Spanish; the moderators' card says she writes in Spanish."""
+    async with discord_app(settings, rasa) as (server, _):
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, "hola, tengo una pregunta sobre la metadona")
+        await server.wait_for(lambda: server.texts_in(dm))
+        assert rasa.received[-1]["metadata"] == {"language": "es"}
+
+        faq = rasa.reply
+        rasa.reply = HANDOFF
+        await server.dm(MOM, "quiero hablar con una persona por favor")
+        await server.wait_for(lambda: len(server.posted(dm)) >= 2)
+        rasa.reply = faq
+        asked = server.posted(dm)[1]
+        assert rasa.received[-1]["metadata"] == {"language": "es"}
+        cancel = asked["components"][0]["components"][0]
+        assert cancel["label"] == phrase("button_cancel_request", "es")
+        await server.wait_for(lambda: _thread_cards(server))
+        thread, card = _thread_cards(server)[0]
+        assert "Writes in Spanish" in str(card["content"])
+
+        await server.dm(MOM, "gracias, sigo aqui esperando")
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 3)
+        assert server.texts_in(dm)[2].startswith(phrase("from_the_bot_while_waiting", "es"))
+
+        claim = card["components"][0]["components"][0]
+        await server.click(MOD, claim["custom_id"], thread, roles=[MOD_ROLE_ID])
+        await server.wait_for(lambda: any("se unió al chat" in t for t in server.texts_in(dm)))
+        await server.thread_message(MOD, thread, "Hola, aquí estoy contigo.", [MOD_ROLE_ID])
+        await server.wait_for(
+            lambda: any(t.startswith("Ana (de nuestro equipo):") for t in server.texts_in(dm))
+        )
+        await server.click(MOD, f"pb:resolve:{_case_number(card)}", thread, roles=[MOD_ROLE_ID])
+        await server.wait_for(lambda: any("salió del chat" in t for t in server.texts_in(dm)))
+        left = next(t for t in server.texts_in(dm) if "salió del chat" in t)
+        assert left == phrase("left", "es", name="Ana") + phrase("return_to_bot", "es")
 
 
 def _thread_cards(server: DiscordStandIn) -> list[tuple[str, dict[str, object]]]:
