@@ -62,6 +62,7 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
             "sender_name": "Ana",
             "urgent": False,
             "links": [{"start": 26, "end": 29, "href": "tel:911"}],
+            "language": "en",
         }
     ]
 

@@ -81,3 +81,30 @@ async def test_a_crisis_is_answered_and_recorded_while_a_platform_send_hangs(
             )
         ).all()
     assert delivered  # the held card was marked once it went out
+
+
+async def test_the_most_urgent_case_is_carded_first_whatever_the_backlog(
+    database: Database,
+) -> None:
+    """A backlog of calm cases (a busy night, a platform that was down) never holds an imminent
+    crisis behind it: cards go most urgent first, and one that arrives mid-backlog goes next."""
+    from community.cases.handoff import HandoffCases
+    from community.members import resolve_member
+
+    async with database.transaction() as session:
+        for n in range(12):
+            member = await resolve_member(session, KEY, "telegram", f"waiting-{n}")
+            await HandoffCases(session, ("telegram",)).open_on_request(
+                member, "telegram", "can i talk to someone"
+            )
+    gateway = Gateway(
+        GatewayConfig(KEY, 4000, ("telegram",)), database, DialogueClient("http://127.0.0.1:9", 1.0)
+    )
+    platform = HeldPlatform()
+    platform.release.set()
+    await gateway.handle(InboundMessage("telegram", "urgent", "my baby is not breathing"))
+    async with database.sessions() as session:
+        urgent = await session.scalar(select(Case.id).where(Case.category == "baby_danger"))
+    await asyncio.wait_for(Delivery(database, platform).deliver_once(), 10)
+    assert platform.cards[0] == urgent
+    assert sorted(platform.cards) == sorted({*platform.cards}) and len(platform.cards) == 13

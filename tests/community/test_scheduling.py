@@ -99,6 +99,7 @@ async def test_a_started_scheduler_reannounces_a_waiting_case_on_its_own(
         "retention",
         "research",
         "unanswered-checks",
+        "follow_ups",
     }
     scheduler.start()
     try:
