@@ -333,6 +333,9 @@ class Delivery:
         that was down, its rate limit) never holds an imminent crisis behind older, calmer
         ones. Read a few at a time, so one that arrives meanwhile goes next."""
         for _ in range(BATCH // NOTIFICATION_ROUND):
+            # Her messages (a moderator's reply, who joined or left) never wait behind the
+            # cards: they go before each card.
+            await self._deliver_outbox()
             if not await self._deliver_notification_round():
                 return
 

@@ -127,7 +127,7 @@ async def test_a_spanish_conversation_from_start_to_a_person_and_back(
         await client.post(
             f"/api/cases/{case['id']}/resolve", json={"outcome": "ok"}, headers=_bearer(rae)
         )
-    await api.wait_for(lambda: any("salió del chat" in t for t in api.texts_to(mom)))
+    await api.wait_for(lambda: any("salió del chat" in t for t in api.texts_to(mom)), within=30)
     api.private_message(mom, "gracias, donde consigo narcan?", language_code="es")
     await api.wait_for(lambda: "naloxona" in api.texts_to(mom)[-1].lower())
 
