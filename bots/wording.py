@@ -34,9 +34,6 @@ def talk_to_a_person(language: str = "en") -> Button:
     return _button("button_talk_to_person", "/request_human", language)
 
 
-TALK_TO_A_PERSON = Button("Talk to a person", "/request_human")
-
-
 def fallback(language: str = "en") -> Reply:
     """When the dialogue core is down or slow: still useful, still names real help."""
     resources = core_resources_text(language=normalize(language))
@@ -185,8 +182,6 @@ CANCEL_REQUEST_PAYLOAD = "/cancel_request"
 def cancel_request_button(language: str = "en") -> Button:
     return _button("button_cancel_request", CANCEL_REQUEST_PAYLOAD, language)
 
-
-CANCEL_REQUEST = Button("Never mind, cancel", CANCEL_REQUEST_PAYLOAD)
 
 # What she types to take back her request for a person (compared after folding case, accents
 # and punctuation). Only these whole messages count: "cancel" inside a sentence does not.
