@@ -94,6 +94,10 @@ MODERATORS = (
     Command("decline", "decline question N (the researcher sees why)", Role.MODERATOR,
             Place.HOME, args=(NUMBER, Arg("reason", "Why, for the researcher")),
             handler=review.decline, section=REVIEW),
+    Command("spanish", "add question N's Spanish version: QUESTION | CONTEXT", Role.MODERATOR,
+            Place.HOME, args=(NUMBER, Arg("words", "The question in Spanish | its context in "
+                                          "Spanish (- removes it)")),
+            handler=review.spanish, section=REVIEW),
     Command("publish", "publish approved question N now", Role.MODERATOR, Place.HOME,
             args=(NUMBER,), handler=review.publish, section=REVIEW),
     Command("answers", "researchers' answers to moms' questions, waiting for review",

@@ -25,9 +25,11 @@ Review = Callable[[AsyncSession], Awaitable[str]]
 
 
 NO_SPANISH = (
-    "No Spanish version yet (add one in the web console's Research review, or the API); "
-    "until then moms who read Spanish get the English with a line in Spanish saying so."
+    "No Spanish version yet (/spanish N QUESTION | CONTEXT here, or the web console's Research "
+    "review); until then moms who read Spanish get the English with a line in Spanish saying so."
 )
+# Between the Spanish question and its Spanish context in one /spanish command.
+SPANISH_SEPARATOR = "|"
 
 
 def spanish_line(question: ResearchQuestion) -> str:
@@ -83,6 +85,27 @@ async def approve(call: ModeratorCall, values: Values) -> str:
         return (
             f"Question {number} approved. /publish {number} sends it now.\n"
             f"Mothers will see: {question.text}\n{spanish_line(question)}"
+        )
+
+    return await _review(call, number, act)
+
+
+async def spanish(call: ModeratorCall, values: Values) -> str:
+    """The Spanish version of question N, written by a reviewer: "QUESTION | CONTEXT"; "-"
+    alone removes it. The same rules as the console's: the context too, when there is one."""
+    number, words = values.number("number"), values.text("words").strip()
+    text_es, _, context_es = words.partition(SPANISH_SEPARATOR)
+    removing = words == "-"
+
+    async def act(session: AsyncSession) -> str:
+        question = await rq.set_spanish(
+            session, number, "" if removing else text_es.strip(), context_es.strip()
+        )
+        if removing:
+            return f"Question {number}: Spanish version removed.\n{NO_SPANISH}"
+        return (
+            f"Question {number}: Spanish version saved.\n{spanish_line(question)}\n"
+            f"Context in Spanish: {question.context_es or '(none)'}"
         )
 
     return await _review(call, number, act)

@@ -244,3 +244,80 @@ def test_a_spanish_speaking_members_case_says_so_by_the_reply_box(
         )
         assert not hint.is_visible()
         assert page.get_attribute("#reply-text", "aria-describedby") is None
+
+
+def _follow_ups(stack: Stack, case_id: int) -> list[tuple[str, str]]:
+    """(status, scheduled_by) of the follow-ups of one case, in the stack's database."""
+    from sqlalchemy import create_engine, select
+
+    from community.models import FollowUp
+    from community.settings import sync_database_url
+
+    engine = create_engine(sync_database_url(stack.database_url))
+    try:
+        with engine.begin() as connection:
+            rows = connection.execute(
+                select(FollowUp.status, FollowUp.scheduled_by)
+                .where(FollowUp.case_id == case_id)
+                .order_by(FollowUp.id)
+            )
+            return [(str(status), str(by)) for status, by in rows.all()]
+    finally:
+        engine.dispose()
+
+
+@viewports
+def test_the_console_offers_a_check_in_by_default_on_crisis_cases_and_schedules_one(
+    stack: Stack, app_client: httpx.Client, viewport: str
+) -> None:
+    token = stack.add_staff(f"check-{viewport}", display_name="Bea (peer)")
+    crisis = _crisis(app_client, token, "i want to kill myself tonight")
+    assert crisis["follow_up_by_default"] is True
+    asked = uuid.uuid4().hex
+    app_client.post("/api/chat", json={"user": asked, "text": "/request_human"})
+    member = f"member-{pseudonym_for(STACK_SECRET, 'web', asked)[:8]}"
+    cases = app_client.get("/api/cases", headers=bearer(token)).json()["cases"]
+    request = next(c for c in cases if c["member"] == member)
+    assert request["follow_up_by_default"] is False
+    with browser_page(viewport, stack.app_url) as page:
+        sign_in(page, f"{stack.app_url}/moderate", token)
+        page.get_by_role("button", name=f"Open case {crisis['id']},").first.click()
+        box = page.get_by_label("Offer her a check-in")
+        page.wait_for_function("() => document.querySelector('#follow-up').checked")
+        # "Check on her in 3 days", agreed with her in the conversation.
+        page.click("#claim")
+        page.wait_for_selector("#release:not([hidden])")
+        page.fill("#check-days", "3")
+        page.get_by_role("button", name="Schedule check-in").click()
+        page.wait_for_function(
+            "() => document.querySelector('#check-later-done').textContent.startsWith('Check-in')"
+        )
+        assert _follow_ups(stack, crisis["id"]) == [("scheduled", "moderator")]
+        # This moderator turns the offer off before resolving: she is not asked again.
+        box.uncheck()
+        page.fill("#outcome", "safe")
+        page.get_by_role("button", name="Resolve and return to bot").click()
+        assert "check-in" not in page.locator("#resolve-confirm").inner_text()
+        page.get_by_role("button", name="Yes, resolve").click()
+        page.wait_for_selector("#case-view", state="hidden")
+        assert _follow_ups(stack, crisis["id"]) == [("scheduled", "moderator")]
+
+        # A request for a person: off by default; turned on, she is asked.
+        page.get_by_role("button", name=f"Open case {request['id']},").first.click()
+        page.wait_for_function(
+            "id => document.querySelector('#case-title').textContent.startsWith(`Case ${id}:`)",
+            arg=request["id"],
+        )
+        assert not box.is_checked()
+        page.click("#claim")
+        page.wait_for_selector("#release:not([hidden])")
+        box.check()
+        page.fill("#outcome", "talked")
+        page.get_by_role("button", name="Resolve and return to bot").click()
+        assert "check-in tomorrow" in page.locator("#resolve-confirm").inner_text()
+        screenshot(page, "console_check_in", viewport)
+        assert fits_the_width(page)
+        page.get_by_role("button", name="Yes, resolve").click()
+        page.wait_for_selector("#case-view", state="hidden")
+        assert page.locator("#case-error").inner_text() == ""
+    assert _follow_ups(stack, request["id"]) == [("offered", "member")]

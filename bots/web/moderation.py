@@ -75,6 +75,11 @@ class CaseOut(BaseModel):
         description='The language she is answered in ("en" or "es"; null until known). The '
         'console says "Writes in Spanish" for "es", and asks for a reply in Spanish.',
     )
+    follow_up_by_default: bool = Field(
+        default=False,
+        description="Whether resolving offers her a check-in when `follow_up` is unset (a case "
+        "the crisis screen opened). The console's resolve form starts from it.",
+    )
 
     @classmethod
     def of(cls, case: CaseSummary) -> CaseOut:

@@ -302,6 +302,8 @@ class CaseSummary:
     # The language she is answered in ("en", "es"; None until known): moderators are told when
     # she writes in Spanish, so they can answer in it.
     language: str | None = None
+    # Whether resolving offers her a check-in unless the moderator says otherwise (crisis cases).
+    follow_up_by_default: bool = False
 
 
 class ModeratorActions:
@@ -385,6 +387,7 @@ class ModeratorActions:
                     reannouncements=case.reannouncements,
                     claimed_by_name=case.claimed_by_name,
                     language=member.language if member else None,
+                    follow_up_by_default=offered_by_default(case),
                 )
             )
         return summaries

@@ -512,3 +512,28 @@ async def test_the_chat_homes_say_whether_a_question_has_a_spanish_version(
     assert research_review.NO_SPANISH in listing
     approved = await research_review.approve(call, Values({"number": first, "words": ""}))
     assert "Mothers will see:" in approved and "In Spanish: ¿Qué te hace sentir" in approved
+
+
+async def test_a_chat_home_adds_and_removes_a_spanish_version(database: Database) -> None:
+    from bots import research_review
+    from bots.command_grammar import ModeratorCall, Values
+
+    question_id = await _approved_question(database)
+    call = ModeratorCall(database, "tg:1", "Mia")
+    words = f"{QUESTION_ES} {research_review.SPANISH_SEPARATOR} {CONTEXT_ES}"
+    saved = await research_review.spanish(call, Values({"number": question_id, "words": words}))
+    assert f"In Spanish: {QUESTION_ES}" in saved
+    async with database.transaction() as session:
+        question = await session.get(ResearchQuestion, question_id)
+        assert question is not None
+        assert (question.text_es, question.context_es) == (QUESTION_ES, CONTEXT_ES)
+    # The question has a context: a Spanish question alone is refused, as in the console.
+    alone = await research_review.spanish(call, Values({"number": question_id, "words": "¿Y?"}))
+    assert "context in Spanish" in alone
+    removed = await research_review.spanish(call, Values({"number": question_id, "words": "-"}))
+    assert research_review.NO_SPANISH in removed
+    async with database.transaction() as session:
+        question = await session.get(ResearchQuestion, question_id)
+        assert question is not None and question.text_es is None
+    missing = await research_review.spanish(call, Values({"number": 999, "words": words}))
+    assert missing == "There is no number 999."

@@ -447,6 +447,11 @@ async function refreshCase() {
   $("reply-language").hidden = c.language !== "es";
   if (c.language === "es") $("reply-text").setAttribute("aria-describedby", "reply-language");
   else $("reply-text").removeAttribute("aria-describedby");
+  // The form starts from the case's default once, then keeps what the moderator chose.
+  if ($("follow-up").dataset.caseId !== String(shown)) {
+    $("follow-up").dataset.caseId = String(shown);
+    $("follow-up").checked = c.follow_up_by_default;
+  }
   $("claim").hidden = c.status !== "waiting";
   $("release").hidden = c.status !== "claimed";
   const signature = JSON.stringify([shown, messages, notes]);
@@ -468,6 +473,7 @@ async function openCase(id) {
   if (currentCase !== id) {
     $("case-error").textContent = "";
     $("resolve-confirm").hidden = true;
+    $("check-later-done").textContent = "";
     $("reply-text").value = "";
     $("transcript").replaceChildren();
     $("notes").replaceChildren();
@@ -656,7 +662,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("resolve").addEventListener("submit", (event) => {
     event.preventDefault();
-    $("resolve-question").textContent = `Close case ${currentCase} as “${$("outcome").value.trim()}” and hand her back to the bot? She is told she can reach a person any time.`;
+    const checkIn = $("follow-up").checked ? " She is asked whether a check-in tomorrow is OK." : "";
+    $("resolve-question").textContent = `Close case ${currentCase} as “${$("outcome").value.trim()}” and hand her back to the bot? She is told she can reach a person any time.${checkIn}`;
     $("resolve-confirm").hidden = false;
     $("resolve-yes").focus();
   });
@@ -664,9 +671,18 @@ document.addEventListener("DOMContentLoaded", () => {
   $("resolve-yes").addEventListener("click", () => {
     $("resolve-confirm").hidden = true;
     act(async () => {
-      await api("POST", `/api/cases/${currentCase}/resolve`, { outcome: $("outcome").value.trim(), return_to_bot: true });
+      await api("POST", `/api/cases/${currentCase}/resolve`, { outcome: $("outcome").value.trim(), return_to_bot: true, follow_up: $("follow-up").checked });
       $("outcome").value = "";
       closeCase();
+    });
+  });
+  $("check-later").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const days = Number($("check-days").value);
+    if (!(days >= 1 && days <= 60)) return;
+    act(async () => {
+      const { due_at } = await api("POST", `/api/cases/${currentCase}/follow_up`, { after_minutes: days * 1440 });
+      $("check-later-done").textContent = `Check-in scheduled for ${new Date(due_at).toLocaleString()}.`;
     });
   });
   if (sessionStorage.getItem(KEY)) start();
