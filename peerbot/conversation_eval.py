@@ -28,6 +28,7 @@ from safety.crisis_reply import default_crisis_replies
 SET_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout.yml"
 # The first set, read and learned from since: a development set (its header says so).
 DEV_PATH = PROJECT_ROOT / "tests" / "conversations" / "dev.yml"
+HELDOUT_2_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout_2.yml"
 TOPICS_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 RESPONSES_DIR = PROJECT_ROOT / "responses"
 FINDER = "action_find_help"

@@ -110,12 +110,20 @@ def load_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
     return deduplicate(e for path in batch_files(directory) for e in read_batch(path))
 
 
+def nlu_files(directory: Path = NLU_DIR) -> list[tuple[Path, str]]:
+    """The Rasa training files with their language: English at the top, Spanish in `es/`."""
+    english = [(path, "en") for path in sorted(directory.glob("*.yml"))]
+    return english + [(path, "es") for path in sorted((directory / "es").glob("*.yml"))]
+
+
 def nlu_examples(directory: Path = NLU_DIR) -> list[Example]:
-    """Everyday messages from the Rasa training data, as ordinary English non-crises."""
+    """Everyday messages from the Rasa training data, as ordinary non-crises in their language.
+    The Spanish ones matter as much as the English: without them the screen knew Spanish mostly
+    from crisis batches and asked "are you safe?" on goodbyes and questions about benefits."""
     import yaml
 
     examples = []
-    for path in sorted(directory.glob("*.yml")):
+    for path, language in nlu_files(directory):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in document.get("nlu", []) or []:
             intent = str(block.get("intent", ""))
@@ -125,7 +133,7 @@ def nlu_examples(directory: Path = NLU_DIR) -> list[Example]:
                 text = line.strip().removeprefix("- ").strip()
                 if text:
                     examples.append(
-                        Example(text, frozenset(), "en", f"nlu_{intent}", "ordinary", NLU_BATCH)
+                        Example(text, frozenset(), language, f"nlu_{intent}", "ordinary", NLU_BATCH)
                     )
     return examples
 

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from safety.corpus import CRISIS_CATEGORIES, HELP_COMING, Example, batch_files
+from safety.corpus import CRISIS_CATEGORIES, HELP_COMING, Example, batch_files, nlu_files
 from safety.encoder import EXPECTED_SHA256, Encoder
 from safety.screen import GUARD_KINDS
 
@@ -67,9 +67,11 @@ def fingerprint(safety_dir: Path | None = None) -> str:
     files = [root / name for name in _CODE_FILES] + [root / "data" / n for n in _DATA_FILES]
     files += sorted((root / "data" / "signals").glob("*.yml"))
     files += batch_files(root / "data" / "corpus")
-    files += sorted((root.parent / "nlu").glob("*.yml"))
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    nlu = [path for path, _ in nlu_files(root.parent / "nlu")]
+    for path in files + nlu:
+        digest.update(
+            str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     digest.update(json.dumps(EXPECTED_SHA256, sort_keys=True).encode())
     digest.update(f"{HASH_FEATURES}:{C_VALUE}:{EMBEDDING_WEIGHT}:{SVM_C}:{CUE_WEIGHT}".encode())
     return digest.hexdigest()[:16]

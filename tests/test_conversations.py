@@ -30,6 +30,8 @@ REPORTS = ce.PROJECT_ROOT / "var" / "reports"
 SETS = {
     "heldout": (ce.SET_PATH, "conversations.json"),
     "dev": (ce.DEV_PATH, "conversations_dev.json"),
+    # Written fresh on 2026-12-06 by someone who read neither set nor the training data.
+    "heldout_2": (ce.HELDOUT_2_PATH, "conversations_heldout_2.json"),
 }
 
 

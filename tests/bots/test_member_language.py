@@ -101,7 +101,10 @@ def test_hints_and_asking() -> None:
         ("can i breastfeed on methadone", "en"),
         ("see ya later", "en"),  # the detector alone reads this short slang as Spanish
         ("nos vemos luego", "es"),
-        ("ok", "en"),
+        ("ok", None),  # written in both languages: it never changes hers
+        ("ok gracias", "es"),
+        ("ok thanks", "en"),
+        ("buen dia", "es"),
         ("👍", None),
         ("911", None),
     ],
