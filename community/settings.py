@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="HMAC key for pseudonyms; 32+ characters in production."
     )
+    plan_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that seal safety plans, comma-separated, newest first; in "
+        "development generated once into var/plan_keys.",
+    )
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Local data (SQLite, key).")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite file under var/."
