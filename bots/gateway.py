@@ -34,7 +34,7 @@ from bots.member_language import (
 )
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
-from bots.safety_plan_flow import SafetyPlanFlow, knows_payload, takes
+from bots.safety_plan_flow import SafetyPlanFlow, is_plan_command, knows_payload, takes
 from bots.staff_chat import StaffChat, parse_staff_command
 from bots.wording import CANCEL_REQUEST_PAYLOAD
 from community import followups
@@ -321,10 +321,22 @@ class Gateway:
         lookup.add_done_callback(_retrieve_exception)
         decision = await self._decide(text, message)
         if decision.outcome is Outcome.CHECK and (
-            parse_staff_command(text) is not None or parse_command(text) is not None
+            parse_staff_command(text) is not None
+            or parse_command(text) is not None
+            or is_plan_command(text)
         ):
             # A researcher's /submit about overdose deaths, a mother's /answer_N: commands are
             # not asked "are you safe?" on the learned layer's doubt (a rule hit still counts).
+            decision = replace(decision, outcome=Outcome.NONE)
+        if (
+            decision.outcome is Outcome.CHECK
+            and decision.layer != "rules"
+            and not decision.help_coming
+            and await self._building_plan(lookup)
+        ):
+            # Her safety plan's steps are about hard times by design (warning signs, people to
+            # call): the learned layer's doubt about her answer is not asked about; a crisis,
+            # and a reviewed rule's finding, still are.
             decision = replace(decision, outcome=Outcome.NONE)
         typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
         if typed is not None and not decision.crisis and await self._check_pending(lookup):
@@ -510,7 +522,8 @@ class Gateway:
             return _Route(state, "case")
         if state.blocked:
             return _Route(state, "blocked", waiting)
-        if text in DATA_RIGHTS_PAYLOADS or not text:
+        if text in DATA_RIGHTS_PAYLOADS or not text or knows_payload(text):
+            # Her data rights and her safety plan's buttons: a few taps in a row are not a flood.
             return _Route(state, "app", waiting)
         # After the screen and the open-case check: a flood never hides a crisis, and what she
         # writes to a person is always kept. One calm word per burst, then quiet.
@@ -704,6 +717,15 @@ class Gateway:
         if since is None:
             return True
         return utcnow() - since < self._config.crisis_reply_quiet
+
+    @staticmethod
+    async def _building_plan(lookup: asyncio.Future[MemberState]) -> bool:
+        """Whether her next words answer a step of her safety plan."""
+        try:
+            return (await lookup).building_plan
+        except Exception:
+            log.exception("safety plan state unknown")
+            return False
 
     @staticmethod
     async def _check_pending(lookup: asyncio.Future[MemberState]) -> bool:

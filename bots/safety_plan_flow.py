@@ -48,6 +48,11 @@ def takes(text: str, building: bool) -> bool:
     )
 
 
+def is_plan_command(text: str) -> bool:
+    """/myplan (typed or from a menu) or one of the plan's buttons."""
+    return plans.COMMAND.match(text) is not None or knows_payload(text)
+
+
 def knows_payload(text: str) -> bool:
     """A button's payload typed out or passed on by an adapter."""
     return (

@@ -1,0 +1,359 @@
+"""Her safety plan (issue #21), through the real app on SQLite and PostgreSQL: built step by
+step in chat (English and Spanish), shown, one step changed, deleted; one line of it after a
+crisis reply; a moderator sees it only with her yes and only while her case is open; it is in
+her data and gone with it; names and numbers are not readable in the database file; keys
+rotate; a missing or wrong key fails kindly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bots.command_grammar import ModeratorCall
+from bots.commands import run_moderator_command
+from community.db import Database
+from community.models import CaseEvent, SafetyPlan
+from community.phrases import phrase
+from community.resources import core_resources_text, default_directory
+from community.safety_plan import (
+    Plan,
+    PlanKeys,
+    PlanKeysError,
+    PlanLocked,
+    keys_from_settings,
+    read_plan,
+    reseal_all,
+    write_plan,
+)
+from community.settings import Environment, Settings
+from peerbot.app import create_app
+from tests.bots.test_moderation_api import _staff, auth
+
+NAME = "Ana Rivera"
+NUMBER = "555-201-7788"
+PERSON = f"my sister {NAME} {NUMBER}"
+CRISIS = "i want to kill myself tonight"
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings, run_scheduler=False))
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A test writes faster than a mother: no burst limit in the way of building a plan."""
+    return settings.model_copy(update={"flood_messages": 200})
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with _client(settings) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def ana(settings: Settings) -> str:
+    return asyncio.run(_staff(settings, "ana", "moderator", "Ana"))
+
+
+def _say(client: TestClient, user: str, text: str) -> list[dict[str, Any]]:
+    response = client.post("/api/chat", json={"user": user, "text": text})
+    assert response.status_code == 200
+    return list(response.json()["replies"])
+
+
+def _payloads(reply: dict[str, Any]) -> list[str]:
+    return [b["payload"] for b in reply.get("buttons") or []]
+
+
+def _starts(reply: dict[str, Any], key: str, language: str = "en") -> bool:
+    return str(reply["text"]).startswith(phrase(key, language).split("\n")[0][:60])
+
+
+def _build(client: TestClient, user: str) -> None:
+    """Her whole plan, step by step: one step skipped, a service and naloxone tapped."""
+    first = _say(client, user, "my safety plan")
+    assert first[0]["text"] == phrase("safety_plan_none", "en")
+    assert "/myplan_build" in _payloads(first[0])
+    started = _say(client, user, "/myplan_build")
+    assert started[0]["text"] == phrase("safety_plan_intro", "en")
+    assert _starts(started[1], "safety_plan_step_warning_signs")
+    assert _starts(
+        _say(client, user, "I get cranky and skip my meetings")[0], "safety_plan_step_coping"
+    )
+    assert _starts(_say(client, user, "skip")[0], "safety_plan_step_distractions")
+    assert _starts(_say(client, user, "the park by the river")[0], "safety_plan_step_people")
+    services = _say(client, user, PERSON)[0]
+    assert _starts(services, "safety_plan_step_professionals")
+    assert "/myplan_add_lifeline_988" in _payloads(services)
+    added = _say(client, user, "/myplan_add_lifeline_988")[0]
+    assert added["text"].startswith(phrase("safety_plan_added", "en", name="")[:20])
+    safer = _say(client, user, "Dr. Lopez at the clinic")[0]
+    assert _starts(safer, "safety_plan_step_safer")
+    # Harm reduction from the directory: naloxone close, and a never-use-alone line.
+    assert default_directory().get("never_use_alone").contact_line("en") in safer["text"]
+    assert {"/myplan_add_naloxone", "/myplan_add_never_use_alone"} <= set(_payloads(safer))
+    _say(client, user, "/myplan_add_naloxone")
+    done = _say(client, user, "my mom keeps the extra pills")
+    assert done[0]["text"] == phrase("safety_plan_done", "en")
+
+
+def _count_plans(settings: Settings) -> int:
+    async def count() -> int:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                return int(await session.scalar(select(func.count()).select_from(SafetyPlan)) or 0)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(count())
+
+
+def _first_case(client: TestClient, token: str) -> int:
+    return int(client.get("/api/cases", headers=auth(token)).json()["cases"][0]["id"])
+
+
+def test_built_step_by_step_shown_one_step_changed_and_deleted(client: TestClient) -> None:
+    user = "mom-safety-plan-000001"
+    _build(client, user)
+    shown = _say(client, user, "/myplan")[0]
+    text = shown["text"]
+    for words in ("I get cranky", "the park by the river", PERSON, "Dr. Lopez", "extra pills"):
+        assert words in text  # her words, as she wrote them
+    assert default_directory().get("lifeline_988").contact_line("en") in text
+    assert phrase("safety_plan_naloxone", "en") in text
+    assert phrase("safety_plan_step_empty", "en") in text  # the step she skipped
+    assert _payloads(shown) == ["/myplan_edit", "/myplan_delete"]
+    # Done building: what she writes next is an ordinary message again (Rasa is down here).
+    assert phrase("safety_plan_nothing_pending", "en") not in _say(client, user, "hello")[0]["text"]
+    assert "hello" not in _say(client, user, "/myplan")[0]["text"].split("\n")
+
+    steps = _say(client, user, "/myplan edit")[0]
+    assert len(_payloads(steps)) == 6 and "/myplan_edit_coping" in _payloads(steps)
+    assert _starts(_say(client, user, "/myplan_edit_coping")[0], "safety_plan_step_coping")
+    saved = _say(client, user, "a warm shower, my playlist")
+    assert saved[0]["text"] == phrase("safety_plan_step_saved", "en")
+    assert "a warm shower, my playlist" in saved[1]["text"]
+    assert "I get cranky" in saved[1]["text"]  # the other steps stay as they were
+
+    confirm = _say(client, user, "/myplan delete")[0]
+    assert confirm["text"] == phrase("safety_plan_confirm_delete", "en")
+    assert _say(client, user, "/myplan_delete_no")[0]["text"] == phrase("safety_plan_kept", "en")
+    assert "a warm shower" in _say(client, user, "/myplan")[0]["text"]
+    _say(client, user, "/myplan delete")
+    assert _say(client, user, "/myplan_delete_yes")[0]["text"] == phrase(
+        "safety_plan_deleted", "en"
+    )
+    assert _say(client, user, "/myplan")[0]["text"] == phrase("safety_plan_none", "en")
+
+
+def test_stop_keeps_what_she_has_and_spanish_throughout(client: TestClient) -> None:
+    user = "mom-safety-plan-000002"
+    _say(client, user, "/language es")
+    invite = _say(client, user, "mi plan de seguridad")[0]
+    assert invite["text"] == phrase("safety_plan_none", "es")
+    started = _say(client, user, "/myplan_build")
+    assert _starts(started[1], "safety_plan_step_warning_signs", "es")
+    assert "Saltar" in [b["title"] for b in started[1]["buttons"]]
+    assert _starts(_say(client, user, "cuando no duermo")[0], "safety_plan_step_coping", "es")
+    assert _say(client, user, "parar")[0]["text"] == phrase("safety_plan_stopped", "es")
+    shown = _say(client, user, "/myplan")[0]["text"]
+    assert shown.startswith(phrase("safety_plan_title", "es"))
+    assert "cuando no duermo" in shown
+    assert phrase("safety_plan_heading_people", "es") in shown
+    # Stopped: her next words are not taken into the plan.
+    _say(client, user, "gracias")
+    assert "gracias" not in _say(client, user, "/myplan")[0]["text"]
+
+
+def test_crisis_reply_then_a_line_from_her_plan(client: TestClient, ana: str) -> None:
+    without = "mom-safety-plan-000003"
+    alone = _say(client, without, "i don't want to be alive anymore")
+    assert len(alone) == 1 and "988" in alone[0]["text"]  # no plan: the crisis reply alone
+
+    user = "mom-safety-plan-000004"
+    _build(client, user)
+    replies = _say(client, user, CRISIS)
+    assert "988" in replies[0]["text"] and replies[0].get("urgent") is True
+    assert replies[1]["text"] == phrase("safety_plan_crisis_line", "en", who=PERSON)
+    case_id = max(c["id"] for c in client.get("/api/cases", headers=auth(ana)).json()["cases"])
+    assert replies[2]["text"] == phrase("safety_plan_share_ask", "en")
+    assert _payloads(replies[2]) == [f"/plan_share_yes_{case_id}", f"/plan_share_no_{case_id}"]
+
+
+def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
+    settings: Settings, client: TestClient, ana: str
+) -> None:
+    user = "mom-safety-plan-000005"
+    _build(client, user)
+    _say(client, user, CRISIS)
+    case_id = _first_case(client, ana)
+    plan_url = f"/api/cases/{case_id}/plan"
+    assert client.get(plan_url, headers=auth(ana)).status_code == 403  # not asked yet
+    assert _say(client, user, f"/plan_share_no_{case_id}")[0]["text"] == phrase(
+        "safety_plan_not_shared", "en"
+    )
+    assert client.get(plan_url, headers=auth(ana)).status_code == 403
+    assert NAME not in _thread_plan(settings, case_id)
+
+    assert _say(client, user, f"/plan_share_yes_{case_id}")[0]["text"] == phrase(
+        "safety_plan_shared", "en"
+    )
+    seen = client.get(plan_url, headers=auth(ana))
+    assert seen.status_code == 200
+    people = next(s for s in seen.json()["steps"] if s["step"] == "people")
+    assert people["words"] == PERSON
+    assert NAME in _thread_plan(settings, case_id)
+    assert _viewed(settings, case_id) == 2  # each look is in the case's audit events
+
+    assert client.post(f"/api/cases/{case_id}/claim", headers=auth(ana)).status_code == 200
+    resolved = client.post(
+        f"/api/cases/{case_id}/resolve", json={"outcome": "safe for now"}, headers=auth(ana)
+    )
+    assert resolved.status_code == 200
+    assert client.get(plan_url, headers=auth(ana)).status_code == 403  # closed: hers again
+    assert NAME not in _thread_plan(settings, case_id)
+    assert _say(client, user, f"/plan_share_yes_{case_id}")[0]["text"] == phrase(
+        "safety_plan_share_gone", "en"
+    )
+
+    # A new case: her yes for the last one does not carry over; she is asked again.
+    asked = _say(client, user, "i don't want to be alive anymore")
+    new_case = _first_case(client, ana)
+    assert new_case != case_id
+    assert asked[-1]["text"] == phrase("safety_plan_share_ask", "en")
+    assert _payloads(asked[-1])[0] == f"/plan_share_yes_{new_case}"
+    assert client.get(f"/api/cases/{new_case}/plan", headers=auth(ana)).status_code == 403
+
+
+def _thread_plan(settings: Settings, case_id: int) -> str:
+    """What /plan answers in the case's Telegram topic or Discord thread."""
+
+    async def run() -> str:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            call = ModeratorCall(database, "tg:9", "Sam", case_id, keys_from_settings(settings))
+            return await run_moderator_command(call, "/plan") or ""
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _viewed(settings: Settings, case_id: int) -> int:
+    async def count() -> int:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                return int(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(CaseEvent)
+                        .where(
+                            CaseEvent.case_id == case_id, CaseEvent.action == "safety_plan_viewed"
+                        )
+                    )
+                    or 0
+                )
+        finally:
+            await database.dispose()
+
+    return asyncio.run(count())
+
+
+def test_in_her_data_and_gone_with_it(settings: Settings, client: TestClient) -> None:
+    user = "mom-safety-plan-000006"
+    _build(client, user)
+    mine = _say(client, user, "/my_data")[0]["text"]
+    assert PERSON in mine and "I get cranky" in mine
+    assert _count_plans(settings) == 1
+    _say(client, user, "/delete_my_data")
+    assert _say(client, user, "/confirm_delete")[0]["text"] == phrase("deletion_done", "en")
+    assert _count_plans(settings) == 0
+    # Written again later, she is someone new, with no plan.
+    assert _say(client, user, "/myplan")[0]["text"] == phrase("safety_plan_none", "en")
+
+
+def _database_bytes(settings: Settings) -> bytes:
+    url = settings.resolved_database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("the file check reads SQLite's file")
+    path = Path(url.split(":///", 1)[1])
+    return b"".join(p.read_bytes() for p in path.parent.glob(f"{path.name}*") if p.is_file())
+
+
+def test_names_and_numbers_are_not_readable_in_the_database_file(
+    settings: Settings, client: TestClient
+) -> None:
+    user = "mom-safety-plan-000007"
+    _build(client, user)
+    _say(client, user, CRISIS)  # a case transcript keeps her words as they are
+    stored = _database_bytes(settings)
+    # The scan can see plain text (a crisis case keeps what she wrote) ...
+    assert CRISIS.encode() in stored
+    # ... and sees none of her plan.
+    for secret in (NAME, NUMBER, "I get cranky", "Dr. Lopez", "extra pills"):
+        assert secret.encode() not in stored, secret
+
+
+async def test_rotation_seals_again_with_the_new_key_and_the_old_can_go(
+    database: Database,
+) -> None:
+    old, new = PlanKeys.new_key(), PlanKeys.new_key()
+    async with database.transaction() as session:
+        member_id = await _member(session)
+        await write_plan(session, PlanKeys.parse(old), member_id, Plan({"people": PERSON}))
+    async with database.transaction() as session:
+        assert await reseal_all(session, PlanKeys.parse(f"{new},{old}")) == (1, 0)
+    async with database.transaction() as session:
+        plan = await read_plan(session, PlanKeys.parse(new), member_id)  # the old key dropped
+        assert plan is not None and plan.words["people"] == PERSON
+        with pytest.raises(PlanLocked):
+            await read_plan(session, PlanKeys.parse(old), member_id)
+        # Without the key it was sealed with, rotation leaves it and says so.
+        assert await reseal_all(session, PlanKeys.parse(PlanKeys.new_key())) == (0, 1)
+
+
+async def _member(session: Any) -> int:
+    from community.members import resolve_member
+
+    member = await resolve_member(session, b"k" * 32, "web", "mom-plan-rotation")
+    return member.id
+
+
+def test_a_malformed_key_is_refused_naming_the_setting_never_its_value(
+    settings: Settings,
+) -> None:
+    bad = settings.model_copy(update={"plan_keys": SecretStr("not-a-key-secret-value")})
+    with pytest.raises(PlanKeysError) as error:
+        keys_from_settings(bad)
+    assert "PEERBOT_PLAN_KEYS" in str(error.value)
+    assert "not-a-key-secret-value" not in str(error.value)
+
+
+def test_a_wrong_or_missing_key_fails_kindly(settings: Settings, ana: str) -> None:
+    user = "mom-safety-plan-000008"
+    with _client(settings) as client:
+        _build(client, user)
+    unavailable = phrase(
+        "safety_plan_unavailable", "en", core_resources=core_resources_text(language="en")
+    )
+    wrong = settings.model_copy(update={"plan_keys": SecretStr(PlanKeys.new_key())})
+    with _client(wrong) as client:
+        assert _say(client, user, "/myplan")[0]["text"] == unavailable
+        crisis = _say(client, user, CRISIS)
+        assert len(crisis) == 1 and "988" in crisis[0]["text"]  # the crisis reply, unharmed
+        mine = _say(client, user, "/my_data")[0]["text"]
+        assert phrase("my_data_safety_plan_locked", "en") in mine and NAME not in mine
+    missing = settings.model_copy(update={"env": Environment.PRODUCTION})
+    with _client(missing) as client:
+        assert _say(client, "mom-safety-plan-000009", "/myplan")[0]["text"] == unavailable
+        assert _say(client, "mom-safety-plan-000009", "/myplan_build")[0]["text"] == unavailable
