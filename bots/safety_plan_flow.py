@@ -116,11 +116,9 @@ class SafetyPlanFlow:
             return await self._after(session, member_id, progress, language)
         if action == "stop":
             stopped = await plans.stop(session, member_id)
-            return [
-                self._say(
-                    "safety_plan_stopped" if stopped else "safety_plan_nothing_pending", language
-                )
-            ]
+            said = "safety_plan_stopped" if stopped else "safety_plan_nothing_pending"
+            show = _button("button_safety_plan_show", "/myplan", language)
+            return [Reply(phrase(said, language), (show,), language=language)]
         if action == "edit":
             return [self._which_step(language)]
         if action.startswith("edit_") and action[5:] in plans.steps():
@@ -274,7 +272,8 @@ class SafetyPlanFlow:
                 return []
             plan = self._keys.open(row.sealed)
             line = plans.crisis_line(plan, language)
-            replies = [Reply(line, language=language)] if line else []
+            show = _button("button_safety_plan_show", "/myplan", language)
+            replies = [Reply(line, (show,), language=language)] if line else []
             if not plan.empty and await plans.ask_to_share(session, member_id, case_id):
                 replies.append(self._share_question(case_id, language))
             return replies

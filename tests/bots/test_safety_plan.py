@@ -164,7 +164,9 @@ def test_stop_keeps_what_she_has_and_spanish_throughout(client: TestClient) -> N
     assert _starts(started[1], "safety_plan_step_warning_signs", "es")
     assert "Saltar" in [b["title"] for b in started[1]["buttons"]]
     assert _starts(_say(client, user, "cuando no duermo")[0], "safety_plan_step_coping", "es")
-    assert _say(client, user, "parar")[0]["text"] == phrase("safety_plan_stopped", "es")
+    stopped = _say(client, user, "parar")[0]
+    assert stopped["text"] == phrase("safety_plan_stopped", "es")
+    assert stopped["buttons"] == [{"title": "Mi plan de seguridad", "payload": "/myplan"}]
     shown = _say(client, user, "/myplan")[0]["text"]
     assert shown.startswith(phrase("safety_plan_title", "es"))
     assert "cuando no duermo" in shown
@@ -184,6 +186,7 @@ def test_crisis_reply_then_a_line_from_her_plan(client: TestClient, ana: str) ->
     replies = _say(client, user, CRISIS)
     assert "988" in replies[0]["text"] and replies[0].get("urgent") is True
     assert replies[1]["text"] == phrase("safety_plan_crisis_line", "en", who=PERSON)
+    assert _payloads(replies[1]) == ["/myplan"]  # a button to her whole plan
     case_id = max(c["id"] for c in client.get("/api/cases", headers=auth(ana)).json()["cases"])
     assert replies[2]["text"] == phrase("safety_plan_share_ask", "en")
     assert _payloads(replies[2]) == [f"/plan_share_yes_{case_id}", f"/plan_share_no_{case_id}"]
