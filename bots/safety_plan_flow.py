@@ -89,7 +89,17 @@ class SafetyPlanFlow:
                 "safety plan could not be opened with PEERBOT_PLAN_KEYS",
                 extra={"platform": message.platform},
             )
+            await self._stop_building(message)
             return [self._unavailable(language)]
+
+    async def _stop_building(self, message: InboundMessage) -> None:
+        """Her plan cannot be opened: her next words must not be caught by it."""
+        try:
+            async with self._db.transaction() as session:
+                member = await resolve_member(session, self._key, message.platform, message.user_id)
+                await plans.stop(session, member.id)
+        except Exception as error:
+            log.warning("safety plan building not stopped", extra={"error": type(error).__name__})
 
     async def _respond(
         self, session: AsyncSession, member_id: int, text: str, language: str
@@ -255,40 +265,45 @@ class SafetyPlanFlow:
         """After the crisis reply and its case are written: one line from her plan, and whether
         the person coming may see it. Best-effort: a slow or absent database, a missing key or
         no plan mean nothing more is said (the crisis reply has everything she needs)."""
-        if not self._keys.available:
-            return []
         try:
             return await asyncio.wait_for(
-                self._after_crisis(member_id, case_id, language), CRISIS_LINE_SECONDS
+                self._after_case(member_id, case_id, language, crisis=True), CRISIS_LINE_SECONDS
             )
         except Exception as error:
             log.warning("safety plan line left out", extra={"error": type(error).__name__})
             return []
 
-    async def _after_crisis(self, member_id: int, case_id: int, language: str) -> list[Reply]:
+    async def after_case_opened(self, member_id: int, case_id: int, language: str) -> list[Reply]:
+        """A case opened at her request: if she has a plan, whether the person may see it."""
+        try:
+            return await self._after_case(member_id, case_id, language, crisis=False)
+        except Exception as error:
+            log.warning("safety plan question left out", extra={"error": type(error).__name__})
+            return []
+
+    async def _after_case(
+        self, member_id: int, case_id: int, language: str, crisis: bool
+    ) -> list[Reply]:
+        """A case has opened: building her plan pauses (what she writes now is for the person
+        coming, never a step of the plan; she can start again with them), then the line and
+        the question."""
         async with self._db.transaction() as session:
-            row = await plans.plan_row(session, member_id)
+            row = await plans.plan_row(session, member_id, for_update=True)
             if row is None:
                 return []
-            plan = self._keys.open(row.sealed)
-            line = plans.crisis_line(plan, language)
-            show = _button("button_safety_plan_show", "/myplan", language)
-            replies = [Reply(line, (show,), language=language)] if line else []
+            plans.stop_building(row)
+            try:
+                plan = self._keys.open(row.sealed)
+            except plans.PlanLocked:
+                return []
+            replies: list[Reply] = []
+            line = plans.crisis_line(plan, language) if crisis else None
+            if line:
+                show = _button("button_safety_plan_show", "/myplan", language)
+                replies.append(Reply(line, (show,), language=language))
             if not plan.empty and await plans.ask_to_share(session, member_id, case_id):
                 replies.append(self._share_question(case_id, language))
             return replies
-
-    async def after_case_opened(self, member_id: int, case_id: int, language: str) -> list[Reply]:
-        """A case opened at her request: if she has a plan, whether the person may see it."""
-        if not self._keys.available:
-            return []
-        try:
-            async with self._db.transaction() as session:
-                if await plans.ask_to_share(session, member_id, case_id):
-                    return [self._share_question(case_id, language)]
-        except Exception as error:
-            log.warning("safety plan question left out", extra={"error": type(error).__name__})
-        return []
 
     def _share_question(self, case_id: int, language: str) -> Reply:
         return Reply(

@@ -360,3 +360,21 @@ def test_a_wrong_or_missing_key_fails_kindly(settings: Settings, ana: str) -> No
     with _client(missing) as client:
         assert _say(client, "mom-safety-plan-000009", "/myplan")[0]["text"] == unavailable
         assert _say(client, "mom-safety-plan-000009", "/myplan_build")[0]["text"] == unavailable
+
+
+def test_a_case_opening_pauses_building_so_her_next_words_reach_the_person(
+    client: TestClient, ana: str
+) -> None:
+    user = "mom-safety-plan-000010"
+    _say(client, user, "/myplan_build")
+    _say(client, user, "I get cranky and skip my meetings")
+    replies = _say(client, user, CRISIS)
+    assert "988" in replies[0]["text"]
+    case_id = _first_case(client, ana)
+    # No people or services yet: no line from her plan, but she is asked about sharing it.
+    assert [r["text"] for r in replies[1:]] == [phrase("safety_plan_share_ask", "en")]
+    after = _say(client, user, "are you still there")
+    assert all(phrase("safety_plan_step_coping", "en")[:30] not in r["text"] for r in after)
+    transcript = client.get(f"/api/cases/{case_id}/messages", headers=auth(ana)).json()
+    assert "are you still there" in [m["text"] for m in transcript["messages"]]
+    assert "are you still there" not in _say(client, user, "/myplan")[0]["text"]
