@@ -436,7 +436,9 @@ async def shared_plan(session: AsyncSession, keys: PlanKeys, case_id: int, moder
     said yes for it; each look is in the case's audit events. Raises PlanNotShared (or
     PlanLocked)."""
     case = await session.get(Case, case_id)
-    if case is None or case.status not in {s.value for s in OPEN_CASE_STATUSES}:
+    if case is None:
+        raise PlanNotShared("No such case.")
+    if case.status not in {s.value for s in OPEN_CASE_STATUSES}:
         raise PlanNotShared("The case is closed: her safety plan is hers again.")
     row = await plan_row(session, case.member_id)
     if row is None or row.shared_case_id != case_id:

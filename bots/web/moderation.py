@@ -410,7 +410,8 @@ def build_router() -> APIRouter:
         response_model=SafetyPlanOut,
         tags=["moderation"],
         responses={
-            403: {"description": "She has not shared it for this case, or the case is closed"},
+            404: {"description": "No such case"},
+            409: {"description": "She has not shared it for this case, or the case is closed"},
             503: {"description": "Safety plans cannot be opened (PEERBOT_PLAN_KEYS)"},
         },
     )
@@ -423,7 +424,7 @@ def build_router() -> APIRouter:
         try:
             plan = await shared_plan(session, keys, case_id, staff.name)
         except PlanNotShared as error:
-            raise HTTPException(403, str(error)) from None
+            raise _conflict(error) from None
         except PlanLocked:
             raise HTTPException(
                 503, "Safety plans can't be opened: check PEERBOT_PLAN_KEYS."

@@ -200,11 +200,11 @@ def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
     _say(client, user, CRISIS)
     case_id = _first_case(client, ana)
     plan_url = f"/api/cases/{case_id}/plan"
-    assert client.get(plan_url, headers=auth(ana)).status_code == 403  # not asked yet
+    assert client.get(plan_url, headers=auth(ana)).status_code == 409  # not asked yet
     assert _say(client, user, f"/plan_share_no_{case_id}")[0]["text"] == phrase(
         "safety_plan_not_shared", "en"
     )
-    assert client.get(plan_url, headers=auth(ana)).status_code == 403
+    assert client.get(plan_url, headers=auth(ana)).status_code == 409
     assert NAME not in _thread_plan(settings, case_id)
 
     assert _say(client, user, f"/plan_share_yes_{case_id}")[0]["text"] == phrase(
@@ -222,7 +222,7 @@ def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
         f"/api/cases/{case_id}/resolve", json={"outcome": "safe for now"}, headers=auth(ana)
     )
     assert resolved.status_code == 200
-    assert client.get(plan_url, headers=auth(ana)).status_code == 403  # closed: hers again
+    assert client.get(plan_url, headers=auth(ana)).status_code == 409  # closed: hers again
     assert NAME not in _thread_plan(settings, case_id)
     assert _say(client, user, f"/plan_share_yes_{case_id}")[0]["text"] == phrase(
         "safety_plan_share_gone", "en"
@@ -234,7 +234,7 @@ def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
     assert new_case != case_id
     assert asked[-1]["text"] == phrase("safety_plan_share_ask", "en")
     assert _payloads(asked[-1])[0] == f"/plan_share_yes_{new_case}"
-    assert client.get(f"/api/cases/{new_case}/plan", headers=auth(ana)).status_code == 403
+    assert client.get(f"/api/cases/{new_case}/plan", headers=auth(ana)).status_code == 409
 
 
 def _thread_plan(settings: Settings, case_id: int) -> str:
