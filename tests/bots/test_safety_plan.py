@@ -7,6 +7,9 @@ rotate; a missing or wrong key fails kindly."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from community.safety_plan import (
     reseal_all,
     write_plan,
 )
-from community.settings import Environment, Settings
+from community.settings import PROJECT_ROOT, Environment, Settings, async_database_url
 from peerbot.app import create_app
 from tests.bots.test_moderation_api import _staff, auth
 
@@ -216,6 +219,8 @@ def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
     assert people["words"] == PERSON
     assert NAME in _thread_plan(settings, case_id)
     assert _viewed(settings, case_id) == 2  # each look is in the case's audit events
+    researcher = asyncio.run(_staff(settings, "rae", "researcher", "Rae"))
+    assert client.get(plan_url, headers=auth(researcher)).status_code == 403  # never researchers
 
     assert client.post(f"/api/cases/{case_id}/claim", headers=auth(ana)).status_code == 200
     resolved = client.post(
@@ -378,3 +383,57 @@ def test_a_case_opening_pauses_building_so_her_next_words_reach_the_person(
     transcript = client.get(f"/api/cases/{case_id}/messages", headers=auth(ana)).json()
     assert "are you still there" in [m["text"] for m in transcript["messages"]]
     assert "are you still there" not in _say(client, user, "/myplan")[0]["text"]
+
+
+def test_peerbot_rotate_plan_keys_then_the_old_key_can_go(tmp_path: Path) -> None:
+    old, new = PlanKeys.new_key(), PlanKeys.new_key()
+    url = f"sqlite:///{tmp_path / 'rotate.sqlite3'}"
+    env = dict(os.environ)
+    env.update(
+        PEERBOT_VAR_DIR=str(tmp_path / "var"),
+        PEERBOT_DATABASE_URL=url,
+        PEERBOT_SECRET_KEY="cli-test-secret-key-0123456789abcdef",
+    )
+
+    def peerbot(*args: str, keys: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "peerbot.cli", *args],
+            capture_output=True, text=True, cwd=PROJECT_ROOT,
+            env={**env, "PEERBOT_PLAN_KEYS": keys}, timeout=120, check=False,
+        )  # fmt: skip
+
+    assert peerbot("migrate", keys=old).returncode == 0
+    database_url = async_database_url(url)
+
+    async def write() -> int:
+        database = Database.connect(database_url)
+        try:
+            async with database.transaction() as session:
+                member_id = await _member(session)
+                await write_plan(session, PlanKeys.parse(old), member_id, Plan({"people": PERSON}))
+                return member_id
+        finally:
+            await database.dispose()
+
+    async def read(keys: str, member_id: int) -> Plan | None:
+        database = Database.connect(database_url)
+        try:
+            async with database.transaction() as session:
+                return await read_plan(session, PlanKeys.parse(keys), member_id)
+        finally:
+            await database.dispose()
+
+    member_id = asyncio.run(write())
+    rotated = peerbot("rotate-plan-keys", keys=f"{new},{old}")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Sealed 1 safety plan(s) again" in rotated.stdout
+    assert "can now be removed" in rotated.stdout
+    plan = asyncio.run(read(new, member_id))
+    assert plan is not None and plan.words["people"] == PERSON
+    # A key that opens nothing: it says so and fails, so the old key is not dropped too soon.
+    stranger = peerbot("rotate-plan-keys", keys=PlanKeys.new_key())
+    assert stranger.returncode == 1 and "could not be opened" in stranger.stderr
+    assert NAME not in stranger.stdout + stranger.stderr
+    malformed = peerbot("rotate-plan-keys", keys="not-a-key")
+    assert malformed.returncode == 2 and "PEERBOT_PLAN_KEYS" in malformed.stderr
+    assert "not-a-key" not in malformed.stderr
