@@ -7,6 +7,7 @@ rotate; a missing or wrong key fails kindly."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -179,7 +180,11 @@ def test_stop_keeps_what_she_has_and_spanish_throughout(client: TestClient) -> N
     assert "gracias" not in _say(client, user, "/myplan")[0]["text"]
 
 
-def test_crisis_reply_then_a_line_from_her_plan(client: TestClient, ana: str) -> None:
+def test_crisis_reply_then_a_line_from_her_plan(
+    client: TestClient, ana: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("bots", "community", "peerbot"):
+        caplog.set_level(logging.DEBUG, logger=name)
     without = "mom-safety-plan-000003"
     alone = _say(client, without, "i don't want to be alive anymore")
     assert len(alone) == 1 and "988" in alone[0]["text"]  # no plan: the crisis reply alone
@@ -193,6 +198,11 @@ def test_crisis_reply_then_a_line_from_her_plan(client: TestClient, ana: str) ->
     case_id = max(c["id"] for c in client.get("/api/cases", headers=auth(ana)).json()["cases"])
     assert replies[2]["text"] == phrase("safety_plan_share_ask", "en")
     assert _payloads(replies[2]) == [f"/plan_share_yes_{case_id}", f"/plan_share_no_{case_id}"]
+    # The logs never carry a word of her plan.
+    logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert "screen finding" in logged  # the logs were captured ...
+    for words in (NAME, NUMBER, "I get cranky", "Dr. Lopez", "extra pills"):
+        assert words not in logged  # ... and hold none of it
 
 
 def test_a_moderator_sees_it_only_with_her_yes_and_only_while_the_case_is_open(
