@@ -11,6 +11,7 @@ development one is generated once into `var/plan_keys`. Rotation: put a new key 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -133,8 +134,13 @@ def keys_from_settings(settings: Settings) -> PlanKeys:
     key_file = settings.var_dir / KEY_FILE_NAME
     if not key_file.exists():
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(PlanKeys.new_key())
-        key_file.chmod(0o600)
+        try:  # owner-only from the start; a second process starting at once reads the first's
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(PlanKeys.new_key())
     return PlanKeys.parse(key_file.read_text())
 
 
@@ -169,7 +175,7 @@ class Plan:
 
 @cache
 def plan_data(path: Path = PLAN_DATA_PATH) -> dict[str, Any]:
-    """The reviewed data file: the steps in order, the services offered, her words for show,
+    """The reviewable data file: the steps in order, the services offered, her words for show,
     skip and stop."""
     with path.open(encoding="utf-8") as handle:
         data: Any = yaml.safe_load(handle)

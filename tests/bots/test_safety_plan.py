@@ -447,3 +447,15 @@ def test_peerbot_rotate_plan_keys_then_the_old_key_can_go(tmp_path: Path) -> Non
     malformed = peerbot("rotate-plan-keys", keys="not-a-key")
     assert malformed.returncode == 2 and "PEERBOT_PLAN_KEYS" in malformed.stderr
     assert "not-a-key" not in malformed.stderr
+
+
+def test_development_generates_one_owner_only_key_and_production_none(
+    settings: Settings,
+) -> None:
+    first = keys_from_settings(settings)
+    key_file = settings.var_dir / "plan_keys"
+    assert first.available and key_file.stat().st_mode & 0o777 == 0o600
+    sealed = first.seal(Plan({"people": PERSON}))
+    assert keys_from_settings(settings).open(sealed).words["people"] == PERSON  # the same key
+    production = settings.model_copy(update={"env": Environment.PRODUCTION})
+    assert not keys_from_settings(production).available
