@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from bots.command_grammar import ModeratorCall
 from bots.commands import run_moderator_command
 from community.db import Database
 from community.models import CaseEvent, SafetyPlan
-from community.phrases import phrase
+from community.phrases import phrase, phrases
 from community.resources import core_resources_text, default_directory
 from community.safety_plan import (
     Plan,
@@ -459,3 +460,14 @@ def test_development_generates_one_owner_only_key_and_production_none(
     assert keys_from_settings(settings).open(sealed).words["people"] == PERSON  # the same key
     production = settings.model_copy(update={"env": Environment.PRODUCTION})
     assert not keys_from_settings(production).available
+
+
+def test_her_plans_words_are_person_first_in_both_languages() -> None:
+    from tests.test_content import STIGMATIZING
+
+    keys = [k for k in phrases() if "safety_plan" in k]
+    assert len(keys) > 40  # every prompt, heading, button and answer of the plan
+    for key in keys:
+        for language, patterns in STIGMATIZING.items():
+            for pattern in patterns:
+                assert not re.search(pattern, phrase(key, language), re.IGNORECASE), key
