@@ -270,6 +270,25 @@ class Settings(BaseSettings):
         parse(value)  # "N/minute", "N per 10 minutes": raises ValueError otherwise
         return value
 
+    @field_validator("plan_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return value
+        from cryptography.fernet import Fernet
+
+        try:
+            for key in value.get_secret_value().split(","):
+                if key.strip():
+                    Fernet(key.strip().encode())
+        except ValueError:
+            # Only what is wrong, never the value: it is a secret.
+            raise ValueError(
+                "must be Fernet keys (32 url-safe base64-encoded bytes each, comma-separated, "
+                "newest first); make one with: peerbot new-plan-key"
+            ) from None
+        return value
+
     @field_validator("research_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -37,7 +37,14 @@ from community.safety_plan import (
     reseal_all,
     write_plan,
 )
-from community.settings import PROJECT_ROOT, Environment, Settings, async_database_url
+from community.settings import (
+    PROJECT_ROOT,
+    Environment,
+    Settings,
+    SettingsError,
+    async_database_url,
+    load_settings,
+)
 from peerbot.app import create_app
 from tests.bots.test_moderation_api import _staff, auth
 
@@ -471,3 +478,15 @@ def test_her_plans_words_are_person_first_in_both_languages() -> None:
         for language, patterns in STIGMATIZING.items():
             for pattern in patterns:
                 assert not re.search(pattern, phrase(key, language), re.IGNORECASE), key
+
+
+def test_a_malformed_key_stops_start_up_with_the_settings_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PEERBOT_PLAN_KEYS", "not-a-key-secret-value")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert "PEERBOT_PLAN_KEYS" in str(error.value)
+    assert "not-a-key-secret-value" not in str(error.value)
+    monkeypatch.setenv("PEERBOT_PLAN_KEYS", f"{PlanKeys.new_key()},{PlanKeys.new_key()}")
+    assert keys_from_settings(load_settings()).count == 2
