@@ -46,6 +46,9 @@ from community.settings import (
     load_settings,
 )
 from peerbot.app import create_app
+from tests.bots.app_harness import running
+from tests.bots.rasa_standin import RasaStandIn
+from tests.bots.telegram_standin import TOKEN, BotApiStandIn, bot_api_standin
 from tests.bots.test_moderation_api import _staff, auth
 
 NAME = "Ana Rivera"
@@ -490,3 +493,48 @@ def test_a_malformed_key_stops_start_up_with_the_settings_message(
     assert "not-a-key-secret-value" not in str(error.value)
     monkeypatch.setenv("PEERBOT_PLAN_KEYS", f"{PlanKeys.new_key()},{PlanKeys.new_key()}")
     assert keys_from_settings(load_settings()).count == 2
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiStandIn]:
+    with bot_api_standin() as server:
+        yield server
+
+
+async def test_on_telegram_the_menu_command_and_its_buttons(
+    settings: Settings, bot_api: BotApiStandIn, rasa: RasaStandIn
+) -> None:
+    mom = 5551234
+    telegram = settings.model_copy(
+        update={
+            "telegram_token": SecretStr(TOKEN),
+            "telegram_base_url": bot_api.url,
+            "rasa_url": rasa.url,
+        }
+    )
+
+    def buttons(index: int) -> list[str]:
+        rows = bot_api.sent("sendMessage", mom)[index].params["reply_markup"]["inline_keyboard"]
+        return [button["callback_data"] for row in rows for button in row]
+
+    async with running(telegram):
+        bot_api.private_message(mom, "/myplan")
+        await bot_api.wait_for(lambda: bot_api.texts_to(mom))
+        assert bot_api.texts_to(mom)[0] == phrase("safety_plan_none", "en")
+        assert buttons(0) == ["/myplan_build", "/myplan_not_now"]
+        bot_api.button_press(mom, "/myplan_build", chat_id=mom)
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(mom)) >= 3)
+        assert bot_api.texts_to(mom)[2].startswith(phrase("safety_plan_step_warning_signs")[:40])
+        bot_api.private_message(mom, "I get cranky and skip my meetings")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(mom)) >= 4)
+        bot_api.button_press(mom, "/myplan_stop", chat_id=mom)
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(mom)) >= 5)
+        assert bot_api.texts_to(mom)[4] == phrase("safety_plan_stopped", "en")
+        bot_api.private_message(mom, "/myplan edit")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(mom)) >= 6)
+        assert bot_api.texts_to(mom)[5] == phrase("safety_plan_which_step", "en")
+        assert "/myplan_edit_people" in buttons(5)
+        bot_api.private_message(mom, "/myplan")
+        await bot_api.wait_for(lambda: len(bot_api.texts_to(mom)) >= 7)
+        assert "I get cranky and skip my meetings" in bot_api.texts_to(mom)[6]
+        assert rasa.received == []  # her plan never reaches the dialogue core
