@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from community.db import Database
+from community.safety_plan import PlanKeys
 
 MAX_NUMBER_DIGITS = 9  # case, question and flag numbers; longer is not a number we issued
 
@@ -81,6 +82,8 @@ class ModeratorCall:
     moderator: str  # who, in the records (the platform account)
     display: str  # the name she sees on replies
     case_id: int | None = None
+    # The keys safety plans are sealed with, for /plan (None: this process cannot open them).
+    plans: PlanKeys | None = None
 
 
 Handler = Callable[[ModeratorCall, Values], Awaitable[str]]

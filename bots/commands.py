@@ -73,6 +73,11 @@ MEMBERS = (
             args=(Arg("language", "en for English, es for Spanish", ArgKind.WORD,
                       required=False),),
             payload=LANGUAGE_PAYLOAD),
+    Command("myplan", "My safety plan: see it, make it or change it", Role.MEMBER,
+            Place.PRIVATE,
+            args=(Arg("what", "edit or delete (leave empty to see it)", ArgKind.WORD,
+                      required=False),),
+            payload="/myplan"),
 )  # fmt: skip
 
 RESEARCHERS = (
@@ -138,6 +143,8 @@ MODERATORS = (
     Command("followup", "check on her in DAYS days (agreed with her: she is not asked first)",
             Role.MODERATOR, Place.CASE, args=(DAYS,),
             handler=thread.follow_up, section=THREAD),
+    Command("plan", "her safety plan, only if she agreed, while the case is open",
+            Role.MODERATOR, Place.CASE, handler=thread.safety_plan, section=THREAD),
 )  # fmt: skip
 
 ALL = (*MEMBERS, *RESEARCHERS, *MODERATORS)

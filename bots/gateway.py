@@ -13,7 +13,7 @@ import logging
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, partial
 from pathlib import Path
@@ -34,6 +34,7 @@ from bots.member_language import (
 )
 from bots.research_flow import REQUESTS as RESEARCH_REQUESTS
 from bots.research_flow import ResearchFlow, parse_command
+from bots.safety_plan_flow import SafetyPlanFlow, is_plan_command, knows_payload, takes
 from bots.staff_chat import StaffChat, parse_staff_command
 from bots.wording import CANCEL_REQUEST_PAYLOAD
 from community import followups
@@ -57,6 +58,7 @@ from community.my_data import (
 from community.phrases import normalize, phrase
 from community.research.answers import pending_input
 from community.safety_checks import answer_check, ask_check
+from community.safety_plan import PlanKeys
 from safety.conduct import ConductScreen, default_conduct_screen
 from safety.context import RecentMessages
 from safety.crisis_reply import (
@@ -107,6 +109,8 @@ class GatewayConfig:
     crisis_reply_quiet: timedelta = timedelta(minutes=10)
     # When she agrees to a check-in after a case, it is sent this long later (issue #21).
     follow_up_after: timedelta = timedelta(days=1)
+    # The keys her safety plan is sealed with (none: plans cannot be kept, and she is told so).
+    plan_keys: PlanKeys = field(default_factory=PlanKeys)
 
 
 CHECK_ANSWERS_PATH = DATA_DIR / "check_answers.yml"
@@ -200,6 +204,7 @@ class Gateway:
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
+        self._plans = SafetyPlanFlow(database, config.pseudonym_key, config.plan_keys)
         # One thread, so her recent messages are read and remembered in the order they came.
         self._screen_thread = ThreadPoolExecutor(1, thread_name_prefix="screen")
 
@@ -218,6 +223,7 @@ class Gateway:
             or first.split("@")[0] == wording.LANGUAGE_PAYLOAD
             or followups.OFFER_PAYLOAD.match(first) is not None
             or followups.CHECKIN_PAYLOAD.match(first) is not None
+            or knows_payload(first)
             or parse_command(text) is not None
         )
 
@@ -231,7 +237,7 @@ class Gateway:
                 message.language_hint
             )
             if request == "my_data":
-                data = await my_data(session, member)
+                data = await my_data(session, member, self._plans.keys)
                 return [wording.my_data(describe(data, language), language)]
             if request == "delete_request":
                 await request_deletion(session, member)
@@ -315,10 +321,22 @@ class Gateway:
         lookup.add_done_callback(_retrieve_exception)
         decision = await self._decide(text, message)
         if decision.outcome is Outcome.CHECK and (
-            parse_staff_command(text) is not None or parse_command(text) is not None
+            parse_staff_command(text) is not None
+            or parse_command(text) is not None
+            or is_plan_command(text)
         ):
             # A researcher's /submit about overdose deaths, a mother's /answer_N: commands are
             # not asked "are you safe?" on the learned layer's doubt (a rule hit still counts).
+            decision = replace(decision, outcome=Outcome.NONE)
+        if (
+            decision.outcome is Outcome.CHECK
+            and decision.layer != "rules"
+            and not decision.help_coming
+            and await self._building_plan(lookup)
+        ):
+            # Her safety plan's steps are about hard times by design (warning signs, people to
+            # call): the learned layer's doubt about her answer is not asked about; a crisis,
+            # and a reviewed rule's finding, still are.
             decision = replace(decision, outcome=Outcome.NONE)
         typed = typed_check_answers().get(_answer_key(text)) if len(text) <= 80 else None
         if typed is not None and not decision.crisis and await self._check_pending(lookup):
@@ -504,7 +522,8 @@ class Gateway:
             return _Route(state, "case")
         if state.blocked:
             return _Route(state, "blocked", waiting)
-        if text in DATA_RIGHTS_PAYLOADS or not text:
+        if text in DATA_RIGHTS_PAYLOADS or not text or knows_payload(text):
+            # Her data rights and her safety plan's buttons: a few taps in a row are not a flood.
             return _Route(state, "app", waiting)
         # After the screen and the open-case check: a flood never hides a crisis, and what she
         # writes to a person is always kept. One calm word per burst, then quiet.
@@ -515,6 +534,7 @@ class Gateway:
             parse_staff_command(text) is not None
             or parse_command(text) is not None
             or state.writing_for_research
+            or state.building_plan
             or text == CANCEL_REQUEST_PAYLOAD
         ):
             return _Route(state, "app", waiting)
@@ -561,6 +581,8 @@ class Gateway:
         )
         transcript_text = text[:TRANSCRIPT_LIMIT_CHARS]
         recorded = False
+        # Her crisis case, once written: a line from her safety plan follows the reply.
+        written: tuple[int, int] | None = None
         try:
             async with self._db.transaction() as session:
                 member = await resolve_member(
@@ -569,16 +591,19 @@ class Gateway:
                 cases = HandoffCases(session, self._config.moderation_homes)
                 case = await cases.open_case_for(member.id)
                 if case is not None:
-                    return await self._finding_in_case(
+                    in_case = await self._finding_in_case(
                         cases, case, member, message.platform, transcript_text, decision, replies
                     )
-                if flood is not None:
+                    if not (in_case and in_case[0].urgent):
+                        return in_case
+                    written = (member.id, case.id)
+                elif flood is not None:
                     alert_id = await count_into_alert(session, flood, self._config.moderation_homes)
                     log.warning(
                         "flood counted", extra={"category": flood.kind, "case_id": alert_id}
                     )
                     return replies
-                if asking:
+                elif asking:
                     # Her answer to a researcher is kept, and she is still asked.
                     for_research = await pending_input(session, member.id) is not None
                     await ask_check(
@@ -605,10 +630,11 @@ class Gateway:
                         )
                     # Moderators see what she has already been told, numbers included.
                     await cases.record_bot_message(opening.case_id, replies[0].text)
-                    return replies
-            recorded = True
-            taken = await self._research.take_input(message, text)
-            return [*(taken or []), *replies]
+                    written = (member.id, opening.case_id)
+            if written is None:
+                recorded = True
+                taken = await self._research.take_input(message, text)
+                return [*(taken or []), *replies]
         except Exception:
             # The reply still goes out: the numbers in it do not depend on the database. The
             # finding waits in the local journal until the database answers again.
@@ -617,6 +643,15 @@ class Gateway:
             )
             if not recorded:
                 self._journal_finding(message, transcript_text, decision, replies[0].text)
+            return replies
+        if written is not None:
+            # After the case is written, never before: best-effort, so nothing is lost if
+            # her plan cannot be read (no key, the database slow).
+            member_id, case_id = written
+            plan_lines = await self._plans.after_crisis(
+                member_id, case_id, normalize(decision.language)
+            )
+            return [*replies, *plan_lines]
         return replies
 
     def _journal_finding(
@@ -684,6 +719,15 @@ class Gateway:
         return utcnow() - since < self._config.crisis_reply_quiet
 
     @staticmethod
+    async def _building_plan(lookup: asyncio.Future[MemberState]) -> bool:
+        """Whether her next words answer a step of her safety plan."""
+        try:
+            return (await lookup).building_plan
+        except Exception:
+            log.exception("safety plan state unknown")
+            return False
+
+    @staticmethod
     async def _check_pending(lookup: asyncio.Future[MemberState]) -> bool:
         """Whether the bot is waiting for her answer to "Are you safe right now?"."""
         try:
@@ -738,6 +782,10 @@ class Gateway:
             ).answer_in(message.language_hint)
             message = replace(message, language=language)
             route = await self._route(message, text, state)
+            if route.to in ("case", "app", "dialogue") and takes(text, state.building_plan):
+                # Her safety plan: answered by the app, also while a person has her
+                # conversation (she may build it with them); its words never go to the case.
+                return await self._plans.respond(message, text, language)
             if state.case_id is not None and text:
                 # A person has, or is about to have, this conversation: what she writes is kept
                 # for them. What is over her budget is kept short (a script could fill the disk
@@ -888,14 +936,17 @@ class Gateway:
             member = await resolve_member(
                 session, self._config.pseudonym_key, message.platform, message.user_id
             )
-            await HandoffCases(session, self._config.moderation_homes).open_on_request(
+            opening = await HandoffCases(session, self._config.moderation_homes).open_on_request(
                 member, message.platform, text[:TRANSCRIPT_LIMIT_CHARS]
             )
+            member_id = member.id
+        # If she has a safety plan: may the person who joins see it (issue #21)?
+        share = await self._plans.after_case_opened(member_id, opening.case_id, language)
         if not replies:
-            return [wording.already_asked_for_person(language)]
+            return [wording.already_asked_for_person(language), *share]
         last = replies[-1]
         cancel = wording.cancel_request_button(language)
-        return [*replies[:-1], replace(last, buttons=(*last.buttons, cancel))]
+        return [*replies[:-1], replace(last, buttons=(*last.buttons, cancel)), *share]
 
 
 REQUEST_PAYLOADS = ("/request_human", "/talk")

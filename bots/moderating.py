@@ -11,6 +11,7 @@ from community.cases.handoff import CaseNotFound, ModeratorActions
 from community.db import Database
 from community.followups import schedule_by_moderator
 from community.models import Case
+from community.safety_plan import MODERATOR_TITLE, PlanLocked, PlanNotShared, render, shared_plan
 from safety.snippets import load_snippets
 
 CASE_CALLBACK_PREFIX = "pb:"
@@ -114,3 +115,17 @@ async def follow_up(call: ModeratorCall, values: Values) -> str:
             raise CaseNotFound("No such case.")
         await schedule_by_moderator(session, case, timedelta(days=days), call.moderator)
     return f"A check-in will reach her in {days} days (quiet hours aside)."
+
+
+async def safety_plan(call: ModeratorCall, values: Values) -> str:
+    """Her safety plan (#21): only if she said yes for this case, and only while it is open."""
+    if call.plans is None or not call.plans.available:
+        return "Safety plans can't be opened here: PEERBOT_PLAN_KEYS is not set for this process."
+    try:
+        async with call.database.transaction() as session:
+            plan = await shared_plan(session, call.plans, _case_of(call), call.moderator)
+    except PlanNotShared as error:
+        return str(error)
+    except PlanLocked:
+        return "Her safety plan can't be opened with the keys set (PEERBOT_PLAN_KEYS)."
+    return render(plan, "en", MODERATOR_TITLE)

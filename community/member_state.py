@@ -14,9 +14,18 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.members import pseudonym_for, resolve_member
-from community.models import OPEN_CASE_STATUSES, Block, Case, Member, SafetyCheck, utcnow
+from community.models import (
+    OPEN_CASE_STATUSES,
+    Block,
+    Case,
+    Member,
+    SafetyCheck,
+    SafetyPlan,
+    utcnow,
+)
 from community.research.answers import PENDING_FOR
 from community.research.models import PendingInput
+from community.safety_plan import BUILDING_FOR
 
 # A member this recent counts as a new chat for flood limits (one who was here before a flood
 # always gets her own case).
@@ -41,6 +50,8 @@ class MemberState:
     language: str | None = None
     language_source: str | None = None
     language_run: int = 0
+    # She is building her safety plan: her next words answer its step (issue #21).
+    building_plan: bool = False
 
     @property
     def is_new(self) -> bool:
@@ -77,6 +88,11 @@ async def member_state(
                     PendingInput.member_id == Member.id, PendingInput.since > now - PENDING_FOR
                 ),
                 exists().where(SafetyCheck.member_id == Member.id, SafetyCheck.status == "asked"),
+                exists().where(
+                    SafetyPlan.member_id == Member.id,
+                    SafetyPlan.building_step.is_not(None),
+                    SafetyPlan.building_since > now - BUILDING_FOR,
+                ),
             ).where(Member.pseudonym == pseudonym)
         )
     ).one_or_none()
@@ -97,6 +113,7 @@ async def member_state(
         blocked,
         for_research,
         checking,
+        building_plan,
     ) = row
     if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
         await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
@@ -112,4 +129,5 @@ async def member_state(
         language=language,
         language_source=language_source,
         language_run=int(language_run or 0),
+        building_plan=bool(building_plan),
     )

@@ -471,3 +471,33 @@ class FollowUp(Base):
     outcome: Mapped[str | None] = mapped_column(
         String(16), default=None
     )  # better, not_great, need_now
+
+
+class SafetyPlan(Base):
+    """Her safety plan (issue #21): the six steps of the Stanley-Brown Safety Planning
+    Intervention in her own words, sealed whole with Fernet (`community/safety_plan.py`), so
+    names, numbers and everything she wrote are unreadable in the database. Beside it, only
+    where she is in building it and which open case she let a moderator see it for."""
+
+    __tablename__ = "safety_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), unique=True
+    )
+    sealed: Mapped[str] = mapped_column(Text)  # a Fernet token of the plan's JSON
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The step her next message answers while she builds or edits it (None: not building),
+    # since when, and whether she goes on to the next step after it ("build") or stops ("edit").
+    building_step: Mapped[str | None] = mapped_column(String(32), default=None)
+    building_since: Mapped[datetime | None] = mapped_column(default=None)
+    building_mode: Mapped[str | None] = mapped_column(String(8), default=None)
+    # The case she agreed a moderator may see it for: valid only while that case is open.
+    shared_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )
+    # The case she was last asked about (so she is asked once per case).
+    asked_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None
+    )

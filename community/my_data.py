@@ -2,9 +2,10 @@
 
 Deletion removes her member row and, by the database's cascades, everything tied to it: the
 delivery addresses (the only platform ids), her cases with their transcripts, notes, audit
-events, notifications and case threads, pending messages for her, blocks, and everything of
-hers in research: opt-ins, pending research messages, consents, answers, and her questions for
-researchers (a Research 101 entry she agreed to share has nothing of her in it and stays).
+events, notifications and case threads, pending messages for her, blocks, her safety plan,
+and everything of hers in research: opt-ins, pending research messages, consents, answers, and
+her questions for researchers (a Research 101 entry she agreed to share has nothing of her in it
+and stays).
 What remains is a `DeletionRecord` saying that a deletion happened and how much it removed,
 with nothing that points back to her. Rasa's memory of the conversation is wiped by the caller
 (the dialogue client), since Rasa runs in its own process.
@@ -32,6 +33,7 @@ from community.models import (
 from community.phrases import normalize, phrase
 from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
 from community.research.preferences import KINDS
+from community.safety_plan import Plan, PlanKeys, PlanLocked, plan_row, render
 
 CONFIRM_WITHIN = timedelta(minutes=15)
 
@@ -54,9 +56,28 @@ class MyData:
     follow_ups: int = 0  # check-ins after a case she agreed to (or was asked about)
     language: str | None = None  # the language she is answered in, and how it was decided
     language_source: str | None = None
+    # Her safety plan, opened for her alone (None: she has none, or it was not asked for);
+    # `safety_plan_locked` when she has one that cannot be opened now (no key, or a wrong one).
+    safety_plan: Plan | None = None
+    safety_plan_locked: bool = False
 
 
-async def my_data(session: AsyncSession, member: Member) -> MyData:
+async def _her_plan(
+    session: AsyncSession, member: Member, plan_keys: PlanKeys | None
+) -> tuple[Plan | None, bool]:
+    row = await plan_row(session, member.id)
+    if row is None:
+        return None, False
+    try:
+        return (plan_keys or PlanKeys()).open(row.sealed), False
+    except PlanLocked:
+        return None, True
+
+
+async def my_data(
+    session: AsyncSession, member: Member, plan_keys: PlanKeys | None = None
+) -> MyData:
+    """What is kept about her; her safety plan opened with `plan_keys` (for her eyes only)."""
     platforms = tuple(
         (
             await session.scalars(
@@ -99,6 +120,7 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     follow_ups = await session.scalar(
         select(func.count()).select_from(FollowUp).where(FollowUp.member_id == member.id)
     )
+    plan, plan_locked = await _her_plan(session, member, plan_keys)
     pref = await session.get(ResearchPreference, member.id)
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
@@ -118,6 +140,8 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         pending_messages=pending,
         language=member.language,
         language_source=member.language_source,
+        safety_plan=plan,
+        safety_plan_locked=plan_locked,
     )
 
 
@@ -183,6 +207,10 @@ def describe(data: MyData, language: str = "en") -> str:
         lines.append(say("my_data_mothers101", count=data.shared_in_mothers101))
     if data.questions_for_researchers:
         lines.append(say("my_data_questions", count=data.questions_for_researchers))
+    if data.safety_plan is not None and not data.safety_plan.empty:
+        lines.append(say("my_data_safety_plan", plan=render(data.safety_plan, lang)))
+    elif data.safety_plan_locked:
+        lines.append(say("my_data_safety_plan_locked"))
     kinds = ", ".join(data.research_opt_ins) if data.research_opt_ins else say("my_data_none")
     lines.append(say("my_data_research_messages", kinds=kinds))
     lines.append(say("my_data_rasa"))

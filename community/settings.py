@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="HMAC key for pseudonyms; 32+ characters in production."
     )
+    plan_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that seal safety plans, comma-separated, newest first; in "
+        "development generated once into var/plan_keys.",
+    )
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Local data (SQLite, key).")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite file under var/."
@@ -263,6 +268,25 @@ class Settings(BaseSettings):
         from limits import parse
 
         parse(value)  # "N/minute", "N per 10 minutes": raises ValueError otherwise
+        return value
+
+    @field_validator("plan_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return value
+        from cryptography.fernet import Fernet
+
+        try:
+            for key in value.get_secret_value().split(","):
+                if key.strip():
+                    Fernet(key.strip().encode())
+        except ValueError:
+            # Only what is wrong, never the value: it is a secret.
+            raise ValueError(
+                "must be Fernet keys (32 url-safe base64-encoded bytes each, comma-separated, "
+                "newest first); make one with: peerbot new-plan-key"
+            ) from None
         return value
 
     @field_validator("research_timezone")

@@ -27,6 +27,7 @@ from community.db import Database, private_directory
 from community.flood_guard import FloodGuard, FloodLimits
 from community.leadership import Leadership, leadership_for
 from community.models import utcnow
+from community.safety_plan import keys_from_settings
 from community.scheduling import JobContext, build_scheduler
 from community.settings import Settings
 from community.shared_window import RedisRecentMessages
@@ -49,6 +50,7 @@ def build_services(settings: Settings) -> AppServices:
     private_directory(settings.var_dir)  # the SQLite file, the crisis journal, the secret key
     database = Database.connect(settings.resolved_database_url)
     key = settings.pseudonym_key()
+    plan_keys = keys_from_settings(settings)
     dialogue = DialogueClient(
         settings.rasa_urls or settings.rasa_url,
         settings.rasa_timeout_seconds,
@@ -88,6 +90,7 @@ def build_services(settings: Settings) -> AppServices:
             check_timeout=timedelta(minutes=settings.check_timeout_minutes),
             crisis_reply_quiet=timedelta(minutes=settings.crisis_reply_quiet_minutes),
             follow_up_after=timedelta(minutes=settings.followup_after_minutes),
+            plan_keys=plan_keys,
         ),
         database,
         dialogue,
@@ -95,7 +98,7 @@ def build_services(settings: Settings) -> AppServices:
         journal=journal,
         flood_guard=guard,
     )
-    return AppServices(settings, key, database, dialogue, gateway, journal, guard)
+    return AppServices(settings, key, database, dialogue, gateway, journal, guard, plan_keys)
 
 
 async def start_telegram(settings: Settings, services: AppServices) -> Any:

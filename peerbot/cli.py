@@ -456,6 +456,43 @@ def doctor() -> None:
     raise typer.Exit(1 if problems else 0)
 
 
+@app.command("new-plan-key")
+def new_plan_key() -> None:
+    """Print a new random key for PEERBOT_PLAN_KEYS (shown once; keep it in the environment
+    or the secrets store, never in git)."""
+    from community.safety_plan import PlanKeys
+
+    typer.echo(PlanKeys.new_key())
+
+
+@app.command("rotate-plan-keys")
+def rotate_plan_keys() -> None:
+    """Seal every safety plan again with the first key in PEERBOT_PLAN_KEYS. Rotation: put a
+    new key first (PEERBOT_PLAN_KEYS=new,old), run this, then drop the old key."""
+    from community.safety_plan import PlanKeysError, keys_from_settings, reseal_all
+
+    settings = _settings()
+    try:
+        keys = keys_from_settings(settings)
+    except PlanKeysError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if not keys.available:
+        typer.echo("PEERBOT_PLAN_KEYS is not set: there is nothing to seal with.", err=True)
+        raise typer.Exit(2)
+    resealed, unreadable = _in_transaction(settings, lambda session: reseal_all(session, keys))
+    typer.echo(f"Sealed {resealed} safety plan(s) again with the newest key.")
+    if unreadable:
+        typer.echo(
+            f"{unreadable} plan(s) could not be opened with any key set: keep the key they were "
+            "sealed with in PEERBOT_PLAN_KEYS and run this again before dropping it.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if keys.count > 1:
+        typer.echo("The older key(s) can now be removed from PEERBOT_PLAN_KEYS.")
+
+
 @app.command("rasa-token")
 def rasa_token() -> None:
     """Print the token for Rasa's HTTP API (for running Rasa as its own service)."""

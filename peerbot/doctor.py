@@ -86,6 +86,33 @@ def check_secret(settings: Settings) -> Check:
     )
 
 
+def check_plan_keys(settings: Settings) -> Check:
+    """Safety plans are sealed with PEERBOT_PLAN_KEYS (issue #21)."""
+    from community.safety_plan import PlanKeys, PlanKeysError
+
+    name = "safety plan keys"
+    value = settings.plan_keys.get_secret_value() if settings.plan_keys is not None else ""
+    if value.strip():
+        try:
+            keys = PlanKeys.parse(value)
+        except PlanKeysError as error:
+            return Check(name, "fail", str(error), "peerbot new-plan-key makes a valid key")
+        return Check(name, "ok", f"{keys.count} key(s) set from the environment")
+    if settings.env is Environment.PRODUCTION:
+        return Check(
+            name,
+            "fail",
+            "PEERBOT_PLAN_KEYS is not set: mothers cannot keep a safety plan",
+            "set PEERBOT_PLAN_KEYS to the output of peerbot new-plan-key",
+        )
+    return Check(
+        name,
+        "warn",
+        "not set; development uses a generated key in var/plan_keys",
+        "set PEERBOT_PLAN_KEYS (peerbot new-plan-key) before going to production",
+    )
+
+
 def check_committed_secrets() -> Check:
     try:
         tracked = subprocess.run(  # noqa: S603 - fixed arguments
@@ -174,6 +201,7 @@ def run_checks(settings: Settings) -> list[Check]:
         check_screen(settings),
         check_database(settings),
         check_secret(settings),
+        check_plan_keys(settings),
         check_telegram(settings),
         check_discord(settings),
         check_committed_secrets(),

@@ -35,6 +35,7 @@ from community.delivery import (
     case_for_thread,
 )
 from community.messages import Reply
+from community.safety_plan import keys_from_settings
 from community.settings import Settings
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class DiscordHome:
         self.channel_id = settings.discord_moderator_channel_id
         self.role_id = settings.discord_moderator_role_id
         self.community_channel_id = settings.discord_community_channel_id
+        self.plans = keys_from_settings(settings)  # for /plan, when she shared it
         self._case_threads: set[int] = set()
         self._alerts: dict[str, int] = {}  # thread name -> its alert, thread not started yet
 
@@ -253,7 +255,7 @@ class DiscordHome:
             await self._refuse_in_private(message.author)
             return
         moderator, display = moderator_identity(message.author)
-        call = ModeratorCall(self.database, moderator, display, case_id)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
         for piece in split_text(await act_in_case_thread(call, message.content)):
             await message.channel.send(piece)
         self.wake()
@@ -284,7 +286,7 @@ class DiscordHome:
             async with self.database.transaction() as session:
                 case_id = await case_for_thread(session, HOME, str(interaction.channel_id or ""))
         moderator, display = moderator_identity(interaction.user)
-        call = ModeratorCall(self.database, moderator, display, case_id)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
         answer = await run(call, command, values)
         self.wake()
         pieces = split_text(answer) or ["Sent to her."]

@@ -46,6 +46,7 @@ from community.delivery import (
     case_for_thread,
 )
 from community.messages import Reply
+from community.safety_plan import keys_from_settings
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class ModeratorsHome:
         self.application = application
         self.chat_id = settings.telegram_moderator_chat_id
         self.community_chat_id = settings.telegram_community_chat_id
+        self.plans = keys_from_settings(settings)  # for /plan, when she shared it
         self._members: dict[int, tuple[bool, float]] = {}
         self._topics_supported = True
 
@@ -260,13 +262,13 @@ class ModeratorsHome:
             if not await self._is_moderator(user, seen_in_group=True):
                 return
             case_id = await self._case_of(message) if command.place is Place.CASE else None
-            call = ModeratorCall(self.database, moderator, display, case_id)
+            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
             answer = await run_moderator_command(call, text)
         else:
             case_id = await self._case_of(message)
             if case_id is None or not await self._is_moderator(user, seen_in_group=True):
                 return
-            call = ModeratorCall(self.database, moderator, display, case_id)
+            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
             answer = await act_in_case_thread(call, text)
         for piece in split_text(answer or ""):
             await message.reply_text(piece)

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -50,6 +50,7 @@ from community.flood_guard import FloodGuard
 from community.members import pseudonym_for
 from community.messages import InboundMessage, Reply
 from community.models import OPEN_CASE_STATUSES, Case, Member, OutboxMessage, utcnow
+from community.safety_plan import PlanKeys
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ class AppServices:
     gateway: Gateway
     journal: CrisisJournal  # crisis findings the database could not take, until it answers
     flood_guard: FloodGuard  # the chat's rate limits, per address and overall
+    # The keys safety plans are sealed with (none set: plans cannot be kept or opened).
+    plan_keys: PlanKeys = field(default_factory=PlanKeys)
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -35,10 +35,23 @@ from community.cases.handoff import (
 from community.followups import follow_up_counts, schedule_by_moderator
 from community.models import OPEN_CASE_STATUSES, Case, Notification, StaffNotice, utcnow
 from community.safety_checks import check_counts
+from community.safety_plan import PlanLocked, PlanNotShared, item_line, shared_plan, steps
 from community.staff import StaffIdentity, authenticate
 from safety.snippets import load_snippets
 
 Moderator = Annotated[StaffIdentity, Depends(require_role("moderator"))]
+
+
+class PlanStepOut(BaseModel):
+    step: str = Field(
+        description="warning_signs, coping, distractions, people, professionals or safer"
+    )
+    words: str = Field(description="what she wrote, as she wrote it (may be empty)")
+    services: list[str] = Field(description="services from the directory she chose")
+
+
+class SafetyPlanOut(BaseModel):
+    steps: list[PlanStepOut]
 
 
 class TurnOut(BaseModel):
@@ -396,6 +409,41 @@ def build_router() -> APIRouter:
         )
         assert follow_up.due_at is not None
         return FollowUpOut(id=follow_up.id, due_at=follow_up.due_at)
+
+    @router.get(
+        "/api/cases/{case_id}/plan",
+        response_model=SafetyPlanOut,
+        tags=["moderation"],
+        responses={
+            404: {"description": "No such case"},
+            409: {"description": "She has not shared it for this case, or the case is closed"},
+            503: {"description": "Safety plans cannot be opened (PEERBOT_PLAN_KEYS)"},
+        },
+    )
+    async def safety_plan(
+        case_id: RecordId, staff: Moderator, session: Session, request: Request
+    ) -> SafetyPlanOut:
+        """Her safety plan (#21): only if she said yes for this case, only while it is open.
+        Each look is kept in the case's audit events."""
+        keys = request.app.state.services.plan_keys
+        try:
+            plan = await shared_plan(session, keys, case_id, staff.name)
+        except PlanNotShared as error:
+            raise _conflict(error) from None
+        except PlanLocked:
+            raise HTTPException(
+                503, "Safety plans can't be opened: check PEERBOT_PLAN_KEYS."
+            ) from None
+        return SafetyPlanOut(
+            steps=[
+                PlanStepOut(
+                    step=step,
+                    words=plan.words.get(step, ""),
+                    services=[item_line(item, "en") for item in plan.services.get(step, [])],
+                )
+                for step in steps()
+            ]
+        )
 
     @router.post("/api/cases/{case_id}/block", response_model=OkOut, tags=["moderation"])
     async def block(case_id: RecordId, body: BlockIn, staff: Moderator, session: Session) -> OkOut:

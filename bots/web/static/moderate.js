@@ -454,6 +454,7 @@ async function refreshCase() {
   }
   $("claim").hidden = c.status !== "waiting";
   $("release").hidden = c.status !== "claimed";
+  if (c.status !== "waiting" && c.status !== "claimed") hidePlan(); // hers again
   const signature = JSON.stringify([shown, messages, notes]);
   if (signature === caseShown) return;
   caseShown = signature;
@@ -477,6 +478,7 @@ async function openCase(id) {
     $("reply-text").value = "";
     $("transcript").replaceChildren();
     $("notes").replaceChildren();
+    hidePlan();
     caseShown = "";
   }
   currentCase = id;
@@ -487,7 +489,33 @@ async function openCase(id) {
   $("case-title").focus();
 }
 
+// Her safety plan (#21): asked for by the moderator, shown only while this case is open and
+// only if she said yes; never kept by the page beyond the case view.
+const PLAN_STEPS = {
+  warning_signs: "Her warning signs",
+  coping: "Things she can do on her own",
+  distractions: "People and places that take her mind off things",
+  people: "People she can ask for help",
+  professionals: "Professionals and services",
+  safer: "Making her surroundings safer",
+};
+
+function hidePlan() {
+  $("plan").hidden = true;
+  $("plan-steps").replaceChildren();
+}
+
+async function showPlan() {
+  const { steps } = await api("GET", `/api/cases/${currentCase}/plan`);
+  $("plan-steps").replaceChildren(...steps.map((s) => {
+    const lines = [s.words, ...s.services].filter(Boolean);
+    return text("li", `${PLAN_STEPS[s.step] || s.step}: ${lines.join(" · ") || "(nothing yet)"}`);
+  }));
+  $("plan").hidden = false;
+}
+
 function closeCase() {
+  hidePlan();
   currentCase = null;
   layout();
   refreshQueue().catch(() => {});
@@ -636,6 +664,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("banner-open").addEventListener("click", () => { if (newestWaiting) openCase(newestWaiting.id); });
   $("claim").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/claim`)));
   $("release").addEventListener("click", () => act(() => api("POST", `/api/cases/${currentCase}/release`)));
+  $("plan-show").addEventListener("click", () => {
+    $("case-error").textContent = "";
+    showPlan().catch((e) => { hidePlan(); $("case-error").textContent = e.message; });
+  });
   const snippets = $("snippets");
   // A textarea keeps its selection while the select has the focus: the snippet goes there.
   snippets.addEventListener("change", () => {
