@@ -18,14 +18,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.checkins import describe as describe_checkins
+from community.her_time import zone_name
 from community.models import (
     Case,
     CaseMessage,
+    CheckinSchedule,
     DeletionRecord,
     DeliveryAddress,
     FollowUp,
     Member,
     OutboxMessage,
+    Reminder,
     SafetyCheck,
     utcnow,
 )
@@ -54,6 +58,11 @@ class MyData:
     follow_ups: int = 0  # check-ins after a case she agreed to (or was asked about)
     language: str | None = None  # the language she is answered in, and how it was decided
     language_source: str | None = None
+    # Check-ins she chose: how often and when ("every_days", "at_minute", "timezone"), and
+    # whether they are on; her reminders waiting; the time zone she told us.
+    checkins: CheckinSchedule | None = None
+    reminders_waiting: int = 0
+    timezone: str | None = None
 
 
 async def my_data(session: AsyncSession, member: Member) -> MyData:
@@ -99,6 +108,14 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
     follow_ups = await session.scalar(
         select(func.count()).select_from(FollowUp).where(FollowUp.member_id == member.id)
     )
+    schedule = await session.scalar(
+        select(CheckinSchedule).where(CheckinSchedule.member_id == member.id)
+    )
+    reminders_waiting = await session.scalar(
+        select(func.count())
+        .select_from(Reminder)
+        .where(Reminder.member_id == member.id, Reminder.status == "pending")
+    )
     pref = await session.get(ResearchPreference, member.id)
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
     return MyData(
@@ -118,6 +135,9 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         pending_messages=pending,
         language=member.language,
         language_source=member.language_source,
+        checkins=schedule,
+        reminders_waiting=int(reminders_waiting or 0),
+        timezone=member.timezone,
     )
 
 
@@ -177,6 +197,18 @@ def describe(data: MyData, language: str = "en") -> str:
         lines.append(say("my_data_checks", count=data.safety_checks, kept=say(kept)))
     if data.follow_ups:
         lines.append(say("my_data_follow_ups", count=data.follow_ups))
+    if data.checkins is not None:
+        lines.append(
+            say(
+                "my_data_checkins",
+                schedule=describe_checkins(data.checkins, lang),
+                status=say(f"checkins_state_{data.checkins.status}"),
+            )
+        )
+    if data.reminders_waiting:
+        lines.append(say("my_data_reminders", count=data.reminders_waiting))
+    if data.timezone:
+        lines.append(say("my_data_timezone", zone=zone_name(data.timezone, lang)))
     if data.research_answers:
         lines.append(say("my_data_research_answers", count=data.research_answers))
     if data.shared_in_mothers101:
