@@ -50,6 +50,14 @@ TRAILING_TIME = re.compile(
     r"|\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.))$"
 )
 RELATIVE = re.compile(r"\b(?:hour|hours|minute|minutes|hora|horas|minuto|minutos)\b")
+WEEKDAYS = {
+    name: index
+    for names in (
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"),
+    )
+    for index, name in enumerate(names)
+}
 FILLER = re.compile(r"^(?:on|this|next|el|la|este|esta|el\s+proximo|el\s+proxima)\s+")
 
 
@@ -91,6 +99,9 @@ def read_when(words: str, zone: str, now: datetime) -> datetime | None:
     day_words = said[: timed.start()].strip() if timed else said
     if minute is not None and not day_words:
         return next_at(now, minute, zone)  # "9pm": the next 9 pm
+    weekday = _on_weekday(day_words, DEFAULT_MINUTE if minute is None else minute, zone, now)
+    if weekday is not None:
+        return weekday
     local_now = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     found = dateparser.parse(
         day_words,
@@ -107,6 +118,17 @@ def read_when(words: str, zone: str, now: datetime) -> datetime | None:
     if minute is None and RELATIVE.search(day_words):
         return found.astimezone(ZoneInfo("UTC"))  # "in 2 hours"
     return at_local(found.date(), DEFAULT_MINUTE if minute is None else minute, zone)
+
+
+def _on_weekday(day_words: str, minute: int, zone: str, now: datetime) -> datetime | None:
+    """ "Tuesday 9am": the next Tuesday at 9 that is still ahead (today if it is Tuesday and
+    9 has not come yet). None unless the day is a weekday's name alone."""
+    if day_words not in WEEKDAYS:
+        return None
+    today = now.astimezone(ZoneInfo(zone)).date()
+    ahead = (WEEKDAYS[day_words] - today.weekday()) % 7
+    moment = at_local(today + timedelta(days=ahead), minute, zone)
+    return moment if moment > now else at_local(today + timedelta(days=ahead + 7), minute, zone)
 
 
 async def add(

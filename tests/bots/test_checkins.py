@@ -98,7 +98,7 @@ def test_sent_at_her_time_after_a_restart_and_then_a_week_later(community: Setti
     with _client(community) as client:
         sent = _messages(client, user)
         assert [m["text"] for m in sent] == [phrase("checkin_chosen", "en")]
-        better, not_great, need_now = _payloads(sent[0])
+        better, _, need_now = _payloads(sent[0])
         assert better.startswith("/checkin_better_") and need_now.startswith("/checkin_need_now_")
         assert _say(client, user, better)[0]["text"] == phrase("checkin_better", "en")
     schedule = _schedule(community)
