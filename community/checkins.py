@@ -30,7 +30,15 @@ from community.her_time import (
     zone_name,
 )
 from community.members import member_language
-from community.models import CheckinSchedule, FollowUp, Member, OutboxMessage, utcnow
+from community.models import (
+    OPEN_CASE_STATUSES,
+    Case,
+    CheckinSchedule,
+    FollowUp,
+    Member,
+    OutboxMessage,
+    utcnow,
+)
 from community.phrases import phrase
 
 log = logging.getLogger(__name__)
@@ -319,6 +327,10 @@ async def send_due(
                 )
             )
             continue
+        if await _with_a_person(session, schedule.member_id):
+            # A person has her conversation now: no "how are you?" from the bot over it.
+            schedule.next_at = _after(schedule, now)
+            continue
         follow_up = FollowUp(
             member_id=schedule.member_id,
             platform=schedule.platform,
@@ -335,6 +347,15 @@ async def send_due(
         schedule.next_at = _after(schedule, now)
         sent += 1
     return sent
+
+
+async def _with_a_person(session: AsyncSession, member_id: int) -> bool:
+    open_cases = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.member_id == member_id, Case.status.in_([s.value for s in OPEN_CASE_STATUSES]))
+    )
+    return bool(open_cases)
 
 
 def _after(schedule: CheckinSchedule, now: datetime) -> datetime:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.checkins import describe as describe_checkins
+from community.followups import CHOSEN
 from community.her_time import zone_name
 from community.models import (
     Case,
@@ -106,7 +107,9 @@ async def my_data(session: AsyncSession, member: Member) -> MyData:
         await session.scalars(select(SafetyCheck.status).where(SafetyCheck.member_id == member.id))
     ).all()
     follow_ups = await session.scalar(
-        select(func.count()).select_from(FollowUp).where(FollowUp.member_id == member.id)
+        select(func.count())
+        .select_from(FollowUp)
+        .where(FollowUp.member_id == member.id, FollowUp.scheduled_by != CHOSEN)
     )
     schedule = await session.scalar(
         select(CheckinSchedule).where(CheckinSchedule.member_id == member.id)

@@ -154,7 +154,10 @@ async def ask_for_same(
             "so this is for whoever is on the team."
         )
     await cases.record_screen_note(opening.case_id, note)
-    log.info("same person asked", extra={"case_id": opening.case_id, "around": around})
+    log.info(
+        "same person asked: " + ("offered to them first" if around else "not around"),
+        extra={"case_id": opening.case_id},
+    )
     return SameOutcome("same_asked" if around else "same_not_around", name, opening.case_id)
 
 

@@ -141,6 +141,13 @@ def test_need_someone_now_opens_a_case_and_the_team_counts_it(community: Setting
         assert stats["checkins"]["schedules_active"] == 1
         assert stats["checkins"]["answered"] == 1 and stats["checkins"]["answered_need_now"] == 1
         assert stats["follow_ups"]["answered"] == 0  # counted apart from follow-ups after cases
+    # While a person has her conversation, the next check-in is not sent over it.
+    after = _schedule(community).next_at
+    assert after is not None and after == due + timedelta(days=3)
+    _run_job(community, after)
+    with _client(community) as client:
+        assert _messages(client, user) == []
+    assert _schedule(community).next_at == after + timedelta(days=3)
 
 
 def test_pause_resume_and_stop_with_a_word(community: Settings) -> None:
