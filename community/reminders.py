@@ -30,6 +30,7 @@ SENT = "sent"
 CANCELLED = "cancelled"
 STATUSES = (PENDING, SENT, CANCELLED)
 LABEL_LIMIT = 200
+WHEN_LIMIT = 80  # "next Tuesday at 9:30am" is short; a long text is not a time to parse
 MOST_PENDING = 20
 FURTHEST = timedelta(days=366)
 ROWS_KEPT = timedelta(days=7)
@@ -81,6 +82,8 @@ def read(rest: str, zone: str, now: datetime) -> ReadReminder:
     parts = SEPARATOR.split(rest.strip(), maxsplit=1)
     if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
         return ReadReminder(problem="reminder_how")
+    if len(parts[0]) > WHEN_LIMIT:
+        return ReadReminder(problem="reminder_when_unclear")
     when = read_when(parts[0], zone, now)
     if when is None:
         return ReadReminder(problem="reminder_when_unclear")
@@ -103,16 +106,19 @@ def read_when(words: str, zone: str, now: datetime) -> datetime | None:
     if weekday is not None:
         return weekday
     local_now = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-    found = dateparser.parse(
-        day_words,
-        languages=["en", "es"],
-        settings={
-            "PREFER_DATES_FROM": "future",
-            "TIMEZONE": zone,
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "RELATIVE_BASE": local_now,
-        },
-    )
+    try:
+        found = dateparser.parse(
+            day_words,
+            languages=["en", "es"],
+            settings={
+                "PREFER_DATES_FROM": "future",
+                "TIMEZONE": zone,
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "RELATIVE_BASE": local_now,
+            },
+        )
+    except (ValueError, OverflowError):  # a year 99999, a day 0: not a moment
+        return None
     if not isinstance(found, datetime):
         return None
     if minute is None and RELATIVE.search(day_words):

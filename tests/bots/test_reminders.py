@@ -65,6 +65,9 @@ def test_her_zone_moves_the_moment() -> None:
         ("remind me banana: clinic", "reminder_when_unclear"),
         ("remind me yesterday 3pm: clinic", "reminder_past"),
         ("remind me December 12 2029 9am: clinic", "reminder_too_far"),
+        ("remind me in 999999999 days: clinic", "reminder_when_unclear"),
+        ("remind me 31 feb: clinic", "reminder_when_unclear"),
+        ("remind me " + "tuesday " * 20 + "9am: clinic", "reminder_when_unclear"),
     ],
 )
 def test_what_cannot_be_read_is_asked_again(said: str, problem: str) -> None:
