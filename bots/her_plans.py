@@ -138,6 +138,7 @@ class HerPlans:
             request,
             self._zone(member),
             self._config.checkins_last,
+            language,
         )
         log.info("check-ins request", extra={"component": request.action})
         text = phrase(reply.key, language, **dict(reply.values))

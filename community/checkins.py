@@ -188,11 +188,12 @@ async def act(
     request: CheckinRequest,
     zone: str,
     last: timedelta,
+    language: str,
     now: datetime | None = None,
 ) -> CheckinReply:
-    """Carry out her request and say what happened."""
+    """Carry out her request and say what happened (in `language`, the one she is answered
+    in)."""
     now = now or utcnow()
-    language = await member_language(session, member.id)
     schedule = await schedule_of(session, member.id)
     if request.action == "every" and request.every_days:
         n = request.every_days
