@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community import checkins, reminders
@@ -29,7 +30,7 @@ from community.db import Database
 from community.her_time import her_zone, read_zone, say_moment, zone_name
 from community.members import resolve_member
 from community.messages import Button, InboundMessage, Reply
-from community.models import Member, utcnow
+from community.models import Member, Reminder, utcnow
 from community.phrases import normalize, phrase
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class HerPlans:
             if bare is None or not await checkins.recently_checked_in(session, member.id, utcnow()):
                 return None
             request = bare
+        first_timed = await self._first_timed(session, member)
         reply = await checkins.act(
             session,
             member,
@@ -142,10 +144,21 @@ class HerPlans:
         )
         log.info("check-ins request", extra={"component": request.action})
         text = phrase(reply.key, language, **dict(reply.values))
-        if reply.key == "checkins_set" and member.timezone is None:
+        if reply.key == "checkins_set" and first_timed:
             text += "\n" + self._zone_note(member, language)
         buttons = tuple(Button(phrase(key, language), payload) for key, payload in reply.buttons)
         return [Reply(text, buttons, language=language)]
+
+    @staticmethod
+    async def _first_timed(session: AsyncSession, member: Member) -> bool:
+        """Whether this is the first check-in or reminder she sets with no zone of hers known:
+        then (once) she is told which zone is used and how to name hers."""
+        if member.timezone is not None:
+            return False
+        earlier = await session.scalar(
+            select(func.count()).select_from(Reminder).where(Reminder.member_id == member.id)
+        )
+        return not earlier and await checkins.schedule_of(session, member.id) is None
 
     def _zone_note(self, member: Member, language: str) -> str:
         """Asked once: the first time she sets something timed without having named a zone."""
@@ -158,6 +171,7 @@ class HerPlans:
         read = reminders.read(rest, zone, utcnow())
         if read.problem:
             return Reply(phrase(read.problem, language), language=language)
+        first_timed = await self._first_timed(session, member)
         kept = await reminders.add(session, member, platform, read, zone)
         if kept is None:
             return Reply(phrase("reminder_too_many", language), language=language)
@@ -168,7 +182,7 @@ class HerPlans:
             zone=zone_name(zone, language),
             label=read.label,
         )
-        if member.timezone is None:
+        if first_timed:
             text += "\n" + self._zone_note(member, language)
         return Reply(text, language=language)
 

@@ -112,7 +112,8 @@ def test_set_listed_cancelled_sent_and_her_words_erased(settings: Settings) -> N
         assert set_reply.startswith("Got it. I'll remind you on ")
         assert '9:00 AM (Eastern time): "clinic appointment"' in set_reply
         assert phrase("timezone_note", "en", zone="Eastern time") in set_reply
-        _say(client, user, "/remind in 3 days 6pm: call my sponsor")
+        second = _say(client, user, "/remind in 3 days 6pm: call my sponsor")[0]["text"]
+        assert "/timezone" not in second  # told once
         listed = _say(client, user, "/reminders")[0]
         assert "\n1. " in listed["text"] and "9:00 AM: clinic appointment" in listed["text"]
         assert "\n2. " in listed["text"] and "6:00 PM: call my sponsor" in listed["text"]
