@@ -26,6 +26,8 @@ from bots import wording
 from bots.commands import WELCOME_PAYLOAD, private_command
 from bots.dialogue import DialogueClient, DialogueUnavailable
 from bots.flood import FloodControl
+from bots.her_plans import HerPlans, PlansConfig
+from bots.her_plans import knows as plans_know
 from bots.member_language import (
     MemberLanguage,
     asks_for_language,
@@ -111,6 +113,12 @@ class GatewayConfig:
     follow_up_after: timedelta = timedelta(days=1)
     # The keys her safety plan is sealed with (none: plans cannot be kept, and she is told so).
     plan_keys: PlanKeys = field(default_factory=PlanKeys)
+    # Her check-ins and reminders are read in this zone unless she names hers (issue #21).
+    community_timezone: str = "America/New_York"
+    checkins_last: timedelta = timedelta(days=640)
+    # "The same person again": around if they acted this recently; theirs first this long.
+    same_person_around: timedelta = timedelta(hours=2)
+    same_person_first: timedelta = timedelta(minutes=5)
 
 
 CHECK_ANSWERS_PATH = DATA_DIR / "check_answers.yml"
@@ -205,6 +213,17 @@ class Gateway:
         self._research = ResearchFlow(database, config.pseudonym_key)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
         self._plans = SafetyPlanFlow(database, config.pseudonym_key, config.plan_keys)
+        self._her_plans = HerPlans(
+            database,
+            PlansConfig(
+                config.pseudonym_key,
+                config.moderation_homes,
+                config.community_timezone,
+                config.checkins_last,
+                config.same_person_around,
+                config.same_person_first,
+            ),
+        )
         # One thread, so her recent messages are read and remembered in the order they came.
         self._screen_thread = ThreadPoolExecutor(1, thread_name_prefix="screen")
 
@@ -224,6 +243,7 @@ class Gateway:
             or followups.OFFER_PAYLOAD.match(first) is not None
             or followups.CHECKIN_PAYLOAD.match(first) is not None
             or knows_payload(first)
+            or plans_know(text)
             or parse_command(text) is not None
         )
 
@@ -897,6 +917,10 @@ class Gateway:
             taken = await self._research.take_input(message, text)
             if taken is not None:
                 return taken, False
+        # Her check-ins, reminders, time zone, or the person from last time (issue #21).
+        planned = await self._her_plans.answer(message, text)
+        if planned is not None:
+            return planned, False
 
         notes: list[Reply] = []
         if len(text) > self._config.max_message_chars:

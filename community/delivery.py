@@ -119,17 +119,33 @@ class SentPieces:
 WRITES_IN = {"es": "Writes in Spanish: reply in Spanish if you can."}
 
 
+def asked_for_line(summary: CaseSummary) -> str:
+    """ "She asked for Sam again" on the card (community/cases/same_person.py), "" if not."""
+    if not summary.asked_for_name:
+        return ""
+    if summary.asked_for_until is None:
+        return (
+            f"She asked for {summary.asked_for_name} again, who isn't around: anyone can take it."
+        )
+    return (
+        f"She asked for {summary.asked_for_name} again: theirs to claim first until "
+        f"{summary.asked_for_until:%H:%M} UTC, then anyone's."
+    )
+
+
 def case_card_text(summary: CaseSummary, kind: str) -> str:
     mark = SEVERITY_MARK.get(summary.severity, "⚪")
     # Staff by display name, never by a platform id (claimed_by may be telegram:555).
     claimer = summary.claimed_by_name or "a moderator"
     claimed = f" · claimed by {claimer}" if summary.claimed_by else ""
     language = WRITES_IN.get(summary.language or "")
+    asked = asked_for_line(summary)
     return "\n".join(
         [
             f"{mark} {HEADINGS.get(kind, 'Case')} #{summary.id}: {summary.severity} · "
             f"{summary.category} · {summary.member} (from {summary.platform})",
             f"Waiting {int(summary.waited_seconds // 60)} min{claimed}",
+            *([asked] if asked else []),
             *([language] if language else []),
             f"What she wrote: {READABLE_TRIGGERS.get(summary.trigger, summary.trigger)}",
         ]

@@ -51,6 +51,9 @@ OFFER_PAYLOAD = re.compile(r"^/followup_(yes|later|no|in2d|in7d)_(\d{1,12})$")
 CHECKIN_PAYLOAD = re.compile(r"^/checkin_(better|not_great|need_now)_(\d{1,12})$")
 # Crisis cases get a follow-up offered by default when they are resolved.
 CRISIS_SOURCE = "screen"
+# `scheduled_by` of a check-in she chose herself (community/checkins.py): same buttons and
+# answers, no second try (another comes on her schedule), counted apart in the stats.
+CHOSEN = "checkin"
 
 
 @dataclass(frozen=True)
@@ -201,10 +204,10 @@ async def answer_checkin(
     )
     follow_up.new_case_id = opening.case_id
     before = f"case #{follow_up.case_id}" if follow_up.case_id else "an earlier case"
-    await cases.record_screen_note(
-        opening.case_id,
-        f"She asked for someone now from a follow-up check-in after {before}.",
-    )
+    note = f"She asked for someone now from a follow-up check-in after {before}."
+    if follow_up.scheduled_by == CHOSEN:
+        note = "She asked for someone now from a regular check-in she chose (/checkins)."
+    await cases.record_screen_note(opening.case_id, note)
     log.warning("follow-up asked for someone now", extra={"case_id": opening.case_id})
     return FollowUpReply("checkin_need_now")
 
@@ -228,7 +231,7 @@ async def send_due(
         )
     ).all()
     for follow_up in due:
-        await _send_checkin(session, follow_up, "checkin")
+        await write_checkin(session, follow_up, "checkin")
         follow_up.status, follow_up.sent_at, follow_up.attempts = SENT, now, 1
         written += 1
     quiet_since = now - timing.retry_after
@@ -241,16 +244,17 @@ async def send_due(
         )
     ).all()
     for follow_up in waiting:
-        if follow_up.attempts >= 2:
+        if follow_up.attempts >= 2 or follow_up.scheduled_by == CHOSEN:
             follow_up.status = UNANSWERED  # one gentle second try, then nothing more
             continue
-        await _send_checkin(session, follow_up, "checkin_again")
+        await write_checkin(session, follow_up, "checkin_again")
         follow_up.sent_at, follow_up.attempts = now, follow_up.attempts + 1
         written += 1
     return written
 
 
-async def _send_checkin(session: AsyncSession, follow_up: FollowUp, key: str) -> None:
+async def write_checkin(session: AsyncSession, follow_up: FollowUp, key: str) -> None:
+    """The check-in message (`key`) with its three buttons, into her outbox."""
     language = await member_language(session, follow_up.member_id)
     n = follow_up.id
     _tell(
@@ -267,14 +271,18 @@ async def _send_checkin(session: AsyncSession, follow_up: FollowUp, key: str) ->
     )
 
 
-async def follow_up_counts(session: AsyncSession) -> dict[str, int]:
-    """For the team's stats: follow-ups by status, and answers by outcome."""
+async def follow_up_counts(session: AsyncSession, chosen: bool = False) -> dict[str, int]:
+    """For the team's stats: follow-ups by status, and answers by outcome; with `chosen`, the
+    check-ins she chose instead (community/checkins.py)."""
+    kind = FollowUp.scheduled_by == CHOSEN if chosen else FollowUp.scheduled_by != CHOSEN
     counts = {status: 0 for status in STATUSES}
-    rows = await session.execute(select(FollowUp.status, func.count()).group_by(FollowUp.status))
+    rows = await session.execute(
+        select(FollowUp.status, func.count()).where(kind).group_by(FollowUp.status)
+    )
     counts.update({str(status): int(n) for status, n in rows.all()})
     outcomes = await session.execute(
         select(FollowUp.outcome, func.count())
-        .where(FollowUp.outcome.is_not(None))
+        .where(FollowUp.outcome.is_not(None), kind)
         .group_by(FollowUp.outcome)
     )
     for outcome in OUTCOMES:

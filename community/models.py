@@ -93,6 +93,9 @@ class Member(Base):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     language_source: Mapped[str | None] = mapped_column(String(16), default=None)
     language_run: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Her time zone (an IANA name) when she told us one (/timezone); None: the community's.
+    # Her check-ins and reminders are read in it.
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
         back_populates="member", cascade="all, delete-orphan"
@@ -161,6 +164,12 @@ class Case(Base):
     address_signature: Mapped[str | None] = mapped_column(String(32), default=None)
     words_signature: Mapped[str | None] = mapped_column(String(32), default=None)
     flood_alert_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # She asked for the person she talked with before (/same, issue #21): who (the staff key as
+    # `claimed_by` spells it, and the display name she knows), and until when only they may
+    # claim it (None: that person was not around, so it went to everyone at once).
+    asked_for: Mapped[str | None] = mapped_column(String(64), default=None)
+    asked_for_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    asked_for_until: Mapped[datetime | None] = mapped_column(default=None)
 
     member: Mapped[Member] = relationship()
     messages: Mapped[list[CaseMessage]] = relationship(
@@ -501,3 +510,44 @@ class SafetyPlan(Base):
     asked_case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), default=None
     )
+
+
+class CheckinSchedule(Base):
+    """Check-ins she chose (issue #21): how often, at what time of her day, until when. One per
+    member. Each check-in sent is a `follow_ups` row (scheduled_by "checkin"), so its buttons
+    and answers are the follow-ups' own. No text of hers is kept."""
+
+    __tablename__ = "checkin_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), unique=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    every_days: Mapped[int] = mapped_column(Integer)
+    # Her time of day, in minutes after midnight in `timezone`.
+    at_minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active, paused, stopped, ended
+    next_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reminder(Base):
+    """A reminder she set ("remind me Tuesday 9am: clinic appointment"). The label is her words,
+    kept only until it is sent or she cancels it; the row (no text) goes a week after."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)

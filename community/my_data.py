@@ -19,14 +19,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.checkins import describe as describe_checkins
+from community.followups import CHOSEN
+from community.her_time import zone_name
 from community.models import (
     Case,
     CaseMessage,
+    CheckinSchedule,
     DeletionRecord,
     DeliveryAddress,
     FollowUp,
     Member,
     OutboxMessage,
+    Reminder,
     SafetyCheck,
     utcnow,
 )
@@ -60,6 +65,11 @@ class MyData:
     # `safety_plan_locked` when she has one that cannot be opened now (no key, or a wrong one).
     safety_plan: Plan | None = None
     safety_plan_locked: bool = False
+    # Check-ins she chose: how often and when ("every_days", "at_minute", "timezone"), and
+    # whether they are on; her reminders waiting; the time zone she told us.
+    checkins: CheckinSchedule | None = None
+    reminders_waiting: int = 0
+    timezone: str | None = None
 
 
 async def _her_plan(
@@ -118,7 +128,17 @@ async def my_data(
         await session.scalars(select(SafetyCheck.status).where(SafetyCheck.member_id == member.id))
     ).all()
     follow_ups = await session.scalar(
-        select(func.count()).select_from(FollowUp).where(FollowUp.member_id == member.id)
+        select(func.count())
+        .select_from(FollowUp)
+        .where(FollowUp.member_id == member.id, FollowUp.scheduled_by != CHOSEN)
+    )
+    schedule = await session.scalar(
+        select(CheckinSchedule).where(CheckinSchedule.member_id == member.id)
+    )
+    reminders_waiting = await session.scalar(
+        select(func.count())
+        .select_from(Reminder)
+        .where(Reminder.member_id == member.id, Reminder.status == "pending")
     )
     plan, plan_locked = await _her_plan(session, member, plan_keys)
     pref = await session.get(ResearchPreference, member.id)
@@ -142,6 +162,9 @@ async def my_data(
         language_source=member.language_source,
         safety_plan=plan,
         safety_plan_locked=plan_locked,
+        checkins=schedule,
+        reminders_waiting=int(reminders_waiting or 0),
+        timezone=member.timezone,
     )
 
 
@@ -201,6 +224,18 @@ def describe(data: MyData, language: str = "en") -> str:
         lines.append(say("my_data_checks", count=data.safety_checks, kept=say(kept)))
     if data.follow_ups:
         lines.append(say("my_data_follow_ups", count=data.follow_ups))
+    if data.checkins is not None:
+        lines.append(
+            say(
+                "my_data_checkins",
+                schedule=describe_checkins(data.checkins, lang),
+                status=say(f"checkins_state_{data.checkins.status}"),
+            )
+        )
+    if data.reminders_waiting:
+        lines.append(say("my_data_reminders", count=data.reminders_waiting))
+    if data.timezone:
+        lines.append(say("my_data_timezone", zone=zone_name(data.timezone, lang)))
     if data.research_answers:
         lines.append(say("my_data_research_answers", count=data.research_answers))
     if data.shared_in_mothers101:

@@ -30,6 +30,7 @@ REANNOUNCE_JOB_ID = "reannounce-unclaimed-cases"
 RESOURCE_REVIEW_JOB_ID = "resource-review"
 RETENTION_JOB_ID = "retention"
 FOLLOW_UPS_JOB_ID = "follow_ups"
+CHECKINS_JOB_ID = "checkins-and-reminders"
 RESEARCH_JOB_ID = "research"
 CHECKS_JOB_ID = "unanswered-checks"
 # One research run queues at most this many batches, so other jobs get their turn.
@@ -297,6 +298,22 @@ async def follow_ups_job(context: JobContext) -> None:
         log.info("follow-up check-ins written", extra={"count": written})
 
 
+async def checkins_job(context: JobContext, now: datetime | None = None) -> None:
+    """Check-ins she chose that are due go out (quiet hours aside: they wait for the morning),
+    and her reminders at the time she set. Each is its own transaction; all state is in the
+    tables, so a restart loses nothing. `now` lets tests move the clock."""
+    from community import checkins, reminders
+    from community.research.publication import quiet_now
+
+    settings = context.settings
+    async with context.database.transaction() as session:
+        sent = await checkins.send_due(session, lambda at: quiet_now(settings, at), now)
+    async with context.database.transaction() as session:
+        reminded = await reminders.send_due(session, now)
+    if sent or reminded:
+        log.info("check-ins and reminders written", extra={"count": sent + reminded})
+
+
 def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     """The app's timed jobs, each given `context`; started by the composition root."""
     settings = context.settings
@@ -334,5 +351,9 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     scheduler.add_job(
         _resilient(FOLLOW_UPS_JOB_ID, follow_ups_job), "interval", seconds=every,
         id=FOLLOW_UPS_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(
+        _resilient(CHECKINS_JOB_ID, checkins_job), "interval", seconds=every,
+        id=CHECKINS_JOB_ID, **once,
     )  # fmt: skip
     return scheduler

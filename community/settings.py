@@ -163,6 +163,21 @@ class Settings(BaseSettings):
         description="A check-in she has not answered gets one gentle second try this long "
         "after it was sent, and counts as unanswered this long after that.",
     )
+    checkins_last_days: Annotated[int, Field(gt=0, le=1000)] = Field(
+        default=640,
+        description="Check-ins she chooses (/checkins) end this long after she sets them up "
+        "(default about 21 months: a pregnancy and the baby's first year); she can start again.",
+    )
+    same_person_around_minutes: Annotated[float, Field(gt=0, le=1440)] = Field(
+        default=120,
+        description="When she asks for the person she talked with before (/same), that "
+        "moderator counts as around if they acted on a case this recently (or hold one now).",
+    )
+    same_person_first_minutes: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=5,
+        description="...and the new case is theirs alone to claim this long (a crisis the "
+        "screen finds is open to everyone at once); then anyone on the team can take it.",
+    )
     crisis_reply_quiet_minutes: Annotated[float, Field(ge=0, le=1440)] = Field(
         default=10,
         description="While a moderator has her conversation, the bot sends its own crisis reply "

@@ -32,8 +32,11 @@ from community.cases.handoff import (
     Turn,
     handoff_stats,
 )
+from community.cases.same_person import same_person_counts
+from community.checkins import checkin_counts
 from community.followups import follow_up_counts, schedule_by_moderator
 from community.models import OPEN_CASE_STATUSES, Case, Notification, StaffNotice, utcnow
+from community.reminders import reminder_counts
 from community.safety_checks import check_counts
 from community.safety_plan import PlanLocked, PlanNotShared, item_line, shared_plan, steps
 from community.staff import StaffIdentity, authenticate
@@ -92,6 +95,16 @@ class CaseOut(BaseModel):
         default=False,
         description="Whether resolving offers her a check-in when `follow_up` is unset (a case "
         "the crisis screen opened). The console's resolve form starts from it.",
+    )
+    asked_for_name: str | None = Field(
+        default=None,
+        description="She asked for the person she talked with before (/same): their display "
+        "name; null otherwise.",
+    )
+    asked_for_until: datetime | None = Field(
+        default=None,
+        description="Until when only that person may claim the case (null: they were not "
+        "around, anyone may); a crisis is open to everyone at once.",
     )
 
     @classmethod
@@ -188,6 +201,23 @@ class StatsOut(BaseModel):
         description="Check-ins after cases: offered_total (asked of her), and now offered "
         "(no answer yet), scheduled, declined, sent, answered, unanswered (no answer after the "
         "second try); answered_better, answered_not_great, answered_need_now (a case opened).",
+    )
+    checkins: dict[str, int] = Field(
+        default_factory=dict,
+        description="Check-ins she chose (/checkins): schedules_active, schedules_paused, "
+        "schedules_stopped, schedules_ended; check-ins sent (no answer yet), answered, "
+        "unanswered (no answer before the next job run after the retry time); "
+        "answered_better, answered_not_great, answered_need_now (a case opened).",
+    )
+    reminders: dict[str, int] = Field(
+        default_factory=dict,
+        description="Her own reminders: pending, and sent or cancelled in the last week "
+        "(never their words).",
+    )
+    same_person: dict[str, int] = Field(
+        default_factory=dict,
+        description="Cases where she asked for the person she talked with before: asked, "
+        "offered_first (that person was around), to_everyone (they were not).",
     )
 
 
@@ -477,7 +507,12 @@ def build_router() -> APIRouter:
         checks = await check_counts(session)
         follow_ups = await follow_up_counts(session)
         return StatsOut(
-            **(await handoff_stats(session)).__dict__, checks=checks, follow_ups=follow_ups
+            **(await handoff_stats(session)).__dict__,
+            checks=checks,
+            follow_ups=follow_ups,
+            checkins=await checkin_counts(session),
+            reminders=await reminder_counts(session),
+            same_person=await same_person_counts(session),
         )
 
     return router

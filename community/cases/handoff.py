@@ -304,6 +304,10 @@ class CaseSummary:
     language: str | None = None
     # Whether resolving offers her a check-in unless the moderator says otherwise (crisis cases).
     follow_up_by_default: bool = False
+    # She asked for the person she talked with before (/same): their display name, and until
+    # when the case is theirs alone to claim (None: they were not around; anyone may).
+    asked_for_name: str | None = None
+    asked_for_until: datetime | None = None
 
 
 class ModeratorActions:
@@ -388,6 +392,8 @@ class ModeratorActions:
                     claimed_by_name=case.claimed_by_name,
                     language=member.language if member else None,
                     follow_up_by_default=offered_by_default(case),
+                    asked_for_name=case.asked_for_name if case.asked_for else None,
+                    asked_for_until=case.asked_for_until,
                 )
             )
         return summaries
@@ -428,10 +434,17 @@ class ModeratorActions:
         """Exactly one moderator wins: the update only applies while the case is waiting.
         `display_name` is what other staff see instead of `moderator` (which may be a
         platform id)."""
-        await self._case(case_id)
+        case = await self._case(case_id)
+        now = utcnow()
+        if _held_for_another(case, moderator, now):
+            until = case.asked_for_until or now
+            raise CaseConflict(
+                f"She asked for {case.asked_for_name or 'another moderator'}: theirs to claim "
+                f"first until {until:%H:%M} UTC (a crisis is open to everyone at once)."
+            )
         await self._update_if(
             case_id,
-            [Case.status == CaseStatus.WAITING.value],
+            [Case.status == CaseStatus.WAITING.value, *_claimable_by(moderator, now)],
             {
                 "status": CaseStatus.CLAIMED.value,
                 "claimed_by": moderator,
@@ -561,6 +574,30 @@ class ModeratorActions:
         case = await self._case(case_id)
         await block_member(self.session, case.member_id, moderator, reason, days)
         await self._event(case_id, moderator, "blocked", f"{days} days")
+
+
+def _held_for_another(case: Case, moderator: str, now: datetime) -> bool:
+    """Whether `moderator` must wait: she asked for someone else (community/cases/
+    same_person.py), who still has the first minutes; a crisis the screen raised is open to
+    everyone at once."""
+    return (
+        case.asked_for_until is not None
+        and case.asked_for_until > now
+        and case.asked_for != moderator
+        and case.severity_rank <= REQUEST_RANK
+    )
+
+
+def _claimable_by(moderator: str, now: datetime) -> list[Any]:
+    """`_held_for_another`'s rule in SQL, for the claim's one conditional update."""
+    return [
+        or_(
+            Case.asked_for_until.is_(None),
+            Case.asked_for_until <= now,
+            Case.asked_for == moderator,
+            Case.severity_rank > REQUEST_RANK,
+        )
+    ]
 
 
 async def is_blocked(session: AsyncSession, member_id: int) -> bool:

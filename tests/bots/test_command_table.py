@@ -191,3 +191,23 @@ async def test_flood_alerts_are_listed_and_closed_from_a_chat(database: Database
         f"There is no open flood alert {alert_id}."
     )
     assert await run_moderator_command(home, "/floods") == "No flood alerts open."
+
+
+def test_her_plans_are_members_commands_and_known_payloads() -> None:
+    """Issue #21: /checkins, /remind, /reminders, /same and /timezone are in the one table (so
+    Telegram's menu, Discord's slash commands and the Spanish lines come from it), and their
+    buttons' payloads, typed out, are passed on to the gateway."""
+    from bots.her_plans import knows
+
+    for name, payload in [("checkins", "/checkins"), ("remind", "/remind"),
+                          ("reminders", "/reminders"), ("same", "/same"),
+                          ("timezone", "/timezone")]:  # fmt: skip
+        command = find(name, PRIVATE)
+        assert command is not None and command in member_menu() and command.payload == payload
+        assert summary_in(command, "es") != command.summary
+    checkins = private_command("/checkins 7 8:30pm")
+    assert checkins is not None and payload_for(checkins, "7 8:30pm") == "/checkins 7 8:30pm"
+    for typed in ("/checkins_every_7", "/checkins_set_3_540", "/checkins_pause@peerbot_bot",
+                  "/reminder_cancel_12", "/same", "/timezone Pacific"):  # fmt: skip
+        assert knows(typed), typed
+    assert not knows("/approve 3") and not knows("/remindme")

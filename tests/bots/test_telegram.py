@@ -59,7 +59,7 @@ async def test_start_faq_buttons_and_command_menu(
         commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
         assert commands == [
             "start", "help", "resources", "talk", "ask", "research", "privacy", "mydata", "delete",
-            "language", "myplan",
+            "language", "myplan", "checkins", "remind", "reminders", "same", "timezone",
         ]  # fmt: skip
 
         bot_api.private_message(MOM, "/start")

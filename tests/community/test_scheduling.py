@@ -100,6 +100,7 @@ async def test_a_started_scheduler_reannounces_a_waiting_case_on_its_own(
         "research",
         "unanswered-checks",
         "follow_ups",
+        "checkins-and-reminders",
     }
     scheduler.start()
     try:
@@ -135,3 +136,43 @@ async def test_old_platform_update_ids_are_forgotten(database: Database) -> None
     async with database.sessions() as session:
         left = (await session.scalars(select(PlatformUpdate.update_id))).all()
     assert list(left) == [1]
+
+
+async def test_a_started_scheduler_sends_a_due_reminder_and_survives_a_failing_run(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """Issue #21: a reminder written before the app started (a restart) is found in its table
+    by the running scheduler and sent once; a run that fails is logged, not fatal."""
+    from datetime import timedelta
+
+    from community.models import Reminder, utcnow
+    from community.scheduling import CHECKINS_JOB_ID, _resilient, checkins_job
+
+    settings = Settings(var_dir=tmp_path, database_url=database_url, scheduler_interval_seconds=1)
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "reminded")
+        session.add(
+            Reminder(member_id=member.id, platform="web", label="clinic", status="pending",
+                     due_at=utcnow() - timedelta(minutes=1), timezone="America/New_York")
+        )  # fmt: skip
+    broken = JobContext(settings, Database.connect("sqlite+aiosqlite:///" + str(tmp_path / "x")))
+    await _resilient(CHECKINS_JOB_ID, checkins_job)(broken)  # no tables there: logged, no raise
+    assert CHECKINS_JOB_ID not in broken.finished
+    await broken.database.dispose()
+    context = JobContext(settings, database)
+    scheduler = build_scheduler(context)
+    scheduler.start()
+    try:
+        for _ in range(100):
+            async with database.sessions() as session:
+                texts = (await session.scalars(select(OutboxMessage.text))).all()
+            if texts:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=False)
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if running:
+            await asyncio.wait(running, timeout=10)
+    assert texts == ["Reminder, as you asked: clinic"]
+    assert CHECKINS_JOB_ID in context.finished
