@@ -213,6 +213,8 @@ ASKING_WORDS = (
     "touch", "help", "can", "could", "may", "is", "are", "rather", "send", "call",
     "hablar", "habla", "platicar", "quiero", "quisiera", "necesito", "puedo", "puede", "puedes",
     "favor", "hay", "ayuda", "ayudame", "comunicarme", "llamar", "escribir", "conectar",
+    "conectame", "conecta", "pasame", "pasas", "pasan", "comunicame", "porfa", "xfa", "plis",
+    "pls", "mandame", "manda", "necesitaria",
 )  # fmt: skip
 CLEAR_REQUEST_MAX_WORDS = 16
 
