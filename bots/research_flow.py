@@ -62,8 +62,9 @@ NUMBERED = {
     "share_yes", "share_no",
 }  # fmt: skip
 # What Rasa hands the app (custom payload {"peerbot": ...}) when she asks in words.
+# Opting in in words is not here: Rasa's answer explains and offers the "Get questions" button,
+# so a vague message ("questions w the researchers") never signs her up by itself.
 REQUESTS = {
-    "research_opt_in": "/optin_questions",
     "research_opt_out": "/research_stop",  # confirmed by a button before anything changes
     "ask_researcher": "/ask",
     "research_library": "/research_library",

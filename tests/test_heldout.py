@@ -96,7 +96,6 @@ APP_ANSWERS = {
     "my_data": "Here is what peerbot keeps about you.",
     "delete_my_data": wording.confirm_deletion().text,
     "research_ask": research_texts.say("ask_prompt", "en"),
-    "research_opt_in": research_texts.opted_in("questions"),
     "research_opt_out": research_texts.confirm_stop()[0],
 }
 
@@ -106,7 +105,6 @@ APP_ANSWERS_ES = {
     "my_data": phrase("my_data_intro", "es").split('"', 1)[0],
     "delete_my_data": wording.confirm_deletion("es").text,
     "research_ask": research_texts.say("ask_prompt", "es"),
-    "research_opt_in": research_texts.opted_in("questions", "es"),
     "research_opt_out": research_texts.confirm_stop("es")[0],
 }
 

@@ -44,8 +44,12 @@ def test_researcher_to_mother_and_back(stack: Stack, app_client: httpx.Client) -
     researcher = {"Authorization": f"Bearer {stack.add_staff('rae', 'researcher')}"}
     moderator = {"Authorization": f"Bearer {stack.add_staff('mod-rq', 'moderator')}"}
 
-    # Opting in, in her own words (Rasa's research_opt_in, answered by the app).
-    opted = _say(app_client, "research-mom-000001", "i want to get questions from researchers")
+    # Asking in her own words (Rasa's research_opt_in) explains and offers the button; only
+    # the button (or /optin_questions) signs her up.
+    offered = _say(app_client, "research-mom-000001", "i want to get questions from researchers")
+    assert "always your choice" in offered[0]["text"]
+    assert "/optin_questions" in [b["payload"] for b in offered[0]["buttons"]]
+    opted = _say(app_client, "research-mom-000001", "/optin_questions")
     assert "you'll get questions from researchers" in opted[0]["text"]
     _say(app_client, "research-mom-000002", "hello")  # another mother, never opted in
 

@@ -493,6 +493,8 @@ GUARD_FAMILIES = {
             "me quiero matar, no aguanto mas",
             "esta azul ayuda",
             "la del girasol ya se tomo todo el frasco y se salio del chat",
+            "donde consigo narcan ya, mi roommate esta azul",
+            "me empujo por las escaleras y tengo 7 meses de embarazo",
         ],
     ),
 }
