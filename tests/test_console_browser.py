@@ -320,4 +320,14 @@ def test_the_console_offers_a_check_in_by_default_on_crisis_cases_and_schedules_
         page.get_by_role("button", name="Yes, resolve").click()
         page.wait_for_selector("#case-view", state="hidden")
         assert page.locator("#case-error").inner_text() == ""
-    assert _follow_ups(stack, request["id"]) == [("offered", "member")]
+        assert _follow_ups(stack, request["id"]) == [("offered", "member")]
+
+        # The team's figures, counts only, as the API has them.
+        stats = app_client.get("/api/stats", headers=bearer(token)).json()
+        page.locator("#figures-box summary").click()
+        page.locator("#figures li").first.wait_for()
+        figures = page.locator("#figures").inner_text()
+        offered = stats["follow_ups"]["offered_total"]
+        assert offered >= 1 and f"Check-ins after a case: {offered} offered" in figures
+        assert f"Cases: {stats['cases']} " in figures
+        screenshot(page, "console_figures", viewport)

@@ -631,6 +631,30 @@ async function loadCommands() {
   }
 }
 
+function seconds(value) {
+  if (value === null || value === undefined) return "not yet";
+  return value < 120 ? `${Math.round(value)} s` : `${Math.round(value / 60)} min`;
+}
+
+function countLine(label, counts, parts) {
+  const said = parts.map(([key, name]) => `${counts[key] || 0} ${name}`).join(", ");
+  return `${label}: ${said}`;
+}
+
+async function loadFigures() {
+  const s = await api("GET", "/api/stats");
+  const f = s.follow_ups || {}, c = s.checkins || {}, k = s.checks || {};
+  const lines = [
+    `Cases: ${s.cases} (${s.waiting_now} waiting now); time to claim: median ${seconds(s.median_seconds_to_claim)}, p90 ${seconds(s.p90_seconds_to_claim)}; first reply: median ${seconds(s.median_seconds_to_first_reply)}`,
+    countLine("“Are you safe?” checks", k, [["safe", "safe"], ["help", "asked for help"], ["person", "asked for a person"], ["expired", "no answer (a case opened)"], ["asked", "waiting"]]),
+    countLine("Check-ins after a case", f, [["offered_total", "offered"], ["scheduled", "agreed, not yet sent"], ["declined", "declined"], ["answered", "answered"], ["unanswered", "no answer"]]),
+    countLine("Their answers", f, [["answered_better", "doing better"], ["answered_not_great", "not great"], ["answered_need_now", "needed someone now"]]),
+    countLine("Check-ins moms chose", c, [["schedules_active", "active"], ["schedules_paused", "paused"], ["answered", "answered"], ["answered_need_now", "needed someone now"], ["unanswered", "no answer"]]),
+    countLine("Asked for the same person", s.same_person || {}, [["asked", "times"], ["offered_first", "offered to them first"], ["to_everyone", "to everyone"]]),
+  ];
+  $("figures").replaceChildren(...lines.map((line) => text("li", line)));
+}
+
 async function start() {
   try {
     await refreshQueue();
@@ -652,6 +676,10 @@ async function start() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Fetched each time it is opened: figures a moderator asked for, not polled.
+  $("figures-box").addEventListener("toggle", () => {
+    if ($("figures-box").open) loadFigures().catch((e) => { $("figures").replaceChildren(text("li", e.message)); });
+  });
   $("signin").addEventListener("submit", (event) => {
     event.preventDefault();
     sessionStorage.setItem(KEY, $("token").value.trim());
