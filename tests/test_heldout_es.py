@@ -41,13 +41,12 @@ from tests.test_heldout import (
 
 HELDOUT_ES_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout_es.yml"
 REPORT_PATH = PROJECT_ROOT / "var" / "reports" / "heldout_es.json"
-# The second Spanish set, written fresh after the first one's misses had been read: nobody
-# building the model has read it. Its report: heldout_es_2.json.
+# Each later set was written fresh by someone who read no training data and no earlier set,
+# scored once (its first pass, in its header), then its misses were read and learned from: sets
+# 1-3 are development sets now. Set 4 is the held-out one: nobody building the model has read it.
+# Reports: var/reports/<set>.json.
 HELDOUT_ES_2_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout_es_2.yml"
-# The third, written fresh on 2026-12-06 after set 2's misses had been read and learned from
-# (set 2 is a development set since): nobody building the model has read it.
 HELDOUT_ES_3_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout_es_3.yml"
-# The fourth, written fresh after set 3's misses had been read (set 3 is a development set since).
 HELDOUT_ES_4_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout_es_4.yml"
 SETS = {
     "heldout_es": HELDOUT_ES_PATH,
@@ -55,9 +54,10 @@ SETS = {
     "heldout_es_3": HELDOUT_ES_3_PATH,
     "heldout_es_4": HELDOUT_ES_4_PATH,
 }
-# The share that must get its Spanish answer: issue #20's 0.90 on the first set; on the fresh one
-# a floor under its first pass (0.864), so a regression fails without the figure being tuned to.
-REQUIRED = {"heldout_es": 0.90, "heldout_es_2": 0.90, "heldout_es_3": 0.85, "heldout_es_4": 0.80}
+# The share that must get its Spanish answer: issue #20's 0.90 on the sets learned from; on the
+# held-out one a floor under its first pass (0.881), so a regression fails without the figure
+# being tuned to.
+REQUIRED = {"heldout_es": 0.90, "heldout_es_2": 0.90, "heldout_es_3": 0.90, "heldout_es_4": 0.80}
 MIN_PER_TOPIC = 6
 MAX_CHARACTERS = 300
 UNKNOWN = "unknown"
