@@ -58,8 +58,11 @@ async def test_telegram_in_the_running_stack(stack: Stack, stack_bot_api: BotApi
     thread = card.params["message_thread_id"]
 
     api.button_press(MOD, claim["callback_data"], api.moderator_chat_id, thread)
+    # Her claim's two group sends (the card's buttons, then the note) go before the queued
+    # cards, each at the group's next free slot: one every 3 s under the pacing.
     await api.wait_for(
-        lambda: any("claimed this case" in t for t in api.texts_to(api.moderator_chat_id))
+        lambda: any("claimed this case" in t for t in api.texts_to(api.moderator_chat_id)),
+        within=20,
     )
     api.topic_message(MOD, thread, "I'm here. Is someone with you?", name="Rae")
     await api.wait_for(lambda: any("Is someone with you" in t for t in api.texts_to(mom)))

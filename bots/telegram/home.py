@@ -34,6 +34,7 @@ from bots.moderating import (
     parse_case_button,
     press_case_button,
 )
+from bots.telegram.ratelimit import ahead_of_cards
 from bots.telegram.render import split_text
 from community.cases.handoff import CaseConflict, CaseNotFound
 from community.db import Database
@@ -150,7 +151,10 @@ class ModeratorsHome:
         await self._post(thread_id, text, case_buttons(case_id, claimed))
 
     async def post_in_thread(self, thread_id: str, text: str) -> None:
-        await self._post(thread_id, text)
+        # Her messages to the moderator with her, and notes: the live conversation goes before
+        # new cards in the group's pacing (bots/telegram/ratelimit.py).
+        with ahead_of_cards():
+            await self._post(thread_id, text)
 
     async def post_to_community(self, text: str) -> None:
         chat_id = self.community_chat_id
@@ -214,6 +218,10 @@ class ModeratorsHome:
         return allowed
 
     async def _case_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with ahead_of_cards():  # the moderator is waiting to see her press take effect
+            await self._press(update)
+
+    async def _press(self, update: Update) -> None:
         query = update.callback_query
         user = update.effective_user
         if query is None or user is None or not query.data:
@@ -247,6 +255,10 @@ class ModeratorsHome:
         )
 
     async def _topic_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with ahead_of_cards():  # answers to a moderator, in the conversation she is having
+            await self._moderator_wrote(update)
+
+    async def _moderator_wrote(self, update: Update) -> None:
         message = update.effective_message
         user = update.effective_user
         if message is None or user is None or user.is_bot or not message.text:

@@ -7,14 +7,22 @@ much at once), so a flood-limited moderators' group during a burst of case cards
 chat during a burst of moderator replies, held back the crisis reply to someone else for the
 whole wait (tests/bots/test_rate_limits.py). Here a 429 holds back only requests to the chat it
 came from; the pacing is the same as `AIORateLimiter`'s defaults.
+
+A group's 20 messages a minute are shared by new case cards and the live conversation in case
+topics. After a burst of cards the queue is minutes long, and a moderator who pressed Claim, or a
+mother's next message relayed to the moderator talking with her, waited behind all of it. Sends
+made `ahead_of_cards()` take the group's next free slot before any new card does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +34,72 @@ from telegram.warnings import PTBDeprecationWarning
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 FLOOD_WAIT_MARGIN = 0.1  # seconds beyond Telegram's wait, as AIORateLimiter does
+
+_ahead: ContextVar[bool] = ContextVar("peerbot_telegram_ahead_of_cards", default=False)
+
+
+@contextlib.contextmanager
+def ahead_of_cards() -> Iterator[None]:
+    """Sends to a group made inside this block go before queued new case cards: answers to a
+    moderator's own action and the conversation in a case topic."""
+    token = _ahead.set(True)
+    try:
+        yield
+    finally:
+        _ahead.reset(token)
+
+
+class GroupPace:
+    """A leaky bucket of `rate` sends per `period` seconds for one chat (as `AsyncLimiter`),
+    whose waiters go in order of lane, then arrival: the "ahead" lane first."""
+
+    def __init__(self, rate: float, period: float) -> None:
+        self._capacity = rate
+        self._drain_per_second = rate / period
+        self._level = 0.0
+        self._last = 0.0
+        self._tickets = itertools.count()
+        self._waiting: list[tuple[int, int]] = []  # (lane, arrival): a heap
+        self._changed = asyncio.Condition()
+
+    def _drain(self, now: float) -> None:
+        self._level = max(0.0, self._level - (now - self._last) * self._drain_per_second)
+        self._last = now
+
+    async def acquire(self, ahead: bool) -> None:
+        loop = asyncio.get_running_loop()
+        ticket = (0 if ahead else 1, next(self._tickets))
+        async with self._changed:
+            heapq.heappush(self._waiting, ticket)
+            try:
+                while True:
+                    self._drain(loop.time())
+                    room = self._level + 1 <= self._capacity
+                    if room and self._waiting[0] == ticket:
+                        heapq.heappop(self._waiting)
+                        self._level += 1
+                        self._changed.notify_all()  # the next in line looks again
+                        return
+                    # Not first, or no room: look again when a drop has drained or the line moves.
+                    delay = (
+                        None
+                        if room
+                        else (self._level + 1 - self._capacity) / self._drain_per_second
+                    )
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), delay)
+            except BaseException:
+                if ticket in self._waiting:  # cancelled while waiting: leave the line
+                    self._waiting.remove(ticket)
+                    heapq.heapify(self._waiting)
+                    self._changed.notify_all()
+                raise
+
+    async def __aenter__(self) -> None:
+        await self.acquire(_ahead.get())
+
+    async def __aexit__(self, *exc: object) -> None:
+        """A slot is used once taken, as Telegram counts it."""
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:
@@ -41,10 +115,16 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
     limits); a 429 is retried up to `max_retries` times after its wait, during which only
     requests to the same chat wait too."""
 
-    def __init__(self, max_retries: int) -> None:
+    def __init__(
+        self,
+        max_retries: int,
+        group_rate: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
+        group_period: float = 60,
+    ) -> None:
         self._max_retries = max_retries
+        self._group_pace = (group_rate, group_period)
         self._overall = AsyncLimiter(FloodLimit.MESSAGES_PER_SECOND, 1)
-        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._groups: dict[int | str, GroupPace] = {}
         self._held_until: dict[int | str | None, float] = {}  # chat -> loop time the wait ends
 
     async def initialize(self) -> None:
@@ -93,13 +173,11 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
                 return
             await asyncio.sleep(until - loop.time())
 
-    def _group(self, chat: int | str) -> AsyncLimiter:
-        limiter = self._groups.get(chat)
-        if limiter is None:
-            limiter = self._groups[chat] = AsyncLimiter(
-                FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP, 60
-            )
-        return limiter
+    def _group(self, chat: int | str) -> GroupPace:
+        pace = self._groups.get(chat)
+        if pace is None:
+            pace = self._groups[chat] = GroupPace(*self._group_pace)
+        return pace
 
 
 def _chat_key(chat_id: object) -> int | str | None:
