@@ -56,7 +56,7 @@ BUPRENORPHINE = re.compile(
     r"\bsubs?\b|suboxone|subutex|\bbupe\b|buprenorphine|sublocade|buprenorfina", re.I
 )
 CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
-    (PREGNANCY, MEDICATION_TOPICS, "faq_moud_pregnancy"),
+    (PREGNANCY, MEDICATION_TOPICS | {"faq_breastfeeding", "faq_nas"}, "faq_moud_pregnancy"),
     (BREASTFEEDING, MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_nas"}, "faq_breastfeeding"),
     (STAY_WITH_BABY, BIRTH_TOPICS, "faq_nas"),
     (METHADONE, frozenset({"faq_moud", "faq_buprenorphine", "faq_moud_compare"}), "faq_methadone"),
@@ -93,23 +93,52 @@ def follow_up_topic(topic: str | None, text: str) -> str | None:
     return topic
 
 
+def topic_before_this_message(tracker: Tracker) -> str | None:
+    """The topic she was on before her latest message. The `topic` slot itself may already
+    hold the latest message's intent (its from_intent mapping fills it at her turn) when
+    policies/topic_continuity.py reads that message as a follow-up instead."""
+    seen_latest = False
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            return None  # a new conversation starts with no topic
+        if kind == "user" and not seen_latest:
+            seen_latest = True
+        elif seen_latest and kind == "slot" and event.get("name") == "topic":
+            value = event.get("value")
+            return str(value) if value else None
+    if not seen_latest:  # no history came with the tracker: the slot is all there is
+        slot = tracker.get_slot("topic")
+        return str(slot) if slot else None
+    return None
+
+
 def response_for(topic: str) -> str:
     return RESPONSE_OF.get(topic, f"utter_{topic}")
 
 
+# A follow-up with no topic to follow ("is it safe for the baby" as her first question) is
+# answered with the classifier's best topic only when that topic is this likely on its own;
+# below it, which "it" she means is a guess, so she is asked (the FallbackClassifier's
+# threshold, for the same reason).
+CLEAR_TOPIC_CONFIDENCE = 0.25
+FOLLOW_UP_OPTIONS = 3
+
+
 def _next_best_topic(tracker: Tracker) -> str | None:
-    """Without a topic to lean on, the classifier's best guess that is a topic."""
+    """Without a topic to lean on, the classifier's best guess that is a topic, if clear."""
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
     for item in ranking:
         name = str(item.get("name") or "")
-        if name and name not in NOT_TOPICS and float(item.get("confidence") or 0) >= 0.1:
-            return name
+        if name and name not in NOT_TOPICS:
+            confident = float(item.get("confidence") or 0) >= CLEAR_TOPIC_CONFIDENCE
+            return name if confident else None
     return None
 
 
 class ActionFollowUp(Action):
     """Answers "how long does it last", "and in pregnancy?", "what about X" against the topic
-    she is on."""
+    she is on; with no topic yet, the best topic if it is clear, else "Did you mean ...?"."""
 
     def name(self) -> str:
         return "action_follow_up"
@@ -118,21 +147,27 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = str((tracker.latest_message or {}).get("text") or "")
-        current = tracker.get_slot("topic")
+        current = topic_before_this_message(tracker)
         topic = follow_up_topic(current, text) or _next_best_topic(tracker)
         events: list[dict[str, Any]] = []
         if medication := medication_named_in(text):
             events.append(SlotSet("medication", medication))
         if topic is None:
-            dispatcher.utter_message(response="utter_default")
+            ranking = list((tracker.latest_message or {}).get("intent_ranking") or [])
+            options = clarify_options(ranking, limit=FOLLOW_UP_OPTIONS)
+            if len(options) >= 2:
+                buttons = clarify_buttons(options, language_of(tracker))
+                dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
+            else:
+                dispatcher.utter_message(response="utter_default")
             return events
+        if topic != tracker.get_slot("topic"):
+            events.append(SlotSet("topic", topic))
         if topic in FINDER_INTENTS:
             reply, slot_events = help_reply_for(topic, text, tracker, default_directory())
             dispatcher.utter_message(**reply)
             return [*events, *slot_events]
         dispatcher.utter_message(response=response_for(topic))
-        if topic != current:
-            events.append(SlotSet("topic", topic))
         return events
 
 

@@ -29,6 +29,7 @@ SET_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout.yml"
 # The first set, read and learned from since: a development set (its header says so).
 DEV_PATH = PROJECT_ROOT / "tests" / "conversations" / "dev.yml"
 HELDOUT_2_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout_2.yml"
+HELDOUT_3_PATH = PROJECT_ROOT / "tests" / "conversations" / "heldout_3.yml"
 TOPICS_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 RESPONSES_DIR = PROJECT_ROOT / "responses"
 FINDER = "action_find_help"

@@ -16,7 +16,7 @@ from pathlib import Path
 from community.settings import PROJECT_ROOT, Settings
 
 MODEL_PREFIX = "peerbot-"
-TRAINING_INPUTS = ("config.yml", "nlu", "responses", "rasa-runtime.lock")
+TRAINING_INPUTS = ("config.yml", "nlu", "responses", "policies", "rasa-runtime.lock")
 
 
 class TrainingError(RuntimeError):
@@ -30,7 +30,7 @@ def fingerprint(root: Path = PROJECT_ROOT) -> str:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if file.suffix not in {".yml", ".yaml", ".lock"}:
+            if file.suffix not in {".yml", ".yaml", ".lock", ".py"}:
                 continue
             digest.update(str(file.relative_to(root)).encode())
             digest.update(b"\0")

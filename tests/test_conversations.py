@@ -32,6 +32,9 @@ SETS = {
     "dev": (ce.DEV_PATH, "conversations_dev.json"),
     # Written fresh on 2026-12-06 by someone who read neither set nor the training data.
     "heldout_2": (ce.HELDOUT_2_PATH, "conversations_heldout_2.json"),
+    # Written fresh on 2026-12-06 by someone who read no set but dev.yml's format and the
+    # training data not at all; the held-out one since heldout_2's misses were read.
+    "heldout_3": (ce.HELDOUT_3_PATH, "conversations_heldout_3.json"),
 }
 
 

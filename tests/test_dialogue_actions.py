@@ -265,3 +265,36 @@ def test_every_did_you_mean_topic_has_a_title_in_each_language() -> None:
     assert say("finder.for_topic", "es", label="vivienda") == (
         "Para vivienda, estos servicios te pueden ayudar:"
     )
+
+
+async def test_a_follow_up_with_nothing_to_follow_asks_which_she_means() -> None:
+    """ "is it safe for the baby" as her first question: the classifier reads a follow-up, and
+    no topic says what "it" is. A clear best topic answers; a guess becomes "Did you mean?"."""
+    vague = [
+        {"name": "follow_up", "confidence": 0.63},
+        {"name": "faq_moud_pregnancy", "confidence": 0.22},
+        {"name": "thanks", "confidence": 0.05},
+        {"name": "faq_taper_pregnancy", "confidence": 0.03},
+        {"name": "faq_breastfeeding", "confidence": 0.02},
+        {"name": "faq_nas", "confidence": 0.01},
+    ]
+    tracker = _tracker("follow_up", "is it safe for the baby", None, ranking=vague)
+    (asked,) = await _run(ActionFollowUp(), tracker)
+    assert asked["response"] == "utter_ask_affirmation"
+    assert [b["payload"] for b in asked["buttons"]] == [
+        "/faq_moud_pregnancy", "/faq_taper_pregnancy", "/faq_breastfeeding", "/out_of_scope",
+    ]  # fmt: skip
+    clear = [
+        {"name": "follow_up", "confidence": 0.5},
+        {"name": "faq_naloxone", "confidence": 0.4},
+        {"name": "faq_test_strips", "confidence": 0.05},
+    ]
+    tracker = _tracker("follow_up", "where do i get it, the narcan", None, ranking=clear)
+    (answered,) = await _run(ActionFollowUp(), tracker)
+    assert answered["response"] == "utter_faq_naloxone"
+    # With a topic, the conversation says what "it" is: no question.
+    on_topic = _tracker(
+        "follow_up", "is it safe for the baby", topic="faq_methadone", ranking=vague
+    )
+    (answer,) = await _run(ActionFollowUp(), on_topic)
+    assert answer["response"] == "utter_faq_methadone"

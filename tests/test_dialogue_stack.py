@@ -7,7 +7,7 @@ follow-up, the resource finder and a feeling with their Spanish variations; with
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -64,6 +64,35 @@ def test_nicu_withdrawal_then_how_long(app_client: httpx.Client) -> None:
     first, second = chat(app_client, "my baby has withdrawal in the nicu", "how long does it last")
     assert text(first) == answer("utter_faq_nas")
     assert text(second) == answer("utter_faq_nas")
+
+
+def test_unsure_of_another_topic_she_is_read_against_hers(app_client: httpx.Client) -> None:
+    """policies/topic_continuity.py: a message the classifier reads as another topic, but
+    unsurely, is more about the topic she is on; a clear new topic still answers itself."""
+    first, second = chat(
+        app_client, "is a peer support specialist like a therapist", "can they come with me"
+    )
+    assert text(first) == answer("utter_faq_peer_support")
+    assert text(second) == answer("utter_faq_peer_support")
+    # After a follow-up answered against her topic, the next follow-up still follows it.
+    *_, later = chat(
+        app_client,
+        "can i breastfeed on subs",
+        "what if it was methadone tho",
+        "how long can i keep doing it",
+    )
+    assert text(later) == answer("utter_faq_breastfeeding")
+    _, switched = chat(app_client, "can i breastfeed on subs", "whats a plan of safe care")
+    assert text(switched) == answer("utter_faq_safe_care")
+
+
+def test_a_vague_first_question_is_asked_about(app_client: httpx.Client) -> None:
+    """ "is it safe for the baby" with no topic yet: which "it" is a guess, so she is asked."""
+    _, asked = chat(app_client, "hi", "is it safe for the baby")
+    assert "Did you mean" in text(asked)
+    buttons = [b for r in asked for b in cast(list[dict[str, str]], r.get("buttons") or [])]
+    payloads = [b["payload"] for b in buttons]
+    assert "/faq_moud_pregnancy" in payloads and payloads[-1] == "/out_of_scope"
 
 
 def test_a_ride_then_her_state_gets_rides_not_crisis_lines(app_client: httpx.Client) -> None:
