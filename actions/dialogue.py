@@ -31,6 +31,12 @@ BIRTH_TOPICS = frozenset({"faq_drug_testing", "faq_hospital_stigma"})
 # A word in the follow-up that moves the answer to a neighbouring topic: (cue, topics it applies
 # to, the topic that answers). Checked in order; without a cue the topic she is on answers again.
 # Each cue reads English, then Spanish as written in chat (accents often left out).
+# "should i switch to subs": after a medication answer, a question of which one suits her.
+SWITCHING = re.compile(
+    r"\b(switch(ing)?|chang(e|ing)|mov(e|ing)) (over )?(to|onto)\b"
+    r"|\bcambiar(me)? (a|al)\b|\bpasarme (a|al)\b",
+    re.I,
+)
 PREGNANCY = re.compile(
     r"pregnan|expecting|\bpreg\b|while i'?m carrying|before (the )?birth"
     r"|embarazad|\bembarazo|\ben estado\b|\bpreñada|esperando (un |una |a mi )?beb[eé]"
@@ -59,6 +65,7 @@ CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     (PREGNANCY, MEDICATION_TOPICS | {"faq_breastfeeding", "faq_nas"}, "faq_moud_pregnancy"),
     (BREASTFEEDING, MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_nas"}, "faq_breastfeeding"),
     (STAY_WITH_BABY, BIRTH_TOPICS, "faq_nas"),
+    (SWITCHING, MEDICATION_TOPICS, "faq_moud_compare"),
     (METHADONE, frozenset({"faq_moud", "faq_buprenorphine", "faq_moud_compare"}), "faq_methadone"),
     (
         BUPRENORPHINE,

@@ -181,6 +181,19 @@ def find_help_text(
     return "\n".join(lines)
 
 
+def state_said_earlier(tracker: Tracker, language: str) -> str | None:
+    """A state she named earlier in this conversation ("im in massachusetts and pregnant"),
+    before anything asked for it: the newest one. The conversation only: a new session starts
+    with none."""
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            return None
+        if kind == "user" and (state := state_named_in(str(event.get("text") or ""), language)):
+            return state
+    return None
+
+
 def help_reply_for(
     intent: str, text: str, tracker: Tracker, directory: ResourceDirectory
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -198,7 +211,11 @@ def help_reply_for(
             need, "", directory, state=state, topics=topics, ask=False, language=language
         )
     else:
-        state = state_named_in(text, language) or tracker.get_slot("state")
+        state = (
+            state_named_in(text, language)
+            or tracker.get_slot("state")
+            or state_said_earlier(tracker, language)
+        )
         events.append(SlotSet("need", intent))
         reply = find_help_text(intent, text, directory, state=state, language=language)
     if state and state != tracker.get_slot("state"):

@@ -298,3 +298,35 @@ async def test_a_follow_up_with_nothing_to_follow_asks_which_she_means() -> None
     )
     (answer,) = await _run(ActionFollowUp(), on_topic)
     assert answer["response"] == "utter_faq_methadone"
+
+
+def test_switching_medication_after_a_medication_answer_is_the_comparison() -> None:
+    assert follow_up_topic("faq_moud_compare", "so should i switch to subs then") == (
+        "faq_moud_compare"
+    )
+    assert follow_up_topic("faq_methadone", "thinking of changing to bupe") == "faq_moud_compare"
+    assert follow_up_topic("faq_methadone", "y si me quiero cambiar al sub?") == "faq_moud_compare"
+    assert follow_up_topic("faq_methadone", "what about subs") == "faq_buprenorphine"
+    assert follow_up_topic("faq_cps", "should i switch to subs") == "faq_cps"
+
+
+async def test_a_state_she_named_earlier_is_used_without_asking() -> None:
+    events = [
+        {"event": "session_started"},
+        {"event": "user", "text": "im in massachusetts and pregnant w my 2nd"},
+        {"event": "bot", "text": "..."},
+        {"event": "user", "text": "is there help with childcare for my toddler"},
+    ]
+    latest = {
+        "intent": {"name": "help_childcare", "confidence": 0.9},
+        "text": "is there help with childcare for my toddler",
+        "entities": [],
+    }
+    tracker = Tracker("someone", {}, latest, events, False, None, {}, "action_listen")
+    (reply,) = await _run(ActionFindHelp(), tracker)
+    assert "Massachusetts" in reply["text"] and "211" in reply["text"]
+    # What came before the session started is not hers to carry over.
+    old = [{"event": "user", "text": "i live in ohio"}, *events]
+    tracker = Tracker("someone", {}, latest, old[:1] + events, False, None, {}, "action_listen")
+    (reply,) = await _run(ActionFindHelp(), tracker)
+    assert "Ohio" not in str(reply.get("text"))
