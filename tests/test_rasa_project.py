@@ -24,7 +24,8 @@ def run_rasa(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProces
         env=rasa_environment(settings),
         capture_output=True,
         text=True,
-        timeout=300,
+        # Cross-validation trains 5 models: about 2 minutes alone, longer on a busy machine.
+        timeout=900,
         check=False,
     )
 
