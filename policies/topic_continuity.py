@@ -103,6 +103,8 @@ class TopicContinuityPolicy(Policy):
             return str(ACTION_LISTEN_NAME)  # its answer is given: wait for her
         if latest_action != ACTION_LISTEN_NAME or tracker.latest_message is None:
             return None
+        if tracker.active_loop_name:
+            return None  # "Did you mean ...?" is waiting for her choice: its loop decides
         parse = tracker.latest_message.parse_data
         intent = (parse.get(INTENT) or {}).get(INTENT_NAME_KEY)
         confidence = float((parse.get(INTENT) or {}).get("confidence") or 0.0)
