@@ -88,6 +88,8 @@ class DiscordHome:
         self.role_id = settings.discord_moderator_role_id
         self.community_channel_id = settings.discord_community_channel_id
         self.plans = keys_from_settings(settings)  # for /plan, when she shared it
+        self.max_open_cases = settings.max_open_cases_per_moderator
+        self.timezone = settings.research_timezone  # where "today" is, for /shifts
         self._case_threads: set[int] = set()
         self._alerts: dict[str, int] = {}  # thread name -> its alert, thread not started yet
 
@@ -228,7 +230,9 @@ class DiscordHome:
         action, case_id = parsed
         moderator, display = moderator_identity(interaction.user)
         try:
-            await press_case_button(self.database, action, case_id, moderator, display)
+            await press_case_button(
+                self.database, action, case_id, moderator, display, self.max_open_cases
+            )
         except (CaseConflict, CaseNotFound) as error:
             await interaction.response.send_message(
                 str(error) or "That case is gone.", ephemeral=True
@@ -255,7 +259,7 @@ class DiscordHome:
             await self._refuse_in_private(message.author)
             return
         moderator, display = moderator_identity(message.author)
-        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans, self.timezone)
         for piece in split_text(await act_in_case_thread(call, message.content)):
             await message.channel.send(piece)
         self.wake()
@@ -286,7 +290,7 @@ class DiscordHome:
             async with self.database.transaction() as session:
                 case_id = await case_for_thread(session, HOME, str(interaction.channel_id or ""))
         moderator, display = moderator_identity(interaction.user)
-        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans, self.timezone)
         answer = await run(call, command, values)
         self.wake()
         pieces = split_text(answer) or ["Sent to her."]

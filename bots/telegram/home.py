@@ -98,6 +98,8 @@ class ModeratorsHome:
         self.chat_id = settings.telegram_moderator_chat_id
         self.community_chat_id = settings.telegram_community_chat_id
         self.plans = keys_from_settings(settings)  # for /plan, when she shared it
+        self.max_open_cases = settings.max_open_cases_per_moderator
+        self.timezone = settings.research_timezone  # where "today" is, for /shifts
         self._members: dict[int, tuple[bool, float]] = {}
         self._topics_supported = True
 
@@ -237,7 +239,9 @@ class ModeratorsHome:
         action, case_id = parsed
         moderator, display = moderator_identity(user)
         try:
-            await press_case_button(self.database, action, case_id, moderator, display)
+            await press_case_button(
+                self.database, action, case_id, moderator, display, self.max_open_cases
+            )
         except (CaseConflict, CaseNotFound) as error:
             await query.answer(str(error) or "That case is gone.", show_alert=True)
             return
@@ -274,13 +278,17 @@ class ModeratorsHome:
             if not await self._is_moderator(user, seen_in_group=True):
                 return
             case_id = await self._case_of(message) if command.place is Place.CASE else None
-            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+            call = ModeratorCall(
+                self.database, moderator, display, case_id, self.plans, self.timezone
+            )
             answer = await run_moderator_command(call, text)
         else:
             case_id = await self._case_of(message)
             if case_id is None or not await self._is_moderator(user, seen_in_group=True):
                 return
-            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+            call = ModeratorCall(
+                self.database, moderator, display, case_id, self.plans, self.timezone
+            )
             answer = await act_in_case_thread(call, text)
         for piece in split_text(answer or ""):
             await message.reply_text(piece)
