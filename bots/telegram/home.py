@@ -64,6 +64,18 @@ def moderator_identity(user: User) -> tuple[str, str]:
     return f"telegram:{user.id}", (user.first_name or "A moderator")[:40]
 
 
+# Telegram shows at most 200 characters in a button's alert (answerCallbackQuery).
+ALERT_LIMIT = 200
+
+
+def _alert(text: str) -> str:
+    """A refusal fit for a button's alert: cut at a word, with "…", when it is longer (a cap
+    refusal naming many people on shift)."""
+    if len(text) <= ALERT_LIMIT:
+        return text
+    return text[: ALERT_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+
+
 def case_buttons(case_id: int, claimed: bool) -> InlineKeyboardMarkup:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=case_button_id(action, case_id))
@@ -243,7 +255,7 @@ class ModeratorsHome:
                 self.database, action, case_id, moderator, display, self.max_open_cases
             )
         except (CaseConflict, CaseNotFound) as error:
-            await query.answer(str(error) or "That case is gone.", show_alert=True)
+            await query.answer(_alert(str(error) or "That case is gone."), show_alert=True)
             return
         await query.answer()
         self.wake()

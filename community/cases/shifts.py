@@ -60,16 +60,16 @@ class Load:
 
 
 def over_cap_text(held: int, cap: int, others: list[str]) -> str:
-    """The kind refusal, naming who else is on shift (or where to turn when nobody is)."""
+    """The kind refusal, naming who else is on shift (or where to turn when nobody is); short
+    enough for a Telegram button's alert (200 characters) with a few names."""
     holding = "1 open case" if held == 1 else f"{held} open cases"
     if others:
-        who = _listed(others)
-        turn = f"On shift now: {who}; they can take this one."
+        turn = f"On shift now: {_listed(others)}; they can take it."
     else:
-        turn = "Nobody else is on shift right now: the on-call list is told about cases."
+        turn = "Nobody else is on shift now: on-call hears of waiting cases."
     return (
-        f"Thank you for carrying so much. You have {holding}, the most one of us holds at "
-        f"once ({cap}). Resolve or hand back one of yours before claiming another. {turn}"
+        f"Thank you for carrying so much: you hold {holding}, the most one of us holds at "
+        f"once ({cap}). Resolve or hand one back first. {turn}"
     )
 
 

@@ -54,8 +54,8 @@ def test_the_console_toggle_the_cap_and_the_load(
     refused = capped.post(f"/api/cases/{second}/claim", headers=ana)
     assert refused.status_code == 409
     detail = refused.json()["detail"]
-    assert "You have 1 open case, the most one of us holds at once (1)" in detail
-    assert "On shift now: Ben; they can take this one." in detail
+    assert "you hold 1 open case, the most one of us holds at once (1)" in detail
+    assert "On shift now: Ben; they can take it." in detail
     assert capped.post(f"/api/cases/{second}/claim", headers=ben).status_code == 200
 
     stats = capped.get("/api/stats", headers=ana).json()
@@ -113,3 +113,13 @@ async def test_onshift_offshift_and_shifts_from_a_chat_home(database: Database) 
     assert await run_moderator_command(lee, "/offshift") == (
         "You weren't on shift. /onshift starts one."
     )
+
+
+def test_a_long_refusal_fits_telegrams_button_alert() -> None:
+    from bots.telegram.home import ALERT_LIMIT, _alert
+    from community.cases.shifts import over_cap_text
+
+    names = [f"Moderator with a long name {n}" for n in range(5)]
+    alert = _alert(over_cap_text(5, 5, names))
+    assert len(alert) <= ALERT_LIMIT and alert.endswith("…")
+    assert _alert("short") == "short"

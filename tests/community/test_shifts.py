@@ -24,8 +24,9 @@ from community.cases.shifts import (
     start_shift,
 )
 from community.db import Database
-from community.delivery import case_card_text
+from community.delivery import Delivery, case_card_text
 from community.members import resolve_member
+from community.messages import Reply
 from community.models import Case, CaseEvent, CaseStatus, ModeratorShift, Notification
 from community.scheduling import JobContext, reannounce_job
 from community.settings import Settings
@@ -100,8 +101,8 @@ async def test_a_claim_over_the_cap_is_refused_kindly_naming_who_is_on_shift(
     assert await _claim(database, cases[1], "ana", cap=2) is None
     refusal = await _claim(database, cases[2], "ana", cap=2)
     assert refusal is not None
-    assert refusal.startswith("Thank you for carrying so much. You have 2 open cases")
-    assert "On shift now: Sam and Ben; they can take this one." in refusal
+    assert refusal.startswith("Thank you for carrying so much: you hold 2 open cases")
+    assert "On shift now: Sam and Ben; they can take it." in refusal
     assert "telegram:555" not in refusal and "Ana" not in refusal
     # The refused case still waits for someone else.
     assert await _claim(database, cases[2], "telegram:555", cap=2) is None
@@ -114,7 +115,7 @@ async def test_a_claim_over_the_cap_is_refused_kindly_naming_who_is_on_shift(
     await _toggle(database, "ben", "", on=False)
     more = await _case(database, "cap-more")
     refusal = await _claim(database, more, "ana", cap=2)
-    assert refusal is not None and "Nobody else is on shift right now" in refusal
+    assert refusal is not None and "Nobody else is on shift now" in refusal
     # 0: no cap.
     assert await _claim(database, more, "ana", cap=0) is None
 
@@ -228,3 +229,68 @@ async def test_the_job_alerts_oncall_at_once_only_when_nobody_is_on_shift(
     alert = webhook.received[0]
     assert alert["case_id"] == first and "nobody is on shift" in alert["text"]
     assert "job-1" not in str(alert)
+
+
+class RecordingHome:
+    """A moderation home that records the cards it is given."""
+
+    platform = "telegram"
+    home = "telegram"
+    announces_cases = True
+
+    def __init__(self) -> None:
+        self.cards: list[str] = []
+
+    async def send_to_member(self, address: str, reply: Reply) -> None:
+        return None
+
+    async def open_thread(self, name: str, card: str) -> str:
+        return "thread-1"
+
+    async def post_card(self, thread_id: str, text: str, case_id: int, claimed: bool) -> None:
+        self.cards.append(text)
+
+    async def post_in_thread(self, thread_id: str, text: str) -> None:
+        return None
+
+    async def post_to_community(self, text: str) -> None:
+        return None
+
+
+async def test_a_home_posts_the_card_naming_those_on_shift(database: Database) -> None:
+    await _toggle(database, "telegram:555", "Sam")
+    await _toggle(database, "ana", "Ana")
+    async with database.transaction() as session:
+        member = await resolve_member(session, KEY, "telegram", "card-home")
+        await HandoffCases(session, ("telegram",)).open_for_crisis(
+            member, "telegram", Screening(True, "suicide", Severity.HIGH), "i want to die"
+        )
+    home = RecordingHome()
+    await Delivery(database, home).deliver_once()
+    assert len(home.cards) == 1
+    assert "For those on shift first: Sam, Ana." in home.cards[0]
+    assert "telegram:555" not in home.cards[0]
+
+
+async def test_the_shift_log_goes_with_the_case_audit(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    from community.retention import purge
+
+    settings = Settings(var_dir=tmp_path, database_url=database_url)
+    now = datetime.now(UTC)
+    async with database.transaction() as session:
+        for moderator, ended in (("old", now - timedelta(days=400)), ("recent", now)):
+            session.add(
+                ModeratorShift(
+                    moderator=moderator,
+                    display_name=moderator,
+                    started_at=ended - timedelta(hours=8),
+                    ended_at=ended,
+                )
+            )
+    await _toggle(database, "open", "Open")
+    await purge(database, settings, now)
+    async with database.sessions() as session:
+        kept = sorted((await session.scalars(select(ModeratorShift.moderator))).all())
+    assert kept == ["open", "recent"]
