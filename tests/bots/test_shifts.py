@@ -19,6 +19,9 @@ from community.members import resolve_member
 from community.settings import Settings
 from peerbot.app import create_app
 from safety.screen import Screening, Severity
+from tests.bots.discord_standin import MOD_CHANNEL_ID, MOD_ROLE_ID
+from tests.bots.rasa_standin import RasaStandIn
+from tests.bots.test_discord import MOD, MOM, discord_app
 from tests.bots.test_moderation_api import CRISIS, auth, tokens
 
 __all__ = ["tokens"]  # a fixture used below
@@ -123,3 +126,26 @@ def test_a_long_refusal_fits_telegrams_button_alert() -> None:
     alert = _alert(over_cap_text(5, 5, names))
     assert len(alert) <= ALERT_LIMIT and alert.endswith("…")
     assert _alert("short") == "short"
+
+
+async def test_on_discord_onshift_pings_that_moderator_on_the_next_new_case(
+    settings: Settings, rasa: RasaStandIn
+) -> None:
+    """/onshift as a slash command in the moderators' channel; the next case's alert then
+    mentions the role and that moderator (allowed to ping them alone), and the card names
+    those on shift first."""
+    async with discord_app(settings, rasa) as (server, _):
+        started = await server.slash(MOD, "onshift", MOD_CHANNEL_ID, roles=[MOD_ROLE_ID])
+        await server.wait_for(lambda: server.interaction_replies(started))
+        assert "You're on shift" in str(server.interaction_replies(started))
+        await server.dm(MOM, CRISIS)
+        await server.wait_for(lambda: server.alerts())
+        (alert,) = server.alerts()
+        assert alert["content"].startswith(f"<@&{MOD_ROLE_ID}> <@{MOD}> 🔴 New case #")
+        assert [str(u) for u in alert["allowed_mentions"]["users"]] == [str(MOD)]
+        assert [str(r) for r in alert["allowed_mentions"]["roles"]] == [MOD_ROLE_ID]
+        assert "For those on shift first: " in alert["content"]
+        assert str(MOM) not in alert["content"]
+        ended = await server.slash(MOD, "offshift", MOD_CHANNEL_ID, roles=[MOD_ROLE_ID])
+        await server.wait_for(lambda: server.interaction_replies(ended))
+        assert "You're off shift" in str(server.interaction_replies(ended))
