@@ -84,6 +84,8 @@ class ModeratorCall:
     case_id: int | None = None
     # The keys safety plans are sealed with, for /plan (None: this process cannot open them).
     plans: PlanKeys | None = None
+    # The community's time zone (PEERBOT_RESEARCH_TIMEZONE), where "today" is read for /shifts.
+    timezone: str = "America/New_York"
 
 
 Handler = Callable[[ModeratorCall, Values], Awaitable[str]]

@@ -21,6 +21,7 @@ import yaml
 from bots import conduct_commands as conduct
 from bots import moderating as thread
 from bots import research_review as review
+from bots import shift_commands as shift
 from bots.command_grammar import (
     Arg,
     ArgKind,
@@ -42,6 +43,7 @@ DAYS = Arg("days", "How many days", ArgKind.NUMBER)
 REVIEW = "Research review"
 CONDUCT = "Flags and blocks"
 THREAD = "In a case thread"
+SHIFTS = "Shifts"
 WELCOME_PAYLOAD = "/start"  # the gateway answers it with the welcome, before anything else
 # "/language es" or "/language en" (the web chat's language switch sends the same): the gateway
 # answers it and keeps her choice. Alone, the gateway asks which.
@@ -146,6 +148,12 @@ MODERATORS = (
             "each)", Role.MODERATOR, Place.HOME, handler=conduct.list_floods, section=CONDUCT),
     Command("closeflood", "flood alert N is seen", Role.MODERATOR, Place.HOME, args=(NUMBER,),
             handler=conduct.close_flood, section=CONDUCT),
+    Command("onshift", "go on shift: new cases name you first", Role.MODERATOR, Place.HOME,
+            handler=shift.go_on_shift, section=SHIFTS),
+    Command("offshift", "go off shift (cases you hold stay yours)", Role.MODERATOR,
+            Place.HOME, handler=shift.go_off_shift, section=SHIFTS),
+    Command("shifts", "who is on shift, and each moderator's cases today and this week",
+            Role.MODERATOR, Place.HOME, handler=shift.shifts, section=SHIFTS),
     Command("note", "a private note (she never sees it)", Role.MODERATOR, Place.CASE,
             args=(Arg("text", "The note"),), handler=thread.note, section=THREAD),
     Command("snippets", "the canned replies", Role.MODERATOR, Place.CASE,
@@ -236,7 +244,7 @@ def moderator_help(platform_note: str = "") -> str:
     """The moderators' /help, rendered from the table."""
     thread_lines = [c.help_line for c in MODERATORS if c.section == THREAD]
     parts = ["\n".join([THREAD_INTRO, *thread_lines, *([platform_note] if platform_note else [])])]
-    for section in (REVIEW, CONDUCT):
+    for section in (SHIFTS, REVIEW, CONDUCT):
         lines = [c.help_line for c in MODERATORS if c.section == section]
         parts.append("\n".join([f"{section}:", *lines]))
     return "\n\n".join(parts)

@@ -34,14 +34,20 @@ def parse_case_button(data: str) -> tuple[str, int] | None:
 
 
 async def press_case_button(
-    database: Database, action: str, case_id: int, moderator: str, display: str
+    database: Database,
+    action: str,
+    case_id: int,
+    moderator: str,
+    display: str,
+    max_open: int = 0,
 ) -> None:
     """Raises CaseConflict or CaseNotFound with a message fit to show the moderator (naming
-    anyone else by display name). `display` is the name she is told has joined."""
+    anyone else by display name). `display` is the name she is told has joined; `max_open`
+    the cap of open claimed cases per moderator (PEERBOT_MAX_OPEN_CASES_PER_MODERATOR)."""
     async with database.transaction() as session:
         actions = ModeratorActions(session)
         if action == "claim":
-            await actions.claim(case_id, moderator, display_name=display)
+            await actions.claim(case_id, moderator, display_name=display, max_open=max_open)
         else:
             await actions.resolve(
                 case_id, moderator, f"{action} from a chat home", action == "return"

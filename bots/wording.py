@@ -248,3 +248,39 @@ def from_the_bot_while_waiting(reply: Reply) -> Reply:
     """The bot's answer while she waits for a person: marked as the bot's, not the person's."""
     mark = phrase("from_the_bot_while_waiting", reply.language)
     return Reply(f"{mark}\n{reply.text}", reply.buttons, language=reply.language)
+
+
+# -- moderators' shifts (#22); moderators read English ------------------------------------------
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def on_shift(display: str, started: bool, others: list[str]) -> str:
+    first = (
+        f"You're on shift, {display}. New cases name those on shift first."
+        if started
+        else f"You were already on shift, {display}."
+    )
+    team = f" Also on shift: {_names(others)}." if others else ""
+    return first + team
+
+
+def off_shift(ended: bool, others: list[str]) -> str:
+    if not ended:
+        return "You weren't on shift. /onshift starts one."
+    first = "You're off shift. Thank you for your time. Cases you hold stay yours."
+    if others:
+        return f"{first} Still on shift: {_names(others)}."
+    return f"{first} Nobody is on shift now: new cases go to the on-call list at once."
+
+
+def shifts_and_load(on: list[str], loads: list[tuple[str, bool, int, int, int]]) -> str:
+    """Who is on shift, and each moderator's cases (open now, claimed today, this week)."""
+    head = f"On shift: {_names(on)}." if on else "Nobody is on shift."
+    lines = [
+        f"{name}{' (on shift)' if shift else ''}: {open_now} open, {today} today, {week} this week"
+        for name, shift, open_now, today, week in loads
+    ]
+    return "\n".join([head, *lines]) if lines else head

@@ -28,6 +28,7 @@ from community.cases.handoff import (
     CaseSummary,
     ModeratorActions,
 )
+from community.cases.shifts import on_shift
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address, member_language
 from community.messages import Button, Reply
@@ -133,8 +134,21 @@ def asked_for_line(summary: CaseSummary) -> str:
     )
 
 
-def case_card_text(summary: CaseSummary, kind: str) -> str:
+# Cards that ask for someone to take the case: they name those on shift first (#22).
+ASKING_KINDS = ("opened", "raised", "reannounced", RELEASED)
+
+
+def on_shift_line(names: Sequence[str]) -> str:
+    """Who the card is for first: those on shift ("" with nobody on shift, when the card is
+    for everyone and the on-call list is alerted at once: community/cases/shifts.py)."""
+    return f"For those on shift first: {', '.join(names)}." if names else ""
+
+
+def case_card_text(summary: CaseSummary, kind: str, on_shift: Sequence[str] | None = None) -> str:
+    """The case card; `on_shift` (display names) adds who it is for first, on the cards that
+    ask for someone to take the case (None: not said)."""
     mark = SEVERITY_MARK.get(summary.severity, "⚪")
+    shift = on_shift_line(on_shift) if on_shift is not None and kind in ASKING_KINDS else ""
     # Staff by display name, never by a platform id (claimed_by may be telegram:555).
     claimer = summary.claimed_by_name or "a moderator"
     claimed = f" · claimed by {claimer}" if summary.claimed_by else ""
@@ -146,6 +160,7 @@ def case_card_text(summary: CaseSummary, kind: str) -> str:
             f"{summary.category} · {summary.member} (from {summary.platform})",
             f"Waiting {int(summary.waited_seconds // 60)} min{claimed}",
             *([asked] if asked else []),
+            *([shift] if shift else []),
             *([language] if language else []),
             f"What she wrote: {READABLE_TRIGGERS.get(summary.trigger, summary.trigger)}",
         ]
@@ -373,17 +388,17 @@ class Delivery:
                 (notification.id, notification.kind, await actions.summary(case))
                 for notification, case in pending
             ]
+            shift = [s.display_name for s in await on_shift(session)] if cards else []
         for notification_id, kind, summary in cards:
+            card = case_card_text(summary, kind, shift)
             try:
-                thread = await self._thread_for(
-                    summary, case_card_text(summary, kind), replay=kind == TOPIC_LOST
-                )
+                thread = await self._thread_for(summary, card, replay=kind == TOPIC_LOST)
                 if kind == CANCELLED:  # closed: a line, no buttons to act on
-                    await self.sender.post_in_thread(thread, case_card_text(summary, kind))
+                    await self.sender.post_in_thread(thread, card)
                 else:
                     await self.sender.post_card(
                         thread,
-                        case_card_text(summary, kind),
+                        card,
                         summary.id,
                         claimed=summary.claimed_by is not None,
                     )

@@ -551,3 +551,32 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The predicate of the one-open-shift-per-moderator index, as SQL: ON CONFLICT must repeat it.
+OPEN_SHIFT_PREDICATE = "ended_at IS NULL"
+
+
+class ModeratorShift(Base):
+    """A moderator's time on shift (#22): new cases name those on shift first, a case waits for
+    the on-call list at once when nobody is, and the team sees who carried which nights. Staff
+    data only: the moderator as `Case.claimed_by` spells them (a staff name, or a chat account
+    such as telegram:555) and the display name they go by; nothing about a member."""
+
+    __tablename__ = "moderator_shifts"
+    __table_args__ = (
+        # One open shift per moderator, enforced by the database: two toggles racing end as one.
+        Index(
+            "ux_moderator_shifts_one_open",
+            "moderator",
+            unique=True,
+            sqlite_where=text(OPEN_SHIFT_PREDICATE),
+            postgresql_where=text(OPEN_SHIFT_PREDICATE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None, index=True)

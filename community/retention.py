@@ -33,6 +33,7 @@ from community.models import (
     FloodAlert,
     HomePost,
     Member,
+    ModeratorShift,
     Notification,
     OutboxMessage,
     SafetyCheck,
@@ -90,6 +91,12 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
             )
         )
         await session.execute(delete(Block).where(Block.until < audit_cutoff))
+        # The shift log is staff data, kept as long as the case audit it explains.
+        await session.execute(
+            delete(ModeratorShift).where(
+                ModeratorShift.ended_at.is_not(None), ModeratorShift.ended_at < audit_cutoff
+            )
+        )
         await session.execute(
             delete(SafetyCheck).where(
                 SafetyCheck.status != "asked", SafetyCheck.asked_at < audit_cutoff

@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, select, update
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
+from community.cases.shifts import NOBODY_ON_SHIFT
 from community.db import Database, insert_ignoring_conflicts
 from community.models import Case, Notification, PlatformUpdate, StaffNotice, utcnow
 from community.resources import ResourceDirectory, default_directory
@@ -91,6 +92,7 @@ def _resilient(job_id: str, job: Job) -> Job:
 async def reannounce_job(context: JobContext) -> None:
     """Re-announce unclaimed cases and remind their members of the crisis numbers."""
     from community.cases.handoff import reannounce_overdue, release_orphaned
+    from community.cases.shifts import alert_oncall_when_nobody_on_shift
 
     settings = context.settings
     homes = settings.active_moderation_homes
@@ -112,7 +114,23 @@ async def reannounce_job(context: JobContext) -> None:
     for case_id in due:
         log.warning("case re-announced", extra={"case_id": case_id})
     if settings.oncall_webhook_url:
+        # Nobody on shift: a waiting case goes to the on-call list now, not after the wait.
+        async with context.database.transaction() as session:
+            alerted = await alert_oncall_when_nobody_on_shift(session, ONCALL_HOME)
+        for case_id in alerted:
+            log.warning("nobody on shift: on-call alerted", extra={"case_id": case_id})
         await deliver_oncall(context.database, settings.oncall_webhook_url)
+
+
+def oncall_text(kind: str, case: Case, now: datetime) -> str:
+    """The on-call alert's words: the case, never the member."""
+    waited = int((now - case.opened_at).total_seconds() // 60)
+    if kind == NOBODY_ON_SHIFT:
+        return (
+            f"peerbot: a {case.severity} {case.category} case is waiting ({waited} min) and "
+            "nobody is on shift."
+        )
+    return f"peerbot: a {case.severity} {case.category} case has waited {waited} min unclaimed."
 
 
 async def deliver_oncall(database: Database, webhook_url: str) -> int:
@@ -134,10 +152,7 @@ async def deliver_oncall(database: Database, webhook_url: str) -> int:
             (
                 notification.id,
                 {
-                    "text": (
-                        f"peerbot: a {case.severity} {case.category} case has waited "
-                        f"{int((now - case.opened_at).total_seconds() // 60)} min unclaimed."
-                    ),
+                    "text": oncall_text(notification.kind, case, now),
                     "case_id": case.id,
                     "severity": case.severity,
                     "category": case.category,

@@ -178,6 +178,11 @@ class Settings(BaseSettings):
         description="...and the new case is theirs alone to claim this long (a crisis the "
         "screen finds is open to everyone at once); then anyone on the team can take it.",
     )
+    max_open_cases_per_moderator: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=5,
+        description="The most open claimed cases one moderator holds at once; a claim over it "
+        "is refused kindly, naming who else is on shift (0: no cap).",
+    )
     crisis_reply_quiet_minutes: Annotated[float, Field(ge=0, le=1440)] = Field(
         default=10,
         description="While a moderator has her conversation, the bot sends its own crisis reply "

@@ -331,3 +331,31 @@ def test_the_console_offers_a_check_in_by_default_on_crisis_cases_and_schedules_
         assert offered >= 1 and f"Check-ins after a case: {offered} offered" in figures
         assert f"Cases: {stats['cases']} " in figures
         screenshot(page, "console_figures", viewport)
+
+
+@viewports
+def test_the_shift_toggle_and_who_carries_what(
+    stack: Stack, app_client: httpx.Client, viewport: str
+) -> None:
+    """#22: the console's on/off shift toggle, who is on shift, and each moderator's load."""
+    name = f"Kim {viewport}"
+    token = stack.add_staff(f"shift-{viewport}", display_name=name)
+    with browser_page(viewport, stack.app_url) as page:
+        sign_in(page, f"{stack.app_url}/moderate", token)
+        toggle = page.locator("#shift-toggle")
+        page.wait_for_function("() => document.querySelector('#shift-status').textContent")
+        assert toggle.get_attribute("aria-pressed") == "false"
+        assert "You're off shift." in page.locator("#shift-status").inner_text()
+        page.get_by_role("button", name="Go on shift").click()
+        page.get_by_role("button", name="Go off shift").wait_for()
+        assert toggle.get_attribute("aria-pressed") == "true"
+        status = page.locator("#shift-status").inner_text()
+        assert status.startswith("You're on shift") and name in status
+        assert app_client.get("/api/shifts", headers=bearer(token)).json()["me"] is True
+        page.locator("#load-box summary").click()
+        page.get_by_text(f"{name} (on shift): 0 open now").wait_for()
+        screenshot(page, "console_shift", viewport)
+        assert fits_the_width(page)
+        page.get_by_role("button", name="Go off shift").click()
+        page.get_by_role("button", name="Go on shift").wait_for()
+        assert app_client.get("/api/shifts", headers=bearer(token)).json()["me"] is False

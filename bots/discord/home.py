@@ -25,6 +25,7 @@ from bots.moderating import (
     press_case_button,
 )
 from community.cases.handoff import CaseConflict, CaseNotFound
+from community.cases.shifts import on_shift
 from community.db import Database
 from community.delivery import (
     Delivery,
@@ -47,9 +48,12 @@ HOME = "discord"
 ALERTS_REMEMBERED = 100
 
 
+ACCOUNT_PREFIX = "discord:"  # a moderator's key in the case records: discord:<account id>
+
+
 def moderator_identity(user: discord.abc.User) -> tuple[str, str]:
     """(who in the case record, the name she sees): the account, and its display name."""
-    return f"discord:{user.id}", user.display_name[:40]
+    return f"{ACCOUNT_PREFIX}{user.id}", user.display_name[:40]
 
 
 def _shortened(text: str, limit: int) -> str:
@@ -88,6 +92,8 @@ class DiscordHome:
         self.role_id = settings.discord_moderator_role_id
         self.community_channel_id = settings.discord_community_channel_id
         self.plans = keys_from_settings(settings)  # for /plan, when she shared it
+        self.max_open_cases = settings.max_open_cases_per_moderator
+        self.timezone = settings.research_timezone  # where "today" is, for /shifts
         self._case_threads: set[int] = set()
         self._alerts: dict[str, int] = {}  # thread name -> its alert, thread not started yet
 
@@ -143,7 +149,8 @@ class DiscordHome:
                 return ""
             alert_id = self._alerts.pop(name, None)
             if alert_id is None:
-                alert = await channel.send(**self._alert(card))
+                # Read (and the session closed) before the send: no transaction is open then.
+                alert = await channel.send(**self._alert(card, await self._on_shift_here()))
                 alert_id = alert.id
             try:
                 thread = await channel.get_partial_message(alert_id).create_thread(
@@ -160,18 +167,35 @@ class DiscordHome:
         self._case_threads.add(thread.id)
         return str(thread.id)
 
-    def _alert(self, card: str) -> dict[str, Any]:
-        """The channel alert: the role's mention first, allowed to ping that role alone."""
-        if self.role_id is None:
+    async def _on_shift_here(self) -> list[int]:
+        """The Discord accounts of the moderators on shift (#22), pinged first on a new case."""
+        async with self.database.sessions() as session:
+            shifts = await on_shift(session)
+        return [
+            int(s.moderator.removeprefix(ACCOUNT_PREFIX))
+            for s in shifts
+            if s.moderator.startswith(ACCOUNT_PREFIX)
+            and s.moderator.removeprefix(ACCOUNT_PREFIX).isdigit()
+        ]
+
+    def _alert(self, card: str, on_shift: list[int] | None = None) -> dict[str, Any]:
+        """The channel alert: those on shift and the role's mention first, allowed to ping
+        them alone (with nobody on shift here, the role alone)."""
+        users = [discord.Object(user) for user in on_shift or []]
+        pings = "".join(f"<@{user}> " for user in on_shift or [])
+        if self.role_id is None and not users:
             return {
                 "content": _shortened(card, MESSAGE_LIMIT),
                 "allowed_mentions": discord.AllowedMentions.none(),
             }
-        mention = f"<@&{self.role_id}> "
+        role = f"<@&{self.role_id}> " if self.role_id is not None else ""
+        mention = role + pings
         return {
             "content": mention + _shortened(card, MESSAGE_LIMIT - len(mention)),
             "allowed_mentions": discord.AllowedMentions(
-                everyone=False, users=False, roles=[discord.Object(self.role_id)]
+                everyone=False,
+                users=users or False,
+                roles=[discord.Object(self.role_id)] if self.role_id is not None else False,
             ),
         }
 
@@ -228,7 +252,9 @@ class DiscordHome:
         action, case_id = parsed
         moderator, display = moderator_identity(interaction.user)
         try:
-            await press_case_button(self.database, action, case_id, moderator, display)
+            await press_case_button(
+                self.database, action, case_id, moderator, display, self.max_open_cases
+            )
         except (CaseConflict, CaseNotFound) as error:
             await interaction.response.send_message(
                 str(error) or "That case is gone.", ephemeral=True
@@ -255,7 +281,7 @@ class DiscordHome:
             await self._refuse_in_private(message.author)
             return
         moderator, display = moderator_identity(message.author)
-        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans, self.timezone)
         for piece in split_text(await act_in_case_thread(call, message.content)):
             await message.channel.send(piece)
         self.wake()
@@ -286,7 +312,7 @@ class DiscordHome:
             async with self.database.transaction() as session:
                 case_id = await case_for_thread(session, HOME, str(interaction.channel_id or ""))
         moderator, display = moderator_identity(interaction.user)
-        call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+        call = ModeratorCall(self.database, moderator, display, case_id, self.plans, self.timezone)
         answer = await run(call, command, values)
         self.wake()
         pieces = split_text(answer) or ["Sent to her."]

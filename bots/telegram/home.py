@@ -64,6 +64,18 @@ def moderator_identity(user: User) -> tuple[str, str]:
     return f"telegram:{user.id}", (user.first_name or "A moderator")[:40]
 
 
+# Telegram shows at most 200 characters in a button's alert (answerCallbackQuery).
+ALERT_LIMIT = 200
+
+
+def _alert(text: str) -> str:
+    """A refusal fit for a button's alert: cut at a word, with "…", when it is longer (a cap
+    refusal naming many people on shift)."""
+    if len(text) <= ALERT_LIMIT:
+        return text
+    return text[: ALERT_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+
+
 def case_buttons(case_id: int, claimed: bool) -> InlineKeyboardMarkup:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=case_button_id(action, case_id))
@@ -98,6 +110,8 @@ class ModeratorsHome:
         self.chat_id = settings.telegram_moderator_chat_id
         self.community_chat_id = settings.telegram_community_chat_id
         self.plans = keys_from_settings(settings)  # for /plan, when she shared it
+        self.max_open_cases = settings.max_open_cases_per_moderator
+        self.timezone = settings.research_timezone  # where "today" is, for /shifts
         self._members: dict[int, tuple[bool, float]] = {}
         self._topics_supported = True
 
@@ -237,9 +251,11 @@ class ModeratorsHome:
         action, case_id = parsed
         moderator, display = moderator_identity(user)
         try:
-            await press_case_button(self.database, action, case_id, moderator, display)
+            await press_case_button(
+                self.database, action, case_id, moderator, display, self.max_open_cases
+            )
         except (CaseConflict, CaseNotFound) as error:
-            await query.answer(str(error) or "That case is gone.", show_alert=True)
+            await query.answer(_alert(str(error) or "That case is gone."), show_alert=True)
             return
         await query.answer()
         self.wake()
@@ -274,13 +290,17 @@ class ModeratorsHome:
             if not await self._is_moderator(user, seen_in_group=True):
                 return
             case_id = await self._case_of(message) if command.place is Place.CASE else None
-            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+            call = ModeratorCall(
+                self.database, moderator, display, case_id, self.plans, self.timezone
+            )
             answer = await run_moderator_command(call, text)
         else:
             case_id = await self._case_of(message)
             if case_id is None or not await self._is_moderator(user, seen_in_group=True):
                 return
-            call = ModeratorCall(self.database, moderator, display, case_id, self.plans)
+            call = ModeratorCall(
+                self.database, moderator, display, case_id, self.plans, self.timezone
+            )
             answer = await act_in_case_thread(call, text)
         for piece in split_text(answer or ""):
             await message.reply_text(piece)

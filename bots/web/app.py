@@ -44,6 +44,7 @@ from bots.web.moderation import build_router
 from bots.web.mothers101 import build_mothers101_router
 from bots.web.page_words import page_language, preferred_language_tag, render_chat_page
 from bots.web.research import build_research_router
+from bots.web.shifts import build_shifts_router
 from community.crisis_journal import CrisisJournal
 from community.db import Database
 from community.flood_guard import FloodGuard
@@ -307,6 +308,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(build_conduct_router())
     app.include_router(build_commands_router())
     app.include_router(build_mothers101_router())
+    app.include_router(build_shifts_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.web.auth import RecordId, Session, bearer, database_of, require_role
 from bots.web.conduct import BlockIn
+from bots.web.shifts import LoadOut
 from community.cases.handoff import (
     CaseConflict,
     CaseNotFound,
@@ -33,6 +34,7 @@ from community.cases.handoff import (
     handoff_stats,
 )
 from community.cases.same_person import same_person_counts
+from community.cases.shifts import moderator_load, on_shift
 from community.checkins import checkin_counts
 from community.followups import follow_up_counts, schedule_by_moderator
 from community.models import OPEN_CASE_STATUSES, Case, Notification, StaffNotice, utcnow
@@ -219,6 +221,15 @@ class StatsOut(BaseModel):
         description="Cases where she asked for the person she talked with before: asked, "
         "offered_first (that person was around), to_everyone (they were not).",
     )
+    on_shift: list[str] = Field(
+        default_factory=list, description="Display names of the moderators on shift now."
+    )
+    moderators: list[LoadOut] = Field(
+        default_factory=list,
+        description="Each moderator's load: open cases now, cases claimed today and this week "
+        "(the community's time zone); everyone on shift, holding a case or with a claim this "
+        "week, heaviest week first. Display names only.",
+    )
 
 
 @cache
@@ -355,12 +366,22 @@ def build_router() -> APIRouter:
         "/api/cases/{case_id}/claim",
         response_model=CaseOut,
         tags=["moderation"],
-        responses={409: {"description": "Someone else claimed it first"}},
+        responses={
+            409: {
+                "description": "Someone else claimed it first, or you hold the most open cases "
+                "one moderator may (the message names who else is on shift)"
+            }
+        },
     )
-    async def claim(case_id: RecordId, staff: Moderator, session: Session) -> CaseOut:
+    async def claim(
+        case_id: RecordId, staff: Moderator, session: Session, request: Request
+    ) -> CaseOut:
+        """Exactly one moderator wins; a claim over PEERBOT_MAX_OPEN_CASES_PER_MODERATOR is
+        refused (409) kindly, naming who else is on shift."""
         actions = ModeratorActions(session)
+        cap = request.app.state.services.settings.max_open_cases_per_moderator
         try:
-            await actions.claim(case_id, staff.name, display_name=staff.display_name)
+            await actions.claim(case_id, staff.name, display_name=staff.display_name, max_open=cap)
             return await _case_out(actions, case_id)
         except (CaseNotFound, CaseConflict) as error:
             raise _conflict(error) from None
@@ -502,8 +523,10 @@ def build_router() -> APIRouter:
         )
 
     @router.get("/api/stats", response_model=StatsOut, tags=["moderation"])
-    async def stats(_: Moderator, session: Session) -> StatsOut:
-        """Time to claim and to first human reply, over all cases."""
+    async def stats(_: Moderator, session: Session, request: Request) -> StatsOut:
+        """Time to claim and to first human reply, over all cases; who is on shift and each
+        moderator's load."""
+        timezone = request.app.state.services.settings.research_timezone
         checks = await check_counts(session)
         follow_ups = await follow_up_counts(session)
         return StatsOut(
@@ -513,6 +536,8 @@ def build_router() -> APIRouter:
             checkins=await checkin_counts(session),
             reminders=await reminder_counts(session),
             same_person=await same_person_counts(session),
+            on_shift=[s.display_name for s in await on_shift(session)],
+            moderators=[LoadOut.of(load) for load in await moderator_load(session, timezone)],
         )
 
     return router

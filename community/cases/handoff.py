@@ -20,6 +20,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.cases.flags import block_member
+from community.cases.shifts import refusal_over_cap
 from community.db import insert_ignoring_conflicts
 from community.followups import offer, offered_by_default
 from community.members import member_language
@@ -430,10 +431,19 @@ class ModeratorActions:
     def _claimed_by(self, moderator: str) -> list[Any]:
         return [Case.status == CaseStatus.CLAIMED.value, Case.claimed_by == moderator]
 
-    async def claim(self, case_id: int, moderator: str, *, display_name: str | None = None) -> None:
+    async def claim(
+        self,
+        case_id: int,
+        moderator: str,
+        *,
+        display_name: str | None = None,
+        max_open: int = 0,
+    ) -> None:
         """Exactly one moderator wins: the update only applies while the case is waiting.
         `display_name` is what other staff see instead of `moderator` (which may be a
-        platform id)."""
+        platform id). `max_open` caps the open cases one moderator holds (0: no cap); over
+        it the claim is refused kindly, naming who else is on shift (community/cases/
+        shifts.py)."""
         case = await self._case(case_id)
         now = utcnow()
         if _held_for_another(case, moderator, now):
@@ -442,6 +452,9 @@ class ModeratorActions:
                 f"She asked for {case.asked_for_name or 'another moderator'}: theirs to claim "
                 f"first until {until:%H:%M} UTC (a crisis is open to everyone at once)."
             )
+        refusal = await refusal_over_cap(self.session, moderator, max_open)
+        if refusal is not None:
+            raise CaseConflict(refusal)
         await self._update_if(
             case_id,
             [Case.status == CaseStatus.WAITING.value, *_claimable_by(moderator, now)],

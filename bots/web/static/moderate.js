@@ -545,6 +545,7 @@ function poll() {
   slowTimer = setInterval(() => {
     refreshConduct().catch(() => {});
     refreshReview().catch(() => {});
+    refreshShifts().catch(() => {});
   }, 30000);
 }
 
@@ -651,8 +652,43 @@ async function loadFigures() {
     countLine("Their answers", f, [["answered_better", "doing better"], ["answered_not_great", "not great"], ["answered_need_now", "needed someone now"]]),
     countLine("Check-ins moms chose", c, [["schedules_active", "active"], ["schedules_paused", "paused"], ["answered", "answered"], ["answered_need_now", "needed someone now"], ["unanswered", "no answer"]]),
     countLine("Asked for the same person", s.same_person || {}, [["asked", "times"], ["offered_first", "offered to them first"], ["to_everyone", "to everyone"]]),
+    `On shift: ${(s.on_shift || []).join(", ") || "nobody"}`,
+    ...(s.moderators || []).map(loadLine),
   ];
   $("figures").replaceChildren(...lines.map((line) => text("li", line)));
+}
+
+function loadLine(m) {
+  const shift = m.on_shift ? " (on shift)" : "";
+  return `${m.name}${shift}: ${m.open_now} open now, ${m.today} today, ${m.this_week} this week`;
+}
+
+// Who is on shift and each moderator's load (GET /api/shifts); the toggle posts on or off.
+function showShifts(s) {
+  const toggle = $("shift-toggle");
+  toggle.textContent = s.me ? "Go off shift" : "Go on shift";
+  toggle.setAttribute("aria-pressed", s.me ? "true" : "false");
+  const names = s.on_shift.map((o) => o.name);
+  const who = names.length ? `On shift: ${names.join(", ")}.` : "Nobody is on shift: new cases go to the on-call list at once.";
+  const me = s.me ? "You're on shift: new cases name you first." : "You're off shift.";
+  const cap = s.max_open_cases ? ` Each of us holds at most ${s.max_open_cases} open cases.` : "";
+  $("shift-status").textContent = `${me} ${who}${cap}`;
+  const lines = s.moderators.map(loadLine);
+  $("load").replaceChildren(...(lines.length ? lines : ["No cases claimed this week."]).map((line) => text("li", line)));
+}
+
+async function refreshShifts() {
+  showShifts(await api("GET", "/api/shifts"));
+}
+
+async function toggleShift() {
+  $("shift-error").textContent = "";
+  const on = $("shift-toggle").getAttribute("aria-pressed") === "true";
+  try {
+    showShifts(await api("POST", on ? "/api/shifts/off" : "/api/shifts/on"));
+  } catch (error) {
+    if (error.message !== "unauthorized") $("shift-error").textContent = error.message;
+  }
 }
 
 async function start() {
@@ -669,6 +705,7 @@ async function start() {
   loadCommands().catch(() => {});
   refreshMothers101().catch(() => {});
   refreshNotices().catch(() => {});
+  refreshShifts().catch(() => {});
   refreshReview().catch(() => {});
   refreshConduct().catch(() => {});
   poll();
@@ -687,6 +724,7 @@ document.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("signout").addEventListener("click", () => signOut());
+  $("shift-toggle").addEventListener("click", () => { toggleShift(); });
   $("alerts").addEventListener("click", () => { enableAlerts().catch(() => {}); });
   $("back").addEventListener("click", closeCase);
   $("banner-open").addEventListener("click", () => { if (newestWaiting) openCase(newestWaiting.id); });
