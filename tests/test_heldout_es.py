@@ -56,11 +56,11 @@ SETS = {
     "heldout_es_4": HELDOUT_ES_4_PATH,
     "heldout_es_5": HELDOUT_ES_5_PATH,
 }
-# The share that must get its Spanish answer: issue #20's 0.90 on the sets learned from (set 4's
-# first pass was 0.881, before its misses were read).
+# The share that must get its Spanish answer: issue #20's 0.90, on the sets learned from (set 4's
+# first pass was 0.881, before its misses were read) and on set 5, held out (first pass 0.936).
 REQUIRED = {
     "heldout_es": 0.90, "heldout_es_2": 0.90, "heldout_es_3": 0.90, "heldout_es_4": 0.90,
-    "heldout_es_5": 0.80,
+    "heldout_es_5": 0.90,
 }  # fmt: skip
 MIN_PER_TOPIC = 6
 MAX_CHARACTERS = 300
