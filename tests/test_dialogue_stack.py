@@ -69,20 +69,17 @@ def test_nicu_withdrawal_then_how_long(app_client: httpx.Client) -> None:
 def test_unsure_of_another_topic_she_is_read_against_hers(app_client: httpx.Client) -> None:
     """policies/topic_continuity.py: a message the classifier reads as another topic, but
     unsurely, is more about the topic she is on; a clear new topic still answers itself."""
-    first, second = chat(
-        app_client, "is a peer support specialist like a therapist", "can they come with me"
-    )
-    assert text(first) == answer("utter_faq_peer_support")
-    assert text(second) == answer("utter_faq_peer_support")
-    # After a follow-up answered against her topic, the next follow-up still follows it.
-    *_, later = chat(
-        app_client,
-        "can i breastfeed on subs",
-        "what if it was methadone tho",
-        "how long can i keep doing it",
-    )
-    assert text(later) == answer("utter_faq_breastfeeding")
-    _, switched = chat(app_client, "can i breastfeed on subs", "whats a plan of safe care")
+    privacy = answer("utter_faq_privacy")
+    # Read as "how researchers decide" (about 0.4): after the privacy answer, it is about privacy.
+    first, second = chat(app_client, "who can see what i type here", "even the researchers??")
+    assert text(first) == privacy and text(second) == privacy
+    # Unsure between readings (the FallbackClassifier would ask), privacy among the best three.
+    _, unsure = chat(app_client, "who can see what i type here", "do the researchers see it too")
+    assert text(unsure) == privacy
+    # The same words as her first question: no topic to lean on, so not privacy's answer.
+    (alone,) = chat(app_client, "even the researchers??")
+    assert text(alone) != privacy
+    _, switched = chat(app_client, "who can see what i type here", "whats a plan of safe care")
     assert text(switched) == answer("utter_faq_safe_care")
 
 
