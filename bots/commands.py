@@ -65,6 +65,8 @@ MEMBERS = (
             payload="/ask"),
     Command("research", "Choose which research messages you get", Role.MEMBER, Place.PRIVATE,
             payload="/research"),
+    Command("sessions", "Discussion sessions with researchers: coming up, and if you're going",
+            Role.MEMBER, Place.PRIVATE, payload="/sessions"),
     Command("privacy", "Who sees my messages", Role.MEMBER, Place.PRIVATE,
             payload="/faq_privacy"),
     Command("mydata", "See what peerbot keeps about me", Role.MEMBER, Place.PRIVATE,

@@ -119,6 +119,8 @@ class GatewayConfig:
     # "The same person again": around if they acted this recently; theirs first this long.
     same_person_around: timedelta = timedelta(hours=2)
     same_person_first: timedelta = timedelta(minutes=5)
+    # How long her words about a discussion session are kept after it (said in her data).
+    session_retention_days: float = 30
 
 
 CHECK_ANSWERS_PATH = DATA_DIR / "check_answers.yml"
@@ -210,7 +212,7 @@ class Gateway:
         self._guard = flood_guard
         self._budget_noted: dict[int, float] = {}  # case -> when the moderator was last told
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
-        self._research = ResearchFlow(database, config.pseudonym_key)
+        self._research = ResearchFlow(database, config.pseudonym_key, config.community_timezone)
         self._staff_chat = StaffChat(database, config.pseudonym_key)
         self._plans = SafetyPlanFlow(database, config.pseudonym_key, config.plan_keys)
         self._her_plans = HerPlans(
@@ -258,7 +260,11 @@ class Gateway:
             )
             if request == "my_data":
                 data = await my_data(session, member, self._plans.keys)
-                return [wording.my_data(describe(data, language), language)]
+                return [
+                    wording.my_data(
+                        describe(data, language, self._config.session_retention_days), language
+                    )
+                ]
             if request == "delete_request":
                 await request_deletion(session, member)
                 return [wording.confirm_deletion(language)]

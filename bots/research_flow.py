@@ -14,6 +14,8 @@ Commands (also the payloads of the buttons peerbot sends):
   /share_yes_N /share_no_N          may her answer to question N join Mothers 101 (researchers')?
   /research_library                 read Research 101
   /cancel                           her next message is for the bot again
+  /optin_sessions /optout_sessions  discussion sessions; their own commands (/sessions,
+                                    /session_yes_N...) are in `bots/session_flow.py`
 
 Every reply is in her language: the one the gateway decided for this message, else the one
 last decided for her (`Member.language`), else English. Her answer is kept in the language she
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots import session_flow
+from bots.session_flow import SessionFlow
 from community.db import Database
 from community.members import resolve_member
 from community.messages import Button, InboundMessage, Reply
@@ -53,13 +57,14 @@ COMMAND = re.compile(
     r"^/(?P<name>[a-z_]+?)(?:_(?P<number>\d+))?(?:@\w+)?(?:\s+(?P<rest>.*))?$", re.DOTALL
 )
 NAMED = {
-    "research", "optin_questions", "optin_invitations", "optin_results", "optout_questions",
-    "optout_invitations", "optout_results", "optout_all", "ask", "research_ask",
-    "research_library", "research_stop", "cancel",
+    "research", "optin_questions", "optin_invitations", "optin_results", "optin_sessions",
+    "optout_questions", "optout_invitations", "optout_results", "optout_sessions", "optout_all",
+    "ask", "research_ask", "research_library", "research_stop", "cancel",
+    *session_flow.NAMED,
 }  # fmt: skip
 NUMBERED = {
     "answer", "skip", "consent", "noconsent", "withdraw", "library_yes", "library_no",
-    "share_yes", "share_no",
+    "share_yes", "share_no", *session_flow.NUMBERED,
 }  # fmt: skip
 # What Rasa hands the app (custom payload {"peerbot": ...}) when she asks in words.
 # Opting in in words is not here: Rasa's answer explains and offers the "Get questions" button,
@@ -104,14 +109,23 @@ def _reply(text: str, buttons: list[tuple[str, str]] | None = None, language: st
 
 
 class ResearchFlow:
-    def __init__(self, database: Database, pseudonym_key: bytes) -> None:
+    def __init__(
+        self, database: Database, pseudonym_key: bytes, zone: str = "America/New_York"
+    ) -> None:
         self._db = database
         self._key = pseudonym_key
+        # Discussion sessions: their times are said in the community's time zone (`zone`).
+        self._sessions = SessionFlow(zone)
 
     async def command(self, message: InboundMessage, command: Command) -> list[Reply]:
         async with self._db.transaction() as session:
             member = await resolve_member(session, self._key, message.platform, message.user_id)
             language = language_for(message, member)
+            if session_flow.handles(command.name):
+                return await self._sessions.command(
+                    session, member, message.platform, command.name, command.number or 0,
+                    language,
+                )  # fmt: skip
             replies = await self._command(session, member, message.platform, command, language)
             return [_reply(text, buttons, language) for text, buttons in replies]
 
@@ -128,6 +142,11 @@ class ResearchFlow:
             if pending is None:
                 return None
             language = language_for(message, member)
+            if pending.session_id is not None:
+                if not text:
+                    return [_reply(texts.say("answer_empty", language), [], language)]
+                await session.delete(pending)
+                return await self._sessions.take_input(session, member, pending, text, language)
             replies = await self._input(session, member, message.platform, pending, text, language)
             return [_reply(body, buttons, language) for body, buttons in replies]
 
@@ -176,7 +195,8 @@ class ResearchFlow:
         if name == "research":
             pref = await preferences_of(session, member.id)
             on = (pref.questions, pref.invitations, pref.results) if pref else (False,) * 3
-            return [texts.preferences(*on, language=language)]
+            sessions = pref.sessions if pref else False
+            return [texts.preferences(*on, language=language, sessions=sessions)]
         if name.startswith(("optin_", "optout_")):
             turn_on = name.startswith("optin_")
             kind = name.split("_", 1)[1]

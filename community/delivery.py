@@ -3,12 +3,13 @@ database and committed, sent with no transaction open, then marked done only aft
 accepted it.
 
 Five streams, each durable: the outbox (a moderator's reply, a research question or a notice for
-a member), research questions for the community channel, the notifications to a moderation home
-(a case opened, raised, re-announced: a case thread with its card), notices for the home itself
-(flags), and the case transcript (her messages, relayed into the case's thread up to a cursor in
-`case_threads`). A platform supplies a small `PlatformSender` (its sends, nothing else); the web
-chat is a pull (`GET /api/chat/{user}/messages` marks what it returns) and the on-call alerts
-have their own sender in `community/scheduling.py`.
+a member), research questions and discussion sessions for the community channel, the
+notifications to a moderation home (a case opened, raised, re-announced: a case thread with its
+card), notices for the home itself (flags), and the case transcript (her messages, relayed into
+the case's thread up to a cursor in `case_threads`). A platform supplies a small
+`PlatformSender` (its sends, nothing else); the web chat is a pull (`GET
+/api/chat/{user}/messages` marks what it returns) and the on-call alerts have their own sender
+in `community/scheduling.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from community.cases.handoff import (
 from community.cases.shifts import on_shift
 from community.db import Database, insert_ignoring_conflicts
 from community.members import delivery_address, member_language
-from community.messages import Button, Reply
+from community.messages import Attachment, Button, Reply
 from community.models import (
     OPEN_CASE_STATUSES,
     Case,
@@ -44,6 +45,8 @@ from community.models import (
 )
 from community.research.models import CommunityPost, ResearchQuestion
 from community.research.publication import community_post_text
+from community.sessions.models import DiscussionSession, SessionPost
+from community.sessions.texts import community_post as session_post_text
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +198,12 @@ class PlatformSender(Protocol):
 class Delivery:
     """One round every second, or at once when woken; a failed round is retried, not lost."""
 
-    def __init__(self, database: Database, sender: PlatformSender) -> None:
+    def __init__(
+        self, database: Database, sender: PlatformSender, zone: str = "America/New_York"
+    ) -> None:
         self.database = database
         self.sender = sender
+        self.zone = zone  # the community's time zone: a session's time is said in it
         self.platform = sender.platform
         self.home = sender.home
         self._wake = asyncio.Event()
@@ -227,6 +233,7 @@ class Delivery:
     async def deliver_once(self) -> None:
         await self._deliver_outbox()
         await self._deliver_community_posts()
+        await self._deliver_session_posts()
         if self.sender.announces_cases:
             await self._deliver_notifications()
             await self._relay_transcripts()
@@ -248,7 +255,7 @@ class Delivery:
             await session.execute(
                 update(OutboxMessage)
                 .where(*interrupted, OutboxMessage.bulk.is_(True))
-                .values(delivered_at=now, text=None, outcome=UNCONFIRMED)
+                .values(delivered_at=now, text=None, attachment=None, outcome=UNCONFIRMED)
             )
             await session.execute(
                 update(OutboxMessage)
@@ -293,7 +300,7 @@ class Delivery:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == outbox_id)
-                    .values(delivered_at=utcnow(), text=None, outcome=outcome)
+                    .values(delivered_at=utcnow(), text=None, attachment=None, outcome=outcome)
                 )
 
     async def _claim(self, outbox_id: int) -> tuple[str | None, Reply | None] | None:
@@ -310,7 +317,11 @@ class Delivery:
             # Written in her language (a person's words are signed in it too).
             language = await member_language(session, item.member_id)
             return address, Reply(
-                item.text, buttons, sender_name=item.sender_name, language=language
+                item.text,
+                buttons,
+                sender_name=item.sender_name,
+                language=language,
+                attachment=Attachment.from_row(item.attachment),
             )
 
     async def _release(self, outbox_id: int) -> None:
@@ -352,6 +363,36 @@ class Delivery:
                         CommunityPost.home == self.home, CommunityPost.question_id == question_id
                     )
                     .values(posted_at=utcnow(), attempts=CommunityPost.attempts + 1)
+                )
+
+    async def _deliver_session_posts(self) -> None:
+        """Announced discussion sessions, posted once in the community channel (without the
+        place or link: those go privately to each mother who says yes)."""
+        async with self.database.transaction() as session:
+            pending = (
+                await session.execute(
+                    select(SessionPost, DiscussionSession)
+                    .join(DiscussionSession, DiscussionSession.id == SessionPost.session_id)
+                    .where(SessionPost.home == self.home, SessionPost.posted_at.is_(None))
+                    .order_by(SessionPost.session_id)
+                    .limit(BATCH)
+                )
+            ).all()
+            posts = [
+                (post.session_id, session_post_text(item, self.zone)) for post, item in pending
+            ]
+        for session_id, text in posts:
+            where = (SessionPost.home == self.home, SessionPost.session_id == session_id)
+            try:
+                await self.sender.post_to_community(text)
+            except TransientSendError:
+                await self._count_attempt(SessionPost, *where)
+                break
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(SessionPost)
+                    .where(*where)
+                    .values(posted_at=utcnow(), attempts=SessionPost.attempts + 1)
                 )
 
     async def _count_attempt(self, table: Any, *where: Any) -> None:

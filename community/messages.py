@@ -23,6 +23,25 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A small file sent with a reply where the platform can send one (a session's `.ics`):
+    Telegram sends a document, Discord a file, the web chat offers a download link."""
+
+    filename: str
+    media_type: str
+    content: str
+
+    def as_row(self) -> dict[str, str]:
+        return {"filename": self.filename, "media_type": self.media_type, "content": self.content}
+
+    @classmethod
+    def from_row(cls, row: dict[str, str] | None) -> Attachment | None:
+        if not row:
+            return None
+        return cls(row["filename"], row["media_type"], row["content"])
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message from a member. `user_id` is the platform's id; it stops at the gateway."""
 
@@ -72,6 +91,7 @@ class Reply:
     # The language it is written in ("en" or "es"): the web chat sets its page's own words and
     # `lang` from it, and a person's signature is said in it.
     language: str = "en"
+    attachment: Attachment | None = None
 
     @property
     def signed_text(self) -> str:

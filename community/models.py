@@ -230,6 +230,9 @@ class OutboxMessage(Base):
     sending_at: Mapped[datetime | None] = mapped_column(default=None)
     # "sent", "unreachable", or "unconfirmed" (bulk, in flight when a process died).
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    # A small file sent with the text (a session's .ics: `messages.Attachment.as_row`), cleared
+    # with the text once delivered.
+    attachment: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class Staff(Base):

@@ -5,7 +5,8 @@ delivery addresses (the only platform ids), her cases with their transcripts, no
 events, notifications and case threads, pending messages for her, blocks, her safety plan,
 and everything of hers in research: opt-ins, pending research messages, consents, answers, and
 her questions for researchers (a Research 101 entry she agreed to share has nothing of her in it
-and stays).
+and stays), and in discussion sessions: her invitations, answers (yes, maybe, no, waitlist),
+questions sent ahead and feedback.
 What remains is a `DeletionRecord` saying that a deletion happened and how much it removed,
 with nothing that points back to her. Rasa's memory of the conversation is wiped by the caller
 (the dialogue client), since Rasa runs in its own process.
@@ -39,6 +40,7 @@ from community.phrases import normalize, phrase
 from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
 from community.research.preferences import KINDS
 from community.safety_plan import Plan, PlanKeys, PlanLocked, plan_row, render
+from community.sessions.models import SessionFeedback, SessionQuestion, SessionRsvp
 
 CONFIRM_WITHIN = timedelta(minutes=15)
 
@@ -70,6 +72,9 @@ class MyData:
     checkins: CheckinSchedule | None = None
     reminders_waiting: int = 0
     timezone: str | None = None
+    # Discussion sessions: her answers, and her questions ahead and feedback (her words).
+    session_answers: int = 0
+    session_words: int = 0
 
 
 async def _her_plan(
@@ -140,6 +145,15 @@ async def my_data(
         .select_from(Reminder)
         .where(Reminder.member_id == member.id, Reminder.status == "pending")
     )
+    session_answers = await session.scalar(
+        select(func.count()).select_from(SessionRsvp).where(SessionRsvp.member_id == member.id)
+    )
+    session_words = 0
+    for table in (SessionQuestion, SessionFeedback):
+        counted = await session.scalar(
+            select(func.count()).select_from(table).where(table.member_id == member.id)
+        )
+        session_words += int(counted or 0)
     plan, plan_locked = await _her_plan(session, member, plan_keys)
     pref = await session.get(ResearchPreference, member.id)
     opt_ins = tuple(k for k in KINDS if pref is not None and getattr(pref, k))
@@ -165,6 +179,8 @@ async def my_data(
         checkins=schedule,
         reminders_waiting=int(reminders_waiting or 0),
         timezone=member.timezone,
+        session_answers=int(session_answers or 0),
+        session_words=session_words,
     )
 
 
@@ -180,8 +196,9 @@ def _date(when: datetime, language: str) -> str:
     return f"{when:%B} {when.day}, {when.year}"
 
 
-def describe(data: MyData, language: str = "en") -> str:
-    """Her data in plain words, for a private reply, in her language."""
+def describe(data: MyData, language: str = "en", session_days: float = 30) -> str:
+    """Her data in plain words, for a private reply, in her language (`session_days`: how
+    long her words about a session are kept after it, PEERBOT_RETENTION_SESSION_DAYS)."""
     lang = normalize(language)
 
     def say(key: str, **values: object) -> str:
@@ -242,6 +259,12 @@ def describe(data: MyData, language: str = "en") -> str:
         lines.append(say("my_data_mothers101", count=data.shared_in_mothers101))
     if data.questions_for_researchers:
         lines.append(say("my_data_questions", count=data.questions_for_researchers))
+    if data.session_answers:
+        lines.append(say("my_data_sessions", count=data.session_answers))
+    if data.session_words:
+        lines.append(
+            say("my_data_session_words", count=data.session_words, days=f"{session_days:g}")
+        )
     if data.safety_plan is not None and not data.safety_plan.empty:
         lines.append(say("my_data_safety_plan", plan=render(data.safety_plan, lang)))
     elif data.safety_plan_locked:

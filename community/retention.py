@@ -11,6 +11,9 @@ stay); delivery records of research questions (no text) after 30 days; flagged c
 posts after `retention_transcript_days`, and posted notices to moderators' homes (their text
 already cleared) after a week. Blocks go when they have ended and the audit period has passed.
 Answered safety checks (their text already cleared) go after the audit period too.
+Everything of mothers about a discussion session (invitations, answers, questions sent ahead,
+feedback) goes `retention_session_days` after the session ended; the session itself (the
+proposer's words, with counts of nothing) stays, as staff data.
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ from community.research.models import (
     MemberQuestion,
     ResearchAnswer,
     ResearchDelivery,
+)
+from community.sessions.models import (
+    DiscussionSession,
+    SessionFeedback,
+    SessionInvitation,
+    SessionQuestion,
+    SessionRsvp,
 )
 from community.settings import Settings
 
@@ -115,6 +125,13 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
                 ResearchDelivery.state != DeliveryState.PENDING.value,
             )
         )
+        # Cut on the start: a session lasts at most 8 hours (480 minutes), so it has ended.
+        sessions_over = select(DiscussionSession.id).where(
+            DiscussionSession.starts_at
+            < now - timedelta(days=settings.retention_session_days, hours=8)
+        )
+        for table in (SessionInvitation, SessionRsvp, SessionQuestion, SessionFeedback):
+            await session.execute(delete(table).where(table.session_id.in_(sessions_over)))
         quiet_since = now - timedelta(hours=settings.retention_rasa_hours)
         due = (
             await session.scalars(

@@ -34,6 +34,7 @@ FOLLOW_UPS_JOB_ID = "follow_ups"
 CHECKINS_JOB_ID = "checkins-and-reminders"
 RESEARCH_JOB_ID = "research"
 CHECKS_JOB_ID = "unanswered-checks"
+SESSIONS_JOB_ID = "discussion-sessions"
 # One research run queues at most this many batches, so other jobs get their turn.
 RESEARCH_BATCHES_PER_RUN = 40
 RESOURCE_REVIEW_NOTICE = "resource_review"
@@ -329,6 +330,43 @@ async def checkins_job(context: JobContext, now: datetime | None = None) -> None
         log.info("check-ins and reminders written", extra={"count": sent + reminded})
 
 
+async def sessions_job(context: JobContext, now: datetime | None = None) -> None:
+    """Discussion sessions: announce approved ones, move due invitations into the outbox, and
+    write the reminders (the day before, the hour before) and feedback requests that are due.
+    Each step is its own transaction; every timed message is a row, so a restart loses none.
+    `now` lets tests move the clock."""
+    from community.research.publication import community_homes
+    from community.sessions.announce import (
+        BATCH,
+        announce_due,
+        queue_invitations,
+        send_due_reminders,
+    )
+
+    settings, database = context.settings, context.database
+    now = now or utcnow()
+    async with database.transaction() as session:
+        announced = await announce_due(session, community_homes(settings), now)
+    for session_id in announced:
+        log.info("discussion session announced", extra={"session_id": session_id})
+    for _ in range(RESEARCH_BATCHES_PER_RUN):
+        async with database.transaction() as session:
+            looked_at = await queue_invitations(session, settings, now)
+        if looked_at < BATCH:
+            break
+    async with database.transaction() as session:
+        written = await send_due_reminders(session, settings.research_timezone, now)
+    if written:
+        log.info("session reminders written", extra={"count": written})
+
+
+def run_sessions_now(scheduler: AsyncIOScheduler | None) -> None:
+    """Run the sessions job at once (a session just approved); without a scheduler the next
+    regular run does it."""
+    if scheduler is not None and scheduler.get_job(SESSIONS_JOB_ID) is not None:
+        scheduler.modify_job(SESSIONS_JOB_ID, next_run_time=utcnow())
+
+
 def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     """The app's timed jobs, each given `context`; started by the composition root."""
     settings = context.settings
@@ -370,5 +408,9 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     scheduler.add_job(
         _resilient(CHECKINS_JOB_ID, checkins_job), "interval", seconds=every,
         id=CHECKINS_JOB_ID, **once,
+    )  # fmt: skip
+    scheduler.add_job(
+        _resilient(SESSIONS_JOB_ID, sessions_job), "interval", seconds=every,
+        id=SESSIONS_JOB_ID, **once,
     )  # fmt: skip
     return scheduler

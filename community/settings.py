@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         description="Research answers are removed this long after they were given.",
     )
 
+    retention_session_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        default=30,
+        description="A discussion session's answers (yes, maybe, no), questions sent ahead, "
+        "feedback and invitations are removed this long after the session.",
+    )
+
     research_timezone: str = Field(
         default="America/New_York",
         description="The community's time zone: quiet hours are read in it (an IANA name).",

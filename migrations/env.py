@@ -7,7 +7,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import community.research.models  # noqa: F401 - registers the research tables
+import community.research.models
+import community.sessions.models  # noqa: F401 - registers the discussion sessions' tables
 from community.models import Base, UTCDateTime
 from community.settings import load_settings, sync_database_url
 

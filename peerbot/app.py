@@ -95,6 +95,7 @@ def build_services(settings: Settings) -> AppServices:
             checkins_last=timedelta(days=settings.checkins_last_days),
             same_person_around=timedelta(minutes=settings.same_person_around_minutes),
             same_person_first=timedelta(minutes=settings.same_person_first_minutes),
+            session_retention_days=settings.retention_session_days,
         ),
         database,
         dialogue,

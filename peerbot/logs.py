@@ -18,7 +18,7 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tupl
 SAFE_FIELDS = (
     "case_id", "category", "severity", "platform", "error", "component", "seconds", "mode",
     "retry_in_seconds", "outbox_id", "resource_id", "question_id", "reminder_id", "count",
-    "cases", "layers", "role", "answer", "route",
+    "cases", "layers", "role", "answer", "route", "session_id",
 )  # fmt: skip
 # Each is a number, one of our own ids, or a word from a fixed set (a check's answer, a staff
 # role, a route's template, the screen's layers): never her words or a platform's id.

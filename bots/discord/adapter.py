@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import logging
 from typing import Any
 
@@ -30,7 +31,7 @@ from bots.moderating import CASE_CALLBACK_PREFIX
 from bots.ordering import KeyedOrder
 from community.db import Database
 from community.delivery import SentPieces
-from community.messages import ContentKind, InboundMessage, Reply
+from community.messages import Attachment, ContentKind, InboundMessage, Reply
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,16 @@ async def _send_piece(
     channel: discord.abc.Messageable, reply: Reply, piece: str, last: bool
 ) -> None:
     view = buttons_view(reply.buttons) if last else None
-    if view is None:
-        await channel.send(piece)
-    else:
-        await channel.send(piece, view=view)
+    extra: dict[str, Any] = {}
+    if view is not None:
+        extra["view"] = view
+    if last and reply.attachment is not None:
+        extra["file"] = calendar_file(reply.attachment)  # a session's .ics, with its words
+    await channel.send(piece, **extra)
+
+
+def calendar_file(attachment: Attachment) -> discord.File:
+    return discord.File(io.BytesIO(attachment.content.encode("utf-8")), attachment.filename)
 
 
 async def answer_interaction(interaction: discord.Interaction[Any], replies: list[Reply]) -> None:
@@ -93,11 +100,14 @@ async def answer_interaction(interaction: discord.Interaction[Any], replies: lis
     for reply in replies:
         pieces = split_text(reply.text) or ["\u200b"]
         for index, piece in enumerate(pieces):
-            view = buttons_view(reply.buttons) if index == len(pieces) - 1 else None
-            if view is None:
-                await interaction.followup.send(piece, ephemeral=private)
-            else:
-                await interaction.followup.send(piece, ephemeral=private, view=view)
+            last = index == len(pieces) - 1
+            view = buttons_view(reply.buttons) if last else None
+            extra: dict[str, Any] = {}
+            if view is not None:
+                extra["view"] = view
+            if last and reply.attachment is not None:
+                extra["file"] = calendar_file(reply.attachment)
+            await interaction.followup.send(piece, ephemeral=private, **extra)
 
 
 class PeerBot(commands.Bot):

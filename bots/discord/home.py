@@ -85,7 +85,7 @@ class DiscordHome:
     def __init__(self, bot: PeerBot, database: Database, settings: Settings) -> None:
         self.database = database
         self.announces_cases = settings.discord_moderator_channel_id is not None
-        self.delivery = Delivery(database, self)
+        self.delivery = Delivery(database, self, settings.research_timezone)
         self.sent_pieces = SentPieces()  # a split message that failed partway goes on from here
         self.bot = bot
         self.channel_id = settings.discord_moderator_channel_id

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import (
     BotCommand,
     CallbackQuery,
+    InputFile,
     Message,
     Update,
 )
@@ -149,6 +150,15 @@ async def _send_piece(
     async for attempt in _send_retrying():
         with attempt:
             await application.bot.send_message(chat_id, piece, reply_markup=markup)
+    if last and reply.attachment is not None:
+        # A session's calendar file, as a document after the words it belongs to.
+        attachment = reply.attachment
+        async for attempt in _send_retrying():
+            with attempt:
+                await application.bot.send_document(
+                    chat_id,
+                    InputFile(attachment.content.encode("utf-8"), filename=attachment.filename),
+                )
 
 
 class TelegramAdapter:

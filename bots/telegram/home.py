@@ -104,7 +104,7 @@ class ModeratorsHome:
     ) -> None:
         self.database = database
         self.announces_cases = settings.telegram_moderator_chat_id is not None
-        self.delivery = Delivery(database, self)
+        self.delivery = Delivery(database, self, settings.research_timezone)
         self.sent_pieces = SentPieces()  # a split message that failed partway goes on from here
         self.application = application
         self.chat_id = settings.telegram_moderator_chat_id

@@ -44,12 +44,13 @@ from bots.web.moderation import build_router
 from bots.web.mothers101 import build_mothers101_router
 from bots.web.page_words import page_language, preferred_language_tag, render_chat_page
 from bots.web.research import build_research_router
+from bots.web.sessions import build_sessions_router
 from bots.web.shifts import build_shifts_router
 from community.crisis_journal import CrisisJournal
 from community.db import Database
 from community.flood_guard import FloodGuard
 from community.members import pseudonym_for
-from community.messages import InboundMessage, Reply
+from community.messages import Attachment, InboundMessage, Reply
 from community.models import OPEN_CASE_STATUSES, Case, Member, OutboxMessage, utcnow
 from community.safety_plan import PlanKeys
 from community.settings import Settings
@@ -101,6 +102,12 @@ class LinkOut(BaseModel):
     href: str = Field(description="`tel:` or `sms:` address of a number from the directory.")
 
 
+class AttachmentOut(BaseModel):
+    filename: str = Field(description='The file\'s name, like "session-3.ics".')
+    media_type: str = Field(description='Its type: "text/calendar" for a session\'s .ics.')
+    content: str = Field(description="The file itself (text); the page offers it as a download.")
+
+
 class ReplyOut(BaseModel):
     text: str
     buttons: list[ButtonOut] = Field(default_factory=list)
@@ -119,16 +126,32 @@ class ReplyOut(BaseModel):
         description='The language it is written in ("en" or "es"); the page switches its own '
         "words and `lang` to it. Null for a later message when her language is not known yet.",
     )
+    attachment: AttachmentOut | None = Field(
+        default=None,
+        description="A file that comes with the message (a discussion session's calendar file "
+        "for her, once she said yes); null for almost every message.",
+    )
 
     @classmethod
     def of(cls, reply: Reply) -> ReplyOut:
-        return cls.build(
+        out = cls.build(
             reply.text,
             [ButtonOut(title=b.title, payload=b.payload) for b in reply.buttons],
             reply.sender_name,
             reply.urgent,
             reply.language,
         )
+        return out.with_attachment(reply.attachment)
+
+    def with_attachment(self, attachment: Attachment | None) -> ReplyOut:
+        if attachment is None:
+            return self
+        self.attachment = AttachmentOut(
+            filename=attachment.filename,
+            media_type=attachment.media_type,
+            content=attachment.content,
+        )
+        return self
 
     @classmethod
     def build(
@@ -309,6 +332,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(build_commands_router())
     app.include_router(build_mothers101_router())
     app.include_router(build_shifts_router())
+    app.include_router(build_sessions_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
@@ -456,11 +480,12 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
                         [ButtonOut(**b) for b in item.buttons or []],
                         item.sender_name,
                         language=language,
-                    )
+                    ).with_attachment(Attachment.from_row(item.attachment))
                 )
                 # Delivered: keep the fact, not the words.
                 item.delivered_at = utcnow()
                 item.text = None
+                item.attachment = None
                 item.attempts += 1
                 item.outcome = "sent"
             case = await session.scalar(_open_case_status(member_id))

@@ -77,13 +77,24 @@ async def record_consent(
 
 
 async def expect_input(
-    session: AsyncSession, member_id: int, kind: str, question_id: int | None = None
+    session: AsyncSession,
+    member_id: int,
+    kind: str,
+    question_id: int | None = None,
+    session_id: int | None = None,
 ) -> None:
+    """Her next message is for `kind`: a research question's answer (`question_id`), her
+    question for researchers, or for a discussion session (`session_id`)."""
     row = await session.get(PendingInput, member_id)
     if row is None:
-        session.add(PendingInput(member_id=member_id, kind=kind, question_id=question_id))
+        session.add(
+            PendingInput(
+                member_id=member_id, kind=kind, question_id=question_id, session_id=session_id
+            )
+        )
     else:
-        row.kind, row.question_id, row.since = kind, question_id, utcnow()
+        row.kind, row.question_id, row.session_id = kind, question_id, session_id
+        row.since = utcnow()
 
 
 async def pending_input(session: AsyncSession, member_id: int) -> PendingInput | None:

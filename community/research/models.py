@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.models import Base, utcnow
@@ -79,6 +79,8 @@ class ResearchPreference(Base):
     questions: Mapped[bool] = mapped_column(Boolean, default=False)
     invitations: Mapped[bool] = mapped_column(Boolean, default=False)
     results: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Discussion sessions with researchers (#22): announced to her, she RSVPs in chat.
+    sessions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     platform: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -186,9 +188,14 @@ class PendingInput(Base):
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # "answer" or "ask"
+    # "answer", "ask", or for a discussion session "session_ask" (her question ahead) and
+    # "session_feedback" (her second feedback answer).
+    kind: Mapped[str] = mapped_column(String(16))
     question_id: Mapped[int | None] = mapped_column(
         ForeignKey("research_questions.id", ondelete="CASCADE"), default=None
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("discussion_sessions.id", ondelete="CASCADE"), default=None
     )
     since: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -246,3 +253,8 @@ class ResearchDigest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ux_research_digest", "researcher_id", "key", unique=True),)
+
+
+# `pending_inputs.session_id` names a discussion session: its table must be known wherever these
+# tables are (community/sessions/models.py imports nothing from here, so no cycle).
+import community.sessions.models  # noqa: E402, F401

@@ -1,4 +1,5 @@
-"""Each mother's research opt-ins (questions, study invitations, study results). Everything is
+"""Each mother's research opt-ins (questions, study invitations, study results, discussion
+sessions). Everything is
 off until she says yes; opting out of everything also stops every research message already
 waiting for her, at once."""
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.models import OutboxMessage, utcnow
 from community.research.models import DeliveryState, ResearchDelivery, ResearchPreference
 
-KINDS = ("questions", "invitations", "results")
+KINDS = ("questions", "invitations", "results", "sessions")
 
 
 async def preferences_of(session: AsyncSession, member_id: int) -> ResearchPreference | None:
@@ -28,7 +29,7 @@ async def set_preference(
     if pref is None:
         pref = ResearchPreference(
             member_id=member_id, platform=platform, questions=False, invitations=False,
-            results=False,
+            results=False, sessions=False,
         )  # fmt: skip
         session.add(pref)
     for kind in kinds:

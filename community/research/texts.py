@@ -22,7 +22,7 @@ Button = tuple[str, str]
 WORDING_PATH = Path(__file__).resolve().parent / "wording.yml"
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
-KINDS = ("questions", "invitations", "results")
+KINDS = ("questions", "invitations", "results", "sessions")
 
 
 class WordingError(ValueError):
@@ -84,9 +84,18 @@ def kind_name(kind: str, language: str | None) -> str:
 
 
 def preferences(
-    questions: bool, invitations: bool, results: bool, language: str | None = None
+    questions: bool,
+    invitations: bool,
+    results: bool,
+    language: str | None = None,
+    sessions: bool = False,
 ) -> tuple[str, list[Button]]:
-    state = {"questions": questions, "invitations": invitations, "results": results}
+    state = {
+        "questions": questions,
+        "invitations": invitations,
+        "results": results,
+        "sessions": sessions,
+    }
     lines = [say("preferences_intro", language)]
     lines += [
         say(
@@ -111,6 +120,8 @@ def preferences(
 
 
 def opted_in(kind: str, language: str | None = None) -> str:
+    if kind == "sessions":  # no weekly cap for sessions: its own words
+        return say("opted_in_sessions", language)
     return say("opted_in", language, kind=kind_name(kind, language))
 
 

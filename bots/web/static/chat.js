@@ -169,6 +169,16 @@ function render(entry) {
     }
     item.appendChild(row);
   }
+  if (entry.attachment && entry.attachment.content) {
+    // A session's calendar file: a download made here, from the message itself (no request).
+    const file = new Blob([entry.attachment.content], { type: "text/calendar" });
+    const download = document.createElement("a");
+    download.className = "attachment";
+    download.href = URL.createObjectURL(file);
+    download.download = String(entry.attachment.filename || "session.ics").replace(/[^\w.-]/g, "");
+    download.textContent = words("calendar_download");
+    item.appendChild(download);
+  }
   document.getElementById("log").appendChild(item);
   return item;
 }
@@ -198,6 +208,7 @@ function showReplies(replies) {
       links: r.links || [],
       urgent: Boolean(r.urgent),
       language: written,
+      attachment: r.attachment || null,
     });
   }
 }
