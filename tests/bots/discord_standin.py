@@ -318,9 +318,16 @@ class DiscordStandIn:
         if request.can_read_body:
             if request.content_type.startswith("multipart"):
                 reader = await request.multipart()
+                files: list[dict[str, str]] = []
                 async for part in reader:
                     if part.name == "payload_json":
                         body = json.loads(await part.text())
+                    elif getattr(part, "filename", None):
+                        # An uploaded file (a session's .ics): kept as the API received it.
+                        content = (await part.read()).decode()  # type: ignore[union-attr]
+                        files.append({"filename": str(part.filename), "content": content})
+                if files:
+                    body["_files"] = files
             else:
                 with contextlib.suppress(ValueError):
                     body = await request.json()

@@ -6,6 +6,7 @@ does, including flood control (429 with `parameters.retry_after`, see `rate_limi
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import itertools
 import json
 import threading
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
@@ -230,6 +232,15 @@ class BotApiStandIn:
             }  # fmt: skip
             if params.get("message_thread_id"):
                 result["message_thread_id"] = params["message_thread_id"]
+        elif method == "sendDocument":
+            chat_id = params["chat_id"]
+            document = params.get("document") or {}
+            result = {
+                "message_id": next(self._ids), "date": int(time.time()), "from": BOT,
+                "chat": {"id": chat_id, "type": "private"},
+                "document": {"file_id": f"doc{next(self._ids)}", "file_unique_id": "u",
+                             "file_name": document.get("filename", "")},
+            }  # fmt: skip
         elif method == "createForumTopic":
             result = {"message_thread_id": next(self._ids), "name": params["name"],
                       "icon_color": 7322096}  # fmt: skip
@@ -259,9 +270,30 @@ def _sender(user_id: int, name: str, language_code: str | None) -> dict[str, Any
     return sender
 
 
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A file upload (sendDocument): fields as text, a file as {"filename", "content"}."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            params[str(name)] = {"filename": part.get_filename(), "content": payload.decode()}
+        else:
+            value: Any = payload.decode()
+            params[str(name)] = json.loads(value) if name in JSON_PARAMS else value
+    return params
+
+
 def _params(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
-    body = handler.rfile.read(int(handler.headers.get("content-length", 0))).decode()
-    if handler.headers.get("content-type", "").startswith("application/json"):
+    raw = handler.rfile.read(int(handler.headers.get("content-length", 0)))
+    content_type = handler.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return _multipart(content_type, raw)
+    body = raw.decode()
+    if content_type.startswith("application/json"):
         return dict(json.loads(body or "{}"))
     params: dict[str, Any] = {}
     for key, values in parse_qs(body, keep_blank_values=True).items():

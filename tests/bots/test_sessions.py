@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from community.db import Database
@@ -449,3 +450,128 @@ def test_spanish_reader_gets_the_spanish_version(
         yes = say(client, "ana", f"/session_yes_{session_id}")
         assert yes[0]["text"].startswith("Qué bien, tienes un lugar.")
         assert "SUMMARY:Cómo decidimos qué estudiar" in yes[1]["attachment"]["content"]
+
+
+async def test_on_telegram_the_announcement_the_group_post_and_the_calendar_document(
+    settings: Settings, rasa: Any
+) -> None:
+    """On Telegram: she opts in with the button, the session reaches her privately and the
+    community group (neither with the link), her yes brings the link and the .ics as a
+    document (parsed here as the Bot API received it), and a mom on the waitlist gets nothing."""
+    from community.sessions.proposals import Proposal, approve, propose
+    from community.staff import StaffIdentity
+    from tests.bots.app_harness import running
+    from tests.bots.telegram_standin import TOKEN, bot_api_standin
+
+    mom, other, community = 5550101, 5550102, -100888
+    with bot_api_standin() as bot_api:
+        configured = settings.model_copy(
+            update={
+                "telegram_token": SecretStr(TOKEN),
+                "telegram_base_url": bot_api.url,
+                "telegram_community_chat_id": community,
+                "rasa_url": rasa.url,
+                "research_quiet_start_hour": 0,
+                "research_quiet_end_hour": 0,
+            }
+        )
+        async with running(configured) as app:
+            for who in (mom, other):
+                bot_api.private_message(who, "/research")
+                await bot_api.wait_for(lambda who=who: bool(bot_api.texts_to(who)))
+                bot_api.button_press(who, "/optin_sessions", who)
+                await bot_api.wait_for(
+                    lambda who=who: any("discussion sessions" in t for t in bot_api.texts_to(who))
+                )
+            database = Database.connect(configured.resolved_database_url)
+            try:
+                async with database.transaction() as session:
+                    await add_staff(session, "mia", "moderator", "Mia")
+                    item = await propose(
+                        session,
+                        StaffIdentity(1, "mia", "Mia", "moderator"),
+                        Proposal("Talking with researchers", "", datetime.now(UTC)
+                                 + timedelta(days=2), 60, True, LINK, 1),
+                    )  # fmt: skip
+                    await approve(session, item.id, "mia")
+            finally:
+                await database.dispose()
+            await sessions_job(app.state.jobs)
+            await bot_api.wait_for(
+                lambda: any("Talking with researchers" in t for t in bot_api.texts_to(community))
+            )
+            await bot_api.wait_for(
+                lambda: any("Talking with researchers" in t for t in bot_api.texts_to(mom))
+            )
+            announced = [
+                c for c in bot_api.sent("sendMessage", mom) if "Talking" in c.params["text"]
+            ]
+            assert len(announced) == 1
+            assert all(LINK not in t for t in bot_api.texts_to(community) + bot_api.texts_to(mom))
+            buttons = [
+                b["callback_data"]
+                for row in announced[0].params["reply_markup"]["inline_keyboard"]
+                for b in row
+            ]
+            assert buttons[0] == f"/session_yes_{item.id}"
+            bot_api.button_press(mom, buttons[0], mom)
+            await bot_api.wait_for(lambda: bool(bot_api.sent("sendDocument", mom)))
+            assert any(LINK in t for t in bot_api.texts_to(mom))
+            [document] = bot_api.sent("sendDocument", mom)
+            sent_file = document.params["document"]
+            assert sent_file["filename"] == f"session-{item.id}.ics"
+            assert "BEGIN:VEVENT" in sent_file["content"] and LINK in sent_file["content"]
+            bot_api.private_message(other, f"/session_yes_{item.id}")
+            await bot_api.wait_for(lambda: any("waitlist" in t for t in bot_api.texts_to(other)))
+            assert all(LINK not in t for t in bot_api.texts_to(other))
+            assert bot_api.sent("sendDocument", other) == []
+
+
+async def test_on_discord_her_yes_brings_the_link_and_the_calendar_file(
+    settings: Settings, rasa: Any
+) -> None:
+    """On Discord: the announcement in her DMs (no link), the community channel post, and her
+    yes by button brings the link with the .ics as a file, parsed as Discord received it."""
+    from community.sessions.proposals import Proposal, approve, propose
+    from community.staff import StaffIdentity
+    from tests.bots.test_discord import MOM, discord_app
+
+    community = "900000000000000056"
+    configured = settings.model_copy(
+        update={
+            "discord_community_channel_id": int(community),
+            "research_quiet_start_hour": 0,
+            "research_quiet_end_hour": 0,
+        }
+    )
+    async with discord_app(configured, rasa) as (server, app):
+        dm = server.dm_channel_for(MOM)
+        await server.dm(MOM, "/optin_sessions")
+        await server.wait_for(lambda: server.texts_in(dm))
+        database = Database.connect(configured.resolved_database_url)
+        try:
+            async with database.transaction() as session:
+                await add_staff(session, "mia", "moderator", "Mia")
+                item = await propose(
+                    session,
+                    StaffIdentity(1, "mia", "Mia", "moderator"),
+                    Proposal("Talking with researchers", "", datetime.now(UTC)
+                             + timedelta(days=2), 60, True, LINK, 5),
+                )  # fmt: skip
+                await approve(session, item.id, "mia")
+        finally:
+            await database.dispose()
+        await sessions_job(app.state.jobs)
+        await server.wait_for(lambda: server.texts_in(community))
+        await server.wait_for(lambda: any("Talking with" in t for t in server.texts_in(dm)))
+        assert f"/session_{item.id}" in server.texts_in(community)[0]
+        assert all(LINK not in t for t in server.texts_in(community) + server.texts_in(dm))
+        announcement = next(p for p in server.posted(dm) if "Talking with" in p["content"])
+        yes = announcement["components"][0]["components"][0]["custom_id"]
+        assert yes == f"say:/session_yes_{item.id}"
+        await server.click(MOM, yes, dm)
+        await server.wait_for(lambda: any(p.get("_files") for p in server.posted(dm)))
+        assert any(LINK in t for t in server.texts_in(dm))
+        [sent] = [f for p in server.posted(dm) for f in p.get("_files", [])]
+        assert sent["filename"] == f"session-{item.id}.ics"
+        assert "BEGIN:VCALENDAR" in sent["content"] and f"LOCATION:{LINK}" in sent["content"]
