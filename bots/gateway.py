@@ -274,7 +274,7 @@ class Gateway:
             if not deletion_confirmable(member):
                 return [wording.deletion_not_requested(language)]
             pseudonym = member.pseudonym
-            await delete_member(session, member)
+            await delete_member(session, member, self._config.community_timezone)
         log.info("member data deleted", extra={"platform": message.platform})
         await self._dialogue.forget(pseudonym)
         return [wording.deletion_done(language)]

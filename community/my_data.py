@@ -41,6 +41,7 @@ from community.research.models import MemberQuestion, ResearchAnswer, ResearchPr
 from community.research.preferences import KINDS
 from community.safety_plan import Plan, PlanKeys, PlanLocked, plan_row, render
 from community.sessions.models import SessionFeedback, SessionQuestion, SessionRsvp
+from community.sessions.rsvp import free_her_spots
 
 CONFIRM_WITHIN = timedelta(minutes=15)
 
@@ -285,8 +286,12 @@ def deletion_confirmable(member: Member, now: datetime | None = None) -> bool:
     return requested is not None and (now or utcnow()) - requested <= CONFIRM_WITHIN
 
 
-async def delete_member(session: AsyncSession, member: Member) -> DeletionRecord:
-    """Remove everything tied to her; keep only an anonymous record that it happened."""
+async def delete_member(
+    session: AsyncSession, member: Member, zone: str = "America/New_York"
+) -> DeletionRecord:
+    """Remove everything tied to her; keep only an anonymous record that it happened. A spot
+    she held in a discussion session goes to the first on its waitlist (told in `zone`)."""
+    await free_her_spots(session, member.id, zone, utcnow())
     data = await my_data(session, member)
     record = DeletionRecord(
         cases=data.cases, messages=data.case_messages, platforms=len(set(data.platforms))

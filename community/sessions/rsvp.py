@@ -160,3 +160,28 @@ async def counts(session: AsyncSession, session_id: int) -> dict[str, int]:
     )
     out.update({str(answer): int(n) for answer, n in rows.all()})
     return out
+
+
+async def free_her_spots(session: AsyncSession, member_id: int, zone: str, now: datetime) -> int:
+    """Before her data is deleted: each spot she holds in a session still ahead goes to the
+    first on its waitlist (her row is removed here; the rest goes with her member row)."""
+    held = (
+        await session.execute(
+            select(SessionRsvp, DiscussionSession)
+            .join(DiscussionSession, DiscussionSession.id == SessionRsvp.session_id)
+            .where(
+                SessionRsvp.member_id == member_id,
+                SessionRsvp.answer == Rsvp.YES.value,
+                DiscussionSession.status == SessionStatus.ANNOUNCED.value,
+                DiscussionSession.starts_at > now,
+            )
+        )
+    ).all()
+    moved = 0
+    for row, item in held:
+        # The same lock as an answer: a spot is never given twice.
+        await session.refresh(item, with_for_update=True)
+        await session.delete(row)
+        await session.flush()
+        moved += await move_up(session, item, zone, now)
+    return moved

@@ -575,3 +575,29 @@ async def test_on_discord_her_yes_brings_the_link_and_the_calendar_file(
         [sent] = [f for p in server.posted(dm) for f in p.get("_files", [])]
         assert sent["filename"] == f"session-{item.id}.ics"
         assert "BEGIN:VCALENDAR" in sent["content"] and f"LOCATION:{LINK}" in sent["content"]
+
+
+def test_when_she_deletes_her_data_her_spot_goes_to_the_waitlist(
+    quiet_free: Settings, tokens: dict[str, str]
+) -> None:
+    starts_local = _in_three_days_local()
+    with _client(quiet_free) as client:
+        for mom in ("ana", "bea"):
+            say(client, mom, "/optin_sessions")
+        session_id = client.post(
+            "/api/sessions", headers=auth(tokens["mia"]), json=_proposal(starts_local, capacity=1)
+        ).json()["id"]
+        client.post(
+            f"/api/review/sessions/{session_id}/approve", headers=auth(tokens["mia"]), json={}
+        )
+    _run_job(quiet_free, datetime.now(UTC))
+    with _client(quiet_free) as client:
+        later(client, "bea")
+        assert LINK in say(client, "ana", f"/session_yes_{session_id}")[0]["text"]
+        assert LINK not in say(client, "bea", f"/session_yes_{session_id}")[0]["text"]
+        say(client, "ana", "/delete_my_data")
+        say(client, "ana", "/confirm_delete")
+        [moved] = later(client, "bea")
+        assert LINK in moved["text"] and moved["attachment"] is not None
+        view = client.get(f"/api/sessions/{session_id}", headers=auth(tokens["mia"])).json()
+        assert view["session"]["counts"] == {"yes": 1, "maybe": 0, "no": 0, "waitlist": 0}
