@@ -101,6 +101,7 @@ async def test_a_started_scheduler_reannounces_a_waiting_case_on_its_own(
         "unanswered-checks",
         "follow_ups",
         "checkins-and-reminders",
+        "discussion-sessions",
     }
     scheduler.start()
     try:

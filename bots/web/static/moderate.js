@@ -704,6 +704,7 @@ async function start() {
   loadSnippets().catch(() => {});
   loadCommands().catch(() => {});
   refreshMothers101().catch(() => {});
+  window.PeerbotSessions.mount({ api, reviewer: true });
   refreshNotices().catch(() => {});
   refreshShifts().catch(() => {});
   refreshReview().catch(() => {});

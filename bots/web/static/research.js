@@ -183,6 +183,7 @@ async function refresh() {
     moms.appendChild(item);
   }
   await showMothers101();
+  await window.PeerbotSessions.mount({ api, reviewer: false });
   const { digests } = await api("GET", "/api/research/digests");
   $("digests-empty").hidden = digests.length > 0;
   $("digests").replaceChildren(...digests.map((d) => {
