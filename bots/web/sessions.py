@@ -138,10 +138,14 @@ def _zone(request: Request) -> str:
 
 
 def _moment(value: datetime, zone: str) -> datetime:
-    """A time without an offset is the community's local time; kept in UTC."""
+    """A time without an offset is the community's local time; kept in UTC. A moment UTC
+    cannot hold (the last hours of year 9999 somewhere west) is refused like any far date."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise HTTPException(409, "The session must be within a year from now.") from None
 
 
 async def _out(session: AsyncSession, item: DiscussionSession, zone: str) -> SessionOut:

@@ -419,6 +419,11 @@ def test_a_proposal_in_the_past_or_at_once_is_refused(
         refused = client.post("/api/sessions", headers=auth(tokens["rae"]), json=_proposal(soon))
         assert refused.status_code == 409
         assert "two hours" in refused.json()["detail"]
+        # The last hour of year 9999 in New York is past what UTC can hold: refused, no 500.
+        edge = _proposal(datetime(9999, 12, 31, 23, 0))
+        assert (
+            client.post("/api/sessions", headers=auth(tokens["rae"]), json=edge).status_code == 409
+        )
         no_token = client.post("/api/sessions", json=_proposal(_in_three_days_local()))
         assert no_token.status_code == 401
 
