@@ -6,6 +6,7 @@ ahead, never who. Screenshots: var/reports/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -131,6 +132,8 @@ def test_a_session_proposed_on_the_page_approved_in_the_console_and_rsvped_in_th
         text = box.inner_text()
         assert "coming 1" in text and "waiting 1" in text
         assert f"My name is [name], will my doctor know? {mark}" in text
-        assert "Jessica" not in text and "member-" not in research.content()
+        # No code name (member-1a2b3c4d) anywhere on the page, nor her name.
+        assert "Jessica" not in text
+        assert not re.search(r"member-[0-9a-f]{8}", research.locator("body").inner_text())
         screenshot(research, "sessions_host", viewport)
         assert fits_the_width(research)
