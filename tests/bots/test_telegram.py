@@ -58,8 +58,9 @@ async def test_start_faq_buttons_and_command_menu(
         await bot_api.wait_for(lambda: bot_api.sent("setMyCommands"))
         commands = [c["command"] for c in bot_api.sent("setMyCommands")[0].params["commands"]]
         assert commands == [
-            "start", "help", "resources", "talk", "ask", "research", "privacy", "mydata", "delete",
-            "language", "myplan", "checkins", "remind", "reminders", "same", "timezone",
+            "start", "help", "resources", "talk", "ask", "research", "sessions", "privacy",
+            "mydata", "delete", "language", "myplan", "checkins", "remind", "reminders", "same",
+            "timezone",
         ]  # fmt: skip
 
         bot_api.private_message(MOM, "/start")
