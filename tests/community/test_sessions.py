@@ -198,3 +198,50 @@ def test_the_wording_has_both_languages_with_the_same_fields() -> None:
     broken = dict(data, rsvp_waitlist={"en": "number {position}", "es": "número"})
     with pytest.raises(WordingError):
         validate_wording(broken)
+
+
+async def test_migration_0022_downgrades_and_upgrades_keeping_rows(database_url: str) -> None:
+    """Down to 0021 and back: her research opt-ins, the outbox and her pending input keep
+    their rows (SQLite recreates those tables to drop the new columns)."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from community.db import alembic_config
+    from community.research.answers import expect_input
+    from community.settings import sync_database_url
+
+    database = Database.connect(database_url)
+    try:
+        session_id, members = await _announced_session(database)
+        async with database.transaction() as session:
+            await expect_input(session, members[0], "session_ask", session_id=session_id)
+            await expect_input(session, members[1], "ask")
+    finally:
+        await database.dispose()
+    config = alembic_config(database_url)
+    engine = create_engine(sync_database_url(database_url))
+
+    def columns(table: str) -> set[str]:
+        with engine.connect() as connection:
+            return {c["name"] for c in inspect(connection).get_columns(table)}
+
+    def count(table: str) -> int:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    try:
+        command.downgrade(config, "0021")
+        assert "sessions" not in columns("research_preferences")
+        assert "attachment" not in columns("outbox") and "session_id" not in columns(
+            "pending_inputs"
+        )
+        with engine.connect() as connection:
+            assert "discussion_sessions" not in inspect(connection).get_table_names()
+        assert [count(t) for t in ("research_preferences", "outbox", "pending_inputs")] == [
+            MOTHERS, MOTHERS, 2,
+        ]  # fmt: skip
+        command.upgrade(config, "head")
+        assert "sessions" in columns("research_preferences")
+        assert count("research_preferences") == MOTHERS
+    finally:
+        engine.dispose()
