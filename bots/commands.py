@@ -21,6 +21,7 @@ import yaml
 from bots import conduct_commands as conduct
 from bots import moderating as thread
 from bots import research_review as review
+from bots import session_review
 from bots import shift_commands as shift
 from bots.command_grammar import (
     Arg,
@@ -135,6 +136,16 @@ MODERATORS = (
     Command("return", "give answer N back to the researcher with a note", Role.MODERATOR,
             Place.HOME, args=(NUMBER, Arg("note", "What to change, for the researcher")),
             handler=review.return_answer, discord_name="return_answer", section=REVIEW),
+    Command("proposals", "discussion sessions waiting for review", Role.MODERATOR,
+            Place.HOME, handler=session_review.waiting, section=REVIEW),
+    Command("approvesession", "approve session N (announced at once), optionally reworded",
+            Role.MODERATOR, Place.HOME,
+            args=(NUMBER, Arg("words", "The topic reworded (optional)", required=False)),
+            handler=session_review.approve, section=REVIEW),
+    Command("returnsession", "give session N back to its proposer with a note",
+            Role.MODERATOR, Place.HOME,
+            args=(NUMBER, Arg("note", "What to change, for the proposer")),
+            handler=session_review.return_to_proposer, section=REVIEW),
     Command("flags", "community posts flagged as attacking or shaming, not yet reviewed",
             Role.MODERATOR, Place.HOME, handler=conduct.list_flags, section=CONDUCT),
     Command("dismiss", "flag N is fine", Role.MODERATOR, Place.HOME, args=(NUMBER,),

@@ -606,3 +606,53 @@ def test_when_she_deletes_her_data_her_spot_goes_to_the_waitlist(
         assert LINK in moved["text"] and moved["attachment"] is not None
         view = client.get(f"/api/sessions/{session_id}", headers=auth(tokens["mia"])).json()
         assert view["session"]["counts"] == {"yes": 1, "maybe": 0, "no": 0, "waitlist": 0}
+
+
+async def test_review_from_a_chat_home_lists_approves_and_returns(database: Database) -> None:
+    """The moderators' group or channel: /proposals, /approvesession N [words],
+    /returnsession N NOTE, through the one command table (as Telegram and Discord run them)."""
+    from bots.command_grammar import ModeratorCall
+    from bots.commands import run_moderator_command
+    from community.models import Staff
+    from community.sessions.proposals import Proposal, propose
+    from community.staff import StaffIdentity
+
+    async with database.transaction() as session:
+        await add_staff(session, "rae", "researcher", "Dr. Rae")
+        rae = await session.scalar(select(Staff).where(Staff.name == "rae"))
+        assert rae is not None
+        proposer = StaffIdentity(rae.id, rae.name, rae.display_name, rae.role)
+        starts = datetime.now(UTC) + timedelta(days=2)
+        first = await propose(
+            session, proposer, Proposal("Addicts and research", "", starts, 60, True, LINK, 8)
+        )
+        second = await propose(
+            session, proposer, Proposal("What we study", "", starts, 60, False, "12 Elm St", 8)
+        )
+    call = ModeratorCall(database, "telegram:777", "Mia")
+    listed = await run_moderator_command(call, "/proposals")
+    assert listed is not None
+    assert f"Session {first.id} by Dr. Rae" in listed and f"Session {second.id}" in listed
+    assert LINK in listed and "at 12 Elm St" in listed
+    missing = await run_moderator_command(call, f"/returnsession {first.id}")
+    assert missing == "Write it as /returnsession N NOTE."
+    returned = await run_moderator_command(
+        call, f"/returnsession {first.id} Please say: people with opioid use disorder"
+    )
+    assert returned == f"Session {first.id} went back to its proposer with your note."
+    approved = await run_moderator_command(
+        call, f"/approvesession {second.id} How researchers decide what to study"
+    )
+    assert approved is not None and approved.startswith(f"Session {second.id} approved")
+    assert await run_moderator_command(call, "/approvesession 999999") == (
+        "There is no session 999999."
+    )
+    async with database.sessions() as session:
+        kept = {s.id: s for s in (await session.scalars(select(DiscussionSession))).all()}
+    assert kept[first.id].status == "returned" and "opioid" in (kept[first.id].review_note or "")
+    assert kept[second.id].status == "approved"
+    assert kept[second.id].topic == "How researchers decide what to study"
+    assert kept[second.id].reviewed_by == "telegram:777"
+    assert await run_moderator_command(call, "/proposals") == (
+        "No discussion sessions waiting for review."
+    )
