@@ -1,0 +1,278 @@
+"""The insights rollup (#22) from real rows on SQLite and PostgreSQL: each figure counted, a day
+rolled up twice is the same, small numbers suppressed in the report and the CSV, and the
+rollup outlives retention and "delete my data" (it names nobody)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from community.db import Database
+from community.insights.report import insights, insights_csv
+from community.insights.rollup import purge_insights, roll_up_day, roll_up_recent
+from community.insights.tallies import count, count_reading, record_activity
+from community.models import (
+    Case,
+    FollowUp,
+    InsightActivity,
+    InsightRollup,
+    InsightTally,
+    Member,
+    SafetyCheck,
+    Staff,
+)
+from community.my_data import delete_member
+from community.research.models import (
+    ResearchAnswer,
+    ResearchConsent,
+    ResearchDelivery,
+    ResearchQuestion,
+)
+from community.retention import purge
+from community.settings import Settings
+from community.staff import add_staff
+
+MONDAY = date(2026, 11, 16)
+DAY = date(2026, 11, 18)  # the Wednesday of that week
+NOON = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)  # noon in New York, the community's zone
+NOW = NOON + timedelta(days=2)
+WEEK = MONDAY.isoformat()
+
+
+def _case(member_id: int, category: str, severity: str, **times: datetime | None) -> Case:
+    return Case(
+        member_id=member_id,
+        platform="web",
+        source="screen",
+        category=category,
+        severity=severity,
+        severity_rank=3,
+        opened_at=NOON,
+        **times,
+    )
+
+
+async def seed(database: Database) -> int:
+    """Eight members; seven write on Wednesday, two on Monday (one of them also Wednesday).
+    Returns the research question's id."""
+    async with database.transaction() as session:
+        members = [Member(pseudonym=f"pseudonym-{n:02d}", created_at=NOON) for n in range(8)]
+        session.add_all(members)
+        await session.flush()
+        ids = [m.id for m in members]
+        for member_id in ids[:7]:
+            await record_activity(session, member_id, NOON)
+            await record_activity(session, member_id, NOON + timedelta(minutes=20))
+        for member_id in (ids[0], ids[7]):
+            await record_activity(session, member_id, NOON - timedelta(days=2))
+        for n, seconds in enumerate((60, 120, 180, 240, 300)):
+            claimed = NOON + timedelta(seconds=seconds)
+            replied = NOON + timedelta(seconds=seconds + 30) if n < 3 else None
+            session.add(
+                _case(
+                    ids[n],
+                    "suicide",
+                    "high",
+                    claimed_at=claimed,
+                    first_human_reply_at=replied,
+                    closed_at=NOON + timedelta(hours=1),
+                    outcome="safe",
+                    status="resolved",
+                )
+            )
+        session.add(_case(ids[5], "overdose", "imminent"))
+        for n, status in enumerate(("safe", "safe", "expired")):
+            session.add(
+                SafetyCheck(
+                    member_id=ids[n],
+                    platform="web",
+                    category="suicide",
+                    asked_at=NOON,
+                    due_at=NOON + timedelta(minutes=10),
+                    status=status,
+                )
+            )
+        for n in range(5):
+            session.add(
+                FollowUp(
+                    member_id=ids[n],
+                    platform="web",
+                    status="answered",
+                    outcome="better",
+                    created_at=NOON,
+                )
+            )
+        await add_staff(session, "rae", "researcher", "Rae")
+        question = ResearchQuestion(
+            researcher_id=await session.scalar(select(Staff.id).where(Staff.name == "rae")),
+            text="What helps?",
+            context="",
+            submitted_text="What helps?",
+        )
+        session.add(question)
+        await session.flush()
+        for member_id in ids[:6]:
+            session.add(
+                ResearchDelivery(
+                    question_id=question.id,
+                    member_id=member_id,
+                    platform="web",
+                    state="queued",
+                    queued_at=NOON,
+                )
+            )
+        for member_id in ids[:2]:
+            session.add(
+                ResearchAnswer(
+                    question_id=question.id, member_id=member_id, text="words", created_at=NOON
+                )
+            )
+        session.add(
+            ResearchConsent(question_id=question.id, member_id=ids[2], consented=False, at=NOON)
+        )
+        for _ in range(7):
+            await count_reading(session, DAY, "faq_naloxone", ())
+        for _ in range(3):
+            await count_reading(session, DAY, "nlu_fallback", ("faq_naloxone", "help_housing"))
+        await count(session, DAY, "dialogue_unavailable")
+        return question.id
+
+
+async def _rows(database: Database) -> list[tuple[object, ...]]:
+    async with database.sessions() as session:
+        result = await session.execute(
+            select(
+                InsightRollup.day, InsightRollup.metric, InsightRollup.key, InsightRollup.value
+            ).order_by(
+                InsightRollup.day, InsightRollup.metric, InsightRollup.key, InsightRollup.value
+            )
+        )
+        return [tuple(row) for row in result]
+
+
+async def _roll_week(database: Database, settings: Settings, now: datetime = NOW) -> None:
+    for n in range(3):  # Monday to Wednesday
+        await roll_up_day(database, settings, MONDAY + timedelta(days=n), now)
+
+
+def _chart(report: object, chart_id: str) -> dict[str, object]:
+    chart = next(c for c in report.charts if c.id == chart_id)  # type: ignore[attr-defined]
+    return {
+        "labels": chart.labels,
+        **{s.label: s.values for s in chart.series},
+    }
+
+
+async def test_each_figure_is_counted_and_small_ones_suppressed(
+    database: Database, settings: Settings
+) -> None:
+    question = await seed(database)
+    await _roll_week(database, settings)
+    async with database.sessions() as session:
+        report = await insights(session, settings.research_timezone, 3, NOW)
+    assert report.weeks[-1] == MONDAY and report.through == DAY
+    activity = _chart(report, "activity")
+    # Conversations: members writing on a day, summed (2 on Monday, 7 on Wednesday); members:
+    # distinct in the week (8).
+    assert activity["labels"][-1] == WEEK  # type: ignore[index]
+    assert activity["Conversations"] == [0, 0, 9]
+    assert activity["Members"] == [0, 0, 8]
+    assert _chart(report, "topics") == {"labels": ["faq_naloxone"], "Messages": [7]}
+    unanswered = _chart(report, "unanswered")
+    assert unanswered["Messages read"] == [0, 0, 10]
+    assert unanswered["Could not answer"] == [0, 0, "<5"]
+    assert unanswered["Bot unreachable"] == [0, 0, "<5"]
+    assert _chart(report, "unanswered_share")["Could not answer (%)"] == [None, None, "<5"]
+    assert _chart(report, "unanswered_nearest") == {
+        "labels": ["faq_naloxone", "help_housing"],
+        "Messages": ["<5", "<5"],
+    }
+    assert _chart(report, "crisis") == {
+        "labels": ["suicide", "overdose"],
+        "high": [5, 0],
+        "imminent": [0, "<5"],
+    }
+    assert _chart(report, "checks") == {
+        "labels": ["suicide"],
+        "safe": ["<5"],
+        "expired": ["<5"],
+    }
+    assert _chart(report, "case_outcomes") == {"labels": ["safe"], "Cases": [5]}
+    claim = _chart(report, "claim_time")
+    assert (claim["p50"], claim["p90"]) == ([None, None, 180], [None, None, 300])
+    reply = _chart(report, "first_reply_time")  # three replies: too few to show
+    assert (reply["p50"], reply["p90"]) == ([None, None, "<5"], [None, None, "<5"])
+    assert _chart(report, "follow_ups") == {"labels": ["better"], "Check-ins": [5]}
+    assert _chart(report, "research") == {
+        "labels": [f"Question {question}"],
+        "Sent": [6],
+        "Answered": ["<5"],
+        "Declined": ["<5"],
+    }
+    assert _chart(report, "session_rsvp") == {"labels": [], "Answers": []}
+
+    exported = insights_csv(report)
+    assert exported.startswith("chart,label,series,value\n")
+    assert f"activity,{WEEK},Members,8\n" in exported
+    assert "unanswered_nearest,help_housing,Messages,<5\n" in exported
+    assert "pseudonym" not in exported and "words" not in exported
+    for value in ("1", "2", "3", "4"):
+        assert f",{value}\n" not in exported  # no small count leaves the server
+
+
+async def test_a_day_rolled_up_twice_is_the_same(database: Database, settings: Settings) -> None:
+    await seed(database)
+    await _roll_week(database, settings)
+    first = await _rows(database)
+    await _roll_week(database, settings)
+    assert await _rows(database) == first
+    # No row holds text or points to anyone: metric names, keys (intents, categories,
+    # question ids) and numbers.
+    assert {type(value) for *_, value in first} == {int}
+    assert not any("pseudonym" in str(row) for row in first)
+
+
+async def test_the_rollup_outlives_retention_and_deleted_data(
+    database: Database, settings: Settings
+) -> None:
+    await seed(database)
+    await _roll_week(database, settings)
+    before = await _rows(database)
+    async with database.transaction() as session:
+        for member in (await session.scalars(select(Member))).all():
+            await delete_member(session, member)
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InsightActivity)) == 0
+        assert await session.scalar(select(func.count()).select_from(Case)) == 0
+    assert await _rows(database) == before  # nothing in it was hers
+
+    # Weeks later the hourly run leaves the settled days alone...
+    later = NOW + timedelta(days=30)
+    await roll_up_recent(database, settings, later)
+    assert [r for r in await _rows(database) if r[0] <= DAY] == before
+    # ...and a rebuild after retention keeps what sources no longer hold (cases, activity).
+    await purge(database, settings, later + timedelta(days=400))
+    await roll_up_day(database, settings, DAY, later + timedelta(days=400), rebuild=True)
+    metrics = {row[1] for row in await _rows(database) if row[0] == DAY}
+    assert {"members", "members_week", "crisis", "claim_seconds", "check", "intent"} <= metrics
+    async with database.sessions() as session:
+        report = await insights(session, settings.research_timezone, 3, NOW)
+    assert _chart(report, "crisis")["high"] == [5, 0]
+
+
+async def test_insights_are_kept_for_their_own_retention(
+    database: Database, settings: Settings
+) -> None:
+    await seed(database)
+    await _roll_week(database, settings)
+    # Activity (the one table naming a member) goes after 15 days; the rest after the years set.
+    await purge_insights(database, settings, NOW + timedelta(days=20))
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InsightActivity)) == 0
+        assert await session.scalar(select(func.count()).select_from(InsightTally)) > 0
+    far = NOW + timedelta(days=settings.retention_insights_days + 10)
+    await purge_insights(database, settings, far)
+    assert await _rows(database) == []
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InsightTally)) == 0
