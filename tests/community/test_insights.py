@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from community.db import Database
 from community.insights.report import insights, insights_csv
 from community.insights.rollup import purge_insights, roll_up_day, roll_up_recent
-from community.insights.tallies import count, count_reading, record_activity
+from community.insights.tallies import community_day, count, count_reading, record_activity
 from community.models import (
     Case,
     FollowUp,
@@ -36,11 +36,14 @@ from community.staff import add_staff
 MONDAY = date(2026, 11, 16)
 DAY = date(2026, 11, 18)  # the Wednesday of that week
 NOON = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)  # noon in New York, the community's zone
+MONDAY_NOON = NOON - timedelta(days=2)
 NOW = NOON + timedelta(days=2)
 WEEK = MONDAY.isoformat()
 
 
-def _case(member_id: int, category: str, severity: str, **times: datetime | None) -> Case:
+def _case(
+    member_id: int, category: str, severity: str, noon: datetime, **times: datetime | None
+) -> Case:
     return Case(
         member_id=member_id,
         platform="web",
@@ -48,48 +51,52 @@ def _case(member_id: int, category: str, severity: str, **times: datetime | None
         category=category,
         severity=severity,
         severity_rank=3,
-        opened_at=NOON,
+        opened_at=noon,
         **times,
     )
 
 
-async def seed(database: Database) -> int:
-    """Eight members; seven write on Wednesday, two on Monday (one of them also Wednesday).
-    Returns the research question's id."""
+async def seed(database: Database, noon: datetime = NOON, monday: datetime | None = None) -> int:
+    """Members writing at `noon`: seven, with cases, checks, check-ins, research and Rasa's
+    readings at that time; and, given `monday`, two more messages then (one from a member who
+    also wrote at noon, one from an eighth). Returns the research question's id."""
+    day = community_day(noon, "America/New_York")
     async with database.transaction() as session:
-        members = [Member(pseudonym=f"pseudonym-{n:02d}", created_at=NOON) for n in range(8)]
+        members = [Member(pseudonym=f"pseudonym-{n:02d}", created_at=noon) for n in range(8)]
         session.add_all(members)
         await session.flush()
         ids = [m.id for m in members]
         for member_id in ids[:7]:
-            await record_activity(session, member_id, NOON)
-            await record_activity(session, member_id, NOON + timedelta(minutes=20))
-        for member_id in (ids[0], ids[7]):
-            await record_activity(session, member_id, NOON - timedelta(days=2))
+            await record_activity(session, member_id, noon)
+            await record_activity(session, member_id, noon)  # twice in an hour: one row
+        if monday is not None:
+            for member_id in (ids[0], ids[7]):
+                await record_activity(session, member_id, monday)
         for n, seconds in enumerate((60, 120, 180, 240, 300)):
-            claimed = NOON + timedelta(seconds=seconds)
-            replied = NOON + timedelta(seconds=seconds + 30) if n < 3 else None
+            claimed = noon + timedelta(seconds=seconds)
+            replied = noon + timedelta(seconds=seconds + 30) if n < 3 else None
             session.add(
                 _case(
                     ids[n],
                     "suicide",
                     "high",
+                    noon,
                     claimed_at=claimed,
                     first_human_reply_at=replied,
-                    closed_at=NOON + timedelta(hours=1),
+                    closed_at=noon + timedelta(hours=1),
                     outcome="safe",
                     status="resolved",
                 )
             )
-        session.add(_case(ids[5], "overdose", "imminent"))
+        session.add(_case(ids[5], "overdose", "imminent", noon))
         for n, status in enumerate(("safe", "safe", "expired")):
             session.add(
                 SafetyCheck(
                     member_id=ids[n],
                     platform="web",
                     category="suicide",
-                    asked_at=NOON,
-                    due_at=NOON + timedelta(minutes=10),
+                    asked_at=noon,
+                    due_at=noon + timedelta(minutes=10),
                     status=status,
                 )
             )
@@ -100,7 +107,7 @@ async def seed(database: Database) -> int:
                     platform="web",
                     status="answered",
                     outcome="better",
-                    created_at=NOON,
+                    created_at=noon,
                 )
             )
         await add_staff(session, "rae", "researcher", "Rae")
@@ -119,23 +126,23 @@ async def seed(database: Database) -> int:
                     member_id=member_id,
                     platform="web",
                     state="queued",
-                    queued_at=NOON,
+                    queued_at=noon,
                 )
             )
         for member_id in ids[:2]:
             session.add(
                 ResearchAnswer(
-                    question_id=question.id, member_id=member_id, text="words", created_at=NOON
+                    question_id=question.id, member_id=member_id, text="words", created_at=noon
                 )
             )
         session.add(
-            ResearchConsent(question_id=question.id, member_id=ids[2], consented=False, at=NOON)
+            ResearchConsent(question_id=question.id, member_id=ids[2], consented=False, at=noon)
         )
         for _ in range(7):
-            await count_reading(session, DAY, "faq_naloxone", ())
+            await count_reading(session, day, "faq_naloxone", ())
         for _ in range(3):
-            await count_reading(session, DAY, "nlu_fallback", ("faq_naloxone", "help_housing"))
-        await count(session, DAY, "dialogue_unavailable")
+            await count_reading(session, day, "nlu_fallback", ("faq_naloxone", "help_housing"))
+        await count(session, day, "dialogue_unavailable")
         return question.id
 
 
@@ -167,7 +174,7 @@ def _chart(report: object, chart_id: str) -> dict[str, object]:
 async def test_each_figure_is_counted_and_small_ones_suppressed(
     database: Database, settings: Settings
 ) -> None:
-    question = await seed(database)
+    question = await seed(database, NOON, MONDAY_NOON)
     await _roll_week(database, settings)
     async with database.sessions() as session:
         report = await insights(session, settings.research_timezone, 3, NOW)
@@ -222,7 +229,7 @@ async def test_each_figure_is_counted_and_small_ones_suppressed(
 
 
 async def test_a_day_rolled_up_twice_is_the_same(database: Database, settings: Settings) -> None:
-    await seed(database)
+    await seed(database, NOON, MONDAY_NOON)
     await _roll_week(database, settings)
     first = await _rows(database)
     await _roll_week(database, settings)
@@ -236,7 +243,7 @@ async def test_a_day_rolled_up_twice_is_the_same(database: Database, settings: S
 async def test_the_rollup_outlives_retention_and_deleted_data(
     database: Database, settings: Settings
 ) -> None:
-    await seed(database)
+    await seed(database, NOON, MONDAY_NOON)
     await _roll_week(database, settings)
     before = await _rows(database)
     async with database.transaction() as session:
@@ -264,7 +271,7 @@ async def test_the_rollup_outlives_retention_and_deleted_data(
 async def test_insights_are_kept_for_their_own_retention(
     database: Database, settings: Settings
 ) -> None:
-    await seed(database)
+    await seed(database, NOON, MONDAY_NOON)
     await _roll_week(database, settings)
     # Activity (the one table naming a member) goes after 15 days; the rest after the years set.
     await purge_insights(database, settings, NOW + timedelta(days=20))
