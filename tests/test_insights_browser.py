@@ -14,8 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -86,7 +85,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         log.close()
 
 
-async def _seed(url: str, at: Any) -> int:
+async def _seed(url: str, at: datetime) -> int:
     database = Database.connect(url)
     try:
         return await seed(database, at)
