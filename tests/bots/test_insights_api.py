@@ -67,3 +67,19 @@ def test_the_page_and_chart_library_come_from_this_origin(client: TestClient) ->
     library = client.get("/static/vendor/chartjs/chart.umd.js")
     assert library.status_code == 200 and "Chart.js v4.6.2" in library.text[:200]
     assert 'href="/insights"' in client.get("/moderate").text
+
+
+def test_the_insights_routes_are_in_the_openapi_document(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    assert {"/api/insights", "/api/insights.csv"} <= set(paths)
+    weeks = paths["/api/insights"]["get"]["parameters"][0]
+    assert (weeks["name"], weeks["schema"]["minimum"], weeks["schema"]["maximum"]) == (
+        "weeks",
+        1,
+        104,
+    )
+    assert "text/csv" in paths["/api/insights.csv"]["get"]["responses"]["200"]["content"]
+    assert "/insights" not in paths  # the page is not an API operation
+    schema = document["components"]["schemas"]["InsightsOut"]
+    assert {"weeks", "through", "suppressed_below", "charts"} <= set(schema["properties"])
