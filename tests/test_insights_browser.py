@@ -28,6 +28,7 @@ from community.settings import PROJECT_ROOT, async_database_url
 from tests.browser_pages import browser_page, fits_the_width, screenshot, sign_in, viewports
 from tests.community.test_insights import seed
 from tests.conftest import free_port
+from tests.test_accessibility import _check as axe_check
 
 TIMEZONE = "America/New_York"
 
@@ -177,5 +178,9 @@ def test_the_charts_show_the_known_figures_with_small_counts_suppressed(
         assert drawn >= 12
         assert fits_the_width(page)
         screenshot(page, "insights", viewport)
+        # With every table open, axe finds no serious or critical violation.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        assert fits_the_width(page)
+        assert axe_check(page, "insights", viewport) == []
         assert refused == []
         assert all(url.startswith(served.url) for url in requested)  # nothing from elsewhere

@@ -31,6 +31,8 @@ from community.models import (
     InsightActivity,
     InsightRollup,
     InsightTally,
+    Member,
+    Role,
     SafetyCheck,
     utcnow,
 )
@@ -96,15 +98,15 @@ def _grouped(rows: Sequence[Any], metric: str) -> list[Row]:
 
 
 async def _activity(session: AsyncSession, day: Day, settings: Settings) -> list[Row]:
-    distinct = func.count(func.distinct(InsightActivity.member_id))
-    that_day = await session.scalar(
-        select(distinct).where(InsightActivity.hour >= day.start, InsightActivity.hour < day.end)
+    # Members of the community only: a researcher's or moderator's linked chat account is not.
+    distinct = (
+        select(func.count(func.distinct(InsightActivity.member_id)))
+        .join(Member, Member.id == InsightActivity.member_id)
+        .where(Member.role == Role.MOTHER.value, InsightActivity.hour < day.end)
     )
+    that_day = await session.scalar(distinct.where(InsightActivity.hour >= day.start))
     week = await session.scalar(
-        select(distinct).where(
-            InsightActivity.hour >= day.monday(settings.research_timezone),
-            InsightActivity.hour < day.end,
-        )
+        distinct.where(InsightActivity.hour >= day.monday(settings.research_timezone))
     )
     # "members" is her writing on that day; summed over a week it is the week's conversations.
     return [("members", "", int(that_day or 0)), ("members_week", "", int(week or 0))]

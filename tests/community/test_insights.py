@@ -69,6 +69,11 @@ async def seed(database: Database, noon: datetime = NOON, monday: datetime | Non
         for member_id in ids[:7]:
             await record_activity(session, member_id, noon)
             await record_activity(session, member_id, noon)  # twice in an hour: one row
+        # A researcher's linked chat account writes too: not a member of the community.
+        researcher = Member(pseudonym="pseudonym-rae", role="researcher", created_at=noon)
+        session.add(researcher)
+        await session.flush()
+        await record_activity(session, researcher.id, noon)
         if monday is not None:
             for member_id in (ids[0], ids[7]):
                 await record_activity(session, member_id, monday)
