@@ -303,8 +303,7 @@ async def roll_up_recent(
     database: Database, settings: Settings, now: datetime | None = None
 ) -> list[date]:
     """The scheduled run: today (so far) and the `RECENT_DAYS` before it (further back to the
-    last day rolled up after an outage), then old insight rows are removed. Each day is its own
-    transaction."""
+    last day rolled up after an outage). Each day is its own transaction."""
     now = now or utcnow()
     today = community_day(now, settings.research_timezone)
     last = await last_rolled_day(database)
@@ -315,13 +314,12 @@ async def roll_up_recent(
     days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     for day in days:
         await roll_up_day(database, settings, day, now)
-    await purge_insights(database, settings, now)
     return days
 
 
 async def purge_insights(database: Database, settings: Settings, now: datetime) -> None:
-    """Activity once its weeks are rolled up; tallies and the rollup after
-    `retention_insights_days`."""
+    """Retention of the insights' own rows (the retention job runs it): activity once its
+    weeks are rolled up; tallies and the rollup after `retention_insights_days`."""
     oldest = community_day(
         now - timedelta(days=settings.retention_insights_days), settings.research_timezone
     )

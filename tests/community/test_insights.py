@@ -4,9 +4,11 @@ rollup outlives retention and "delete my data" (it names nobody)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from community.db import Database
 from community.insights.report import insights, insights_csv
@@ -14,6 +16,7 @@ from community.insights.rollup import purge_insights, roll_up_day, roll_up_recen
 from community.insights.tallies import community_day, count, count_reading, record_activity
 from community.models import (
     Case,
+    CaseMessage,
     FollowUp,
     InsightActivity,
     InsightRollup,
@@ -21,6 +24,7 @@ from community.models import (
     Member,
     SafetyCheck,
     Staff,
+    utcnow,
 )
 from community.my_data import delete_member
 from community.research.models import (
@@ -30,8 +34,10 @@ from community.research.models import (
     ResearchQuestion,
 )
 from community.retention import purge
+from community.scheduling import JobContext, retention_job
 from community.settings import Settings
 from community.staff import add_staff
+from tests.community.test_retention import open_and_close
 
 MONDAY = date(2026, 11, 16)
 DAY = date(2026, 11, 18)  # the Wednesday of that week
@@ -288,3 +294,34 @@ async def test_insights_are_kept_for_their_own_retention(
     assert await _rows(database) == []
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(InsightTally)) == 0
+
+
+async def test_the_retention_job_rolls_up_first_and_never_waits_on_a_failing_rollup(
+    database: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A case opened today and closed long ago (as the retention tests make them): this run's
+    # purge removes it, so it is counted only if the rollup runs before the purge.
+    gone = await open_and_close(database, "gone", closed_days_ago=400)
+    await retention_job(JobContext(settings, database, None))
+    today = community_day(utcnow(), settings.research_timezone)
+    async with database.sessions() as session:
+        assert await session.get(Case, gone) is None
+        crisis = await session.scalar(
+            select(InsightRollup.value).where(
+                InsightRollup.day == today, InsightRollup.metric == "crisis"
+            )
+        )
+    assert crisis == 1
+
+    # A rollup that fails (a table it reads is gone) is logged; retention still runs.
+    middle = await open_and_close(database, "middle", closed_days_ago=100)
+    async with database.transaction() as session:
+        await session.execute(text("DROP TABLE follow_ups"))
+    with caplog.at_level(logging.ERROR):
+        await retention_job(JobContext(settings, database, None))
+    assert "insights rollup failed" in caplog.text
+    async with database.sessions() as session:
+        kept = await session.scalar(
+            select(func.count()).select_from(CaseMessage).where(CaseMessage.case_id == middle)
+        )
+    assert kept == 0
