@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -178,6 +179,11 @@ def test_the_charts_show_the_known_figures_with_small_counts_suppressed(
         assert drawn >= 12
         assert fits_the_width(page)
         screenshot(page, "insights", viewport)
+        with page.expect_download() as downloading:
+            page.get_by_role("button", name="Download CSV").click()
+        exported = Path(downloading.value.path()).read_text(encoding="utf-8")
+        assert f"research,{question},Sent,6\n" in exported
+        assert f"research,{question},Answered,<5\n" in exported
         # With every table open, axe finds no serious or critical violation.
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         assert fits_the_width(page)
