@@ -1,5 +1,5 @@
 """The `peerbot` command: run, serve, train, migrate, doctor, safety-check, safety-eval,
-benchmark."""
+benchmark, staff accounts, and the insights rollup."""
 
 from __future__ import annotations
 
