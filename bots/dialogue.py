@@ -76,6 +76,36 @@ def parse_rasa_messages(items: Any, language: str = "en") -> DialogueResult:
     return DialogueResult(tuple(replies), handoff, frozenset(requests))
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The intent Rasa read in a message and the best other intents, nearest first."""
+
+    intent: str
+    nearest: tuple[str, ...]
+
+
+NEAREST_TOPICS = 2
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def reading_of(latest: Any) -> Reading | None:
+    """The intent and nearest topics from a tracker's `latest_message`; None if it has none."""
+    if not isinstance(latest, dict):
+        return None
+    intent = (latest.get("intent") or {}).get("name")
+    if not isinstance(intent, str) or not intent:
+        return None
+    ranking = latest.get("intent_ranking") or []
+    nearest = tuple(
+        str(item["name"])
+        for item in ranking
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and item["name"] != FALLBACK_INTENT
+    )[:NEAREST_TOPICS]
+    return Reading(intent, nearest)
+
+
 class StoredTrackers:
     """Rasa's conversations kept in Redis (`PEERBOT_RASA_TRACKER_STORE=redis`). Forgetting one
     means deleting its key: Rasa's API merges a replaced conversation into the stored one
@@ -190,6 +220,24 @@ class DialogueClient:
         name = type(last_error).__name__
         log.warning("rasa unavailable", extra={"error": name})
         raise DialogueUnavailable(name) from last_error
+
+    async def read_intent(self, pseudonym: str) -> Reading | None:
+        """What Rasa read in her latest message: its intent, and the topics it was nearest to
+        (for insights, #22). Asked of her server through Rasa's HTTP API (the tracker without
+        its events: no text comes back but her latest message, which is not kept). None when
+        it cannot be read."""
+        server = self._order(pseudonym)[0]
+        try:
+            response = await server.client.get(
+                f"/conversations/{pseudonym}/tracker",
+                params={"token": self._api_token, "include_events": "NONE"},
+            )
+            response.raise_for_status()
+            latest = response.json().get("latest_message") or {}
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            log.debug("rasa reading unavailable", extra={"error": type(error).__name__})
+            return None
+        return reading_of(latest)
 
     async def is_up(self) -> bool:
         """Whether any Rasa server answers."""

@@ -46,6 +46,8 @@ from community.cases.handoff import HandoffCases
 from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
 from community.flood_guard import CrisisFromNewChat, FloodGuard
+from community.insights import tallies as insight_tallies
+from community.insights.tallies import community_day
 from community.member_state import MemberState, member_state
 from community.members import resolve_member
 from community.messages import Button, ContentKind, InboundMessage, Reply
@@ -228,6 +230,38 @@ class Gateway:
         )
         # One thread, so her recent messages are read and remembered in the order they came.
         self._screen_thread = ThreadPoolExecutor(1, thread_name_prefix="screen")
+        # Insight counts being written after her reply went (#22), kept so none is dropped.
+        self._counting: set[asyncio.Task[None]] = set()
+
+    def _count_reading(self, pseudonym: str | None) -> None:
+        """Count what Rasa read in her message (None: Rasa could not be reached) for insights,
+        beside her reply rather than before it."""
+        task = asyncio.ensure_future(self._record_reading(pseudonym))
+        self._counting.add(task)
+        task.add_done_callback(self._counting.discard)
+
+    async def _record_reading(self, pseudonym: str | None) -> None:
+        """The intent and nearest topics, asked of Rasa first (no transaction open while it
+        answers), then one increment each; no text and no member is written. Never raises."""
+        try:
+            reading = await self._dialogue.read_intent(pseudonym) if pseudonym else None
+            if pseudonym is not None and reading is None:
+                return  # Rasa's API is not open to us: nothing to count
+            day = community_day(utcnow(), self._config.community_timezone)
+            async with self._db.transaction() as session:
+                if reading is None:
+                    await insight_tallies.count(session, day, insight_tallies.DIALOGUE_UNAVAILABLE)
+                else:
+                    await insight_tallies.count_reading(
+                        session, day, reading.intent, reading.nearest
+                    )
+        except Exception as error:
+            log.warning("insight count lost", extra={"error": type(error).__name__})
+
+    async def drain_counts(self) -> None:
+        """Wait for the insight counts under way (tests, and a clean stop)."""
+        while self._counting:
+            await asyncio.gather(*self._counting, return_exceptions=True)
 
     def close(self) -> None:
         """Stop the screen's thread (when the app stops)."""
@@ -935,7 +969,9 @@ class Gateway:
         try:
             result = await self._dialogue.respond(state.pseudonym, text, language)
         except DialogueUnavailable:
+            self._count_reading(None)
             return [*notes, wording.fallback(language)], True
+        self._count_reading(state.pseudonym)
 
         for request in ("my_data", "delete_request"):
             if request in result.requests:  # asked in words; the app answers, not Rasa

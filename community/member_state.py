@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.insights.tallies import activity_hour as hour_of
+from community.insights.tallies import record_activity
 from community.members import pseudonym_for, resolve_member
 from community.models import (
     OPEN_CASE_STATUSES,
@@ -98,6 +100,7 @@ async def member_state(
     ).one_or_none()
     if row is None:
         member = await resolve_member(session, key, platform, platform_user_id)
+        await record_activity(session, member.id, now)
         return MemberState(
             member.id, pseudonym, None, None, False, False, False, member.created_at, True
         )
@@ -117,6 +120,10 @@ async def member_state(
     ) = row
     if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
         await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
+    if last_seen is None or now - last_seen > LAST_SEEN_EVERY or hour_of(last_seen) != hour_of(now):
+        # That she wrote this hour, for distinct members per day and week (#22); written only
+        # when her last-seen time is, or a new hour began, so an everyday message stays a read.
+        await record_activity(session, member_id, now)
     return MemberState(
         member_id,
         pseudonym,

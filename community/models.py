@@ -7,7 +7,7 @@ product needs it (case transcripts, undelivered outbox entries) and is purged on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -583,3 +584,45 @@ class ModeratorShift(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class InsightTally(Base):
+    """What the community asks, counted as messages pass (#22): per day in the community's time
+    zone, a metric ("intent", "unanswered_nearest", "dialogue_unavailable") and its key (an
+    intent's name) with a count. No text, no member: `community/insights/tallies.py`."""
+
+    __tablename__ = "insight_tallies"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightActivity(Base):
+    """That a member wrote in a given hour (UTC), for the distinct members a day and a week
+    (#22). The one insight table that names a member: deleted with her data, and after
+    `ACTIVITY_KEPT` (8 days) by the rollup, once the week it counts in is rolled up."""
+
+    __tablename__ = "insight_activity"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+
+
+class InsightRollup(Base):
+    """The daily rollup behind the insights page (#22): (day, metric, key, value) rows with no
+    text and nothing that points to a member, so it outlives retention and "delete my data".
+    A count is one row per (day, metric, key); a duration metric ("claim_seconds",
+    "first_reply_seconds") is one row per case, its value in seconds, so percentiles can be
+    taken over any week. Rebuilt per day by `community/insights/rollup.py`."""
+
+    __tablename__ = "insight_rollup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(80), default="")
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -233,12 +233,23 @@ async def purge_seen_updates(database: Database, keep: timedelta = SEEN_UPDATES_
 
 
 async def retention_job(context: JobContext) -> None:
-    """Remove what has outlived its retention period, Rasa's memory included."""
+    """Roll up the insights of the last days first (#22: counted before retention removes
+    what they are counted from), then remove what has outlived its retention period, Rasa's
+    memory and the insights' own old rows included. A failing rollup is logged and never holds
+    up retention: what must go goes on time."""
+    from community.insights.rollup import purge_insights, roll_up_recent
     from community.retention import mark_rasa_forgotten, purge
 
     settings, database, forget = context.settings, context.database, context.forget_conversation
     now = utcnow()
+    try:
+        await roll_up_recent(database, settings, now)
+    except Exception as error:
+        log.error(
+            "insights rollup failed", extra={"component": "insights", "error": type(error).__name__}
+        )
     result = await purge(database, settings, now)
+    await purge_insights(database, settings, now)
     forgotten = [p for p in result.rasa_due if forget is not None and await forget(p)]
     await mark_rasa_forgotten(database, forgotten, now)
     await purge_seen_updates(database)

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         default=365,
         description="Research answers are removed this long after they were given.",
     )
+    retention_insights_days: Annotated[float, Field(gt=0, le=36500)] = Field(
+        default=1825,
+        description="The insights rollup (counts and durations, no text, nobody named) and its "
+        "daily tallies are kept this long (about 5 years by default).",
+    )
 
     retention_session_days: Annotated[float, Field(gt=0, le=3650)] = Field(
         default=30,

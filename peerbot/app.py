@@ -257,6 +257,8 @@ def create_app(settings: Settings, run_scheduler: bool = True) -> FastAPI:
                 await telegram.stop()
             _stop_scheduler(app)
             await leadership.release()
+            # The insight counts under way need Rasa's client and the database: first.
+            await services.gateway.drain_counts()
             services.gateway.close()
             await services.dialogue.aclose()
             await services.database.dispose()

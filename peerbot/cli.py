@@ -1,5 +1,5 @@
 """The `peerbot` command: run, serve, train, migrate, doctor, safety-check, safety-eval,
-benchmark."""
+benchmark, staff accounts, and the insights rollup."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ moderator_app = typer.Typer(help="Moderator accounts.", no_args_is_help=True)
 researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
 app.add_typer(moderator_app, name="moderator")
 app.add_typer(researcher_app, name="researcher")
+insights_app = typer.Typer(
+    help="What the community asks: the insights rollup.", no_args_is_help=True
+)
+app.add_typer(insights_app, name="insights")
 
 
 def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -187,6 +191,67 @@ def researcher_link(name: str) -> None:
     """A one-time code that lets a researcher submit questions from Telegram or Discord
     (`/submit QUESTION` in a private chat); the `/link` line to send is printed last."""
     _link_code(name, "researcher")
+
+
+@insights_app.command("rollup")
+def insights_rollup(
+    day: Annotated[
+        str | None, typer.Option(help="One day (YYYY-MM-DD, the community's time zone).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Every day from this one (YYYY-MM-DD) through today.")
+    ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            help="Also replace settled days (rolled up before, more than 8 days ago); what "
+            "members deleted since then drops out of them."
+        ),
+    ] = False,
+) -> None:
+    """(Re)build the insights rollup: by default as the hourly job does (the last days); with
+    --day or --since, those days (a day never rolled up is filled in; a settled one only with
+    --rebuild). A day's rows are replaced from each source that still holds its data; the
+    others are kept as they were."""
+    import asyncio
+    from datetime import date, timedelta
+
+    from community.db import Database
+    from community.db import migrate as apply_migrations
+    from community.insights.rollup import roll_up_day, roll_up_recent
+    from community.insights.tallies import community_day
+    from community.models import utcnow
+
+    settings = _settings()
+    apply_migrations(settings.resolved_database_url)
+    given = day or since
+    try:
+        first = date.fromisoformat(given) if given else None
+    except ValueError:
+        typer.echo("Give the day as YYYY-MM-DD.", err=True)
+        raise typer.Exit(2) from None
+    today = community_day(utcnow(), settings.research_timezone)
+    if first is not None and first > today:
+        typer.echo("That day has not come yet.", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> list[tuple[date, list[str]]]:
+        database = Database.connect(settings.resolved_database_url)
+        try:
+            if first is None:
+                return [(d, []) for d in await roll_up_recent(database, settings)]
+            last = first if day else today
+            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            return [(d, await roll_up_day(database, settings, d, rebuild=rebuild)) for d in days]
+        finally:
+            await database.dispose()
+
+    for rolled_day, sources in asyncio.run(run()):
+        if first is not None and not sources:
+            typer.echo(f"Left {rolled_day.isoformat()} as it was (settled; --rebuild to redo)")
+        else:
+            what = f": {', '.join(sources)}" if sources else ""
+            typer.echo(f"Rolled up {rolled_day.isoformat()}{what}")
 
 
 @app.command()

@@ -40,6 +40,7 @@ from bots.web.commands import build_commands_router
 from bots.web.conduct import build_conduct_router
 from bots.web.contact_links import contact_links
 from bots.web.errors import http_error, server_error, validation_error
+from bots.web.insights import build_insights_router
 from bots.web.moderation import build_router
 from bots.web.mothers101 import build_mothers101_router
 from bots.web.page_words import page_language, preferred_language_tag, render_chat_page
@@ -333,6 +334,7 @@ def create_web_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(build_mothers101_router())
     app.include_router(build_shifts_router())
     app.include_router(build_sessions_router())
+    app.include_router(build_insights_router())
     static_dir = resources.files("bots.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")

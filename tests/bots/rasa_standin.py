@@ -22,6 +22,10 @@ class RasaStandIn:
     )
     received: list[dict[str, Any]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)  # paths of tracker wipes (PUT)
+    # Rasa's tracker API: when set, GET /conversations/<id>/tracker answers with this as its
+    # latest message (what the parse read); the paths asked are kept.
+    latest_message: dict[str, Any] | None = None
+    tracker_reads: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -49,6 +53,15 @@ def rasa_standin() -> Iterator[RasaStandIn]:
             self.wfile.write(b"{}")
 
         def do_GET(self) -> None:
+            if self.path.startswith("/conversations/") and state.latest_message is not None:
+                state.tracker_reads.append(self.path)
+                payload = json.dumps({"latest_message": state.latest_message}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             self.send_response(200)
             self.end_headers()
 
