@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots import wording
 from bots.commands import WELCOME_PAYLOAD, private_command
@@ -405,7 +406,7 @@ class Gateway:
             # Only a crisis can be one of a flood: an unsure message is asked about as always
             # (an unanswered one becomes an elevated case, below any crisis in the queue).
             new_chat = await self._flood_of(message, text, lookup) if decision.crisis else None
-            return await self._handle_flagged(message, text, decision, new_chat)
+            return await self._handle_flagged(message, text, decision, new_chat, lookup)
         if text.split(maxsplit=1)[:1] == [WELCOME_PAYLOAD]:
             # /start with a link's parameter, screened above
             return [wording.welcome(hint_language(message.language_hint) or "en")]
@@ -454,7 +455,7 @@ class Gateway:
         lookup = asyncio.ensure_future(self._member_state(message))
         lookup.add_done_callback(_retrieve_exception)
         new_chat = await self._flood_of(message, text, lookup)
-        return await self._handle_flagged(message, text, decision, new_chat)
+        return await self._handle_flagged(message, text, decision, new_chat, lookup)
 
     async def _flood_of(
         self, message: InboundMessage, text: str, lookup: asyncio.Future[MemberState]
@@ -619,10 +620,12 @@ class Gateway:
         text: str,
         decision: Decision,
         new_chat: CrisisFromNewChat | None = None,
+        lookup: asyncio.Future[MemberState] | None = None,
     ) -> list[Reply]:
         """A crisis, a check, or help already coming. The reply's words need nothing but data
         files; the case (or the pending check) is written before the reply is returned, and if
-        the database is away the reply still goes out."""
+        the database is away the reply still goes out. Her state read beside the screen
+        (`lookup`), when it came in time, spares the case's transaction reading it again."""
         # Help already coming is heard first: no "call 911" to someone the paramedics are with.
         # One of a flood of new chats is given the numbers, not asked: nobody will follow up.
         flood = new_chat.flood if new_chat is not None else None
@@ -643,13 +646,10 @@ class Gateway:
         recorded = False
         # Her crisis case, once written: a line from her safety plan follows the reply.
         written: tuple[int, int] | None = None
+        known = await self._state_in_time(lookup)
         try:
             async with self._db.transaction() as session:
-                member = await resolve_member(
-                    session, self._config.pseudonym_key, message.platform, message.user_id
-                )
-                cases = HandoffCases(session, self._config.moderation_homes)
-                case = await cases.open_case_for(member.id)
+                member, case, cases = await self._member_and_case(session, message, known)
                 if case is not None:
                     in_case = await self._finding_in_case(
                         cases, case, member, message.platform, transcript_text, decision, replies
@@ -704,7 +704,7 @@ class Gateway:
             if not recorded:
                 self._journal_finding(message, transcript_text, decision, replies[0].text)
             return replies
-        if written is not None:
+        if written is not None and (known is None or known.has_plan):
             # After the case is written, never before: best-effort, so nothing is lost if
             # her plan cannot be read (no key, the database slow).
             member_id, case_id = written
@@ -713,6 +713,36 @@ class Gateway:
             )
             return [*replies, *plan_lines]
         return replies
+
+    @staticmethod
+    async def _state_in_time(
+        lookup: asyncio.Future[MemberState] | None,
+    ) -> MemberState | None:
+        """Her state if its read succeeds within the flood check's wait; None otherwise (the
+        case's transaction then reads what it needs itself)."""
+        if lookup is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(lookup), FLOOD_LOOKUP_SECONDS)
+        except Exception:
+            return None
+
+    async def _member_and_case(
+        self, session: AsyncSession, message: InboundMessage, known: MemberState | None
+    ) -> tuple[Member, Case | None, HandoffCases]:
+        """Her member row and her open case, in the case's transaction. With her state just
+        read, the member is loaded by id (her last-seen time is already kept) and the case is
+        read only if she had one; a case opened in between is met by the insert's conflict."""
+        cases = HandoffCases(session, self._config.moderation_homes)
+        if known is not None:
+            member = await session.get(Member, known.member_id)
+            if member is not None:
+                case = await cases.open_case_for(member.id) if known.case_id is not None else None
+                return member, case, cases
+        member = await resolve_member(
+            session, self._config.pseudonym_key, message.platform, message.user_id
+        )
+        return member, await cases.open_case_for(member.id), cases
 
     def _journal_finding(
         self, message: InboundMessage, text: str, decision: Decision, reply: str

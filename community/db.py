@@ -28,6 +28,10 @@ from sqlalchemy.ext.asyncio import (
 from community.settings import PROJECT_ROOT, async_database_url, sync_database_url
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Per app process. Several workers, adapters and Rasa share PostgreSQL's 100 connections by
+# default: 3 workers x 20 leaves room for the rest.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_POOL_TIMEOUT_SECONDS = 30
 
 
 def private_directory(path: Path) -> None:
@@ -78,8 +82,16 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # A steady pool and no overflow: under a burst (200 crises at once) overflow connections
+    # were opened and closed for nearly every request, and each new PostgreSQL connection cost
+    # more than the crisis's own statements. Requests beyond the pool wait their turn briefly.
     return create_async_engine(
-        url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=0,
+        pool_timeout=POSTGRES_POOL_TIMEOUT_SECONDS,
     )
 
 

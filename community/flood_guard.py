@@ -1,8 +1,11 @@
 """Rate limits against floods: per address and overall for the public chat, stricter for new
 chats, and the test that turns a burst of crisis messages from new chats into one alert.
 
-The counters are moving windows from the `limits` library, kept in this process's memory, or in
-Redis (`PEERBOT_REDIS_URL`) when several app processes share the load. Addresses and words are
+The counters are sliding-window counters from the `limits` library (this window's count plus the
+last window's, weighted by how much of it is still inside), kept in this process's memory, or in
+Redis (`PEERBOT_REDIS_URL`) when several app processes share the load. Not moving windows: their
+in-memory store walked every key, each through a thread, on every hit: work that grows with
+everyone writing. Addresses and words are
 counted under keyed hashes, never as themselves. If the store fails (Redis away), every limit
 lets the message through: a limit must never be the reason a crisis goes unanswered.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,7 @@ class FloodGuard:
         self._storage = storage
         self._shared = bool(storage_url)
         self._burst_items: dict[tuple[int, int], tuple[RateLimitItem, RateLimitItem]] = {}
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {
             name: parse(getattr(chosen, name))
             for name in (

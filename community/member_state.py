@@ -54,6 +54,8 @@ class MemberState:
     language_run: int = 0
     # She is building her safety plan: her next words answer its step (issue #21).
     building_plan: bool = False
+    # She has a safety plan at all: only then is there a line of it to add to a crisis reply.
+    has_plan: bool = False
 
     @property
     def is_new(self) -> bool:
@@ -95,11 +97,12 @@ async def member_state(
                     SafetyPlan.building_step.is_not(None),
                     SafetyPlan.building_since > now - BUILDING_FOR,
                 ),
+                exists().where(SafetyPlan.member_id == Member.id),
             ).where(Member.pseudonym == pseudonym)
         )
     ).one_or_none()
     if row is None:
-        member = await resolve_member(session, key, platform, platform_user_id)
+        member = await resolve_member(session, key, platform, platform_user_id, known_new=True)
         await record_activity(session, member.id, now)
         return MemberState(
             member.id, pseudonym, None, None, False, False, False, member.created_at, True
@@ -117,6 +120,7 @@ async def member_state(
         for_research,
         checking,
         building_plan,
+        has_plan,
     ) = row
     if last_seen is None or now - last_seen > LAST_SEEN_EVERY:
         await session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
@@ -137,4 +141,5 @@ async def member_state(
         language_source=language_source,
         language_run=int(language_run or 0),
         building_plan=bool(building_plan),
+        has_plan=bool(has_plan),
     )

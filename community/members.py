@@ -24,23 +24,34 @@ def pseudonym_for(key: bytes, platform: str, platform_user_id: str) -> str:
 
 
 async def resolve_member(
-    session: AsyncSession, key: bytes, platform: str, platform_user_id: str
+    session: AsyncSession,
+    key: bytes,
+    platform: str,
+    platform_user_id: str,
+    *,
+    known_new: bool = False,
 ) -> Member:
-    """Find the member behind a platform identity, creating member and address on first contact."""
+    """Find the member behind a platform identity, creating member and address on first contact.
+    `known_new`: the caller has just looked and found nobody, so the first read is skipped."""
     pseudonym = pseudonym_for(key, platform, platform_user_id)
-    member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
-    if member is not None:
-        member.last_seen_at = utcnow()  # the retention job forgets Rasa's memory after quiet
-        return member
-    # First contact. Two first messages may race: the database keeps one of each row.
-    await session.execute(
+    if not known_new:
+        member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
+        if member is not None:
+            member.last_seen_at = utcnow()  # the retention job forgets Rasa's memory after quiet
+            return member
+    # First contact. Two first messages may race: the database keeps one of each row, and the
+    # loser of the race reads the winner's.
+    member = await session.scalar(
         insert_ignoring_conflicts(session, Member)
         .values(
             pseudonym=pseudonym, role=Role.MOTHER.value, created_at=utcnow(), last_seen_at=utcnow()
         )
         .on_conflict_do_nothing(index_elements=["pseudonym"])
+        .returning(Member),
+        execution_options={"populate_existing": True},
     )
-    member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
+    if member is None:
+        member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
     if member is None:  # pragma: no cover - the insert or the other writer made it
         raise RuntimeError("member row missing after insert")
     await session.execute(

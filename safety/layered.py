@@ -215,7 +215,12 @@ class LayeredScreen:
         help_coming = self.help_coming(text)
         window_score = 0.0
         decision: Decision
-        if self.learned is None or self._thresholds is None or not text.strip():
+        if self.learned is None or self._thresholds is None or not text.strip() or rules.crisis:
+            # A reviewed rule's finding needs no learned score (as in `decide_batch`): the
+            # encoder is most of a message's screening time, and in a burst of crises every
+            # message waits for the one before on the screen's thread. What is lost is only the
+            # learned reading of "help is already coming" on a rule hit; she then gets the full
+            # crisis reply, numbers included, and a case as always.
             decision = _from_rules(rules, language, help_coming)
         else:
             texts = [text]

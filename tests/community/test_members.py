@@ -44,3 +44,17 @@ async def test_concurrent_first_messages_make_one_member(database: Database) -> 
     assert len(set(ids)) == 1
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DeliveryAddress)) == 1
+
+
+async def test_a_member_known_to_be_new_is_created_once_even_if_she_was_not(
+    database: Database,
+) -> None:
+    """The caller's read found nobody (`known_new`), but another message made her meanwhile:
+    the insert meets the conflict and she is read, not made twice."""
+    async with database.transaction() as session:
+        made = await resolve_member(session, KEY, "web", "raced", known_new=True)
+    async with database.transaction() as session:
+        again = await resolve_member(session, KEY, "web", "raced", known_new=True)
+        assert again.id == made.id and again.pseudonym == made.pseudonym
+        assert await session.scalar(select(func.count()).select_from(Member)) == 1
+        assert await session.scalar(select(func.count()).select_from(DeliveryAddress)) == 1

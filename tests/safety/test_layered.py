@@ -18,6 +18,11 @@ def test_a_rule_hit_is_a_crisis_whatever_the_learned_score(layered_screen: Layer
         decision = layered_screen.decide(text)
         assert decision.outcome is Outcome.CRISIS and decision.layer == "rules"
         assert decision.evidence
+        # The learned layer is not run on a rule's finding (as in the batch path): in a burst
+        # of crises each message waits for the one before on the screen's thread.
+        assert decision.score is None
+    # Without a rule hit it is run, and its score is part of the decision.
+    assert layered_screen.decide("what time is group on thursday").score is not None
 
 
 def test_the_learned_layer_reads_what_no_rule_says(layered_screen: LayeredScreen) -> None:
