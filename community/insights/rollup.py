@@ -9,7 +9,7 @@ are rolled up again every hour (a case opened Monday and claimed Tuesday counts 
 after that a day is settled and only an explicit rebuild touches it again, so members deleting
 their data later does not change it. Rolling up is idempotent.
 
-A new figure (discussion sessions' RSVPs and feedback, say) is one more `Source` in `SOURCES`.
+A new figure is one more `Source` in `SOURCES`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from community.research.models import (
     ResearchDelivery,
 )
 from community.retention import RESEARCH_DELIVERIES_KEPT
+from community.sessions.models import SessionFeedback, SessionRsvp
 from community.settings import Settings
 
 # Activity (a member wrote in an hour) is kept this long: a day rolled up within
@@ -208,6 +209,40 @@ async def _research_declined(session: AsyncSession, day: Day, settings: Settings
     return _grouped(rows.all(), "research_declined")
 
 
+async def _session_rsvps(session: AsyncSession, day: Day, settings: Settings) -> list[Row]:
+    # Answers to discussion sessions as they stand, on the day each was last given.
+    rows = await session.execute(
+        select(SessionRsvp.answer, func.count())
+        .where(SessionRsvp.since >= day.start, SessionRsvp.since < day.end)
+        .group_by(SessionRsvp.answer)
+    )
+    return _grouped(rows.all(), "session_rsvp")
+
+
+async def _session_feedback(session: AsyncSession, day: Day, settings: Settings) -> list[Row]:
+    # "Was it worth your time?" by answer, and how many wrote what would make it better.
+    worth = await session.execute(
+        select(SessionFeedback.worth, func.count())
+        .where(SessionFeedback.created_at >= day.start, SessionFeedback.created_at < day.end)
+        .group_by(SessionFeedback.worth)
+    )
+    wrote = await session.scalar(
+        select(func.count()).where(
+            SessionFeedback.created_at >= day.start,
+            SessionFeedback.created_at < day.end,
+            SessionFeedback.better.is_not(None),
+        )
+    )
+    rows = [("session_feedback", f"worth it: {answer}", int(n)) for answer, n in worth]
+    return [*rows, ("session_feedback", "wrote a suggestion", int(wrote or 0))]
+
+
+def _sessions_kept(settings: Settings) -> timedelta:
+    # Her answers are deleted this long after the session, and a session comes after the
+    # day she answered: a day this recent still has them all.
+    return timedelta(days=settings.retention_session_days)
+
+
 def _audit(settings: Settings) -> timedelta:
     return timedelta(days=settings.retention_audit_days)
 
@@ -236,8 +271,8 @@ SOURCES: tuple[Source, ...] = (
         lambda s: timedelta(days=s.retention_research_days),
     ),
     Source("research_declined", ("research_declined",), _research_declined, lambda _: None),
-    # Discussion sessions (#22, migration 0022) plug in here: a Source writing "session_rsvp"
-    # (key: yes/maybe/no/waitlist) and "session_feedback" (key: question/answer) per day.
+    Source("session_rsvps", ("session_rsvp",), _session_rsvps, _sessions_kept),
+    Source("session_feedback", ("session_feedback",), _session_feedback, _sessions_kept),
 )
 
 

@@ -325,3 +325,45 @@ async def test_the_retention_job_rolls_up_first_and_never_waits_on_a_failing_rol
             select(func.count()).select_from(CaseMessage).where(CaseMessage.case_id == middle)
         )
     assert kept == 0
+
+
+async def test_discussion_sessions_are_counted_without_anyone(
+    database: Database, settings: Settings
+) -> None:
+    """Answers to a session (as they stand, on the day given) and its feedback, rolled up with
+    small numbers suppressed; the rows name no session's member."""
+    from community.sessions.models import DiscussionSession, SessionFeedback, SessionRsvp
+
+    async with database.transaction() as session:
+        await add_staff(session, "host", "researcher")
+        host = await session.scalar(select(Staff.id).where(Staff.name == "host"))
+        assert host is not None
+        members = [Member(pseudonym=f"session-{n:02d}", created_at=NOON) for n in range(9)]
+        session.add_all(members)
+        held = DiscussionSession(
+            proposer_id=host, host_name="Dr. Lee", topic="Sleep after the NICU",
+            submitted_topic="Sleep after the NICU", starts_at=NOON + timedelta(days=1),
+            place="https://example.org/room", capacity=6, status="announced",
+        )  # fmt: skip
+        session.add(held)
+        await session.flush()
+        answers = ["yes"] * 6 + ["waitlist", "maybe", "no"]
+        for member, answer in zip(members, answers, strict=True):
+            session.add(SessionRsvp(session_id=held.id, member_id=member.id, platform="web",
+                                    answer=answer, since=NOON))  # fmt: skip
+        for n, member in enumerate(members[:6]):
+            session.add(SessionFeedback(session_id=held.id, member_id=member.id,
+                                        worth="yes" if n < 5 else "no",
+                                        better="more time" if n < 2 else None,
+                                        created_at=NOON))  # fmt: skip
+    await _roll_week(database, settings)
+    async with database.sessions() as session:
+        report = await insights(session, settings.research_timezone, 3, NOW)
+    rsvp = _chart(report, "session_rsvp")
+    assert dict(zip(rsvp["labels"], rsvp["Answers"], strict=True)) == {  # type: ignore[call-overload]
+        "yes": 6, "waitlist": "<5", "maybe": "<5", "no": "<5",
+    }  # fmt: skip
+    feedback = _chart(report, "session_feedback")
+    assert dict(zip(feedback["labels"], feedback["Answers"], strict=True)) == {  # type: ignore[call-overload]
+        "worth it: yes": 5, "worth it: no": "<5", "wrote a suggestion": "<5",
+    }  # fmt: skip
