@@ -74,3 +74,29 @@ async def delivery_address(session: AsyncSession, member_id: int, platform: str)
 async def member_language(session: AsyncSession, member_id: int) -> str:
     """The language she is answered in, for what is written to her later (the outbox)."""
     return normalize(await session.scalar(select(Member.language).where(Member.id == member_id)))
+
+
+async def reach_of(
+    session: AsyncSession, member_ids: set[int]
+) -> tuple[set[tuple[int, str]], dict[int, str | None]]:
+    """For a batch of messages to send: the (member, platform) pairs she can be reached on, and
+    her language as the gateway last decided it (None: not known yet, so English)."""
+    reachable = {
+        (int(member_id), str(platform))
+        for member_id, platform in (
+            await session.execute(
+                select(DeliveryAddress.member_id, DeliveryAddress.platform).where(
+                    DeliveryAddress.member_id.in_(member_ids)
+                )
+            )
+        ).all()
+    }
+    languages: dict[int, str | None] = {
+        member_id: language
+        for member_id, language in (
+            await session.execute(
+                select(Member.id, Member.language).where(Member.id.in_(member_ids))
+            )
+        ).all()
+    }
+    return reachable, languages

@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
-from community.models import DeliveryAddress, Member, UTCDateTime
+from community.members import reach_of
+from community.models import UTCDateTime
 from community.research import texts
 from community.research.models import (
     CommunityPost,
@@ -148,22 +149,7 @@ async def queue_due(session: AsyncSession, settings: Settings, now: datetime) ->
         return 0
     members = {delivery.member_id for delivery, _, _ in rows}
     recent = await _sent_this_week(session, members, now)
-    reachable = set(
-        (
-            await session.execute(
-                select(DeliveryAddress.member_id, DeliveryAddress.platform).where(
-                    DeliveryAddress.member_id.in_(members)
-                )
-            )
-        ).all()
-    )
-    # Her language as the gateway last decided it (None: not known yet, so English).
-    languages: dict[int, str | None] = {
-        member_id: language
-        for member_id, language in (
-            await session.execute(select(Member.id, Member.language).where(Member.id.in_(members)))
-        ).all()
-    }
+    reachable, languages = await reach_of(session, members)
     sent_now: Counter[int] = Counter()
     for delivery, question, pref in rows:
         wanted = pref is not None and pref_wants(pref, question.kind)

@@ -20,8 +20,8 @@ from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.db import insert_ignoring_conflicts
-from community.members import member_language
-from community.models import DeliveryAddress, Member, OutboxMessage, UTCDateTime
+from community.members import member_language, reach_of
+from community.models import OutboxMessage, UTCDateTime
 from community.research.models import ResearchPreference
 from community.research.publication import quiet_now
 from community.research.texts import outbox_message
@@ -117,22 +117,7 @@ async def queue_invitations(session: AsyncSession, settings: Settings, now: date
     if not rows:
         return 0
     members = {invitation.member_id for invitation, _, _ in rows}
-    reachable = set(
-        (
-            await session.execute(
-                select(DeliveryAddress.member_id, DeliveryAddress.platform).where(
-                    DeliveryAddress.member_id.in_(members)
-                )
-            )
-        ).all()
-    )
-    # Her language as the gateway last decided it (None: not known yet, so English).
-    languages: dict[int, str | None] = {
-        member_id: language
-        for member_id, language in (
-            await session.execute(select(Member.id, Member.language).where(Member.id.in_(members)))
-        ).all()
-    }
+    reachable, languages = await reach_of(session, members)
     for invitation, item, pref in rows:
         if (
             pref is None
