@@ -465,12 +465,22 @@ def benchmark(
     redis_url: Annotated[
         str, typer.Option(help="Redis for several workers (the rate limits, the screen's window).")
     ] = "",
+    sustained: Annotated[
+        int,
+        typer.Option(
+            help="Only a sustained mixed load (crisis, FAQ, relay, research) for this many "
+            "seconds, with Rasa started (0: skip).",
+        ),
+    ] = 0,
+    rate: Annotated[float, typer.Option(min=0.1, help="Messages a second for --sustained.")] = 20.0,
 ) -> None:
     """Measure the crisis screen (messages/s, 10,000-character worst case), the handoff (time
     until a crisis case is visible to moderators, N conversations at once) and, if asked, a
     research broadcast (fan-out and queueing for N mothers, across a simulated crash) or the
     gateway's overhead over a bare Rasa round trip (--overhead), or a flood of fake crises
-    (--flood N: what moderators get, and where a genuine crisis sent in the middle lands)."""
+    (--flood N: what moderators get, and where a genuine crisis sent in the middle lands), or a
+    sustained mixed load (--sustained SECONDS at --rate messages a second: throughput, p99 and
+    errors per kind; with --database-url, --workers and --redis-url as for the handoff)."""
     from peerbot.bench import (
         run_broadcast_benchmark,
         run_flood_benchmark,
@@ -486,6 +496,13 @@ def benchmark(
 
     if overhead:
         for line in run_overhead_benchmark():
+            typer.echo(line)
+        return
+
+    if sustained:
+        from peerbot.bench_sustained import run_sustained_benchmark
+
+        for line in run_sustained_benchmark(sustained, rate, database_url, workers, redis_url):
             typer.echo(line)
         return
 

@@ -8,19 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from community.settings import PROJECT_ROOT
+from tests.conftest import rasa_runtime_or_skip
 
 SEED_SET = PROJECT_ROOT / "safety" / "data" / "corpus" / "b01-seed-en.jsonl"
 
 
-def peerbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def peerbot(*args: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "peerbot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
@@ -83,6 +86,21 @@ def test_benchmark_reports_every_figure() -> None:
     assert "peerbot safety-check, 2,000 messages including start-up" in result.stdout
     # The broadcast figure counts what reached the outbox; a duplicate would show here.
     assert "outbox messages: 1200, mothers reached: 1200, duplicates: 0" in result.stdout
+
+
+@pytest.mark.rasa
+def test_the_sustained_benchmark_answers_every_kind_of_message() -> None:
+    """A short run of the mixed load with Rasa started: each kind is sent and answered, none
+    fails (the figures themselves are reported, not asserted)."""
+    rasa_runtime_or_skip()
+    result = peerbot("benchmark", "--sustained", "8", "--rate", "8", timeout=400)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("sustained: 8 s at 8 messages/s") for line in lines), lines
+    assert "errors 0 of 64" in result.stdout, result.stdout
+    for kind in ("crisis", "faq", "relay", "research"):
+        line = next(line for line in lines if line.strip().startswith(f"{kind}:"))
+        assert "errors 0" in line and "p99" in line, line
 
 
 def test_doctor_reports_telegram_and_the_missing_moderators_group() -> None:
