@@ -63,6 +63,7 @@ def test_crisis_to_resolution_through_the_api(stack: Stack, app_client: httpx.Cl
             "urgent": False,
             "links": [{"start": 26, "end": 29, "href": "tel:911"}],
             "language": "en",
+            "attachment": None,  # a calendar file comes only with a session's yes
         }
     ]
 
