@@ -411,65 +411,16 @@ def run_overhead_benchmark(messages: int = 600, members: int = 50) -> Iterator[s
     which goes first. Flood control and the per-address limits are raised so that every message
     reaches Rasa (they are still counted)."""
     import asyncio
-    import os
-    import signal
-    import subprocess
-    import tempfile
 
-    from peerbot.runner import rasa_api_environment, services
-    from peerbot.training import model_path, rasa_environment
+    from peerbot.bench_sustained import served_with_rasa
 
-    model = model_path(Settings())
-    if not model.exists():
-        yield "overhead: no trained Rasa model; run 'peerbot train' (or 'make install') first"
-        return
-    with tempfile.TemporaryDirectory() as scratch, _scratch_database("", Path(scratch)) as (url, _):
-        settings = Settings(
-            var_dir=Path(scratch),
-            database_url=url,
-            port=_free_port(),
-            rasa_port=_free_port(),
-            action_server_port=_free_port(),
-        )
-        env = (
-            rasa_environment(settings)
-            | rasa_api_environment(settings)
-            | {
-                "PEERBOT_VAR_DIR": scratch,
-                "PEERBOT_DATABASE_URL": url,
-                "PEERBOT_PORT": str(settings.port),
-                "PEERBOT_RASA_URL": f"http://127.0.0.1:{settings.rasa_port}",
-                "PEERBOT_FLOOD_MESSAGES": "1000",
-                # Every benchmark member writes from 127.0.0.1: the limits are still counted (their
-                # cost is in the figure) but set out of the way.
-                "PEERBOT_CHAT_LIMIT_PER_ADDRESS": "100000/minute",
-                "PEERBOT_CHAT_NEW_CHATS_PER_ADDRESS": "100000/hour",
-                "SANIC_HOST": "127.0.0.1",
-            }
-        )
-        processes = [
-            subprocess.Popen(  # noqa: S603 - our own fixed commands
-                service.command,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            for service in services(settings, model)
-        ]
-        try:
+    try:
+        with served_with_rasa() as (settings, _, _):
             yield from asyncio.run(
                 _drive_overhead(settings, _ordinary_messages(), messages, members)
             )
-        finally:
-            for process in processes:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+    except RuntimeError as error:  # no trained model
+        yield f"overhead: {error}"
 
 
 async def _drive_overhead(

@@ -77,7 +77,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _stack(database_url: str, workers: int, redis_url: str) -> Iterator[tuple[Settings, str, str]]:
+def served_with_rasa(
+    database_url: str = "", workers: int = 1, redis_url: str = ""
+) -> Iterator[tuple[Settings, str, str]]:
     """Rasa, the action server and `peerbot serve` on a scratch database; yields the settings,
     a moderator's token and "SQLite" or "PostgreSQL"."""
     from peerbot.bench import _scratch_database
@@ -161,7 +163,7 @@ def run_sustained_benchmark(
 ) -> Iterator[str]:
     from peerbot.bench import _ordinary_messages
 
-    with _stack(database_url, workers, redis_url) as (settings, token, kind):
+    with served_with_rasa(database_url, workers, redis_url) as (settings, token, kind):
         where = f"{kind}, {workers} worker{'s' if workers > 1 else ''}"
         yield from asyncio.run(_drive(settings, token, _ordinary_messages(), seconds, rate, where))
 
