@@ -35,6 +35,9 @@ SETS = {
     # Written fresh on 2026-12-06 by someone who read no set but dev.yml's format and the
     # training data not at all; the held-out one since heldout_2's misses were read.
     "heldout_3": (ce.HELDOUT_3_PATH, "conversations_heldout_3.json"),
+    # Written fresh on 2026-12-06 (session 13) by a helper that read none of the sets'
+    # conversations nor the training data (its header lists what it read).
+    "heldout_4": (ce.HELDOUT_4_PATH, "conversations_heldout_4.json"),
 }
 
 
