@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -275,10 +275,25 @@ class LayeredScreen:
         the loaded variant unless others are given, as cross-validation does)."""
         chosen = thresholds or self._thresholds
         assert chosen is not None
-        help_coming = help_coming or scores.help_coming >= chosen.help_coming
+        heard = scores.help_coming >= chosen.help_coming
         if rules.crisis:
-            return _from_rules(rules, language, help_coming, scores.crisis)
+            return _from_rules(rules, language, help_coming or heard, scores.crisis)
         learned = _learned(scores, chosen, language, help_coming, "learned")
+        if learned is not None and learned.crisis:
+            return replace(learned, help_coming=help_coming or heard)
+        if learned is None and heard and not help_coming:
+            # The learned reading of "help is coming" alone, with no reviewed phrase and no
+            # crisis beside it, is asked about, not answered with "I'm glad help is on the way"
+            # ("are they gonna call cps on me at the hospital" scored 0.73): a check is the
+            # gentle reply that is right either way, and counts as detected all the same.
+            return Decision(
+                Outcome.CHECK,
+                language,
+                category=scores.top_category,
+                severity=Severity.ELEVATED,
+                layer="learned",
+                score=scores.crisis,
+            )
         return learned or Decision(
             Outcome.NONE, language, help_coming=help_coming, score=scores.crisis
         )

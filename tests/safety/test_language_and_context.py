@@ -19,6 +19,8 @@ from safety.language import default_detector
         ("my baby wont stop crying", "en"),
         ("im fine", "en"),
         ("help", "en"),
+        ("yo", "en"),  # a greeting, not Spanish "I"
+        ("yo tengo una pregunta", "es"),
     ],
 )
 def test_language_of_a_message(text: str, language: str) -> None:
@@ -30,6 +32,11 @@ def test_a_message_with_no_evidence_keeps_her_language() -> None:
     assert detector.detect("911", previous="es") == "es"
     assert detector.detect("😭😭", previous="es") == "es"
     assert detector.detect("", previous=None) == "en"
+    assert detector.detect("yo", previous="es") == "es"
+
+
+def test_plain_english_is_not_held_in_spanish_by_her_last_message() -> None:
+    assert default_detector().detect("do u guys report stuff", previous="es") == "en"
 
 
 def test_recent_messages_expire_and_are_bounded() -> None:

@@ -69,6 +69,27 @@ def test_help_coming_is_heard(layered_screen: LayeredScreen) -> None:
     assert not layered_screen.decide("i didnt call 911, i dont want cps involved").help_coming
 
 
+def test_the_learned_reading_of_help_coming_alone_is_asked_about(
+    layered_screen: LayeredScreen,
+) -> None:
+    """With no reviewed phrase and no crisis beside it, the learned "help is coming" signal is
+    a check ("are you safe right now?"), never "I'm glad help is on the way"; beside a learned
+    crisis it still chooses the help-coming reply, and a reviewed phrase is heard as before."""
+    from safety.learned import Scores
+    from safety.screen import Screening
+
+    nothing = Screening(crisis=False)
+    coming = Scores(crisis=0.01, categories={"medical": 0.6, "suicide": 0.4}, help_coming=0.99)
+    alone = layered_screen.combine(nothing, "en", False, coming)
+    assert (alone.outcome, alone.help_coming, alone.category) == (Outcome.CHECK, False, "medical")
+    with_phrase = layered_screen.combine(nothing, "en", True, coming)
+    assert (with_phrase.outcome, with_phrase.help_coming) == (Outcome.NONE, True)
+    crisis = Scores(crisis=0.999, categories={"overdose": 1.0}, help_coming=0.99)
+    assert layered_screen.combine(nothing, "en", False, crisis).help_coming
+    quiet = Scores(crisis=0.01, categories={"medical": 1.0}, help_coming=0.01)
+    assert not layered_screen.combine(nothing, "en", False, quiet).answered
+
+
 def test_without_the_encoder_the_ngram_layer_answers(
     monkeypatch: pytest.MonkeyPatch, trained_screen_models: Path
 ) -> None:
