@@ -19,11 +19,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import DEFAULT_LANGUAGE, language_of
-from actions.resources import INTENT_TOPICS, help_reply_for
+from actions.resources import (
+    FINDER_INTENTS,
+    TOPIC_RESOURCES,
+    asks_where_in_a_state,
+    help_reply_for,
+    response_for,
+    state_in_reply,
+    topic_before_this_message,
+)
 from actions.wording import say, title
 from community.resources import default_directory
 
-FINDER_INTENTS = frozenset({*INTENT_TOPICS, "help_resources"})
 MEDICATION_TOPICS = frozenset(
     {"faq_moud", "faq_methadone", "faq_buprenorphine", "faq_moud_compare"}
 )
@@ -73,8 +80,6 @@ CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
         "faq_buprenorphine",
     ),
 )
-# Responses whose name is not utter_<intent>.
-RESPONSE_OF = {"bot_challenge": "utter_bot_limits", "request_human": "utter_handoff"}
 # Intents that are moves in the conversation, never a topic to fall back on.
 NOT_TOPICS = frozenset(
     {"follow_up", "inform_state", "feeling_low", "nlu_fallback", "greet", "goodbye", "thanks"}
@@ -100,30 +105,6 @@ def follow_up_topic(topic: str | None, text: str) -> str | None:
     return topic
 
 
-def topic_before_this_message(tracker: Tracker) -> str | None:
-    """The topic she was on before her latest message. The `topic` slot itself may already
-    hold the latest message's intent (its from_intent mapping fills it at her turn) when
-    policies/topic_continuity.py reads that message as a follow-up instead."""
-    seen_latest = False
-    for event in reversed(tracker.events or []):
-        kind = event.get("event")
-        if kind in ("session_started", "restart"):
-            return None  # a new conversation starts with no topic
-        if kind == "user" and not seen_latest:
-            seen_latest = True
-        elif seen_latest and kind == "slot" and event.get("name") == "topic":
-            value = event.get("value")
-            return str(value) if value else None
-    if not seen_latest:  # no history came with the tracker: the slot is all there is
-        slot = tracker.get_slot("topic")
-        return str(slot) if slot else None
-    return None
-
-
-def response_for(topic: str) -> str:
-    return RESPONSE_OF.get(topic, f"utter_{topic}")
-
-
 # A follow-up with no topic to follow ("is it safe for the baby" as her first question) is
 # answered with the classifier's best topic only when that topic is this likely on its own;
 # below it, which "it" she means is a guess, so she is asked (the FallbackClassifier's
@@ -143,6 +124,21 @@ def _next_best_topic(tracker: Tracker) -> str | None:
     return None
 
 
+def answers_her_state(tracker: Tracker, text: str) -> bool:
+    """The finder asked for her state (a need waits, no state yet) and this message names one,
+    however the classifier read it ("we're in chicago", "tennesee")."""
+    waiting = bool(tracker.get_slot("need")) and not tracker.get_slot("state")
+    return waiting and state_in_reply(text, language_of(tracker)) is not None
+
+
+async def answer_her_state(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+) -> list[dict[str, Any]]:
+    reply, events = help_reply_for("inform_state", text, tracker, default_directory())
+    dispatcher.utter_message(**reply)
+    return events
+
+
 class ActionFollowUp(Action):
     """Answers "how long does it last", "and in pregnancy?", "what about X" against the topic
     she is on; with no topic yet, the best topic if it is clear, else "Did you mean ...?"."""
@@ -154,6 +150,8 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = str((tracker.latest_message or {}).get("text") or "")
+        if answers_her_state(tracker, text):
+            return await answer_her_state(dispatcher, tracker, text)
         current = topic_before_this_message(tracker)
         topic = follow_up_topic(current, text) or _next_best_topic(tracker)
         events: list[dict[str, Any]] = []
@@ -170,6 +168,11 @@ class ActionFollowUp(Action):
             return events
         if topic != tracker.get_slot("topic"):
             events.append(SlotSet("topic", topic))
+        if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
+            # "where can i get it in ohio" after the answer about naloxone: its services there.
+            reply, slot_events = help_reply_for("inform_state", text, tracker, default_directory())
+            dispatcher.utter_message(**reply)
+            return [*events, *slot_events]
         if topic in FINDER_INTENTS:
             reply, slot_events = help_reply_for(topic, text, tracker, default_directory())
             dispatcher.utter_message(**reply)
@@ -225,10 +228,36 @@ def clarify_buttons(options: list[str], language: str = DEFAULT_LANGUAGE) -> lis
     return buttons
 
 
+def best_reading(ranking: list[dict[str, Any]]) -> str | None:
+    """The classifier's best intent other than the fallback itself."""
+    names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"]
+    return names[0] if names else None
+
+
 def is_follow_up_in_context(ranking: list[dict[str, Any]], topic: str | None) -> bool:
     """Unsure between readings, one of the two best being a follow-up to the topic she is on."""
     names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"][:2]
     return bool(topic) and "follow_up" in names
+
+
+class ActionClarify(Action):
+    """ "Did you mean ...?" for a word that means more than one topic here ("the strips", "my
+    results"): the topics policies/ambiguous_words.py chose, as buttons."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        chosen = [str(t) for t in tracker.get_slot("clarify_options") or []]
+        options = [t for t in chosen if title(t) and t not in NEVER_SUGGESTED]
+        if not options:
+            dispatcher.utter_message(response="utter_default")
+            return [SlotSet("clarify_options", None)]
+        buttons = clarify_buttons(options, language_of(tracker))
+        dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
+        return [SlotSet("clarify_options", None)]
 
 
 class ActionAskAffirmation(Action):
@@ -241,6 +270,22 @@ class ActionAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         ranking = list((tracker.latest_message or {}).get("intent_ranking") or [])
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if answers_her_state(tracker, text):
+            return await answer_her_state(dispatcher, tracker, text)
+        topic = tracker.get_slot("topic")
+        if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
+            # "where do i get some in ohio" after the answer about naloxone: its services there.
+            return await answer_her_state(dispatcher, tracker, text)
+        if topic in TOPIC_RESOURCES and best_reading(ranking) == "help_resources":
+            # "can you find me one" after the answer about peer coaches: help of that kind.
+            reply, events = help_reply_for("help_resources", text, tracker, default_directory())
+            dispatcher.utter_message(**reply)
+            return events
+        if best_reading(ranking) == "feeling_low":
+            # Unsure, but most likely a feeling ("long night with the baby 😮‍💨"): a feeling is
+            # acknowledged, not answered with a menu of topics.
+            return await ActionFeeling().run(dispatcher, tracker, domain)
         if is_follow_up_in_context(ranking, tracker.get_slot("topic")):
             # One of the close readings is "more about what we were just talking about", and
             # there is a topic: the conversation settles it, no need to ask.

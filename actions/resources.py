@@ -10,6 +10,8 @@ first; asking for her state is a Rasa response (utter_ask_state) with a Spanish 
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
 from datetime import date
 from typing import Any
@@ -21,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.language import DEFAULT_LANGUAGE, language_of
 from actions.wording import say
 from community.resources import (
+    CITY_STATES,
     CORE_RESOURCE_IDS,
     DISCREET_NAME,
     DISCREET_NAME_ES,
@@ -28,12 +31,14 @@ from community.resources import (
     REVIEW_NOTE_ES,
     SPANISH,
     US_STATES,
+    US_STATES_ES,
     WORDLIKE_CODES,
     Resource,
     ResourceDirectory,
     default_directory,
     state_name,
     state_named_in,
+    without_accents,
 )
 
 INTENT_TOPICS: dict[str, tuple[str, ...]] = {
@@ -72,6 +77,151 @@ TOPIC_RESOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Responses whose name is not utter_<intent>.
+RESPONSE_OF = {"bot_challenge": "utter_bot_limits", "request_human": "utter_handoff"}
+FINDER_INTENTS = frozenset({*INTENT_TOPICS, "help_resources"})
+# "near me", "close by", "cerca de mi": she wants services where she lives, so a general request
+# waits on her state like a named need.
+NEAR_HER = re.compile(
+    r"\bnear (me|here|us|where i live)\b|\b(close|around) (to )?(me|here|us)\b|\bnearby\b"
+    r"|\bin my (area|town|city|county|state)\b|\blocal(ly)?\b|\baround where i\b"
+    r"|\bcerca de (mi|aqui|donde vivo|mi casa)\b|\ben mi (area|ciudad|pueblo|condado|estado)\b",
+    re.I,
+)
+# What a reply that only gives her state is made of besides the state ("i'm in ohio", "we live
+# outside detroit", "estoy en texas"): anything else makes it a question of its own.
+_STATE_REPLY_WORDS = frozenset(
+    [
+        "i",
+        "im",
+        "i'm",
+        "me",
+        "we",
+        "were",
+        "we're",
+        "us",
+        "our",
+        "in",
+        "at",
+        "from",
+        "near",
+        "around",
+        "outside",
+        "by",
+        "live",
+        "living",
+        "lives",
+        "stay",
+        "staying",
+        "the",
+        "a",
+        "area",
+        "city",
+        "county",
+        "town",
+        "state",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "yea",
+        "yep",
+        "so",
+        "its",
+        "it's",
+        "is",
+        "my",
+        "ya",
+        "just",
+        "currently",
+        "rn",
+        "right",
+        "now",
+        "lol",
+        "here",
+        "well",
+        "um",
+        "uh",
+        "hmm",
+        "oh",
+        "and",
+        "too",
+        "also",
+        "actually",
+        "of",
+        "estoy",
+        "estamos",
+        "vivo",
+        "vivimos",
+        "en",
+        "de",
+        "cerca",
+        "del",
+        "el",
+        "la",
+        "estado",
+        "ciudad",
+        "si",
+        "pues",
+        "soy",
+        "somos",
+        "aqui",
+        "ahorita",
+        "por",
+        "mi",
+    ]
+)
+# "where can i get it in ohio": after a topic's answer, a question of where is for the finder.
+_WHERE = re.compile(
+    r"\b(where|find|get (it|them|one|some)|places?|services?|clinics?|programs?|near)\b"
+    r"|\b(donde|d[oó]nde|conseguir|encontrar|lugar(es)?|servicios?|cl[ií]nicas?)\b",
+    re.I,
+)
+
+
+def response_for(topic: str) -> str:
+    return RESPONSE_OF.get(topic, f"utter_{topic}")
+
+
+def asks_more_than_her_state(text: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    """ "what about in florida", "are they legal in tennessee": a question about the topic that
+    names a state, as against "i'm in ohio", which only answers where she is."""
+    lowered = text.casefold()
+    state = state_in_reply(text, language)
+    if state:
+        for name in (US_STATES[state], US_STATES_ES.get(state, ""), state):
+            if name:
+                lowered = re.sub(rf"\b{re.escape(name.casefold())}\b", " ", lowered)
+        for city, code in CITY_STATES.items():
+            if code == state:
+                lowered = re.sub(rf"\b{re.escape(city)}\b", " ", lowered)
+    words = re.findall(r"[a-záéíóúñ']+", lowered)
+    return any(w not in _STATE_REPLY_WORDS for w in words)
+
+
+def asks_where_in_a_state(text: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    """ "where can i get it in ohio": a question of where, naming her state."""
+    return bool(_WHERE.search(text)) and state_named_in(text, language) is not None
+
+
+def _close_state_name(text: str) -> str | None:
+    """A state name misspelled in a short reply ("tennesee", "missisippi"): close to one
+    name only, and long enough that an ordinary word is not taken for it ("indian")."""
+    words = re.findall(r"[a-z]+", without_accents(text))
+    if not words or len(words) > 5:
+        return None
+    names = {without_accents(n): c for c, n in US_STATES.items()}
+    names |= {without_accents(n): c for c, n in US_STATES_ES.items()}
+    candidates = [*words, *(" ".join(pair) for pair in itertools.pairwise(words))]
+    for candidate in candidates:
+        if len(candidate) < 7:
+            continue
+        close = difflib.get_close_matches(candidate, list(names), n=1, cutoff=0.88)
+        if close:
+            return names[close[0]]
+    return None
+
+
 def talk_button(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     return {"title": say("talk_to_a_person", language), "payload": "/request_human"}
 
@@ -100,7 +250,7 @@ def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     code in any case ("oh", "in ky"), which a request would not count. A code that is also an
     everyday word ("in", "me", "ok") counts in lower case only as the whole answer ("oh", "in
     oh"): "i'm in nyc" is not Indiana."""
-    if state := state_named_in(text, language):
+    if state := state_named_in(text, language) or _close_state_name(text):
         return state
     tokens = re.findall(r"\b[A-Za-z]{2}\b", text)
     if language == SPANISH:
@@ -148,7 +298,7 @@ def find_help_text(
         ask
         and state is None
         and intent in LOCAL_NEEDS
-        and topics
+        and (topics or NEAR_HER.search(text))
         and not URGENT_TOPICS & set(topics)
     ):
         return ASK_STATE
@@ -181,6 +331,26 @@ def find_help_text(
     return "\n".join(lines)
 
 
+def topic_before_this_message(tracker: Tracker) -> str | None:
+    """The topic she was on before her latest message. The `topic` slot itself may already
+    hold the latest message's intent (its from_intent mapping fills it at her turn) when
+    policies/topic_continuity.py reads that message as a follow-up instead."""
+    seen_latest = False
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            return None  # a new conversation starts with no topic
+        if kind == "user" and not seen_latest:
+            seen_latest = True
+        elif seen_latest and kind == "slot" and event.get("name") == "topic":
+            value = event.get("value")
+            return str(value) if value else None
+    if not seen_latest:  # no history came with the tracker: the slot is all there is
+        slot = tracker.get_slot("topic")
+        return str(slot) if slot else None
+    return None
+
+
 def state_said_earlier(tracker: Tracker, language: str) -> str | None:
     """A state she named earlier in this conversation ("im in massachusetts and pregnant"),
     before anything asked for it: the newest one. The conversation only: a new session starts
@@ -204,9 +374,25 @@ def help_reply_for(
     events: list[dict[str, Any]] = []
     if intent == "inform_state":
         state = state_in_reply(text, language) or tracker.get_slot("state")
-        need = tracker.get_slot("need") or "help_resources"
         topic = tracker.get_slot("topic")
-        topics = list(INTENT_TOPICS.get(need, ())) or list(TOPIC_RESOURCES.get(topic or "", ()))
+        if (
+            not tracker.get_slot("need")
+            and topic
+            and topic not in FINDER_INTENTS
+            and asks_more_than_her_state(text, language)
+            and not (topic in TOPIC_RESOURCES and _WHERE.search(text))
+        ):
+            # "what about in florida" after the answer about CPS: more about that topic, not a
+            # request for services (and her state is remembered if she wants them later).
+            if state and state != tracker.get_slot("state"):
+                events.append(SlotSet("state", state))
+            return {"response": response_for(topic)}, events
+        need = tracker.get_slot("need") or "help_resources"
+        topics = (
+            list(INTENT_TOPICS.get(need, ()))
+            or list(TOPIC_RESOURCES.get(need, ()))
+            or list(TOPIC_RESOURCES.get(topic or "", ()))
+        )
         reply = find_help_text(
             need, "", directory, state=state, topics=topics, ask=False, language=language
         )
@@ -216,8 +402,20 @@ def help_reply_for(
             or tracker.get_slot("state")
             or state_said_earlier(tracker, language)
         )
-        events.append(SlotSet("need", intent))
-        reply = find_help_text(intent, text, directory, state=state, language=language)
+        need, topics = intent, None
+        before = topic_before_this_message(tracker)
+        if (
+            intent == "help_resources"
+            and before in TOPIC_RESOURCES
+            and not directory.topics_named_in(text)
+        ):
+            # "can you find me some help near me" after the answer about peer coaches: help
+            # of that kind, and the finder remembers it while it asks where she is.
+            need, topics = str(before), list(TOPIC_RESOURCES[str(before)])
+        events.append(SlotSet("need", need))
+        reply = find_help_text(
+            intent, text, directory, state=state, topics=topics, language=language
+        )
     if state and state != tracker.get_slot("state"):
         events.append(SlotSet("state", state))
     if reply == ASK_STATE:

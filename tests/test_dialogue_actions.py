@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue import (
     ActionAskAffirmation,
+    ActionClarify,
     ActionFollowUp,
     clarify_buttons,
     clarify_options,
@@ -18,7 +19,14 @@ from actions.dialogue import (
     is_follow_up_in_context,
     medication_named_in,
 )
-from actions.resources import ASK_STATE, ActionFindHelp, find_help_text, state_in_reply
+from actions.resources import (
+    ASK_STATE,
+    ActionFindHelp,
+    asks_more_than_her_state,
+    asks_where_in_a_state,
+    find_help_text,
+    state_in_reply,
+)
 from actions.wording import say, title
 from community.resources import Resource, ResourceDirectory, load_directory, state_named_in
 
@@ -330,3 +338,115 @@ async def test_a_state_she_named_earlier_is_used_without_asking() -> None:
     tracker = Tracker("someone", {}, latest, old[:1] + events, False, None, {}, "action_listen")
     (reply,) = await _run(ActionFindHelp(), tracker)
     assert "Ohio" not in str(reply.get("text"))
+
+
+# --- Her state in a question, near her, misspelled; what a word leaves open -------------------
+
+
+def test_a_misspelled_state_is_understood_in_a_short_reply() -> None:
+    for text, code in (
+        ("tennesee", "TN"), ("missisippi", "MS"), ("im in conneticut", "CT"),
+        ("kentuky", "KY"), ("we're in pensylvania", "PA"),
+    ):  # fmt: skip
+        assert state_in_reply(text) == code, text
+    # Ordinary words are not taken for a state, and a long message is no reply.
+    for text in ("indian", "im so tired", "my daughter goes to kindergarten in the fall now"):
+        assert state_in_reply(text) is None, text
+
+
+def test_a_question_that_names_a_state_is_more_than_her_state() -> None:
+    for text in ("what about in florida", "are they legal in tennessee", "y en texas es igual?"):
+        assert asks_more_than_her_state(text), text
+    for text in ("ohio", "i'm in ohio", "we live outside detroit", "estoy en texas", "KY"):
+        assert not asks_more_than_her_state(text), text
+    assert asks_where_in_a_state("where can i get it in ohio")
+    assert not asks_where_in_a_state("where can i get it")
+    assert not asks_where_in_a_state("are they legal in ohio")
+
+
+def test_help_near_her_waits_on_her_state() -> None:
+    directory = load_directory()
+    assert find_help_text("help_resources", "any services near me?", directory) == ASK_STATE
+    assert find_help_text("help_resources", "ayuda cerca de mi casa", directory) == ASK_STATE
+    near_ohio = find_help_text("help_resources", "help near me in ohio", directory)
+    assert "Ohio" in near_ohio
+
+
+async def test_after_a_topic_with_services_help_means_that_kind_of_help() -> None:
+    tracker = _tracker(
+        "help_resources", "can you find me some", language="en", topic="faq_peer_support"
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionFindHelp().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0].get("response") == "utter_ask_state"
+    assert {
+        "event": "slot",
+        "timestamp": None,
+        "name": "need",
+        "value": "faq_peer_support",
+    } in events
+
+
+async def test_a_clarify_offers_the_topics_the_policy_chose() -> None:
+    tracker = _tracker(
+        "faq_test_strips", "how do the strips work", language="en",
+        clarify_options=["faq_test_strips", "faq_buprenorphine", "delete_my_data"],
+    )  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarify().run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_affirmation"
+    payloads = [b["payload"] for b in message["buttons"]]
+    # Deleting her data is never a button offered on a guess.
+    assert payloads == ["/faq_test_strips", "/faq_buprenorphine", "/out_of_scope"]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "clarify_options", "value": None}
+    ]
+
+
+async def test_unsure_but_most_likely_a_feeling_is_acknowledged() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.25},
+        {"name": "feeling_low", "confidence": 0.35},
+        {"name": "faq_nas", "confidence": 0.31},
+    ]
+    tracker = _tracker("nlu_fallback", "long night 😮‍💨", language="en", ranking=ranking)
+    messages = await _run(ActionAskAffirmation(), tracker)
+    assert messages[0].get("response") == "utter_feeling_low"
+
+
+def test_every_open_word_offers_topics_with_titles_and_its_patterns_compile() -> None:
+    """policies/data/ambiguous_words.yml: each group offers at least two topics that can be
+    buttons, in English and Spanish, and its patterns are valid (the policy itself needs Rasa,
+    so it is exercised through the stack in tests/test_dialogue_stack.py)."""
+    import re
+
+    import yaml
+
+    from actions.dialogue import NEVER_SUGGESTED
+    from community.settings import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "policies" / "data" / "ambiguous_words.yml"
+    groups = yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    for name, group in groups.items():
+        offered = [t for t in group["topics"] if t not in NEVER_SUGGESTED]
+        assert len(offered) >= 2, name
+        for topic in offered:
+            assert title(topic, "en") and title(topic, "es"), (name, topic)
+        for key in ("words", "unless"):
+            re.compile(group[key], re.I)
+
+
+def test_the_cities_the_classifier_knows_are_the_cities_the_finder_reads() -> None:
+    import yaml
+
+    from community.resources import CITY_STATES
+    from community.settings import PROJECT_ROOT
+
+    nlu = yaml.safe_load((PROJECT_ROOT / "nlu" / "dialogue.yml").read_text(encoding="utf-8"))
+    (lookup,) = [b for b in nlu["nlu"] if b.get("lookup") == "us_city"]
+    cities = {line.strip()[2:] for line in lookup["examples"].splitlines() if line.strip()}
+    assert cities <= set(CITY_STATES)
+    # Every city except the ones that carry their state ("lexington ky") or a dot.
+    plain = {c for c in CITY_STATES if len(c.split()[-1]) > 2 and c != "columbus ohio"}
+    assert plain - {c for c in plain if "." in c} <= cities

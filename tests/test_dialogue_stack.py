@@ -92,6 +92,62 @@ def test_a_vague_first_question_is_asked_about(app_client: httpx.Client) -> None
     assert "/faq_moud_pregnancy" in payloads and payloads[-1] == "/out_of_scope"
 
 
+def payloads_of(replies: list[dict[str, object]]) -> list[str]:
+    buttons = [b for r in replies for b in cast(list[dict[str, str]], r.get("buttons") or [])]
+    return [b["payload"] for b in buttons]
+
+
+@pytest.mark.parametrize(
+    ("message", "offered"),
+    [
+        ("what are strips for", {"/faq_test_strips", "/faq_buprenorphine"}),
+        ("tell me about that shot", {"/faq_buprenorphine", "/faq_naloxone"}),
+        ("when can i get my results", {"/research_results", "/faq_drug_testing"}),
+        ("i want to ask someone something", {"/research_ask", "/request_human"}),
+    ],
+)
+def test_a_word_that_means_two_topics_here_is_asked_about(
+    app_client: httpx.Client, message: str, offered: set[str]
+) -> None:
+    """policies/ambiguous_words.py: however sure the classifier is, "strips" or "the shot" with
+    nothing to say which is asked about, with that word's topics as buttons."""
+    _, asked = chat(app_client, "hey", message)
+    assert "Did you mean" in text(asked)
+    assert offered <= set(payloads_of(asked)) and payloads_of(asked)[-1] == "/out_of_scope"
+
+
+def test_the_words_around_it_or_the_topic_she_is_on_settle_it(app_client: httpx.Client) -> None:
+    (settled,) = chat(app_client, "how do fentanyl test strips work")
+    assert text(settled) == answer("utter_faq_test_strips")
+    _, on_topic = chat(app_client, "how do i use narcan", "and how does the shot work")
+    assert text(on_topic) == answer("utter_faq_naloxone")
+
+
+def test_a_question_naming_a_state_stays_on_her_topic(app_client: httpx.Client) -> None:
+    """ "and in texas?" after the answer about CPS asks about CPS there, not for services; a
+    bare state after a topic with services, or a question of where, gets them."""
+    _, again = chat(app_client, "does the hospital call cps if im on subs", "and what about texas")
+    assert text(again) == answer("utter_faq_cps")
+    _, where = chat(app_client, "how do i use narcan", "where do i get some in ohio")
+    assert "Ohio" in text(where) and "211" in text(where)
+
+
+def test_her_state_is_heard_however_she_says_it(app_client: httpx.Client) -> None:
+    """Asked for her state, a city or a misspelled name is her state, whatever the classifier
+    made of it."""
+    _, city = chat(app_client, "i need help paying rent", "we live in houston")
+    assert "Texas" in text(city) and "211" in text(city)
+    _, typo = chat(app_client, "i need help paying rent", "missisippi")
+    assert "Mississippi" in text(typo) and "211" in text(typo)
+
+
+def test_help_near_her_asks_where_she_is(app_client: httpx.Client) -> None:
+    (near,) = chat(app_client, "is there any help near me")
+    assert text(near) == ASK_STATE
+    _, after_topic = chat(app_client, "what is a peer recovery coach", "can you find me one")
+    assert text(after_topic) == ASK_STATE
+
+
 def test_a_ride_then_her_state_gets_rides_not_crisis_lines(app_client: httpx.Client) -> None:
     first, second = chat(
         app_client, "how do i get to my clinic, i dont have a car", "i'm in kentucky"
