@@ -68,9 +68,28 @@ METHADONE = re.compile(
 BUPRENORPHINE = re.compile(
     r"\bsubs?\b|suboxone|subutex|\bbupe\b|buprenorphine|sublocade|buprenorfina", re.I
 )
+RESEARCH_TOPICS = frozenset(
+    {"research_joining", "research_opt_in", "research_how_decide", "research_ask"}
+)
+# "do they share what they found w us after" after the answer about joining a study.
+RESULTS = re.compile(
+    r"\bresults?\b|\bfound\b|\bfindings\b|\blearn(ed|t)\b|\bresultados?\b|\bencontraron\b",
+    re.I,
+)
+# "could i suggest something" after the answer about how research is chosen.
+SUGGESTING = re.compile(
+    r"\bsuggest|\bidea\b|\bask (them|the researchers|a question)|\bsugerir|\bpreguntarles\b",
+    re.I,
+)
 CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
+    (RESULTS, RESEARCH_TOPICS - {"research_ask"}, "research_results"),
+    (SUGGESTING, RESEARCH_TOPICS - {"research_ask"}, "research_ask"),
     (PREGNANCY, MEDICATION_TOPICS | {"faq_breastfeeding", "faq_nas"}, "faq_moud_pregnancy"),
-    (BREASTFEEDING, MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_nas"}, "faq_breastfeeding"),
+    (
+        BREASTFEEDING,
+        MEDICATION_TOPICS | {"faq_moud_pregnancy", "faq_taper_pregnancy", "faq_nas"},
+        "faq_breastfeeding",
+    ),
     (STAY_WITH_BABY, BIRTH_TOPICS, "faq_nas"),
     (SWITCHING, MEDICATION_TOPICS, "faq_moud_compare"),
     (METHADONE, frozenset({"faq_moud", "faq_buprenorphine", "faq_moud_compare"}), "faq_methadone"),
@@ -228,6 +247,15 @@ def clarify_buttons(options: list[str], language: str = DEFAULT_LANGUAGE) -> lis
     return buttons
 
 
+# A question is asked about, never taken for a feeling ("am i allowed to say no").
+QUESTION = re.compile(
+    r"\?|^\s*(am|is|are|do|does|did|can|could|how|what|when|where|who|why|will|would|should"
+    r"|puedo|puede|como|c[oó]mo|que|qu[eé]|cuando|cu[aá]ndo|donde|d[oó]nde|quien|qui[eé]n"
+    r"|por ?que|es|son|tengo)\b",
+    re.I,
+)
+
+
 def best_reading(ranking: list[dict[str, Any]]) -> str | None:
     """The classifier's best intent other than the fallback itself."""
     names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"]
@@ -282,7 +310,7 @@ class ActionAskAffirmation(Action):
             reply, events = help_reply_for("help_resources", text, tracker, default_directory())
             dispatcher.utter_message(**reply)
             return events
-        if best_reading(ranking) == "feeling_low":
+        if best_reading(ranking) == "feeling_low" and not QUESTION.search(text):
             # Unsure, but most likely a feeling ("long night with the baby 😮‍💨"): a feeling is
             # acknowledged, not answered with a menu of topics.
             return await ActionFeeling().run(dispatcher, tracker, domain)

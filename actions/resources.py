@@ -149,6 +149,10 @@ _STATE_REPLY_WORDS = frozenset(
         "also",
         "actually",
         "of",
+        "what",
+        "about",
+        "how",
+        "y",
         "estoy",
         "estamos",
         "vivo",
@@ -252,6 +256,11 @@ def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     oh"): "i'm in nyc" is not Indiana."""
     if state := state_named_in(text, language) or _close_state_name(text):
         return state
+    # "what about in pa": after "in", a code that is no English word is her state, in a reply
+    # short enough to be one ("in me", "in or out" stay words).
+    after_in = re.search(r"\bin\s+(pa|ma|la|co|de|id|al)\b", text)
+    if after_in and language != SPANISH and len(text.split()) <= 6:
+        return after_in.group(1).upper()
     tokens = re.findall(r"\b[A-Za-z]{2}\b", text)
     if language == SPANISH:
         if not (len(tokens) == 1 and text.strip(" .!¡?¿") == tokens[0]):
@@ -351,6 +360,20 @@ def topic_before_this_message(tracker: Tracker) -> str | None:
     return None
 
 
+def previous_message(tracker: Tracker) -> str:
+    """Her message before the latest one in this conversation ("" if none)."""
+    seen_latest = False
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            return ""
+        if kind == "user":
+            if seen_latest:
+                return str(event.get("text") or "")
+            seen_latest = True
+    return ""
+
+
 def state_said_earlier(tracker: Tracker, language: str) -> str | None:
     """A state she named earlier in this conversation ("im in massachusetts and pregnant"),
     before anything asked for it: the newest one. The conversation only: a new session starts
@@ -379,18 +402,23 @@ def help_reply_for(
             not tracker.get_slot("need")
             and topic
             and topic not in FINDER_INTENTS
-            and asks_more_than_her_state(text, language)
+            and (topic not in TOPIC_RESOURCES or asks_more_than_her_state(text, language))
             and not (topic in TOPIC_RESOURCES and _WHERE.search(text))
         ):
-            # "what about in florida" after the answer about CPS: more about that topic, not a
-            # request for services (and her state is remembered if she wants them later).
+            # "what about in florida" after the answer about CPS, "are they legal in tennessee"
+            # after test strips: more about that topic, not a request for services (her state
+            # is remembered if she wants them later). After a topic with services, her state
+            # alone ("what about in pa" after naloxone) asks for them there.
             if state and state != tracker.get_slot("state"):
                 events.append(SlotSet("state", state))
             return {"response": response_for(topic)}, events
         need = tracker.get_slot("need") or "help_resources"
+        asked_for = previous_message(tracker) if tracker.get_slot("need") else ""
         topics = (
             list(INTENT_TOPICS.get(need, ()))
             or list(TOPIC_RESOURCES.get(need, ()))
+            # "need a clinic for subs near me", then "im in pa": what her request named.
+            or directory.topics_named_in(asked_for)
             or list(TOPIC_RESOURCES.get(topic or "", ()))
         )
         reply = find_help_text(

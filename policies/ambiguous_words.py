@@ -9,7 +9,8 @@ none of its `unless` words does. Then, if the topic she is on is one of the grou
 conversation settles it and `action_follow_up` answers that topic; otherwise `action_clarify`
 offers the group's topics as buttons, which this policy passes to it in the `clarify_options`
 slot. Long messages (more than `max_words`) say enough around the word and are left alone, as
-are moves with their own meaning (`never_instead_of`) unless the group offers them.
+are moves with their own meaning (`never_instead_of`) the classifier is sure of (from
+`sure_of_a_move`) unless the group offers them.
 
 The groups are read at training time and kept in the model, so a served model never depends
 on the project's files; `fingerprint_addon` makes Rasa retrain it when the file changes.
@@ -107,6 +108,7 @@ class AmbiguousWordsPolicy(Policy):
             "follow_up_action": "action_follow_up",
             "max_words": 15,
             "never_instead_of": [],
+            "sure_of_a_move": 0.5,
         }
 
     @classmethod
@@ -188,9 +190,11 @@ class AmbiguousWordsPolicy(Policy):
         group = ambiguous_group(self._groups, text, int(self.config["max_words"]))
         if group is None:
             return None
-        intent = (tracker.latest_message.parse_data.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if intent in self._never and intent not in group.topics:
-            return None
+        parsed = tracker.latest_message.parse_data.get(INTENT) or {}
+        intent = parsed.get(INTENT_NAME_KEY)
+        sure = float(parsed.get("confidence") or 0.0) >= float(self.config["sure_of_a_move"])
+        if intent in self._never and intent not in group.topics and sure:
+            return None  # "bye, gotta get the results" is a goodbye; "testing" is not a feeling
         topic = topic_before_latest_message(tracker, str(self.config["topic_slot"]))
         if topic in group.topics:
             return str(self.config["follow_up_action"]), []

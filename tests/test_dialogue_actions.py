@@ -355,10 +355,16 @@ def test_a_misspelled_state_is_understood_in_a_short_reply() -> None:
 
 
 def test_a_question_that_names_a_state_is_more_than_her_state() -> None:
-    for text in ("what about in florida", "are they legal in tennessee", "y en texas es igual?"):
+    for text in (
+        "is it the same in florida",
+        "are they legal in tennessee",
+        "y en texas es igual?",
+    ):
         assert asks_more_than_her_state(text), text
-    for text in ("ohio", "i'm in ohio", "we live outside detroit", "estoy en texas", "KY"):
+    for text in ("ohio", "i'm in ohio", "what about in pa", "estoy en texas", "y en KY?"):
         assert not asks_more_than_her_state(text), text
+    assert state_in_reply("what about in pa") == "PA"
+    assert state_in_reply("y en la clinica?", "es") is None
     assert asks_where_in_a_state("where can i get it in ohio")
     assert not asks_where_in_a_state("where can i get it")
     assert not asks_where_in_a_state("are they legal in ohio")
