@@ -66,6 +66,8 @@ def test_every_trained_batch_was_scored_first(tmp_path: Path) -> None:
     for path in batch_files():
         if path.stem == "b01-seed-en":
             continue  # the rules were written from it; it is never a first-pass figure
+        if f"builder-written, no first pass: `{path.stem}`" in table:
+            continue  # written by the builder (not blind) as everyday examples, so never scored
         assert f"| {path.stem} |" in table, f"{path.name} has no first-pass row in EVALUATION.md"
 
 
