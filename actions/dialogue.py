@@ -22,6 +22,7 @@ from actions.language import DEFAULT_LANGUAGE, language_of
 from actions.resources import (
     FINDER_INTENTS,
     TOPIC_RESOURCES,
+    asks_for_services,
     asks_where_in_a_state,
     help_reply_for,
     response_for,
@@ -192,6 +193,14 @@ class ActionFollowUp(Action):
             reply, slot_events = help_reply_for("inform_state", text, tracker, default_directory())
             dispatcher.utter_message(**reply)
             return [*events, *slot_events]
+        if topic in TOPIC_RESOURCES and asks_for_services(text, language_of(tracker)):
+            # "any services for that around here" after the answer about PPD: that kind of
+            # help, where she said she lives or once she says it.
+            reply, slot_events = help_reply_for(
+                "help_resources", text, tracker, default_directory()
+            )
+            dispatcher.utter_message(**reply)
+            return [*events, *slot_events]
         if topic in FINDER_INTENTS:
             reply, slot_events = help_reply_for(topic, text, tracker, default_directory())
             dispatcher.utter_message(**reply)
@@ -256,6 +265,23 @@ QUESTION = re.compile(
 )
 
 
+# "can i start one now", "does that ever get better", "is it ok to do that": a word that points
+# back at what was just said, unless she says she is moving on.
+REFERS_BACK = re.compile(
+    r"\b(it|that|this|one|them|those|they|there|these|eso|esa|ese|esto|ello)\b", re.I
+)
+MOVING_ON = re.compile(
+    r"^\W*(also|other (thing|question)|another (thing|question)|different|separate|btw|nvm"
+    r"|never ?mind|otra (cosa|pregunta)|tambien|aparte)\b",
+    re.I,
+)
+
+
+def refers_back(text: str) -> bool:
+    """A short message that points back at the topic she is on."""
+    return len(text.split()) <= 12 and bool(REFERS_BACK.search(text)) and not MOVING_ON.search(text)
+
+
 def best_reading(ranking: list[dict[str, Any]]) -> str | None:
     """The classifier's best intent other than the fallback itself."""
     names = [str(item.get("name")) for item in ranking if item.get("name") != "nlu_fallback"]
@@ -314,7 +340,7 @@ class ActionAskAffirmation(Action):
             # Unsure, but most likely a feeling ("long night with the baby 😮‍💨"): a feeling is
             # acknowledged, not answered with a menu of topics.
             return await ActionFeeling().run(dispatcher, tracker, domain)
-        if is_follow_up_in_context(ranking, tracker.get_slot("topic")):
+        if is_follow_up_in_context(ranking, topic) or (topic and refers_back(text)):
             # One of the close readings is "more about what we were just talking about", and
             # there is a topic: the conversation settles it, no need to ask.
             return await ActionFollowUp().run(dispatcher, tracker, domain)

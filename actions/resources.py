@@ -203,6 +203,22 @@ def asks_more_than_her_state(text: str, language: str = DEFAULT_LANGUAGE) -> boo
     return any(w not in _STATE_REPLY_WORDS for w in words)
 
 
+# "any services for that around here": help of the kind just talked about.
+_SERVICES = re.compile(
+    r"\bany (services|programs|places|clinics|groups|help)\b"
+    r"|\b(services|programs|places|help) for (that|it|this|me)\b"
+    r"|\b(hay )?(servicios|programas|lugares) (para eso|de eso|cerca)\b",
+    re.I,
+)
+
+
+def asks_for_services(text: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    """ "any services for that around here", "help near me", "where can i get it in ohio"."""
+    return bool(
+        _SERVICES.search(text) or NEAR_HER.search(text) or asks_where_in_a_state(text, language)
+    )
+
+
 def asks_where_in_a_state(text: str, language: str = DEFAULT_LANGUAGE) -> bool:
     """ "where can i get it in ohio": a question of where, naming her state."""
     return bool(_WHERE.search(text)) and state_named_in(text, language) is not None

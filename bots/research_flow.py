@@ -87,6 +87,22 @@ class Command:
     rest: str
 
 
+# She changes her mind instead of writing her question or answer.
+CHANGED_MIND = re.compile(
+    r"^\W*(nvm|nevermind|never ?mind|forget it|forget that|cancel( that)?"
+    r"|olv[ií]dalo|mejor no|cancela(r)?)\b[\s\W]*",
+    re.I,
+)
+
+
+def changed_her_mind(text: str) -> str | None:
+    """What she wrote after changing her mind ("" for nothing), or None if she did not."""
+    match = CHANGED_MIND.match(text)
+    if match is None:
+        return None
+    return text[match.end() :].strip()
+
+
 def parse_command(text: str) -> Command | None:
     match = COMMAND.match(text.strip())
     if match is None:
@@ -142,6 +158,13 @@ class ResearchFlow:
             if pending is None:
                 return None
             language = language_for(message, member)
+            if (after := changed_her_mind(text)) is not None:
+                # "nvm", "never mind, are there groups online": nothing is sent or saved, and
+                # whatever else she wrote is read as any message is.
+                await session.delete(pending)
+                if after:
+                    return None
+                return [_reply(texts.say("cancelled", language), [], language)]
             if pending.session_id is not None:
                 if not text:
                     return [_reply(texts.say("answer_empty", language), [], language)]

@@ -312,7 +312,7 @@ CITY_STATES = {
     "baton rouge": "LA", "los angeles": "CA", "san diego": "CA", "san francisco": "CA",
     "oakland": "CA", "sacramento": "CA", "fresno": "CA", "huntington wv": "WV",
     "charleston wv": "WV", "bangor": "ME", "burlington vt": "VT", "minneapolis": "MN",
-    "omaha": "NE", "tulsa": "OK", "oklahoma city": "OK", "little rock": "AR",
+    "omaha": "NE", "tulsa": "OK", "oklahoma city": "OK", "okc": "OK", "little rock": "AR",
     "birmingham al": "AL", "salt lake": "UT", "boise": "ID", "anchorage": "AK", "honolulu": "HI",
 }  # fmt: skip
 

@@ -11,13 +11,15 @@ sure the classifier is. When it is unsure (below `unsure_below`) of a topic that
 or when the FallbackClassifier is about to ask "Did you mean ...?" while her topic is among the
 best readings, it predicts `action_follow_up`, which answers against her topic. Moves that are
 never read as a follow-up (`never_instead_of`: a feeling, her state, asking for a person, her
-data, greetings...) keep their own rule. After its action it predicts listening.
+data, greetings...) keep their own rule, and so does a message that says it moves on ("also",
+"other thing", "btw": `moving_on`). After its action it predicts listening.
 
 Nothing is learned: `train` keeps nothing and the thresholds live in config.yml.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -65,6 +67,8 @@ class TopicContinuityPolicy(Policy):
             "unsure_below": 0.5,
             "fallback_top": 3,
             "never_instead_of": [],
+            # "also what even is mat", "other thing, ...": she says herself she is moving on.
+            "moving_on": "",
         }
 
     def __init__(
@@ -77,6 +81,8 @@ class TopicContinuityPolicy(Policy):
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._never = frozenset(config.get("never_instead_of") or [])
+        moving_on = str(config.get("moving_on") or "")
+        self._moving_on = re.compile(moving_on, re.I) if moving_on else None
 
     def train(
         self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
@@ -113,6 +119,9 @@ class TopicContinuityPolicy(Policy):
             return None
         if intent == self.config["follow_up_intent"] or intent in self._never:
             return None  # its own rule answers
+        text = tracker.latest_message.text or ""
+        if self._moving_on is not None and self._moving_on.search(text):
+            return None  # a new topic by her own words: the classifier's reading answers
         if intent == FALLBACK_INTENT:
             ranking = [
                 str(item.get(INTENT_NAME_KEY))

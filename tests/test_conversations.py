@@ -1,14 +1,14 @@
-"""The multi-turn held-out conversations (tests/conversations/heldout.yml), played through
-POST /api/chat of the real stack, one fresh chat user per conversation; the last reply of each
-is classified (peerbot/conversation_eval.py) and the report is written to
-var/reports/conversations.json: per conversation what was expected, what came back (a topic,
-an outcome of #19, or "unknown") and whether it was right; the share right, overall and by kind.
+"""The multi-turn conversation sets (tests/conversations/*.yml), played through POST /api/chat of
+the real stack, one fresh chat user per conversation; the last reply of each is classified
+(peerbot/conversation_eval.py) and the report is written to var/reports/conversations*.json: per
+conversation what was expected, what came back (a topic, an outcome of #19, or "unknown") and
+whether it was right; the share right, overall and by kind.
 
-Asserted here is only what holds today and must keep holding: the set's format (unique ids,
-every expected name valid, at least 70 conversations of 2-4 turns) and that the chat API answers
-every turn. The accuracy threshold is deliberately NOT asserted yet: issue #19's work adds
-`accuracy >= 0.85` once the dialogue core holds conversations. The first-pass figure (before
-#19) is recorded in the set's header and in README's "Dialogue content".
+Asserted: the sets' format (unique ids, every expected name valid, at least 70 conversations of
+2-4 turns), that the chat API answers every turn, and a floor for the sets whose misses were
+read and learned from (a regression guard, below today's figures). The held-out set
+(heldout_5.yml, never read) is scored and reported, not asserted: issue #19's 0.85 is not
+reached on a fresh set (first passes 0.66-0.74; README "Dialogue content").
 """
 
 from __future__ import annotations
@@ -38,7 +38,16 @@ SETS = {
     # Written fresh on 2026-12-06 (session 13) by a helper that read none of the sets'
     # conversations nor the training data (its header lists what it read).
     "heldout_4": (ce.HELDOUT_4_PATH, "conversations_heldout_4.json"),
+    # Written fresh on 2026-12-06 (session 13) by a helper that read no set's conversations nor
+    # the training data, once set 4 had been scored; the held-out one since set 4 was read.
+    "heldout_5": (ce.HELDOUT_5_PATH, "conversations_heldout_5.json"),
 }
+
+
+# Sets whose misses were read and learned from: today 0.80-0.90 (2026-12-06); a drop below the
+# floor means a change broke conversations that worked.
+LEARNED_FROM = ("dev", "heldout", "heldout_2", "heldout_3", "heldout_4")
+LEARNED_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +175,5 @@ def test_conversations_through_the_chat_api(
     kinds = ", ".join(f"{k} {v['right']}/{v['total']}" for k, v in result["by_kind"].items())
     print(f"{name}: {result['right']}/{result['total']} = {result['accuracy']} ({kinds})")
     assert result["total"] == len(conversations)
+    if name in LEARNED_FROM:
+        assert result["accuracy"] >= LEARNED_FLOOR, (name, result["accuracy"], kinds)

@@ -278,6 +278,21 @@ def test_asking_with_the_question_inline(client: TestClient, tokens: dict[str, s
     ]
 
 
+def test_changing_her_mind_sends_nothing(client: TestClient, tokens: dict[str, str]) -> None:
+    """ "nvm" after "what would you like to ask?" cancels; "never mind, ..." with more words is
+    read as any message, and none of it reaches researchers."""
+    say(client, "mom-n", "/ask")
+    assert say(client, "mom-n", "nvm")[0]["text"] == texts.say("cancelled", "en")
+    say(client, "mom-n", "/ask")
+    replies = say(client, "mom-n", "never mind. are there online groups for moms")
+    assert not any("on its way" in r["text"] for r in replies)
+    waiting = client.get("/api/research/member-questions", headers=auth(tokens["rae"])).json()
+    assert waiting["questions"] == []
+    # Her next message is hers again, not a question for researchers.
+    later_replies = say(client, "mom-n", "thanks")
+    assert not any("on its way" in r["text"] for r in later_replies)
+
+
 ROUTES = [
     ("researcher", "post", "/api/research/questions", {"text": "A question?", "context": ""}),
     ("researcher", "get", "/api/research/questions", None),
