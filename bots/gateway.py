@@ -381,14 +381,14 @@ class Gateway:
         lookup = asyncio.ensure_future(self._member_state(message))
         lookup.add_done_callback(_retrieve_exception)
         decision = await self._decide(text, message)
-        if decision.outcome is Outcome.CHECK and (
+        if (decision.outcome is Outcome.CHECK or decision.help_heard_only) and (
             parse_staff_command(text) is not None
             or parse_command(text) is not None
             or is_plan_command(text)
         ):
             # A researcher's /submit about overdose deaths, a mother's /answer_N: commands are
             # not asked "are you safe?" on the learned layer's doubt (a rule hit still counts).
-            decision = replace(decision, outcome=Outcome.NONE)
+            decision = replace(decision, outcome=Outcome.NONE, help_coming=False)
         if (
             decision.outcome is Outcome.CHECK
             and decision.layer != "rules"
@@ -626,6 +626,13 @@ class Gateway:
         files; the case (or the pending check) is written before the reply is returned, and if
         the database is away the reply still goes out. Her state read beside the screen
         (`lookup`), when it came in time, spares the case's transaction reading it again."""
+        if decision.help_heard_only:
+            # Only the learned layer heard "help is here": in her open case that is news for
+            # her moderator ("my sister is here now"); anywhere else she is asked, not told
+            # "I'm glad help is on the way" about a question ("will they call cps on me").
+            state = await self._state_in_time(lookup)
+            if state is None or state.case_id is None:
+                decision = decision.asked_instead()
         # Help already coming is heard first: no "call 911" to someone the paramedics are with.
         # One of a flood of new chats is given the numbers, not asked: nobody will follow up.
         flood = new_chat.flood if new_chat is not None else None

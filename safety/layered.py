@@ -125,6 +125,15 @@ class Decision:
         return self.outcome is not Outcome.NONE
 
     @property
+    def help_heard_only(self) -> bool:
+        """ "Help is coming" read by the learned layer alone: no reviewed phrase, no crisis."""
+        return self.help_coming and not self.flagged and self.layer == "learned"
+
+    def asked_instead(self) -> Decision:
+        """The check to ask when help heard only by the learned layer is not about her case."""
+        return replace(self, outcome=Outcome.CHECK, severity=Severity.ELEVATED, help_coming=False)
+
+    @property
     def answered(self) -> bool:
         """Whether the gateway answers it as a finding (a crisis, a check, or help already
         coming, which gets its own reply and a gentle case) instead of passing it to Rasa."""
@@ -283,15 +292,16 @@ class LayeredScreen:
             return replace(learned, help_coming=help_coming or heard)
         if learned is None and heard and not help_coming:
             # The learned reading of "help is coming" alone, with no reviewed phrase and no
-            # crisis beside it, is asked about, not answered with "I'm glad help is on the way"
-            # ("are they gonna call cps on me at the hospital" scored 0.73): a check is the
-            # gentle reply that is right either way, and counts as detected all the same.
+            # crisis beside it, is marked as the learned layer's: in her open case it is heard
+            # ("my sister is here now"), elsewhere the gateway asks instead of answering "I'm
+            # glad help is on the way" ("are they gonna call cps on me at the hospital" scored
+            # 0.73 on it). See `Decision.help_heard_only`.
             return Decision(
-                Outcome.CHECK,
+                Outcome.NONE,
                 language,
                 category=scores.top_category,
-                severity=Severity.ELEVATED,
                 layer="learned",
+                help_coming=True,
                 score=scores.crisis,
             )
         return learned or Decision(

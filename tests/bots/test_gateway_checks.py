@@ -252,6 +252,44 @@ async def test_help_coming_outside_a_case_is_heard_and_a_person_looks(
     assert case is not None
 
 
+def help_hearing_screen(full: LayeredScreen) -> LayeredScreen:
+    """The real layers with thresholds that make the learned layer hear "help is coming" in
+    every message and never a crisis or a check."""
+    assert full.learned is not None
+    thresholds = ThresholdSet(
+        date(2026, 12, 1),
+        {full.learned.variant: Thresholds(crisis=0.99999, check=0.99998, help_coming=1e-9)},
+    )
+    return LayeredScreen(
+        default_screener(), default_detector(), full.learned, thresholds, RecentMessages()
+    )
+
+
+async def test_help_heard_only_by_the_learned_layer_is_asked_about_unless_in_her_case(
+    database: Database, standin: RasaStandIn, layered_screen: LayeredScreen
+) -> None:
+    """Outside a case, "are they gonna call cps on me at the hospital" is not answered "I'm glad
+    help is on the way": she is asked whether she is safe. In her open case, "my sister is here
+    now" reaches her moderator as her words, with the note that help is there."""
+    gateway = make_gateway(database, standin.url, help_hearing_screen(layered_screen))
+    replies = await gateway.handle(
+        InboundMessage("web", "m30", "are they gonna call cps on me at the hospital")
+    )
+    assert "glad" not in text_of(replies).lower()
+    assert [b.payload for b in replies[0].buttons][:2] == ["/check_safe", "/check_help"]
+    async with database.sessions() as session:
+        assert await session.scalar(select(SafetyCheck.id)) is not None
+
+    case_id = await _claimed_case(gateway, database, "45")
+    assert await gateway.handle(InboundMessage("discord", "45", "my sister is here now")) == []
+    async with database.sessions() as session:
+        turns = (
+            await session.scalars(select(CaseMessage).where(CaseMessage.case_id == case_id))
+        ).all()
+    assert any(t.author == "member" and "my sister is here now" in t.text for t in turns)
+    assert any("help on its way" in t.text for t in turns if t.author == "screen")
+
+
 async def test_an_edit_is_screened_again_and_only_a_finding_answered(
     database: Database, standin: RasaStandIn, layered_screen: LayeredScreen
 ) -> None:

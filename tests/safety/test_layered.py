@@ -69,23 +69,27 @@ def test_help_coming_is_heard(layered_screen: LayeredScreen) -> None:
     assert not layered_screen.decide("i didnt call 911, i dont want cps involved").help_coming
 
 
-def test_the_learned_reading_of_help_coming_alone_is_asked_about(
+def test_the_learned_reading_of_help_coming_alone_is_marked_as_the_learned_layers(
     layered_screen: LayeredScreen,
 ) -> None:
     """With no reviewed phrase and no crisis beside it, the learned "help is coming" signal is
-    a check ("are you safe right now?"), never "I'm glad help is on the way"; beside a learned
-    crisis it still chooses the help-coming reply, and a reviewed phrase is heard as before."""
+    marked as heard by the learned layer only (the gateway asks "are you safe right now?"
+    unless it is about her open case); beside a learned crisis it chooses the help-coming
+    reply, and a reviewed phrase is heard as before."""
     from safety.learned import Scores
     from safety.screen import Screening
 
     nothing = Screening(crisis=False)
     coming = Scores(crisis=0.01, categories={"medical": 0.6, "suicide": 0.4}, help_coming=0.99)
     alone = layered_screen.combine(nothing, "en", False, coming)
-    assert (alone.outcome, alone.help_coming, alone.category) == (Outcome.CHECK, False, "medical")
+    assert alone.help_heard_only and alone.answered and alone.category == "medical"
+    asked = alone.asked_instead()
+    assert (asked.outcome, asked.help_coming, asked.category) == (Outcome.CHECK, False, "medical")
     with_phrase = layered_screen.combine(nothing, "en", True, coming)
-    assert (with_phrase.outcome, with_phrase.help_coming) == (Outcome.NONE, True)
+    assert with_phrase.help_coming and not with_phrase.help_heard_only
     crisis = Scores(crisis=0.999, categories={"overdose": 1.0}, help_coming=0.99)
-    assert layered_screen.combine(nothing, "en", False, crisis).help_coming
+    beside = layered_screen.combine(nothing, "en", False, crisis)
+    assert beside.crisis and beside.help_coming and not beside.help_heard_only
     quiet = Scores(crisis=0.01, categories={"medical": 1.0}, help_coming=0.01)
     assert not layered_screen.combine(nothing, "en", False, quiet).answered
 
