@@ -630,8 +630,9 @@ class Gateway:
             # Only the learned layer heard "help is here": in her open case that is news for
             # her moderator ("my sister is here now"); anywhere else she is asked, not told
             # "I'm glad help is on the way" about a question ("will they call cps on me").
+            # Only when her state says so: unknown in time, it is heard as before.
             state = await self._state_in_time(lookup)
-            if state is None or state.case_id is None:
+            if state is not None and state.case_id is None:
                 decision = decision.asked_instead()
         # Help already coming is heard first: no "call 911" to someone the paramedics are with.
         # One of a flood of new chats is given the numbers, not asked: nobody will follow up.
