@@ -151,10 +151,11 @@ def answers_her_state(tracker: Tracker, text: str) -> bool:
     return waiting and state_in_reply(text, language_of(tracker)) is not None
 
 
-async def answer_her_state(
-    dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+async def find_help(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, text: str
 ) -> list[dict[str, Any]]:
-    reply, events = help_reply_for("inform_state", text, tracker, default_directory())
+    """The resource finder's reply, as if the message had been read as `intent`."""
+    reply, events = help_reply_for(intent, text, tracker, default_directory())
     dispatcher.utter_message(**reply)
     return events
 
@@ -171,7 +172,7 @@ class ActionFollowUp(Action):
     ) -> list[dict[str, Any]]:
         text = str((tracker.latest_message or {}).get("text") or "")
         if answers_her_state(tracker, text):
-            return await answer_her_state(dispatcher, tracker, text)
+            return await find_help(dispatcher, tracker, "inform_state", text)
         current = topic_before_this_message(tracker)
         topic = follow_up_topic(current, text) or _next_best_topic(tracker)
         events: list[dict[str, Any]] = []
@@ -190,21 +191,13 @@ class ActionFollowUp(Action):
             events.append(SlotSet("topic", topic))
         if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
             # "where can i get it in ohio" after the answer about naloxone: its services there.
-            reply, slot_events = help_reply_for("inform_state", text, tracker, default_directory())
-            dispatcher.utter_message(**reply)
-            return [*events, *slot_events]
+            return [*events, *await find_help(dispatcher, tracker, "inform_state", text)]
         if topic in TOPIC_RESOURCES and asks_for_services(text, language_of(tracker)):
             # "any services for that around here" after the answer about PPD: that kind of
             # help, where she said she lives or once she says it.
-            reply, slot_events = help_reply_for(
-                "help_resources", text, tracker, default_directory()
-            )
-            dispatcher.utter_message(**reply)
-            return [*events, *slot_events]
+            return [*events, *await find_help(dispatcher, tracker, "help_resources", text)]
         if topic in FINDER_INTENTS:
-            reply, slot_events = help_reply_for(topic, text, tracker, default_directory())
-            dispatcher.utter_message(**reply)
-            return [*events, *slot_events]
+            return [*events, *await find_help(dispatcher, tracker, topic, text)]
         dispatcher.utter_message(response=response_for(topic))
         return events
 
@@ -326,16 +319,14 @@ class ActionAskAffirmation(Action):
         ranking = list((tracker.latest_message or {}).get("intent_ranking") or [])
         text = str((tracker.latest_message or {}).get("text") or "")
         if answers_her_state(tracker, text):
-            return await answer_her_state(dispatcher, tracker, text)
+            return await find_help(dispatcher, tracker, "inform_state", text)
         topic = tracker.get_slot("topic")
         if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
             # "where do i get some in ohio" after the answer about naloxone: its services there.
-            return await answer_her_state(dispatcher, tracker, text)
+            return await find_help(dispatcher, tracker, "inform_state", text)
         if topic in TOPIC_RESOURCES and best_reading(ranking) == "help_resources":
             # "can you find me one" after the answer about peer coaches: help of that kind.
-            reply, events = help_reply_for("help_resources", text, tracker, default_directory())
-            dispatcher.utter_message(**reply)
-            return events
+            return await find_help(dispatcher, tracker, "help_resources", text)
         if best_reading(ranking) == "feeling_low" and not QUESTION.search(text):
             # Unsure, but most likely a feeling ("long night with the baby 😮‍💨"): a feeling is
             # acknowledged, not answered with a menu of topics.

@@ -148,6 +148,22 @@ def test_help_near_her_asks_where_she_is(app_client: httpx.Client) -> None:
     assert text(after_topic) == ASK_STATE
 
 
+def test_research_follow_ups_and_moving_on(app_client: httpx.Client) -> None:
+    """After the answer about joining a study, "what they found" is about results; a message
+    that says it moves on ("also ...") gets the new topic's answer, not the old one's."""
+    _, found = chat(app_client, "how do i join a study", "do they tell us what they found after")
+    assert text(found) == answer("utter_research_results")
+    _, moved = chat(app_client, "how do i join a study", "also what is mat")
+    assert text(moved) == answer("utter_faq_moud")
+
+
+def test_services_for_the_topic_she_is_on(app_client: httpx.Client) -> None:
+    """ "any services for that near me" after a topic with services waits on her state (for
+    naloxone it would not: overdose services never wait on a question)."""
+    _, asked = chat(app_client, "what are support groups like", "any services for that near me")
+    assert text(asked) == ASK_STATE
+
+
 def test_a_ride_then_her_state_gets_rides_not_crisis_lines(app_client: httpx.Client) -> None:
     first, second = chat(
         app_client, "how do i get to my clinic, i dont have a car", "i'm in kentucky"
