@@ -405,9 +405,13 @@ class Delivery:
         that was down, its rate limit) never holds an imminent crisis behind older, calmer
         ones. Read a few at a time, so one that arrives meanwhile goes next."""
         for _ in range(BATCH // NOTIFICATION_ROUND):
-            # Her messages (a moderator's reply, who joined or left) never wait behind the
-            # cards: they go before each card.
+            # The live conversations never wait behind the cards: what goes to her (a
+            # moderator's reply, who joined or left) and what she wrote, relayed to the
+            # moderator in her case's thread, go before each card. A card waits for the group's
+            # pacing (3 s each in a Telegram group), so fifty queued cards would hold her next
+            # message for minutes.
             await self._deliver_outbox()
+            await self._relay_transcripts()
             if not await self._deliver_notification_round():
                 return
 

@@ -41,6 +41,9 @@ SETS = {
     # Written fresh on 2026-12-06 (session 13) by a helper that read no set's conversations nor
     # the training data, once set 4 had been scored; the held-out one since set 4 was read.
     "heldout_5": (ce.HELDOUT_5_PATH, "conversations_heldout_5.json"),
+    # Written fresh on 2026-12-06 (session 14) by a helper that read no set's conversations nor
+    # the training data, before set 5 was read; the held-out one since then.
+    "heldout_6": (ce.HELDOUT_6_PATH, "conversations_heldout_6.json"),
 }
 
 
