@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 HANDOFF_MARKER = "handoff"
+# A reply that answers nothing yet: "say it another way", "did you mean?", "I can't help with that".
+UNSURE_MARKER = "unsure"
 DOWN_SECONDS = 30.0  # how long a Rasa server that refused a connection is tried last
 
 
@@ -37,6 +39,11 @@ class DialogueResult:
     # Other requests Rasa hands to the app (custom payload {"peerbot": ...}): "my_data",
     # "delete_request". The app, not Rasa, answers those.
     requests: frozenset[str] = frozenset()
+
+    @property
+    def unsure(self) -> bool:
+        """Rasa answered nothing yet (a response marked `peerbot: unsure`)."""
+        return UNSURE_MARKER in self.requests
 
 
 def parse_rasa_messages(items: Any, language: str = "en") -> DialogueResult:

@@ -109,6 +109,9 @@ class GatewayConfig:
     flood_messages: int = 8
     flood_seconds: float = 10.0
     check_timeout: timedelta = timedelta(minutes=10)
+    # How long the check waits for the dialogue core's answer to her question, shown above it;
+    # after that the check goes alone.
+    answer_beside_check_seconds: float = 3.0
     # While a moderator has the conversation, the bot's own crisis reply waits this long after
     # a person last wrote to her (she is being helped; the moderator is alerted instead).
     crisis_reply_quiet: timedelta = timedelta(minutes=10)
@@ -652,6 +655,7 @@ class Gateway:
         )
         transcript_text = text[:TRANSCRIPT_LIMIT_CHARS]
         recorded = False
+        answer_beside = False
         # Her crisis case, once written: a line from her safety plan follows the reply.
         written: tuple[int, int] | None = None
         known = await self._state_in_time(lookup)
@@ -683,8 +687,7 @@ class Gateway:
                         transcript_text,
                         self._config.check_timeout,
                     )
-                    if not for_research:
-                        return replies
+                    answer_beside = not for_research
                 else:
                     opening = await cases.open_for_crisis(
                         member, message.platform, self._case_screening(decision), transcript_text
@@ -699,6 +702,12 @@ class Gateway:
                     # Moderators see what she has already been told, numbers included.
                     await cases.record_bot_message(opening.case_id, replies[0].text)
                     written = (member.id, opening.case_id)
+            if answer_beside:
+                # The check is written; her question is answered above it, from the dialogue
+                # core, within a short wait (after the transaction: no network call in one).
+                recorded = True
+                answer = await self._answer_beside_check(message, text, decision, known)
+                return [*answer, *replies]
             if written is None:
                 recorded = True
                 taken = await self._research.take_input(message, text)
@@ -721,6 +730,35 @@ class Gateway:
             )
             return [*replies, *plan_lines]
         return replies
+
+    async def _answer_beside_check(
+        self, message: InboundMessage, text: str, decision: Decision, state: MemberState | None
+    ) -> list[Reply]:
+        """The screen was unsure, not alarmed: she is asked "are you safe right now?", and the
+        question she asked is still answered ("is my baby gonna go thru withdrawal bc of the
+        methadone" scored 0.38). Withholding the answer until she says she is safe lost it (an
+        "I'm safe" does not bring it back) and read as suspicion. Nothing when the dialogue core
+        is slow or down, answers nothing yet (asks her to say it another way), hears a request
+        (a person, her data), or her state is unknown: then the check goes alone, as before.
+        Never raises."""
+        if state is None or state.blocked or not text or message.kind is not ContentKind.TEXT:
+            return []
+        try:
+            result = await asyncio.wait_for(
+                self._dialogue.respond(
+                    state.pseudonym, text[: self._config.max_message_chars], decision.language
+                ),
+                self._config.answer_beside_check_seconds,
+            )
+        except (DialogueUnavailable, TimeoutError):
+            return []
+        except Exception:
+            log.exception("answer beside a check failed", extra={"platform": message.platform})
+            return []
+        self._count_reading(state.pseudonym)
+        if result.unsure or result.handoff_requested or result.requests:
+            return []
+        return list(result.replies)
 
     @staticmethod
     async def _state_in_time(

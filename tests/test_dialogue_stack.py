@@ -290,6 +290,8 @@ def test_a_feeling_twice_in_spanish_gets_the_warmer_spanish_answer(stack: Stack)
 
 def test_did_you_mean_is_asked_in_spanish(stack: Stack) -> None:
     (asked,) = rasa_chat(stack, "/nlu_fallback")
-    text, titles, payloads = said(asked)
+    # It answers nothing yet: marked so (bots/gateway.py leaves it out beside a check).
+    assert asked[-1] == {"recipient_id": asked[0]["recipient_id"], "custom": {"peerbot": "unsure"}}
+    text, titles, payloads = said(asked[:-1])
     assert text == variation("utter_ask_affirmation", "es")["text"]
     assert titles[-1] == "Otra cosa" and payloads[-1] == "/out_of_scope"

@@ -630,23 +630,25 @@ async def test_an_unsure_message_is_asked_about_and_each_button_answers(
     async with discord_app(unsure_settings, rasa) as (server, _):
         dm = server.dm_channel_for(MOM)
         await server.dm(MOM, "idk anymore honestly")
-        await server.wait_for(lambda: server.texts_in(dm))
-        question = server.posted(dm)[0]
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
+        # Her words are answered (Rasa's reply first), then the check, whose buttons come last.
+        answer, question = server.posted(dm)[:2]
+        assert answer["content"] == rasa.reply[0]["text"]
         assert "Are you safe right now?" in question["content"] and "988" in question["content"]
         buttons = [b["custom_id"] for b in question["components"][0]["components"]]
         assert buttons == ["say:/check_safe", "say:/check_help", "say:/check_person"]
 
         await server.click(MOM, "say:/check_safe", dm)
-        await server.wait_for(lambda: len(server.texts_in(dm)) >= 2)
-        assert "Thank you" in server.texts_in(dm)[1]
+        await server.wait_for(lambda: len(server.texts_in(dm)) >= 3)
+        assert "Thank you" in server.texts_in(dm)[2]
 
         for user, payload in ((MOM + 10, "say:/check_help"), (MOM + 11, "say:/check_person")):
             channel = server.dm_channel_for(user)
             await server.dm(user, "idk anymore honestly")
-            await server.wait_for(lambda c=channel: server.texts_in(c))
-            await server.click(user, payload, channel)
             await server.wait_for(lambda c=channel: len(server.texts_in(c)) >= 2)
-            assert "911" in server.texts_in(channel)[1]
+            await server.click(user, payload, channel)
+            await server.wait_for(lambda c=channel: len(server.texts_in(c)) >= 3)
+            assert "911" in server.texts_in(channel)[2]
         async with database.sessions() as session:
             severities = sorted((await session.scalars(select(Case.severity))).all())
         assert severities == ["elevated", "high"]

@@ -5,6 +5,7 @@ heard; edits are screened again; Spanish gets Spanish."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 
@@ -74,17 +75,58 @@ async def test_an_unsure_message_asks_once_with_988_and_three_buttons(
     checking: Gateway, database: Database, standin: RasaStandIn
 ) -> None:
     replies = await checking.handle(InboundMessage("web", "m1", "idk anymore honestly"))
-    assert len(replies) == 1 and "988" in replies[0].text
-    assert [b.payload for b in replies[0].buttons] == [
+    # What she asked is answered (the dialogue core's reply), and the check comes last, so its
+    # buttons are the ones under her thumb.
+    assert [r.text for r in replies[:-1]] == ["Hello from the stand-in"]
+    assert "988" in replies[-1].text and "Are you safe right now?" in replies[-1].text
+    assert [b.payload for b in replies[-1].buttons] == [
         "/check_safe",
         "/check_help",
         "/check_person",
     ]
-    assert standin.received == []  # not sent to Rasa
+    assert [m["message"] for m in standin.received] == ["idk anymore honestly"]
     async with database.sessions() as session:
         check = await session.scalar(select(SafetyCheck))
         assert check is not None and check.status == "asked"
         assert await session.scalar(select(Case)) is None  # no case yet
+
+
+@pytest.mark.parametrize(
+    "rasa",
+    [
+        # It answers nothing yet: "say it another way" beside "are you safe?" only confuses.
+        {"reply": [{"text": "Could you say it another way?"}, {"custom": {"peerbot": "unsure"}}]},
+        # It heard a request (a person): the check's own "Talk to a person" button is there.
+        {"reply": [{"text": "Of course.", "custom": {"peerbot": "handoff"}}]},
+        # Slow: the check does not wait past its short wait for an answer.
+        {"delay_seconds": 3.0},
+    ],
+    ids=["unsure", "request", "slow"],
+)
+async def test_the_check_goes_alone_when_the_dialogue_core_has_no_answer_for_her(
+    database: Database, standin: RasaStandIn, layered_screen: LayeredScreen, rasa: dict[str, object]
+) -> None:
+    for name, value in rasa.items():
+        setattr(standin, name, value)
+    gateway = make_gateway(
+        database, standin.url, unsure_screen(layered_screen), answer_beside_check_seconds=0.5
+    )
+    started = time.monotonic()
+    replies = await gateway.handle(InboundMessage("web", "m1b", "idk anymore honestly"))
+    assert time.monotonic() - started < 2.5
+    assert len(replies) == 1 and "Are you safe right now?" in replies[0].text
+    async with database.sessions() as session:
+        check = await session.scalar(select(SafetyCheck))
+        assert check is not None and check.status == "asked"
+        assert await session.scalar(select(Case)) is None
+
+
+async def test_the_check_goes_alone_with_the_dialogue_core_down(
+    database: Database, layered_screen: LayeredScreen
+) -> None:
+    gateway = make_gateway(database, "http://127.0.0.1:9", unsure_screen(layered_screen))
+    replies = await gateway.handle(InboundMessage("web", "m1c", "idk anymore honestly"))
+    assert len(replies) == 1 and "Are you safe right now?" in replies[0].text
 
 
 async def test_im_safe_lets_the_conversation_go_on_and_is_counted(
@@ -276,7 +318,7 @@ async def test_help_heard_only_by_the_learned_layer_is_asked_about_unless_in_her
         InboundMessage("web", "m30", "are they gonna call cps on me at the hospital")
     )
     assert "glad" not in text_of(replies).lower()
-    assert [b.payload for b in replies[0].buttons][:2] == ["/check_safe", "/check_help"]
+    assert [b.payload for b in replies[-1].buttons][:2] == ["/check_safe", "/check_help"]
     async with database.sessions() as session:
         assert await session.scalar(select(SafetyCheck.id)) is not None
 
