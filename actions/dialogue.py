@@ -261,7 +261,7 @@ QUESTION = re.compile(
 # "can i start one now", "does that ever get better", "is it ok to do that": a word that points
 # back at what was just said, unless she says she is moving on.
 REFERS_BACK = re.compile(
-    r"\b(it|that|this|one|them|those|they|there|these|eso|esa|ese|esto|ello)\b", re.I
+    r"\b(it|that|this|one|ones|them|those|they|there|these|eso|esa|ese|esto|ello)\b", re.I
 )
 MOVING_ON = re.compile(
     r"^\W*(also|other (thing|question)|another (thing|question)|different|separate|btw|nvm"
@@ -272,7 +272,7 @@ MOVING_ON = re.compile(
 
 def refers_back(text: str) -> bool:
     """A short message that points back at the topic she is on."""
-    return len(text.split()) <= 12 and bool(REFERS_BACK.search(text)) and not MOVING_ON.search(text)
+    return len(text.split()) <= 15 and bool(REFERS_BACK.search(text)) and not MOVING_ON.search(text)
 
 
 def best_reading(ranking: list[dict[str, Any]]) -> str | None:

@@ -314,6 +314,7 @@ CITY_STATES = {
     "charleston wv": "WV", "bangor": "ME", "burlington vt": "VT", "minneapolis": "MN",
     "omaha": "NE", "tulsa": "OK", "oklahoma city": "OK", "okc": "OK", "little rock": "AR",
     "birmingham al": "AL", "salt lake": "UT", "boise": "ID", "anchorage": "AK", "honolulu": "HI",
+    "nola": "LA",
 }  # fmt: skip
 
 

@@ -281,6 +281,7 @@ class Verdict:
     got: str  # the expected outcome that matched, else the first label, else "unknown"
     labels: tuple[str, ...]
     right: bool
+    checked: bool = False  # the last turn also asked "are you safe right now?"
 
 
 def _joined(replies: Sequence[Reply]) -> str:
@@ -348,22 +349,26 @@ def classify(
     """Label the last reply of a played conversation and judge it against what it expects."""
     last = list(replies_per_turn[-1]) if replies_per_turn else []
     previous = list(replies_per_turn[-2]) if len(replies_per_turn) > 1 else []
-    first = last[0].text if last else ""
+    # The screen's "are you safe right now?" may follow her answer (the screen was unsure): the
+    # answer is judged by itself, and the check is reported beside it (`Verdict.checked`).
+    check = answers.outside[SCREEN_CHECK]
+    answer = [r for r in last if not r.text.startswith(check)]
+    first = answer[0].text if answer else ""
     labels = answers.topics_of(first, conversation.turns) if first else []
     outcomes: list[str] = []
-    if is_ask_state(answers, last):
+    if is_ask_state(answers, answer):
         outcomes.append("ask_state")
-    if is_clarify(last, conversation.options):
+    if is_clarify(answer, conversation.options):
         outcomes.append("clarify")
-    if is_resources_for_state(answers, last, conversation.need, conversation.state):
+    if is_resources_for_state(answers, answer, conversation.need, conversation.state):
         outcomes.append("resources_for_state")
-    if is_feeling(labels, outcomes, last, previous, answers):
+    if is_feeling(labels, outcomes, answer, previous, answers):
         outcomes.append("feeling")
     outcomes += answers.outside_of(last)
     found = [*labels, *outcomes]
     matched = [e for e in conversation.expect if e in found]
     got = matched[0] if matched else (found[0] if found else UNKNOWN)
-    return Verdict(got=got, labels=tuple(found), right=bool(matched))
+    return Verdict(got=got, labels=tuple(found), right=bool(matched), checked=SCREEN_CHECK in found)
 
 
 def report(
@@ -381,6 +386,7 @@ def report(
             "expected": list(c.expect),
             "got": v.got,
             "right": v.right,
+            "checked": v.checked,
             "reply": said[-1][:300] if said else "",
             "bot_said": [text[:100] for text in said],
         }
@@ -401,6 +407,9 @@ def report(
         "accuracy": round(right / len(rows), 3) if rows else 0.0,
         "right": right,
         "total": len(rows),
+        # None of these conversations is a crisis: every check on a last turn is a needless
+        # one, counted whether or not her answer came with it.
+        "checked": sum(bool(r["checked"]) for r in rows),
         "by_kind": by_kind,
         "conversations": rows,
     }

@@ -149,7 +149,13 @@ def test_outcomes_are_recognised(answers: ce.Answers) -> None:
     assert (verdict.got, verdict.right) == ("greet", False)
     check = [ce.Reply(answers.outside[ce.SCREEN_CHECK] + "\nIf you want...", ("/check_safe",))]
     verdict = ce.classify(conv, [[], check], answers)
-    assert (verdict.got, verdict.right) == (ce.SCREEN_CHECK, False)
+    assert (verdict.got, verdict.right, verdict.checked) == (ce.SCREEN_CHECK, False, True)
+    # An answer with the check after it is judged by the answer; the check is still reported.
+    asks_and_checks = [*asks, *check]
+    conv = _conversation(expect=("ask_state",))
+    verdict = ce.classify(conv, [[], asks_and_checks], answers)
+    assert (verdict.got, verdict.right, verdict.checked) == ("ask_state", True, True)
+    assert not ce.classify(conv, [[], check], answers).right
 
 
 @pytest.mark.rasa
@@ -176,7 +182,10 @@ def test_conversations_through_the_chat_api(
         json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     kinds = ", ".join(f"{k} {v['right']}/{v['total']}" for k, v in result["by_kind"].items())
-    print(f"{name}: {result['right']}/{result['total']} = {result['accuracy']} ({kinds})")
+    print(
+        f"{name}: {result['right']}/{result['total']} = {result['accuracy']} ({kinds});"
+        f" last turn checked {result['checked']}"
+    )
     assert result["total"] == len(conversations)
     if name in LEARNED_FROM:
         assert result["accuracy"] >= LEARNED_FLOOR, (name, result["accuracy"], kinds)
