@@ -7,8 +7,10 @@ whether it was right; the share right, overall and by kind.
 Asserted: the sets' format (unique ids, every expected name valid, at least 70 conversations of
 2-4 turns), that the chat API answers every turn, and a floor for the sets whose misses were
 read and learned from (a regression guard, below today's figures). The held-out set
-(heldout_5.yml, never read) is scored and reported, not asserted: issue #19's 0.85 is not
-reached on a fresh set (first passes 0.66-0.74; README "Dialogue content").
+(heldout_6.yml, never read) is scored and reported, not asserted: issue #19's 0.85 is not
+reached on a fresh set (first passes 0.66-0.75; README "Dialogue content"). Each report also
+counts the last turns that carried the screen's "are you safe right now?" (none of these
+conversations is a crisis, so every one is needless).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ SETS = {
     # conversations nor the training data (its header lists what it read).
     "heldout_4": (ce.HELDOUT_4_PATH, "conversations_heldout_4.json"),
     # Written fresh on 2026-12-06 (session 13) by a helper that read no set's conversations nor
-    # the training data, once set 4 had been scored; the held-out one since set 4 was read.
+    # the training data, once set 4 had been scored; read and learned from in session 14.
     "heldout_5": (ce.HELDOUT_5_PATH, "conversations_heldout_5.json"),
     # Written fresh on 2026-12-06 (session 14) by a helper that read no set's conversations nor
     # the training data, before set 5 was read; the held-out one since then.
@@ -47,9 +49,9 @@ SETS = {
 }
 
 
-# Sets whose misses were read and learned from: today 0.80-0.90 (2026-12-06); a drop below the
+# Sets whose misses were read and learned from: today 0.81-0.94 (2026-12-06); a drop below the
 # floor means a change broke conversations that worked.
-LEARNED_FROM = ("dev", "heldout", "heldout_2", "heldout_3", "heldout_4")
+LEARNED_FROM = ("dev", "heldout", "heldout_2", "heldout_3", "heldout_4", "heldout_5")
 LEARNED_FLOOR = 0.75
 
 
