@@ -9,7 +9,9 @@ Commands (also the payloads of the buttons peerbot sends):
   /answer_N /skip_N                 answer question N, or not
   /consent_N /noconsent_N           agree (or not) to question N's terms before answering
   /withdraw_N                       delete her answer to question N
-  /ask [question]                   ask researchers (without text: her next message is it)
+  /ask [question]                   ask researchers (without text: her next message is it);
+                                    she is shown it as researchers would read it, a draft
+  /ask_send_N /ask_drop_N           send her draft question N to researchers, or delete it
   /library_yes_N /library_no_N      may her question N and its answer join Research 101?
   /share_yes_N /share_no_N          may her answer to question N join Mothers 101 (researchers')?
   /research_library                 read Research 101
@@ -20,6 +22,19 @@ Commands (also the payloads of the buttons peerbot sends):
 Every reply is in her language: the one the gateway decided for this message, else the one
 last decided for her (`Member.language`), else English. Her answer is kept in the language she
 wrote it in, and that language is noted for researchers.
+
+Her question for researchers is never sent by the message alone:
+
+```mermaid
+flowchart LR
+  A["/ask"] --> P[her next message]
+  P -->|nvm, /cancel| X[nothing kept]
+  P --> D[draft, de-identified, shown to her]
+  A -->|"/ask QUESTION"| D
+  D -->|Send it| Q[queued for researchers: its number]
+  D -->|"Don't send"| G[deleted]
+  D -->|a day passes| G
+```
 """
 
 from __future__ import annotations
@@ -46,7 +61,14 @@ from community.research.answers import (
     was_asked,
     withdraw,
 )
-from community.research.member_questions import ask, library, library_consent
+from community.research.member_questions import (
+    DraftOutcome,
+    ask,
+    drop_draft,
+    library,
+    library_consent,
+    send_draft,
+)
 from community.research.models import PendingInput, ResearchQuestion
 from community.research.mothers101 import record_share
 from community.research.preferences import KINDS, preferences_of, set_preference
@@ -64,7 +86,7 @@ NAMED = {
 }  # fmt: skip
 NUMBERED = {
     "answer", "skip", "consent", "noconsent", "withdraw", "library_yes", "library_no",
-    "share_yes", "share_no", *session_flow.NUMBERED,
+    "share_yes", "share_no", "ask_send", "ask_drop", *session_flow.NUMBERED,
 }  # fmt: skip
 # What Rasa hands the app (custom payload {"peerbot": ...}) when she asks in words.
 # Opting in in words is not here: Rasa's answer explains and offers the "Get questions" button,
@@ -122,6 +144,16 @@ def language_for(message: InboundMessage, member: Member) -> str:
 
 def _reply(text: str, buttons: list[tuple[str, str]] | None = None, language: str = "en") -> Reply:
     return Reply(text, tuple(Button(t, p) for t, p in buttons or []), language=language)
+
+
+async def _draft(
+    session: AsyncSession, member_id: int, platform: str, text: str, language: str
+) -> Said:
+    """Her question kept as a draft, shown to her exactly as researchers would read it (after
+    de-identification), with "Send it" and "Don't send": a message that was not her question
+    ("would they know it was me?") never reaches them by itself."""
+    drafted = await ask(session, member_id, platform, text, draft=True)
+    return texts.draft(drafted.id, drafted.text, language)
 
 
 class ResearchFlow:
@@ -186,8 +218,7 @@ class ResearchFlow:
             return [(texts.say("answer_empty", language), [])]
         await session.delete(pending)
         if pending.kind == "ask":
-            asked = await ask(session, member.id, platform, text)
-            return [(texts.asked(asked.id, language), [])]
+            return [await _draft(session, member.id, platform, text, language)]
         question_id = pending.question_id or 0
         question = await session.get(ResearchQuestion, question_id)
         if question is None or not accepting_answers(question):
@@ -232,10 +263,19 @@ class ResearchFlow:
             return said("cancelled")
         if name in ("ask", "research_ask"):
             if command.rest:
-                asked = await ask(session, member.id, platform, command.rest)
-                return [(texts.asked(asked.id, language), [])]
+                return [await _draft(session, member.id, platform, command.rest, language)]
             await expect_input(session, member.id, "ask")
             return said("ask_prompt")
+        if name in ("ask_send", "ask_drop"):
+            if name == "ask_send":
+                outcome = await send_draft(session, number, member.id)
+            else:
+                outcome = await drop_draft(session, number, member.id)
+            if outcome is DraftOutcome.SENT:
+                return [(texts.asked(number, language), [])]
+            if outcome is DraftOutcome.ALREADY_SENT:
+                return [(texts.say("draft_already_sent", language, number=number), [])]
+            return said("draft_dropped" if outcome is DraftOutcome.DROPPED else "draft_gone")
         if name == "research_library":
             entries = await library(session)
             if not entries:

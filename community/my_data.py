@@ -37,7 +37,12 @@ from community.models import (
     utcnow,
 )
 from community.phrases import normalize, phrase
-from community.research.models import MemberQuestion, ResearchAnswer, ResearchPreference
+from community.research.models import (
+    MemberQuestion,
+    MemberQuestionStatus,
+    ResearchAnswer,
+    ResearchPreference,
+)
 from community.research.preferences import KINDS
 from community.safety_plan import Plan, PlanKeys, PlanLocked, plan_row, render
 from community.sessions.models import SessionFeedback, SessionQuestion, SessionRsvp
@@ -58,6 +63,8 @@ class MyData:
     research_answers: int = 0
     shared_in_mothers101: int = 0  # of those, the ones she agreed to share with every researcher
     questions_for_researchers: int = 0
+    # Questions she wrote and was shown but has not sent (or dropped): only she sees them.
+    draft_questions: int = 0
     research_opt_ins: tuple[str, ...] = ()
     safety_checks: int = 0
     safety_check_waiting: bool = False
@@ -127,8 +134,12 @@ async def my_data(
             ResearchAnswer.member_id == member.id, ResearchAnswer.share_consent.is_(True)
         )
     )
+    drafted = MemberQuestion.status == MemberQuestionStatus.DRAFT.value
     asked = await session.scalar(
-        select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id)
+        select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id, ~drafted)
+    )
+    drafts = await session.scalar(
+        select(func.count(MemberQuestion.id)).where(MemberQuestion.member_id == member.id, drafted)
     )
     checks = (
         await session.scalars(select(SafetyCheck.status).where(SafetyCheck.member_id == member.id))
@@ -162,6 +173,7 @@ async def my_data(
         research_answers=int(answers or 0),
         shared_in_mothers101=int(shared or 0),
         questions_for_researchers=int(asked or 0),
+        draft_questions=int(drafts or 0),
         research_opt_ins=opt_ins,
         safety_checks=len(checks),
         follow_ups=int(follow_ups or 0),
@@ -260,6 +272,8 @@ def describe(data: MyData, language: str = "en", session_days: float = 30) -> st
         lines.append(say("my_data_mothers101", count=data.shared_in_mothers101))
     if data.questions_for_researchers:
         lines.append(say("my_data_questions", count=data.questions_for_researchers))
+    if data.draft_questions:
+        lines.append(say("my_data_draft_questions", count=data.draft_questions))
     if data.session_answers:
         lines.append(say("my_data_sessions", count=data.session_answers))
     if data.session_words:

@@ -7,9 +7,10 @@ memory of a conversation once its member has been quiet for `retention_rasa_hour
 wipes those trackers through the dialogue client, which returns whether it could); research
 answers, and mothers' questions to researchers with their answers, after
 `retention_research_days` (Research 101 entries she agreed to share hold nothing of her and
-stay); delivery records of research questions (no text) after 30 days; flagged community
-posts after `retention_transcript_days`, and posted notices to moderators' homes (their text
-already cleared) after a week. Blocks go when they have ended and the audit period has passed.
+stay), and a question she drafted but neither sent nor dropped after a day; delivery records
+of research questions (no text) after 30 days; flagged community posts after
+`retention_transcript_days`, and posted notices to moderators' homes (their text already
+cleared) after a week. Blocks go when they have ended and the audit period has passed.
 Answered safety checks (their text already cleared) go after the audit period too.
 Everything of mothers about a discussion session (invitations, answers, questions sent ahead,
 feedback) goes `retention_session_days` after the session ended; the session itself (the
@@ -41,9 +42,11 @@ from community.models import (
     OutboxMessage,
     SafetyCheck,
 )
+from community.research.member_questions import DRAFT_KEPT
 from community.research.models import (
     DeliveryState,
     MemberQuestion,
+    MemberQuestionStatus,
     ResearchAnswer,
     ResearchDelivery,
 )
@@ -118,6 +121,13 @@ async def purge(database: Database, settings: Settings, now: datetime) -> PurgeR
         )
         await session.execute(
             delete(MemberQuestion).where(MemberQuestion.created_at < research_cutoff)
+        )
+        # Shown to her with "Send it?" and never answered: it was not meant to be kept.
+        await session.execute(
+            delete(MemberQuestion).where(
+                MemberQuestion.status == MemberQuestionStatus.DRAFT.value,
+                MemberQuestion.created_at < now - DRAFT_KEPT,
+            )
         )
         await session.execute(
             delete(ResearchDelivery).where(

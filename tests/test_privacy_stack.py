@@ -49,10 +49,19 @@ def test_a_member_sees_and_deletes_her_data_everywhere(
     marker = f"marker{uuid.uuid4().hex[:8]}"
     chat(app_client, user, "hi")
     _answer_a_research_question(stack, app_client, user, f"Being heard helps {marker}")
-    assert "on its way" in chat(app_client, user, f"/ask do you pay for studies {marker}")
+    # A question she sends (shown to her first), and one she leaves unsent: both are hers.
+    asked = app_client.post(
+        "/api/chat", json={"user": user, "text": f"/ask do you pay for studies {marker}"}
+    )
+    [draft] = asked.json()["replies"]
+    assert "Send it?" in draft["text"]
+    assert "on its way" in chat(app_client, user, draft["buttons"][0]["payload"])
+    assert "Send it?" in chat(app_client, user, f"/ask do you share results {marker}")
     # Asked in words, through the trained model (which hands the answer to the app).
     summary = chat(app_client, user, "what do you know about me")
     assert "Here is what peerbot keeps about you" in summary and "web" in summary
+    assert "Questions you asked researchers: 1." in summary
+    assert "Questions for researchers you wrote but haven't sent: 1" in summary
     assert "988" in chat(app_client, user, secret_words)
     # While a person has the conversation, words go to that person; the buttons and commands
     # for her data still work.

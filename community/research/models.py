@@ -201,6 +201,9 @@ class PendingInput(Base):
 
 
 class MemberQuestionStatus(StrEnum):
+    # Shown to her, de-identified, with "Send it" and "Don't send": hers alone until she sends
+    # it (researchers and moderators never see one); deleted after a day if she does neither.
+    DRAFT = "draft"
     QUEUED = "queued"  # waiting for a researcher
     ANSWERED = "answered"  # a researcher answered; waiting for a moderator's review
     DELIVERED = "delivered"  # reviewed and sent to her

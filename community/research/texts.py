@@ -242,6 +242,14 @@ def share_question(question_id: int, language: str | None = None) -> tuple[str, 
     ]
 
 
+def draft(number: int, question: str, language: str | None = None) -> tuple[str, list[Button]]:
+    """Her question exactly as researchers would read it (de-identified), before it is sent."""
+    return say("draft_question", language, question=question), [
+        (say("button_send_question", language), f"/ask_send_{number}"),
+        (say("button_drop_question", language), f"/ask_drop_{number}"),
+    ]
+
+
 def asked(number: int, language: str | None = None) -> str:
     return say("asked", language, number=number)
 

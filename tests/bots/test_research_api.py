@@ -8,14 +8,17 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from community.db import Database
 from community.research import texts
-from community.scheduling import research_job
+from community.research.models import MemberQuestion
+from community.scheduling import research_job, retention_job
 from community.settings import Settings
 from community.staff import add_staff
 from peerbot.app import create_app
@@ -233,11 +236,15 @@ def test_mothers_ask_researchers_answer_moderators_review(
 ) -> None:
     prompt = say(client, "mom-f", "/ask")[0]
     assert "next message" in prompt["text"]
-    queued = say(client, "mom-f", "How do you decide what to study? I'm Dana.")[0]
+    draft = say(client, "mom-f", "How do you decide what to study? I'm Dana.")[0]
+    assert "Send it?" in draft["text"] and "Dana" not in draft["text"]
+    queued = say(client, "mom-f", payload(draft, "Send it"))[0]
     assert "on its way" in queued["text"]
     waiting = client.get("/api/research/member-questions", headers=auth(tokens["rae"])).json()
     [question] = waiting["questions"]
     assert "Dana" not in question["question"]
+    # What she was shown is what the researcher reads.
+    assert f"“{question['question']}”" in draft["text"]
     answered = client.post(
         f"/api/research/member-questions/{question['id']}/answer",
         headers=auth(tokens["rae"]),
@@ -271,26 +278,190 @@ def test_mothers_ask_researchers_answer_moderators_review(
 
 
 def test_asking_with_the_question_inline(client: TestClient, tokens: dict[str, str]) -> None:
-    say(client, "mom-h", "/ask Do researchers share results with us?")
-    waiting = client.get("/api/research/member-questions", headers=auth(tokens["rae"])).json()
-    assert [q["question"] for q in waiting["questions"]] == [
-        "Do researchers share results with us?"
-    ]
+    """Written after /ask itself, the question is still shown to her before it goes."""
+    [draft] = say(client, "mom-h", "/ask Do researchers share results with us?")
+    assert draft["text"] == texts.draft(0, "Do researchers share results with us?", "en")[0]
+    assert waiting_questions(client, tokens) == []
+    say(client, "mom-h", payload(draft, "Send it"))
+    assert waiting_questions(client, tokens) == ["Do researchers share results with us?"]
 
 
 def test_changing_her_mind_sends_nothing(client: TestClient, tokens: dict[str, str]) -> None:
     """ "nvm" after "what would you like to ask?" cancels; "never mind, ..." with more words is
-    read as any message, and none of it reaches researchers."""
+    read as any message, and none of it reaches researchers, not even as a draft."""
     say(client, "mom-n", "/ask")
     assert say(client, "mom-n", "nvm")[0]["text"] == texts.say("cancelled", "en")
     say(client, "mom-n", "/ask")
     replies = say(client, "mom-n", "never mind. are there online groups for moms")
-    assert not any("on its way" in r["text"] for r in replies)
-    waiting = client.get("/api/research/member-questions", headers=auth(tokens["rae"])).json()
-    assert waiting["questions"] == []
+    assert not any("on its way" in r["text"] or "Send it?" in r["text"] for r in replies)
+    assert waiting_questions(client, tokens) == []
     # Her next message is hers again, not a question for researchers.
     later_replies = say(client, "mom-n", "thanks")
-    assert not any("on its way" in r["text"] for r in later_replies)
+    assert not any("on its way" in r["text"] or "Send it?" in r["text"] for r in later_replies)
+    assert stored_questions(client) == []
+
+
+def payload(reply: dict[str, Any], title: str) -> str:
+    [button] = [b for b in reply["buttons"] if b["title"] == title]
+    return str(button["payload"])
+
+
+def waiting_questions(client: TestClient, tokens: dict[str, str]) -> list[str]:
+    """What researchers are shown, and what moderators review."""
+    shown = client.get("/api/research/member-questions", headers=auth(tokens["rae"]))
+    assert shown.status_code == 200
+    review = client.get("/api/review/member-questions", headers=auth(tokens["mia"]))
+    assert review.json()["questions"] == []  # nothing answered in these tests
+    return [q["question"] for q in shown.json()["questions"]]
+
+
+def stored_questions(client: TestClient) -> list[tuple[int, str, str]]:
+    """Every mother's question in the database: (number, status, text)."""
+
+    async def rows() -> list[tuple[int, str, str]]:
+        database = client.app.state.services.database  # type: ignore[attr-defined]
+        async with database.sessions() as session:
+            found = await session.execute(
+                select(MemberQuestion.id, MemberQuestion.status, MemberQuestion.text).order_by(
+                    MemberQuestion.id
+                )
+            )
+            return [(number, status, text) for number, status, text in found.all()]
+
+    assert client.portal is not None
+    return client.portal.call(rows)
+
+
+def age_questions(client: TestClient, by: timedelta) -> None:
+    async def age() -> None:
+        database = client.app.state.services.database  # type: ignore[attr-defined]
+        async with database.transaction() as session:
+            for question in (await session.scalars(select(MemberQuestion))).all():
+                question.created_at -= by
+
+    assert client.portal is not None
+    client.portal.call(age)
+
+
+def test_what_she_writes_after_ask_is_a_draft_until_she_sends_it(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Her next message is not sent by itself: she sees it as researchers would read it
+    (de-identified), and only "Send it" sends it, once."""
+    say(client, "mom-p", "/ask")
+    [draft] = say(client, "mom-p", "would they know it was me asking? my name is Jessica Brown")
+    assert draft["text"].startswith("Researchers will read this, without your name")
+    assert draft["text"].endswith("Send it?")
+    assert "on its way" not in draft["text"]
+    assert "Jessica" not in draft["text"] and "Brown" not in draft["text"]
+    [(number, status, text)] = stored_questions(client)
+    assert status == "draft" and f"“{text}”" in draft["text"]
+    assert [(b["title"], b["payload"]) for b in draft["buttons"]] == [
+        ("Send it", f"/ask_send_{number}"),
+        ("Don't send", f"/ask_drop_{number}"),
+    ]
+    # Researchers and moderators never see a draft, nor can they act on it.
+    assert waiting_questions(client, tokens) == []
+    answered = client.post(
+        f"/api/research/member-questions/{number}/answer",
+        headers=auth(tokens["rae"]),
+        json={"text": "No, never."},
+    )
+    assert answered.status_code == 404
+    for act, body in (("approve", {}), ("decline", {"note": "Please"})):
+        reviewed = client.post(
+            f"/api/review/member-questions/{number}/{act}", headers=auth(tokens["mia"]), json=body
+        )
+        assert reviewed.status_code == 404
+    assert stored_questions(client) == [(number, "draft", text)]
+
+    # Someone else's press changes nothing and says only that there is no draft of hers.
+    for pressed in (f"/ask_send_{number}", f"/ask_drop_{number}"):
+        [other] = say(client, "mom-q", pressed)
+        assert other["text"] == texts.say("draft_gone", "en")
+    assert stored_questions(client) == [(number, "draft", text)]
+
+    [sent] = say(client, "mom-p", f"/ask_send_{number}")
+    assert sent["text"] == texts.asked(number, "en")
+    assert waiting_questions(client, tokens) == [text]
+    # Pressing again, or "Don't send" now: nothing changes, and she is told kindly why.
+    for pressed in (f"/ask_send_{number}", f"/ask_drop_{number}"):
+        [again] = say(client, "mom-p", pressed)
+        assert again["text"] == texts.say("draft_already_sent", "en", number=number)
+    assert waiting_questions(client, tokens) == [text]
+    assert stored_questions(client) == [(number, "queued", text)]
+    # A sent question is as private as before: another mother learns nothing about it.
+    [other] = say(client, "mom-q", f"/ask_send_{number}")
+    assert other["text"] == texts.say("draft_gone", "en")
+
+
+def test_dont_send_deletes_her_draft(client: TestClient, tokens: dict[str, str]) -> None:
+    [draft] = say(client, "mom-r", "/ask do you pay moms who take part in studies?")
+    [(number, _, _)] = stored_questions(client)
+    [dropped] = say(client, "mom-r", payload(draft, "Don't send"))
+    assert dropped["text"] == texts.say("draft_dropped", "en")
+    assert stored_questions(client) == []
+    for pressed in (f"/ask_drop_{number}", f"/ask_send_{number}"):
+        [again] = say(client, "mom-r", pressed)
+        assert again["text"] == texts.say("draft_gone", "en")
+    assert stored_questions(client) == [] and waiting_questions(client, tokens) == []
+    # A press for a number that never existed is answered the same way.
+    assert say(client, "mom-r", "/ask_send_999999")[0]["text"] == texts.say("draft_gone", "en")
+
+
+def test_a_draft_left_alone_is_deleted_after_a_day(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    [sent] = say(client, "mom-s", "/ask is it safe to breastfeed on methadone?")
+    say(client, "mom-s", payload(sent, "Send it"))
+    [left] = say(client, "mom-s", "/ask how long do studies last?")
+    age_questions(client, timedelta(days=1, minutes=1))
+    [recent] = say(client, "mom-s", "/ask who pays for the research?")
+    before = stored_questions(client)
+    assert [status for _, status, _ in before] == ["queued", "draft", "draft"]
+    [sent_number, _, recent_number] = [number for number, _, _ in before]
+
+    assert client.portal is not None
+    client.portal.call(retention_job, client.app.state.jobs)  # type: ignore[attr-defined]
+    assert [(number, status) for number, status, _ in stored_questions(client)] == [
+        (sent_number, "queued"), (recent_number, "draft")
+    ]  # fmt: skip
+    # The deleted one's button now says it is gone; the recent one can still be sent.
+    assert say(client, "mom-s", payload(left, "Send it"))[0]["text"] == texts.say(
+        "draft_gone", "en"
+    )
+    say(client, "mom-s", payload(recent, "Send it"))
+    assert waiting_questions(client, tokens) == [
+        "is it safe to breastfeed on methadone?", "who pays for the research?"
+    ]  # fmt: skip
+
+
+def test_an_expired_draft_cannot_be_sent_before_retention_runs(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    [draft] = say(client, "mom-t", "/ask what happens to my data?")
+    age_questions(client, timedelta(days=1, minutes=1))
+    assert say(client, "mom-t", payload(draft, "Send it"))[0]["text"] == texts.say(
+        "draft_gone", "en"
+    )
+    assert stored_questions(client) == [] and waiting_questions(client, tokens) == []
+
+
+def test_my_data_shows_her_draft_and_deleting_her_data_removes_it(client: TestClient) -> None:
+    unsent = "Questions for researchers you wrote but haven't sent: 1"
+    [draft] = say(client, "mom-u", "/ask can my baby stay with me in the NICU?")
+    [summary] = say(client, "mom-u", "/my_data")
+    assert unsent in summary["text"]
+    assert "Questions you asked researchers" not in summary["text"]
+    say(client, "mom-u", payload(draft, "Send it"))
+    say(client, "mom-u", "/ask and what about rooming-in?")
+    [summary] = say(client, "mom-u", "/my_data")
+    assert "Questions you asked researchers: 1." in summary["text"] and unsent in summary["text"]
+    say(client, "mom-v", "/ask someone else's question")
+
+    say(client, "mom-u", "/delete_my_data")
+    assert "deleted" in say(client, "mom-u", "/confirm_delete")[0]["text"]
+    assert [text for _, _, text in stored_questions(client)] == ["someone else's question"]
 
 
 ROUTES = [

@@ -192,6 +192,7 @@ async def test_deleting_a_member_removes_her_research_data(database: Database) -
             await record_consent(session, question_id, who, True)
             await store_answer(session, question_id, who, "Being listened to.")
             await ask(session, who, "web", "How do you pick topics?")
+            await ask(session, who, "web", "Do you pay moms who take part?", draft=True)
         session.add(PendingInput(member_id=member_id, kind="ask"))
     async with database.transaction() as session:
         member = await session.get(Member, member_id)
@@ -212,6 +213,10 @@ async def test_deleting_a_member_removes_her_research_data(database: Database) -
             .where(ResearchAnswer.member_id == other)
         )
         assert others == 1
+        her_questions = await session.scalars(
+            select(MemberQuestion.status).where(MemberQuestion.member_id == other)
+        )
+        assert sorted(her_questions.all()) == ["draft", "queued"]
 
 
 @pytest.mark.parametrize(

@@ -298,8 +298,17 @@ async def test_her_stored_language_answers_when_the_message_has_none(database: D
     assert reply.language == "es" and reply.text.startswith("Research 101 apenas")
     [reply] = await chat.say("mamá-4", "/ask", "es")
     assert reply.text.startswith("¿Qué te gustaría preguntarles")
-    [reply] = await chat.say("mamá-4", "¿Cómo deciden qué estudiar?", "es")
+    [draft] = await chat.say("mamá-4", "¿Cómo deciden qué estudiar?", "es")
+    assert draft.text == (
+        "Los investigadores leerán esto, sin tu nombre ni nada que te identifique:\n\n"
+        "“¿Cómo deciden qué estudiar?”\n\n¿La envío?"
+    )
+    [send, drop] = draft.buttons
+    assert (send.title, drop.title) == ("Sí, enviarla", "No enviarla")
+    [reply] = await chat.say("mamá-4", send.payload, "es")
     assert reply.text.startswith("Gracias, tu pregunta va en camino")
+    [reply] = await chat.say("mamá-4", drop.payload, "es")
+    assert reply.text.startswith("Esa pregunta ya les llegó a los investigadores")
     [reply] = await chat.say("mamá-4", "/cancel", "es")
     assert reply.text == "Listo, cancelado. No se guardó nada."
     # The message's own language comes first.
@@ -307,12 +316,36 @@ async def test_her_stored_language_answers_when_the_message_has_none(database: D
     assert reply.language == "en" and reply.text.startswith("Research 101 is just")
 
 
+async def test_her_draft_question_dropped_and_pressed_again_in_spanish(database: Database) -> None:
+    """What she is shown before anything is sent, and every answer to its buttons, in Spanish."""
+    chat = Chat(database)
+    await _set_language(database, "mamá-6", "es")
+    [draft] = await chat.say("mamá-6", "/ask Me llamo Ana López. ¿Pagan por participar?", "es")
+    assert draft.language == "es"
+    assert draft.text.startswith("Los investigadores leerán esto, sin tu nombre")
+    assert draft.text.endswith("¿La envío?")
+    assert "Ana" not in draft.text and "López" not in draft.text
+    assert "¿Pagan por participar?”" in draft.text
+    send, drop = (button.payload for button in draft.buttons)
+    [other] = await chat.say("mamá-7", send, "es")
+    assert other.text.startswith("No hay ninguna pregunta tuya sin enviar con ese número")
+    [dropped] = await chat.say("mamá-6", drop, "es")
+    assert dropped.text.startswith("Listo, no la envié y ya la borré.")
+    [again] = await chat.say("mamá-6", send, "es")
+    assert again.text.startswith("No hay ninguna pregunta tuya sin enviar con ese número")
+    async with database.transaction() as session:
+        assert await mq.list_by_status(session, ("draft", "queued")) == []
+
+
 async def test_a_researchers_answer_reaches_her_in_spanish_and_research_101_reads_spanish(
     database: Database,
 ) -> None:
     chat = Chat(database)
     member_id = await _set_language(database, "mamá-5", "es")
-    await chat.say("mamá-5", "/ask ¿Cómo deciden qué estudiar?", "es")
+    [draft] = await chat.say("mamá-5", "/ask ¿Cómo deciden qué estudiar?", "es")
+    async with database.transaction() as session:
+        assert await mq.list_by_status(session, ("queued",)) == []
+    await chat.say("mamá-5", draft.buttons[0].payload, "es")
     async with database.transaction() as session:
         [asked] = await mq.list_by_status(session, ("queued",))
         await mq.answer(session, asked.id, "Rae", "Buscamos lo que todavía no se sabe.")

@@ -119,6 +119,32 @@ async def test_research_answers_and_questions_go_after_their_period(
         assert (await session.scalars(select(MemberQuestion.text))).all() == ["asked 10 days ago"]
 
 
+async def test_a_draft_question_goes_after_a_day_a_sent_one_stays(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """A question she was shown but neither sent nor dropped is not kept past a day; a sent
+    question of the same age, and a younger draft, stay."""
+    from community.research.member_questions import ask
+    from community.research.models import MemberQuestion
+
+    async with database.transaction() as session:
+        member = await resolve_member(session, b"k" * 48, "web", "asker")
+        for text, draft, hours in (
+            ("old draft", True, 25), ("young draft", True, 23), ("sent", False, 25)
+        ):  # fmt: skip
+            asked = await ask(session, member.id, "web", text, draft=draft)
+            asked.created_at = utcnow() - timedelta(hours=hours)
+    settings = Settings(var_dir=tmp_path, database_url=database_url)
+    await retention_job(JobContext(settings, database, None))
+    async with database.sessions() as session:
+        kept = (
+            await session.execute(
+                select(MemberQuestion.text, MemberQuestion.status).order_by(MemberQuestion.id)
+            )
+        ).all()
+    assert [tuple(row) for row in kept] == [("young draft", "draft"), ("sent", "queued")]
+
+
 async def test_flags_notices_and_ended_blocks_go_after_their_period(
     database: Database, database_url: str, tmp_path: Path
 ) -> None:
