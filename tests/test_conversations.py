@@ -6,11 +6,11 @@ whether it was right; the share right, overall and by kind.
 
 Asserted: the sets' format (unique ids, every expected name valid, at least 70 conversations of
 2-4 turns), that the chat API answers every turn, and a floor for the sets whose misses were
-read and learned from (a regression guard, below today's figures). The held-out set
-(heldout_6.yml, never read) is scored and reported, not asserted: issue #19's 0.85 is not
-reached on a fresh set (first passes 0.66-0.75; README "Dialogue content"). Each report also
-counts the last turns that carried the screen's "are you safe right now?" (none of these
-conversations is a crisis, so every one is needless).
+read and learned from (a regression guard, below today's figures). The held-out sets
+(heldout_6.yml and heldout_7.yml, never read) are scored and reported, not asserted: issue #19's
+0.85 is not reached on a fresh set (first passes 0.66-0.76; README "Dialogue content"). Each
+report also counts the last turns that carried the screen's "are you safe right now?" (none of
+these conversations is a crisis, so every one is needless).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ SETS = {
     # Written fresh on 2026-12-06 (session 14) by a helper that read no set's conversations nor
     # the training data, before set 5 was read; the held-out one since then.
     "heldout_6": (ce.HELDOUT_6_PATH, "conversations_heldout_6.json"),
+    # Written fresh on 2026-12-06 (session 14, for session 15) by a helper that read no set's
+    # conversations nor the training data; scored for a baseline, not read.
+    "heldout_7": (ce.HELDOUT_7_PATH, "conversations_heldout_7.json"),
 }
 
 
