@@ -18,6 +18,7 @@ from actions.dialogue import (
     follow_up_topic,
     is_follow_up_in_context,
     medication_named_in,
+    refers_back,
 )
 from actions.resources import (
     ASK_STATE,
@@ -456,3 +457,13 @@ def test_the_cities_the_classifier_knows_are_the_cities_the_finder_reads() -> No
     # Every city except the ones that carry their state ("lexington ky") or a dot.
     plain = {c for c in CITY_STATES if len(c.split()[-1]) > 2 and c != "columbus ohio"}
     assert plain - {c for c in plain if "." in c} <= cities
+
+
+def test_a_short_message_that_points_back_follows_the_topic() -> None:
+    """ "any online ones?" points back at the groups just described; up to 15 words may."""
+    assert refers_back("any online ones? hard to leave the house with a newborn")
+    assert refers_back("can any doctor prescribe it or do i need to find like a special one")
+    long = "can any doctor prescribe it or do i need to find like a special one around here ok"
+    assert len(long.split()) > 15 and not refers_back(long)
+    assert not refers_back("also what about online ones")  # she says she moves on
+    assert not refers_back("what is mat")  # nothing points back

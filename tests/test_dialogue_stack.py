@@ -157,6 +157,14 @@ def test_research_follow_ups_and_moving_on(app_client: httpx.Client) -> None:
     assert text(moved) == answer("utter_faq_moud")
 
 
+def test_her_data_is_a_topic_a_follow_up_points_back_to(app_client: httpx.Client) -> None:
+    """After "what do you keep about me" (the app's answer), "can i see it" is her data again,
+    not "Did you mean ...?"."""
+    first, again = chat(app_client, "what do you guys keep about me", "ok can i see it")
+    assert text(first).startswith("Here is what peerbot keeps about you")
+    assert text(again).startswith("Here is what peerbot keeps about you")
+
+
 def test_services_for_the_topic_she_is_on(app_client: httpx.Client) -> None:
     """ "any services for that near me" after a topic with services waits on her state (for
     naloxone it would not: overdose services never wait on a question)."""
