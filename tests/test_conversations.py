@@ -49,6 +49,9 @@ SETS = {
     # Written fresh on 2026-12-06 (session 14, for session 15) by a helper that read no set's
     # conversations nor the training data; scored for a baseline, not read.
     "heldout_7": (ce.HELDOUT_7_PATH, "conversations_heldout_7.json"),
+    # Written fresh on 2026-12-06 (session 15) by a helper that read no set's conversations nor
+    # the training data, before sets 6 and 7 were read; scored, not read.
+    "heldout_8": (ce.HELDOUT_8_PATH, "conversations_heldout_8.json"),
 }
 
 
