@@ -24,7 +24,7 @@ $(APP_STAMP): $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $(APP_STAMP)
 
-$(RASA_STAMP): rasa-runtime.lock scripts/provision-rasa.sh | $(APP_STAMP)
+$(RASA_STAMP): rasa-runtime.lock rasa-encoder.lock scripts/provision-rasa.sh | $(APP_STAMP)
 	@echo "==> Provisioning the Rasa runtime (.rasa-venv)"
 	scripts/provision-rasa.sh
 

@@ -23,6 +23,7 @@ from actions.resources import (
     FINDER_INTENTS,
     TOPIC_RESOURCES,
     asks_for_services,
+    asks_more_than_her_state,
     asks_where_in_a_state,
     help_reply_for,
     response_for,
@@ -82,7 +83,15 @@ SUGGESTING = re.compile(
     r"\bsuggest|\bidea\b|\bask (them|the researchers|a question)|\bsugerir|\bpreguntarles\b",
     re.I,
 )
+# "can i turn those off" after the answer about getting research questions.
+TURNING_OFF = re.compile(
+    r"\b(turn|switch|shut) (them|those|it|that|these|this) off\b|\bturn off\b|\bunsubscribe"
+    r"|\bopt( me)? out\b|\bno more (of )?(them|those|questions)\b|\bstop (them|those|getting)\b"
+    r"|\bdejar de recibir|\bya no (me )?(mand|envi)|\bdesactivar",
+    re.I,
+)
 CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
+    (TURNING_OFF, frozenset({"research_opt_in", "research_joining"}), "research_opt_out"),
     (RESULTS, RESEARCH_TOPICS - {"research_ask"}, "research_results"),
     (SUGGESTING, RESEARCH_TOPICS - {"research_ask"}, "research_ask"),
     (PREGNANCY, MEDICATION_TOPICS | {"faq_breastfeeding", "faq_nas"}, "faq_moud_pregnancy"),
@@ -144,6 +153,15 @@ def _next_best_topic(tracker: Tracker) -> str | None:
     return None
 
 
+def gives_her_state(text: str, language: str) -> bool:
+    """ "where can i get it in ohio", or only where she is ("tennesee", "we're in tampa fl")."""
+    if asks_where_in_a_state(text, language):
+        return True
+    return state_in_reply(text, language) is not None and not asks_more_than_her_state(
+        text, language
+    )
+
+
 def answers_her_state(tracker: Tracker, text: str) -> bool:
     """The finder asked for her state (a need waits, no state yet) and this message names one,
     however the classifier read it ("we're in chicago", "tennesee")."""
@@ -189,8 +207,9 @@ class ActionFollowUp(Action):
             return events
         if topic != tracker.get_slot("topic"):
             events.append(SlotSet("topic", topic))
-        if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
-            # "where can i get it in ohio" after the answer about naloxone: its services there.
+        if topic in TOPIC_RESOURCES and gives_her_state(text, language_of(tracker)):
+            # "where can i get it in ohio" after the answer about naloxone, or her state alone
+            # ("tennesee") after the answer about treatment in pregnancy: its services there.
             return [*events, *await find_help(dispatcher, tracker, "inform_state", text)]
         if topic in TOPIC_RESOURCES and asks_for_services(text, language_of(tracker)):
             # "any services for that around here" after the answer about PPD: that kind of
@@ -202,9 +221,24 @@ class ActionFollowUp(Action):
         return events
 
 
+def feelings_heard(tracker: Tracker) -> int:
+    return int(float(tracker.get_slot("feelings_heard") or 0))
+
+
+def feeling_response(heard: int) -> str:
+    """The first feeling gets utter_feeling_low, the second its warmer variation (felt_before),
+    and from then on the two warmer answers alternate: never the same paragraph twice in a row."""
+    return "utter_feeling_low_still" if heard >= 2 and heard % 2 == 0 else "utter_feeling_low"
+
+
+def remembered_feeling(heard: int) -> list[dict[str, Any]]:
+    return [SlotSet("felt_before", True), SlotSet("feelings_heard", float(heard + 1))]
+
+
 class ActionFeeling(Action):
     """A feeling without words ("😭", "ugh", "i cant"): a gentle acknowledgment and an offer;
-    the conditional variation of utter_feeling_low answers the second time, more warmly."""
+    the conditional variation of utter_feeling_low answers the second time, more warmly, and
+    utter_feeling_low_still the third."""
 
     def name(self) -> str:
         return "action_feeling"
@@ -212,8 +246,9 @@ class ActionFeeling(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_feeling_low")
-        return [SlotSet("felt_before", True)]
+        heard = feelings_heard(tracker)
+        dispatcher.utter_message(response=feeling_response(heard))
+        return remembered_feeling(heard)
 
 
 class ActionRememberFeeling(Action):
@@ -225,7 +260,7 @@ class ActionRememberFeeling(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return [SlotSet("felt_before", True)]
+        return remembered_feeling(feelings_heard(tracker))
 
 
 # The topics offered as "Did you mean ...?" buttons: those with a short title in
@@ -264,7 +299,8 @@ REFERS_BACK = re.compile(
     r"\b(it|that|this|one|ones|them|those|they|there|these|eso|esa|ese|esto|ello)\b", re.I
 )
 MOVING_ON = re.compile(
-    r"^\W*(also|other (thing|question)|another (thing|question)|different|separate|btw|nvm"
+    r"^\W*((ok|okay|so|oh|um)\W+)?(also|other (thing|question)|another (thing|question)"
+    r"|different|separate|btw|nvm"
     r"|never ?mind|otra (cosa|pregunta)|tambien|aparte)\b",
     re.I,
 )
@@ -321,8 +357,9 @@ class ActionAskAffirmation(Action):
         if answers_her_state(tracker, text):
             return await find_help(dispatcher, tracker, "inform_state", text)
         topic = tracker.get_slot("topic")
-        if topic in TOPIC_RESOURCES and asks_where_in_a_state(text, language_of(tracker)):
-            # "where do i get some in ohio" after the answer about naloxone: its services there.
+        if topic in TOPIC_RESOURCES and gives_her_state(text, language_of(tracker)):
+            # "where do i get some in ohio" after the answer about naloxone, or "massachusets"
+            # alone after the answer about buprenorphine: its services there.
             return await find_help(dispatcher, tracker, "inform_state", text)
         if topic in TOPIC_RESOURCES and best_reading(ranking) == "help_resources":
             # "can you find me one" after the answer about peer coaches: help of that kind.

@@ -200,7 +200,14 @@ def asks_more_than_her_state(text: str, language: str = DEFAULT_LANGUAGE) -> boo
             if code == state:
                 lowered = re.sub(rf"\b{re.escape(city)}\b", " ", lowered)
     words = re.findall(r"[a-záéíóúñ']+", lowered)
+    if state:  # her state misspelled ("tennesee") is still only her state
+        spelled = [without_accents(n) for n in (US_STATES[state], US_STATES_ES.get(state, "")) if n]
+        words = [w for w in words if not _spells(w, spelled)]
     return any(w not in _STATE_REPLY_WORDS for w in words)
+
+
+def _spells(word: str, names: list[str]) -> bool:
+    return len(word) >= 7 and bool(difflib.get_close_matches(word, names, n=1, cutoff=0.88))
 
 
 # "any services for that around here": help of the kind just talked about.

@@ -29,6 +29,7 @@ Her question for researchers is never sent by the message alone:
 flowchart LR
   A["/ask"] --> P[her next message]
   P -->|nvm, /cancel| X[nothing kept]
+  P -->|"will they know it's me?"| A
   P --> D[draft, de-identified, shown to her]
   A -->|"/ask QUESTION"| D
   D -->|Send it| Q[queued for researchers: its number]
@@ -115,6 +116,24 @@ CHANGED_MIND = re.compile(
     r"|olv[ií]dalo|mejor no|cancela(r)?)\b[\s\W]*",
     re.I,
 )
+
+
+# Before her question, a question about asking ("will they know it's me?", "¿sabrán que soy
+# yo?"): answered, and her next message is still her question.
+ABOUT_ASKING = re.compile(
+    r"\b(will|would|do|does|can|could)\s+(they|the researchers|researchers|anyone|anybody)"
+    r"\s+(know|see|find out)\b.{0,25}\b(me|my name|it'?s me|it was me|who i am|me asking)\b"
+    r"|\b(is|it'?s|will it be|would it be)\s+(it\s+|this\s+|that\s+)?anonymous\b"
+    r"|\b(sabr[aá]n|van a saber|se (van a )?enterar)\b.{0,25}\b(yo|mi nombre|qui[eé]n soy)\b"
+    r"|\bes an[oó]nim[oa]\b",
+    re.I,
+)
+ABOUT_ASKING_MAX_WORDS = 15
+
+
+def asks_about_asking(text: str) -> bool:
+    """ "would they know it was me asking": about the asking, not the question itself."""
+    return len(text.split()) <= ABOUT_ASKING_MAX_WORDS and bool(ABOUT_ASKING.search(text))
 
 
 def changed_her_mind(text: str) -> str | None:
@@ -216,6 +235,8 @@ class ResearchFlow:
     ) -> list[Said]:
         if not text:
             return [(texts.say("answer_empty", language), [])]
+        if pending.kind == "ask" and asks_about_asking(text):
+            return [(texts.say("ask_who_knows", language), [])]  # still waiting for her question
         await session.delete(pending)
         if pending.kind == "ask":
             return [await _draft(session, member.id, platform, text, language)]

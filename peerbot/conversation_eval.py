@@ -226,12 +226,12 @@ class Answers:
     def build(
         cls,
         rule_actions: Mapping[str, str],
-        app_answers: Mapping[str, str],
+        app_answers: Mapping[str, str | tuple[str, ...]],
         directory: ResourceDirectory,
     ) -> Answers:
         """`rule_actions`: intent -> the action answering it; `app_answers`: topics the app
-        answers itself -> its text (their domain response, shown when that path is down, is
-        accepted too)."""
+        answers itself -> its text or texts (their domain response, shown when that path is
+        down, is accepted too)."""
         variations = response_variations(directory)
         texts: dict[str, tuple[str, ...]] = {}
         finder: set[str] = set()
@@ -241,7 +241,8 @@ class Answers:
                 continue
             accepted = list(variations.get(action, ()))
             if intent in app_answers:
-                accepted.insert(0, app_answers[intent])
+                own = app_answers[intent]
+                accepted[:0] = [own] if isinstance(own, str) else list(own)
             texts[intent] = tuple(accepted)
         outside = {
             SCREEN_CHECK: default_crisis_replies().compose_check().text.splitlines()[0],

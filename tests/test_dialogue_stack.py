@@ -296,6 +296,20 @@ def test_a_feeling_twice_in_spanish_gets_the_warmer_spanish_answer(stack: Stack)
     )
 
 
+def test_a_third_feeling_gets_a_third_answer(stack: Stack) -> None:
+    for language in ("en", "es"):
+        first, second, third, fourth = rasa_chat(
+            stack, "/feeling_low", "/feeling_low", "/feeling_low", "/feeling_low",
+            language=language,
+        )  # fmt: skip
+        assert said(second) == as_written(
+            variation("utter_feeling_low", language, felt_before=True)
+        )
+        assert said(third) == as_written(variation("utter_feeling_low_still", language))
+        assert said(fourth) == said(second), "the two warmer answers take turns"
+        assert len({str(said(r)) for r in (first, second, third)}) == 3, language
+
+
 def test_did_you_mean_is_asked_in_spanish(stack: Stack) -> None:
     (asked,) = rasa_chat(stack, "/nlu_fallback")
     # It answers nothing yet: marked so (bots/gateway.py leaves it out beside a check).

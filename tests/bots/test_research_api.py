@@ -343,13 +343,29 @@ def age_questions(client: TestClient, by: timedelta) -> None:
     client.portal.call(age)
 
 
+def test_asking_whether_they_would_know_her_is_answered_before_her_question(
+    client: TestClient,
+) -> None:
+    """ "would they know it was me?" after /ask is about the asking: she is told, nothing is
+    drafted, and her next message is still her question."""
+    say(client, "mom-w", "/ask")
+    for worry in ("would they know it was me asking", "will the researchers know its me tho"):
+        [told] = say(client, "mom-w", worry)
+        assert told["text"].startswith("No. Researchers never see your name")
+        assert stored_questions(client) == []
+    [draft] = say(client, "mom-w", "how long do babies stay in the nicu for withdrawal")
+    assert draft["text"].startswith("Researchers will read this, without your name")
+    [(_, status, text)] = stored_questions(client)
+    assert status == "draft" and "nicu" in text
+
+
 def test_what_she_writes_after_ask_is_a_draft_until_she_sends_it(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
     """Her next message is not sent by itself: she sees it as researchers would read it
     (de-identified), and only "Send it" sends it, once."""
     say(client, "mom-p", "/ask")
-    [draft] = say(client, "mom-p", "would they know it was me asking? my name is Jessica Brown")
+    [draft] = say(client, "mom-p", "why do moms on mat get tested more? my name is Jessica Brown")
     assert draft["text"].startswith("Researchers will read this, without your name")
     assert draft["text"].endswith("Send it?")
     assert "on its way" not in draft["text"]
