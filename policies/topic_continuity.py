@@ -12,7 +12,9 @@ or when the FallbackClassifier is about to ask "Did you mean ...?" while her top
 best readings, it predicts `action_follow_up`, which answers against her topic. Moves that are
 never read as a follow-up (`never_instead_of`: a feeling, her state, asking for a person, her
 data, greetings...) keep their own rule, and so does a message that says it moves on ("also",
-"other thing", "btw": `moving_on`). After its action it predicts listening.
+"other thing", "btw": `moving_on`). Right after the resource finder asked which state she is
+in, a message that names none and reads as help, out of scope or unsure (`while_asking_state`)
+is more about her need: the finder asks again. After its action it predicts listening.
 
 Nothing is learned: `train` keeps nothing and the thresholds live in config.yml.
 """
@@ -29,7 +31,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Restarted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
@@ -51,6 +59,19 @@ def topic_before_latest_message(tracker: DialogueStateTracker, slot: str) -> str
     return None
 
 
+def last_said(tracker: DialogueStateTracker) -> str | None:
+    """The response the bot last uttered before her latest message (its `utter_action`)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_latest:
+                return None
+            seen_latest = True
+        elif seen_latest and isinstance(event, BotUttered):
+            return (event.metadata or {}).get("utter_action")
+    return None
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
@@ -67,6 +88,13 @@ class TopicContinuityPolicy(Policy):
             "unsure_below": 0.5,
             "fallback_top": 3,
             "never_instead_of": [],
+            # Right after the finder asked which state she is in (the response
+            # `ask_state_response`), these readings of a message that names none keep her need:
+            # "can u find anything for us" or "i have 3 under 5" are more about it, and the
+            # finder asks once more instead of a list of crisis lines or "I can't help with that".
+            "while_asking_state": [],
+            "ask_state_response": "utter_ask_state",
+            "state_slot": "state",
             # "also what even is mat", "other thing, ...": she says herself she is moving on.
             "moving_on": "",
         }
@@ -81,6 +109,7 @@ class TopicContinuityPolicy(Policy):
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._never = frozenset(config.get("never_instead_of") or [])
+        self._while_asking_state = frozenset(config.get("while_asking_state") or [])
         moving_on = str(config.get("moving_on") or "")
         self._moving_on = re.compile(moving_on, re.I) if moving_on else None
 
@@ -115,6 +144,13 @@ class TopicContinuityPolicy(Policy):
         intent = (parse.get(INTENT) or {}).get(INTENT_NAME_KEY)
         confidence = float((parse.get(INTENT) or {}).get("confidence") or 0.0)
         topic = topic_before_latest_message(tracker, str(self.config["topic_slot"]))
+        if (
+            topic
+            and intent in self._while_asking_state
+            and not tracker.get_slot(str(self.config["state_slot"]))
+            and last_said(tracker) == self.config["ask_state_response"]
+        ):
+            return follow_up
         if not topic or not intent or intent == topic:
             return None
         if intent == self.config["follow_up_intent"] or intent in self._never:

@@ -317,3 +317,23 @@ def test_did_you_mean_is_asked_in_spanish(stack: Stack) -> None:
     text, titles, payloads = said(asked[:-1])
     assert text == variation("utter_ask_affirmation", "es")["text"]
     assert titles[-1] == "Otra cosa" and payloads[-1] == "/out_of_scope"
+
+
+def test_while_the_finder_waits_for_her_state_her_need_is_kept(stack: Stack) -> None:
+    """Right after "Which state are you in?", a message that names none and reads as out of
+    scope or as help in general is more about her need: the finder asks once more, and her
+    state then brings services for that need."""
+    ask_state = as_written(variation("utter_ask_state", "en"))
+    for unsure in ("/out_of_scope", "/help_resources", "/help"):
+        asked, again, listed = rasa_chat(
+            stack, "/help_childcare", unsure, "we're in ohio", language="en"
+        )
+        assert said(asked) == ask_state
+        assert said(again) == ask_state, unsure
+        text = said(listed)[0]
+        assert "Ohio" in text and "988" not in text, (unsure, text)
+    # Without the question just before, out of scope is out of scope.
+    _, _, moved_on = rasa_chat(
+        stack, "/help_childcare", "i'm in ohio", "/out_of_scope", language="en"
+    )
+    assert moved_on[0]["text"] == variation("utter_out_of_scope", "en")["text"]
