@@ -159,6 +159,8 @@ class TopicContinuityPolicy(Policy):
         if self._moving_on is not None and self._moving_on.search(text):
             return None  # a new topic by her own words: the classifier's reading answers
         if intent == FALLBACK_INTENT:
+            if int(self.config["fallback_top"]) <= 0:
+                return follow_up  # unsure of everything: the conversation settles it
             ranking = [
                 str(item.get(INTENT_NAME_KEY))
                 for item in parse.get(INTENT_RANKING_KEY) or []
