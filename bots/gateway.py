@@ -512,9 +512,15 @@ class Gateway:
         """Her state, her language updated by this message in the same transaction (a write
         only when it changes: a first message, a run in the other language)."""
         written = _written_language(message.readable_text)
+        # A new member's row is written with her language already: no update after the insert.
+        first = MemberLanguage(None, None, 0).after(written, message.language_hint)
         async with self._db.transaction() as session:
             state = await member_state(
-                session, self._config.pseudonym_key, message.platform, message.user_id
+                session,
+                self._config.pseudonym_key,
+                message.platform,
+                message.user_id,
+                first_language=(first.language, first.source),
             )
             stored = MemberLanguage(state.language, state.language_source, state.language_run)
             after = stored.after(written, message.language_hint)

@@ -63,9 +63,14 @@ class MemberState:
 
 
 async def member_state(
-    session: AsyncSession, key: bytes, platform: str, platform_user_id: str
+    session: AsyncSession,
+    key: bytes,
+    platform: str,
+    platform_user_id: str,
+    first_language: tuple[str | None, str | None] = (None, None),
 ) -> MemberState:
-    """Her state for routing one message; a new member is created first."""
+    """Her state for routing one message; a new member is created first, with
+    `first_language` (her language and its source, as her first message decides them)."""
     pseudonym = pseudonym_for(key, platform, platform_user_id)
     now = utcnow()
     open_case = (
@@ -102,10 +107,23 @@ async def member_state(
         )
     ).one_or_none()
     if row is None:
-        member = await resolve_member(session, key, platform, platform_user_id, known_new=True)
+        member = await resolve_member(
+            session, key, platform, platform_user_id, known_new=True, first_language=first_language
+        )
         await record_activity(session, member.id, now)
         return MemberState(
-            member.id, pseudonym, None, None, False, False, False, member.created_at, True
+            member.id,
+            pseudonym,
+            None,
+            None,
+            False,
+            False,
+            False,
+            member.created_at,
+            True,
+            language=member.language,
+            language_source=member.language_source,
+            language_run=int(member.language_run or 0),
         )
     (
         member_id,
