@@ -121,18 +121,6 @@ async def _gather_first_cases(
     return gathered
 
 
-async def mark_new_chat_case(
-    session: AsyncSession, case_id: int, address_signature: str | None, words_signature: str
-) -> None:
-    """A case opened by a new chat keeps the signatures a later flood would gather it by."""
-    await session.execute(
-        update(Case)
-        .where(Case.id == case_id)
-        .values(address_signature=address_signature, words_signature=words_signature)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def open_alerts(session: AsyncSession, limit: int = 50) -> list[FloodAlertView]:
     """Open alerts, the most recently active first."""
     alerts = await session.scalars(

@@ -58,3 +58,18 @@ async def test_a_member_known_to_be_new_is_created_once_even_if_she_was_not(
         assert again.id == made.id and again.pseudonym == made.pseudonym
         assert await session.scalar(select(func.count()).select_from(Member)) == 1
         assert await session.scalar(select(func.count()).select_from(DeliveryAddress)) == 1
+
+
+async def test_a_new_member_is_written_with_her_first_language(database: Database) -> None:
+    """Her first message decides her language: the row is made with it, and her state says so."""
+    from community.member_state import member_state
+
+    async with database.transaction() as session:
+        state = await member_state(session, KEY, "web", "hola", first_language=("es", "written"))
+    assert (state.language, state.language_source, state.created_now) == ("es", "written", True)
+    async with database.sessions() as session:
+        stored = (await session.execute(select(Member.language, Member.language_source))).one()
+    assert tuple(stored) == ("es", "written")
+    async with database.transaction() as session:  # known now: the argument is not applied again
+        again = await member_state(session, KEY, "web", "hola", first_language=("en", "hint"))
+    assert (again.language, again.created_now) == ("es", False)
