@@ -21,8 +21,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -149,35 +150,39 @@ class CrisisCaseWriter:
     async def _insert_cases(
         connection: AsyncConnection, cases: list[NewCrisisCase]
     ) -> dict[int, int]:
-        """{member id: new case id} for the cases inserted; a member with an open case has none."""
+        """{member id: new case id} for the cases inserted; a member with an open case has none.
+        Rows go as one executemany on the Core table: SQLAlchemy sends them as multi-row
+        inserts from one cached statement (a VALUES list built per batch was compiled anew
+        every time, at about 10 ms for 200 rows)."""
+        table = _table(Case)
         postgresql = connection.dialect.name == "postgresql"
         statement = (
-            (postgresql_insert(Case) if postgresql else sqlite_insert(Case))
-            .values(
-                [
-                    {
-                        "member_id": case.member_id,
-                        "platform": case.platform,
-                        "status": CaseStatus.WAITING.value,
-                        "source": "screen",
-                        "category": case.category,
-                        "severity": case.severity,
-                        "severity_rank": case.rank,
-                        "opened_at": case.opened_at,
-                        "announced_at": case.opened_at,
-                        "reannouncements": 0,
-                        "address_signature": case.address_signature,
-                        "words_signature": case.words_signature,
-                    }
-                    for case in cases
-                ]
-            )
+            (postgresql_insert(table) if postgresql else sqlite_insert(table))
             .on_conflict_do_nothing(
                 index_elements=["member_id"], index_where=sql_text(OPEN_CASE_PREDICATE)
             )
-            .returning(Case.member_id, Case.id)
+            .returning(table.c.member_id, table.c.id)
         )
-        rows = await connection.execute(statement)
+        rows = await connection.execute(
+            statement,
+            [
+                {
+                    "member_id": case.member_id,
+                    "platform": case.platform,
+                    "status": CaseStatus.WAITING.value,
+                    "source": "screen",
+                    "category": case.category,
+                    "severity": case.severity,
+                    "severity_rank": case.rank,
+                    "opened_at": case.opened_at,
+                    "announced_at": case.opened_at,
+                    "reannouncements": 0,
+                    "address_signature": case.address_signature,
+                    "words_signature": case.words_signature,
+                }
+                for case in cases
+            ],
+        )
         return {int(member_id): int(case_id) for member_id, case_id in rows}
 
     async def _insert_records(
@@ -195,24 +200,27 @@ class CrisisCaseWriter:
                 {"case_id": case_id, "author": "bot", "author_name": SYSTEM_ACTOR,
                  "text": case.reply, "created_at": case.opened_at}
             )  # fmt: skip
-        await connection.execute(insert(CaseMessage).values(messages))
+        await connection.execute(insert(_table(CaseMessage)), messages)
         await connection.execute(
-            insert(CaseEvent).values(
-                [
-                    {"case_id": case_id, "actor": SYSTEM_ACTOR, "action": "opened",
-                     "detail": "screen", "at": case.opened_at}
-                    for case, case_id in created
-                ]
-            )
+            insert(_table(CaseEvent)),
+            [
+                {"case_id": case_id, "actor": SYSTEM_ACTOR, "action": "opened",
+                 "detail": "screen", "at": case.opened_at}
+                for case, case_id in created
+            ],
         )  # fmt: skip
         if self._homes:
             await connection.execute(
-                insert(Notification).values(
-                    [
-                        {"case_id": case_id, "home": home, "kind": "opened",
-                         "created_at": case.opened_at, "attempts": 0}
-                        for _, case_id in created
-                        for home in self._homes
-                    ]
-                )
+                insert(_table(Notification)),
+                [
+                    {"case_id": case_id, "home": home, "kind": "opened",
+                     "created_at": case.opened_at, "attempts": 0}
+                    for _, case_id in created
+                    for home in self._homes
+                ],
             )  # fmt: skip
+
+
+def _table(model: Any) -> Table:
+    """The Core table behind a model: statements on it skip the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)
