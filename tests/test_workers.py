@@ -34,3 +34,18 @@ def test_what_cannot_run_several_workers_is_refused_with_the_reason(tmp_path: Pa
              "PEERBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'one.sqlite3'}"},
     )  # fmt: skip
     assert done.returncode == 2 and "needs PostgreSQL" in done.stderr
+
+
+def test_a_serving_process_settles_its_heap_once_it_is_up() -> None:
+    """`peerbot serve` freezes what the app holds for its life out of the collector's scans and
+    collects the young generation less often (in a process of its own: a test process that froze
+    its apps would never collect them)."""
+    code = (
+        "import gc; from peerbot.app import settle_heap, YOUNG_COLLECTION_THRESHOLD as T; "
+        "before = gc.get_freeze_count(); settle_heap(); "
+        "print(before == 0, gc.get_freeze_count() > 0, gc.get_threshold()[0] == T)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "True", "True"]
