@@ -248,6 +248,7 @@ def create_app(settings: Settings, run_scheduler: bool = True, serving: bool = F
         services = build_services(settings)
         app.state.services = services
         await services.database.warm()
+        await services.flood_guard.warm()
         jobs = JobContext(settings, services.database, services.dialogue.forget)
         app.state.jobs = jobs
         app.state.scheduler = None
