@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.first_contact import create_member_at_once
 from community.insights.tallies import activity_hour as hour_of
 from community.insights.tallies import record_activity
 from community.members import pseudonym_for, resolve_member
@@ -123,6 +124,24 @@ async def member_state(
         )
     ).one_or_none()
     if row is None:
+        made = await create_member_at_once(
+            session, pseudonym, platform, platform_user_id, now, first_language
+        )
+        if made is not None:
+            member_id, created_at = made
+            return MemberState(
+                member_id,
+                pseudonym,
+                None,
+                None,
+                False,
+                False,
+                False,
+                created_at,
+                True,
+                language=first_language[0],
+                language_source=first_language[1],
+            )
         member = await resolve_member(
             session, key, platform, platform_user_id, known_new=True, first_language=first_language
         )
