@@ -240,15 +240,17 @@ def app_from_environment() -> FastAPI:
 def create_app(settings: Settings, run_scheduler: bool = True, serving: bool = False) -> FastAPI:
     """The bot app. `run_scheduler=False` keeps the timed jobs from starting (tests run them
     by hand with `app.state.jobs`). `serving`: the app is this process's one app (`peerbot
-    serve`), so its heap is settled once it is up (tests build many apps in one process, and
-    a frozen app would never be collected)."""
+    serve`), so its pools are opened at start and its heap is settled once it is up (tests
+    build many apps in one process, and a frozen app would never be collected)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        await services.database.warm()
-        await services.flood_guard.warm()
+        if serving:
+            # Before the first burst, not inside it (tests build many short-lived apps: no).
+            await services.database.warm()
+            await services.flood_guard.warm()
         jobs = JobContext(settings, services.database, services.dialogue.forget)
         app.state.jobs = jobs
         app.state.scheduler = None
