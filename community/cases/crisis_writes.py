@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from community.cases.floods import join_open_alerts
 from community.db import Database
 from community.models import (
     OPEN_CASE_PREDICATE,
@@ -136,6 +137,9 @@ class CrisisCaseWriter:
             ]
             if created:
                 await self._insert_records(connection, created)
+                await join_open_alerts(
+                    connection, [case_id for case, case_id in created if case.words_signature]
+                )
         self.transactions += 1
         for waiting in batch:
             case_id = opened.get(waiting.case.member_id)

@@ -140,3 +140,27 @@ async def test_every_crisis_waits_for_its_commit(database: Database, count: int)
                 assert await session.get(Case, case_id) is not None
     finally:
         await other.dispose()
+
+
+async def test_a_case_written_after_its_flood_was_noticed_joins_the_alert(
+    database: Database,
+) -> None:
+    """Its flood's alert opened while the case was waiting to be written (its first cases were
+    gathered without it): it joins the alert, and sinks below the other cases, all the same."""
+    from community.cases.floods import count_into_alert
+    from community.flood_guard import Flood
+    from community.models import FloodAlert
+
+    (member,) = await new_members(database, 1)
+    async with database.transaction() as session:
+        alert_id = await count_into_alert(session, Flood("words", "w" * 32, "i took my pills"), ())
+    writer = CrisisCaseWriter(database, HOMES)
+    case_id = await writer.open(crisis(member, words_signature="w" * 32))
+    other = await writer.open(crisis((await new_members(database, 2))[1], words_signature="x" * 32))
+    async with database.sessions() as session:
+        case = await session.get(Case, case_id)
+        assert case is not None and case.flood_alert_id == alert_id
+        unrelated = await session.get(Case, other)
+        assert unrelated is not None and unrelated.flood_alert_id is None
+        alert = await session.get(FloodAlert, alert_id)
+        assert alert is not None and alert.count == 2
