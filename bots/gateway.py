@@ -41,8 +41,9 @@ from bots.safety_plan_flow import SafetyPlanFlow, is_plan_command, knows_payload
 from bots.staff_chat import StaffChat, parse_staff_command
 from bots.wording import CANCEL_REQUEST_PAYLOAD
 from community import followups
+from community.cases.crisis_writes import CrisisCaseWriter, NewCrisisCase
 from community.cases.flags import record_flag
-from community.cases.floods import count_into_alert, mark_new_chat_case
+from community.cases.floods import count_into_alert
 from community.cases.handoff import HandoffCases
 from community.crisis_journal import CrisisJournal, JournalEntry, message_entry, new_entry
 from community.db import Database
@@ -216,6 +217,7 @@ class Gateway:
         self._conduct = conduct_screen or default_conduct_screen()
         self._journal = journal
         self._guard = flood_guard
+        self._new_cases = CrisisCaseWriter(database, config.moderation_homes)
         self._budget_noted: dict[int, float] = {}  # case -> when the moderator was last told
         self._flood = FloodControl(config.flood_messages, config.flood_seconds)
         self._research = ResearchFlow(database, config.pseudonym_key, config.community_timezone)
@@ -512,9 +514,15 @@ class Gateway:
         """Her state, her language updated by this message in the same transaction (a write
         only when it changes: a first message, a run in the other language)."""
         written = _written_language(message.readable_text)
+        # A new member's row is written with her language already: no update after the insert.
+        first = MemberLanguage(None, None, 0).after(written, message.language_hint)
         async with self._db.transaction() as session:
             state = await member_state(
-                session, self._config.pseudonym_key, message.platform, message.user_id
+                session,
+                self._config.pseudonym_key,
+                message.platform,
+                message.user_id,
+                first_language=(first.language, first.source),
             )
             stored = MemberLanguage(state.language, state.language_source, state.language_run)
             after = stored.after(written, message.language_hint)
@@ -659,68 +667,87 @@ class Gateway:
         # Her crisis case, once written: a line from her safety plan follows the reply.
         written: tuple[int, int] | None = None
         known = await self._state_in_time(lookup)
-        try:
-            async with self._db.transaction() as session:
-                member, case, cases = await self._member_and_case(session, message, known)
-                if case is not None:
-                    in_case = await self._finding_in_case(
-                        cases, case, member, message.platform, transcript_text, decision, replies
-                    )
-                    if not (in_case and in_case[0].urgent):
-                        return in_case
-                    written = (member.id, case.id)
-                elif flood is not None:
-                    alert_id = await count_into_alert(session, flood, self._config.moderation_homes)
-                    log.warning(
-                        "flood counted", extra={"category": flood.kind, "case_id": alert_id}
-                    )
-                    return replies
-                elif asking:
-                    # Her answer to a researcher is kept, and she is still asked.
-                    for_research = await pending_input(session, member.id) is not None
-                    await ask_check(
-                        session,
-                        member,
-                        message.platform,
-                        decision.category or "suicide",
-                        decision.language,
-                        transcript_text,
-                        self._config.check_timeout,
-                    )
-                    answer_beside = not for_research
-                else:
-                    opening = await cases.open_for_crisis(
-                        member, message.platform, self._case_screening(decision), transcript_text
-                    )
-                    if new_chat is not None and opening.created:
-                        await mark_new_chat_case(
-                            session,
-                            opening.case_id,
-                            new_chat.address_signature,
-                            new_chat.words_signature,
-                        )
-                    # Moderators see what she has already been told, numbers included.
-                    await cases.record_bot_message(opening.case_id, replies[0].text)
-                    written = (member.id, opening.case_id)
-            if answer_beside:
-                # The check is written; her question is answered above it, from the dialogue
-                # core, within a short wait (after the transaction: no network call in one).
-                recorded = True
-                answer = await self._answer_beside_check(message, text, decision, known)
-                return [*answer, *replies]
-            if written is None:
-                recorded = True
-                taken = await self._research.take_input(message, text)
-                return [*(taken or []), *replies]
-        except Exception:
-            # The reply still goes out: the numbers in it do not depend on the database. The
-            # finding waits in the local journal until the database answers again.
-            log.exception(
-                "screen finding could not be recorded", extra={"platform": message.platform}
-            )
-            if not recorded:
+        if known is not None and known.case_id is None and flood is None and not asking:
+            # Her state says she has no open case: a new case, written together with the
+            # crises arriving beside it (group commit). None: a case was opened meanwhile.
+            try:
+                written = await self._new_case(
+                    message, known, decision, new_chat, transcript_text, replies[0].text
+                )
+            except Exception:
+                log.exception(
+                    "screen finding could not be recorded", extra={"platform": message.platform}
+                )
                 self._journal_finding(message, transcript_text, decision, replies[0].text)
-            return replies
+                return replies
+        if written is None:
+            try:
+                async with self._db.transaction() as session:
+                    member, case, cases = await self._member_and_case(session, message, known)
+                    if case is not None:
+                        in_case = await self._finding_in_case(
+                            cases,
+                            case,
+                            member,
+                            message.platform,
+                            transcript_text,
+                            decision,
+                            replies,
+                        )
+                        if not (in_case and in_case[0].urgent):
+                            return in_case
+                        written = (member.id, case.id)
+                    elif flood is not None:
+                        alert_id = await count_into_alert(
+                            session, flood, self._config.moderation_homes
+                        )
+                        log.warning(
+                            "flood counted", extra={"category": flood.kind, "case_id": alert_id}
+                        )
+                        return replies
+                    elif asking:
+                        # Her answer to a researcher is kept, and she is still asked.
+                        for_research = await pending_input(session, member.id) is not None
+                        await ask_check(
+                            session,
+                            member,
+                            message.platform,
+                            decision.category or "suicide",
+                            decision.language,
+                            transcript_text,
+                            self._config.check_timeout,
+                        )
+                        answer_beside = not for_research
+                    else:
+                        opening = await cases.open_for_crisis(
+                            member,
+                            message.platform,
+                            self._case_screening(decision),
+                            transcript_text,
+                            _signatures(new_chat),
+                        )
+                        # Moderators see what she has already been told, numbers included.
+                        await cases.record_bot_message(opening.case_id, replies[0].text)
+                        written = (member.id, opening.case_id)
+                if answer_beside:
+                    # The check is written; her question is answered above it, from the dialogue
+                    # core, within a short wait (after the transaction: no network call in one).
+                    recorded = True
+                    answer = await self._answer_beside_check(message, text, decision, known)
+                    return [*answer, *replies]
+                if written is None:
+                    recorded = True
+                    taken = await self._research.take_input(message, text)
+                    return [*(taken or []), *replies]
+            except Exception:
+                # The reply still goes out: the numbers in it do not depend on the database. The
+                # finding waits in the local journal until the database answers again.
+                log.exception(
+                    "screen finding could not be recorded", extra={"platform": message.platform}
+                )
+                if not recorded:
+                    self._journal_finding(message, transcript_text, decision, replies[0].text)
+                return replies
         if written is not None and (known is None or known.has_plan):
             # After the case is written, never before: best-effort, so nothing is lost if
             # her plan cannot be read (no key, the database slow).
@@ -759,6 +786,35 @@ class Gateway:
         if result.unsure or result.handoff_requested or result.requests:
             return []
         return list(result.replies)
+
+    async def _new_case(
+        self,
+        message: InboundMessage,
+        known: MemberState,
+        decision: Decision,
+        new_chat: CrisisFromNewChat | None,
+        text: str,
+        reply: str,
+    ) -> tuple[int, int] | None:
+        """(member, case) once her new case is committed with its notifications; None when
+        she had an open case by then (the caller's transaction raises that one)."""
+        screening = self._case_screening(decision)
+        severity = screening.severity or Severity.HIGH
+        address_signature, words_signature = _signatures(new_chat) or (None, None)
+        case_id = await self._new_cases.open(
+            NewCrisisCase(
+                member_id=known.member_id,
+                platform=message.platform,
+                category=screening.category or "unknown",
+                severity=severity.label,
+                rank=int(severity),
+                text=text,
+                reply=reply,
+                address_signature=address_signature,
+                words_signature=words_signature,
+            )
+        )
+        return None if case_id is None else (known.member_id, case_id)
 
     @staticmethod
     async def _state_in_time(
@@ -1144,6 +1200,13 @@ class _Route:
         if self.state.case_id is None:
             raise ValueError("no open case")
         return self.state.case_id
+
+
+def _signatures(new_chat: CrisisFromNewChat | None) -> tuple[str | None, str] | None:
+    """A new chat's case keeps the signatures a later flood would gather it by."""
+    if new_chat is None:
+        return None
+    return new_chat.address_signature, new_chat.words_signature
 
 
 def _retrieve_exception(task: asyncio.Future[Any]) -> None:

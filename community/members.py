@@ -30,9 +30,12 @@ async def resolve_member(
     platform_user_id: str,
     *,
     known_new: bool = False,
+    first_language: tuple[str | None, str | None] = (None, None),
 ) -> Member:
     """Find the member behind a platform identity, creating member and address on first contact.
-    `known_new`: the caller has just looked and found nobody, so the first read is skipped."""
+    `known_new`: the caller has just looked and found nobody, so the first read is skipped.
+    `first_language`: her language and how it was decided, written with a new member's row (no
+    second statement to set it)."""
     pseudonym = pseudonym_for(key, platform, platform_user_id)
     if not known_new:
         member = await session.scalar(select(Member).where(Member.pseudonym == pseudonym))
@@ -44,7 +47,12 @@ async def resolve_member(
     member = await session.scalar(
         insert_ignoring_conflicts(session, Member)
         .values(
-            pseudonym=pseudonym, role=Role.MOTHER.value, created_at=utcnow(), last_seen_at=utcnow()
+            pseudonym=pseudonym,
+            role=Role.MOTHER.value,
+            created_at=utcnow(),
+            last_seen_at=utcnow(),
+            language=first_language[0],
+            language_source=first_language[1],
         )
         .on_conflict_do_nothing(index_elements=["pseudonym"])
         .returning(Member),

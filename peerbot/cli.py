@@ -378,7 +378,7 @@ def serve(workers: Workers = None) -> None:
             "peerbot.app:app_from_environment", factory=True, workers=settings.workers, **common
         )
     else:
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(create_app(settings, serving=True), **common)
 
 
 @app.command("safety-check")

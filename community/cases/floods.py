@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from community.cases.flags import CHAT_HOMES
 from community.db import insert_ignoring_conflicts
@@ -121,18 +121,6 @@ async def _gather_first_cases(
     return gathered
 
 
-async def mark_new_chat_case(
-    session: AsyncSession, case_id: int, address_signature: str | None, words_signature: str
-) -> None:
-    """A case opened by a new chat keeps the signatures a later flood would gather it by."""
-    await session.execute(
-        update(Case)
-        .where(Case.id == case_id)
-        .values(address_signature=address_signature, words_signature=words_signature)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def open_alerts(session: AsyncSession, limit: int = 50) -> list[FloodAlertView]:
     """Open alerts, the most recently active first."""
     alerts = await session.scalars(
@@ -153,3 +141,38 @@ async def close_alert(session: AsyncSession, alert_id: int, moderator: str) -> N
     )
     if not getattr(result, "rowcount", 0):
         raise FloodAlertNotFound(alert_id)
+
+
+async def join_open_alerts(connection: AsyncConnection | AsyncSession, case_ids: list[int]) -> int:
+    """New cases whose flood's alert opened while they were being written join it, as its
+    first cases would have been gathered (`_gather_first_cases` sees only committed cases, and
+    a case written in a group commit may still be in flight when its flood is noticed). In the
+    cases' own transaction; returns how many joined."""
+    if not case_ids:
+        return 0
+    same_flood = or_(
+        and_(FloodAlert.kind == "address", FloodAlert.signature == Case.address_signature),
+        and_(FloodAlert.kind == "words", FloodAlert.signature == Case.words_signature),
+    )
+    joined = (
+        await connection.execute(
+            update(Case)
+            .where(
+                Case.id.in_(case_ids),
+                Case.flood_alert_id.is_(None),
+                FloodAlert.resolved_at.is_(None),
+                same_flood,
+            )
+            .values(flood_alert_id=FloodAlert.id)
+            .returning(Case.flood_alert_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for (alert_id,) in joined:
+        await connection.execute(
+            update(FloodAlert)
+            .where(FloodAlert.id == alert_id)
+            .values(count=FloodAlert.count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return len(joined)

@@ -81,9 +81,16 @@ class HandoffCases:
         )
 
     async def open_for_crisis(
-        self, member: Member, platform: str, screening: Screening, text: str
+        self,
+        member: Member,
+        platform: str,
+        screening: Screening,
+        text: str,
+        signatures: tuple[str | None, str] | None = None,
     ) -> CaseOpening:
-        """Open a case for a crisis, or raise the open case's priority if this one is worse."""
+        """Open a case for a crisis, or raise the open case's priority if this one is worse.
+        `signatures` (address, words) of a new chat are written with a new case, so a later
+        flood can gather it (see community/cases/floods.py)."""
         severity = screening.severity or Severity.HIGH
         return await self._open_or_update(
             member,
@@ -93,6 +100,7 @@ class HandoffCases:
             severity=severity.label,
             rank=int(severity),
             text=text,
+            signatures=signatures,
         )
 
     async def open_on_request(self, member: Member, platform: str, text: str) -> CaseOpening:
@@ -153,8 +161,10 @@ class HandoffCases:
         severity: str,
         rank: int,
         text: str,
+        signatures: tuple[str | None, str] | None = None,
     ) -> CaseOpening:
         now = utcnow()
+        address_signature, words_signature = signatures or (None, None)
         # The partial unique index allows one open case per member; a racing second opener's
         # insert does nothing, and it raises the winner's case below instead.
         case_id = await self.session.scalar(
@@ -170,6 +180,8 @@ class HandoffCases:
                 opened_at=now,
                 announced_at=now,
                 reannouncements=0,
+                address_signature=address_signature,
+                words_signature=words_signature,
             )
             .on_conflict_do_nothing(
                 index_elements=["member_id"], index_where=sql_text(OPEN_CASE_PREDICATE)

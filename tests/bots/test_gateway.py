@@ -277,3 +277,24 @@ async def test_a_crisis_with_characters_no_database_stores_still_opens_its_case(
         )
     assert case is not None and case.category == "suicide"
     assert trigger is not None and "\u0000" not in trigger and "tonight" in trigger
+
+
+async def test_crises_at_once_each_get_one_whole_case(gateway: Gateway, database: Database) -> None:
+    """Written together (group commit) or alone: every crisis has its case with her words and
+    the reply she was given, one case each, also for her who wrote twice at once."""
+    import asyncio
+
+    messages = [InboundMessage("web", f"c{i}", f"i want to kill myself {i}") for i in range(25)]
+    messages += [InboundMessage("web", "c0", "i took a handful of pills")]
+    answers = await asyncio.gather(*(gateway.handle(message) for message in messages))
+    assert all("988" in text_of(replies) or "911" in text_of(replies) for replies in answers)
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count(Case.id))) == 25
+        rows = (
+            await session.execute(
+                select(CaseMessage.author, func.count())
+                .where(CaseMessage.author.in_(["member", "bot"]))
+                .group_by(CaseMessage.author)
+            )
+        ).all()
+        assert dict(rows) == {"member": 26, "bot": 26}

@@ -57,3 +57,35 @@ async def test_one_members_burst_is_counted_across_app_processes() -> None:
     assert await two.member_burst("web:mom-2", 3, 10) == "ok"  # her own window
     failing = FloodGuard(key, "redis://127.0.0.1:9/0")
     assert await failing.member_burst("web:mom-1", 3, 10) == "ok"  # never silences her
+
+
+def _store_connections(guard: FloodGuard) -> int:
+    """The guard's connections, as Redis lists them."""
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL) as client:
+        listed = client.client_list()
+    return sum(1 for entry in listed if entry.get("name") == guard.store_name)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+async def test_a_burst_shares_a_bounded_pool_of_redis_connections_opened_at_start() -> None:
+    """Two hundred crises at once used to open a Redis connection nearly each (a handshake and
+    more every time); the pool is bounded, and `warm` opens it before the first burst."""
+    import asyncio
+
+    from community.flood_guard import REDIS_POOL_SIZE
+
+    guard = FloodGuard(secrets.token_bytes(32), REDIS_URL)  # fresh key: counters of its own
+    assert await guard.warm() == REDIS_POOL_SIZE
+    assert _store_connections(guard) == REDIS_POOL_SIZE
+    found = await asyncio.gather(
+        *(guard.crisis_from_new_chat(f"198.51.100.{n}", f"i took my pills {n}") for n in range(200))
+    )
+    assert len(found) == 200
+    assert _store_connections(guard) == REDIS_POOL_SIZE
+
+
+async def test_warming_a_store_that_is_away_does_not_raise() -> None:
+    assert await FloodGuard(secrets.token_bytes(32), "redis://127.0.0.1:9/0").warm() == 0
+    assert await FloodGuard(secrets.token_bytes(32)).warm() == 0  # memory: nothing to open
