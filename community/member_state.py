@@ -65,6 +65,31 @@ class MemberState:
         return self.created_at is None or utcnow() - self.created_at < NEW_CHAT_FOR
 
 
+def _new_member(
+    member_id: int,
+    pseudonym: str,
+    created_at: datetime | None,
+    language: str | None,
+    language_source: str | None,
+    language_run: int = 0,
+) -> MemberState:
+    """Her state at first contact: no case, no block, nothing pending."""
+    return MemberState(
+        member_id,
+        pseudonym,
+        None,
+        None,
+        False,
+        False,
+        False,
+        created_at,
+        True,
+        language=language,
+        language_source=language_source,
+        language_run=language_run,
+    )
+
+
 @cache
 def _state_query() -> Select[Any]:
     """The one query, built once (building it took about a quarter of a millisecond a
@@ -129,36 +154,18 @@ async def member_state(
         )
         if made is not None:
             member_id, created_at = made
-            return MemberState(
-                member_id,
-                pseudonym,
-                None,
-                None,
-                False,
-                False,
-                False,
-                created_at,
-                True,
-                language=first_language[0],
-                language_source=first_language[1],
-            )
+            return _new_member(member_id, pseudonym, created_at, *first_language)
         member = await resolve_member(
             session, key, platform, platform_user_id, known_new=True, first_language=first_language
         )
         await record_activity(session, member.id, now)
-        return MemberState(
+        return _new_member(
             member.id,
             pseudonym,
-            None,
-            None,
-            False,
-            False,
-            False,
             member.created_at,
-            True,
-            language=member.language,
-            language_source=member.language_source,
-            language_run=int(member.language_run or 0),
+            member.language,
+            member.language_source,
+            int(member.language_run or 0),
         )
     (
         member_id,
