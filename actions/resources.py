@@ -202,12 +202,8 @@ def asks_more_than_her_state(text: str, language: str = DEFAULT_LANGUAGE) -> boo
     words = re.findall(r"[a-záéíóúñ']+", lowered)
     if state:  # her state misspelled ("tennesee") is still only her state
         spelled = [without_accents(n) for n in (US_STATES[state], US_STATES_ES.get(state, "")) if n]
-        words = [w for w in words if not _spells(w, spelled)]
+        words = [w for w in words if _misspelling_of(w, spelled) is None]
     return any(w not in _STATE_REPLY_WORDS for w in words)
-
-
-def _spells(word: str, names: list[str]) -> bool:
-    return len(word) >= 7 and bool(difflib.get_close_matches(word, names, n=1, cutoff=0.88))
 
 
 # "any services for that around here": help of the kind just talked about.
@@ -241,12 +237,22 @@ def _close_state_name(text: str) -> str | None:
     names |= {without_accents(n): c for c, n in US_STATES_ES.items()}
     candidates = [*words, *(" ".join(pair) for pair in itertools.pairwise(words))]
     for candidate in candidates:
-        if len(candidate) < 7:
-            continue
-        close = difflib.get_close_matches(candidate, list(names), n=1, cutoff=0.88)
-        if close:
-            return names[close[0]]
+        if close := _misspelling_of(candidate, list(names)):
+            return names[close]
     return None
+
+
+# A misspelled state name: long enough that an ordinary word is not taken for one ("indian"),
+# and close to a name.
+TYPO_MIN_LENGTH = 7
+TYPO_CUTOFF = 0.88
+
+
+def _misspelling_of(word: str, names: list[str]) -> str | None:
+    if len(word) < TYPO_MIN_LENGTH:
+        return None
+    close = difflib.get_close_matches(word, names, n=1, cutoff=TYPO_CUTOFF)
+    return close[0] if close else None
 
 
 def talk_button(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
