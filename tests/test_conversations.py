@@ -53,6 +53,12 @@ SETS = {
     # Written fresh on 2026-12-06 (session 15) by a helper that read no set's conversations nor
     # the training data, before sets 6 and 7 were read; scored, not read.
     "heldout_8": (ce.HELDOUT_8_PATH, "conversations_heldout_8.json"),
+    # Written fresh on 2026-12-06 (session 15, for session 16) by a helper that read no set's
+    # conversations nor the training data; scored first in session 16 on session 15's model.
+    "heldout_9": (ce.HELDOUT_9_PATH, "conversations_heldout_9.json"),
+    # Written fresh on 2026-12-06 (session 16) by a helper that read no set's conversations nor
+    # the training data, before set 9 was scored or read.
+    "heldout_10": (ce.HELDOUT_10_PATH, "conversations_heldout_10.json"),
 }
 
 
