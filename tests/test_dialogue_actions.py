@@ -346,13 +346,21 @@ async def test_a_state_she_named_earlier_is_used_without_asking() -> None:
 # --- Her state in a question, near her, misspelled; what a word leaves open -------------------
 
 
-def test_a_misspelled_state_is_understood_in_a_short_reply() -> None:
+def test_a_misspelled_state_is_understood_in_a_reply_or_a_request() -> None:
     for text, code in (
         ("tennesee", "TN"), ("missisippi", "MS"), ("im in conneticut", "CT"),
         ("kentuky", "KY"), ("we're in pensylvania", "PA"),
+        ("we're in pensylvania, is there anything for housing?", "PA"),
     ):  # fmt: skip
         assert state_in_reply(text) == code, text
-    # Ordinary words are not taken for a state, and a long message is no reply.
+    directory = load_directory()
+    for text, state in (
+        ("is there anything for rent help in conneticut", "Connecticut"),
+        ("where can she find treatment in massachusets", "Massachusetts"),
+    ):
+        reply = find_help_text("help_housing", text, directory)
+        assert reply != ASK_STATE and state in reply, text
+    # Ordinary words are not taken for a state.
     for text in ("indian", "im so tired", "my daughter goes to kindergarten in the fall now"):
         assert state_in_reply(text) is None, text
 
