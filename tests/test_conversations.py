@@ -59,6 +59,9 @@ SETS = {
     # Written fresh on 2026-12-06 (session 16) by a helper that read no set's conversations nor
     # the training data, before set 9 was scored or read.
     "heldout_10": (ce.HELDOUT_10_PATH, "conversations_heldout_10.json"),
+    # Written fresh on 2026-12-06 (session 16) by a helper that read no set's conversations nor
+    # the training data, before sets 8-10 were read: the held-out one since.
+    "heldout_11": (ce.HELDOUT_11_PATH, "conversations_heldout_11.json"),
 }
 
 
