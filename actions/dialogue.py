@@ -90,8 +90,21 @@ TURNING_OFF = re.compile(
     r"|\bdejar de recibir|\bya no (me )?(mand|envi)|\bdesactivar",
     re.I,
 )
+# "ok how do i erase everything then" after the answer about privacy.
+ERASING = re.compile(
+    r"\b(erase|delete|wipe|remove|clear|get rid of)\b.{0,20}"
+    r"\b(everything|it all|all of it|all|my (stuff|data|info|chats?|messages|history|account)|it)\b"
+    r"|\bborr(ar|en|a)\b|\beliminar\b",
+    re.I,
+)
+# "what if i want to stop" after the answer about her medication, or about research questions.
+STOPPING = re.compile(r"\b(stop|quit|come off|get off|wean)\b|\bdejar(lo|la)?\b|\bparar\b", re.I)
+PRIVACY_TOPICS = frozenset({"faq_privacy", "my_data"})
 CUES: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     (TURNING_OFF, frozenset({"research_opt_in", "research_joining"}), "research_opt_out"),
+    (ERASING, PRIVACY_TOPICS, "delete_my_data"),
+    (STOPPING, frozenset({"research_opt_in"}), "research_opt_out"),
+    (STOPPING, MEDICATION_TOPICS | {"faq_moud_pregnancy"}, "faq_taper_pregnancy"),
     (RESULTS, RESEARCH_TOPICS - {"research_ask"}, "research_results"),
     (SUGGESTING, RESEARCH_TOPICS - {"research_ask"}, "research_ask"),
     (PREGNANCY, MEDICATION_TOPICS | {"faq_breastfeeding", "faq_nas"}, "faq_moud_pregnancy"),
@@ -265,7 +278,8 @@ class ActionRememberFeeling(Action):
 
 # The topics offered as "Did you mean ...?" buttons: those with a short title in
 # actions/data/wording.yml (in each language).
-NEVER_SUGGESTED = frozenset({*NOT_TOPICS, "out_of_scope", "my_data", "delete_my_data"})
+# Deleting her data is never offered on a guess; seeing it is ("my data" alone).
+NEVER_SUGGESTED = frozenset({*NOT_TOPICS, "out_of_scope", "delete_my_data"})
 
 
 def clarify_options(ranking: list[dict[str, Any]], limit: int = 2) -> list[str]:
@@ -335,12 +349,18 @@ class ActionClarify(Action):
     ) -> list[dict[str, Any]]:
         chosen = [str(t) for t in tracker.get_slot("clarify_options") or []]
         options = [t for t in chosen if title(t) and t not in NEVER_SUGGESTED]
+        # Asking settles nothing: the topic stays what it was before this message (the slot's
+        # from_intent mapping has already set it to the classifier's guess).
+        events = [
+            SlotSet("clarify_options", None),
+            SlotSet("topic", topic_before_this_message(tracker)),
+        ]
         if not options:
             dispatcher.utter_message(response="utter_default")
-            return [SlotSet("clarify_options", None)]
+            return events
         buttons = clarify_buttons(options, language_of(tracker))
         dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
-        return [SlotSet("clarify_options", None)]
+        return events
 
 
 class ActionAskAffirmation(Action):

@@ -472,6 +472,16 @@ def help_reply_for(
             # "can you find me some help near me" after the answer about peer coaches: help
             # of that kind, and the finder remembers it while it asks where she is.
             need, topics = str(before), list(TOPIC_RESOURCES[str(before)])
+        elif (
+            intent == "help_resources"
+            and before in FINDER_INTENTS
+            and not state
+            and not directory.topics_named_in(text)
+        ):
+            # "somewhere that gives take homes" after "i need a clinic that does mat", while
+            # the finder waits to hear where she is: the same need, and it asks again.
+            need = str(tracker.get_slot("need") or before)
+            topics = directory.topics_named_in(previous_message(tracker)) or None
         events.append(SlotSet("need", need))
         reply = find_help_text(
             intent, text, directory, state=state, topics=topics, language=language

@@ -6,9 +6,9 @@ whether it was right; the share right, overall and by kind.
 
 Asserted: the sets' format (unique ids, every expected name valid, at least 70 conversations of
 2-4 turns), that the chat API answers every turn, and a floor for the sets whose misses were
-read and learned from (a regression guard, below today's figures). The held-out sets
-(heldout_6.yml and heldout_7.yml, never read) are scored and reported, not asserted: issue #19's
-0.85 is not reached on a fresh set (first passes 0.66-0.76; README "Dialogue content"). Each
+read and learned from (a regression guard, below today's figures). The held-out set
+(heldout_11.yml, never read) is scored and reported, not asserted (README "Dialogue content"
+has its first pass and today's figure). Each
 report also counts the last turns that carried the screen's "are you safe right now?" (none of
 these conversations is a crisis, so every one is needless).
 """
@@ -65,9 +65,21 @@ SETS = {
 }
 
 
-# Sets whose misses were read and learned from: today 0.81-0.94 (2026-12-06); a drop below the
-# floor means a change broke conversations that worked.
-LEARNED_FROM = ("dev", "heldout", "heldout_2", "heldout_3", "heldout_4", "heldout_5")
+# Sets whose misses were read and learned from: today 0.81-0.97 (2026-12-06, session 16); a drop
+# below the floor means a change broke conversations that worked.
+LEARNED_FROM = (
+    "dev",
+    "heldout",
+    "heldout_2",
+    "heldout_3",
+    "heldout_4",
+    "heldout_5",
+    "heldout_6",
+    "heldout_7",
+    "heldout_8",
+    "heldout_9",
+    "heldout_10",
+)
 LEARNED_FLOOR = 0.75
 
 

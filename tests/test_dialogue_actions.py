@@ -416,8 +416,10 @@ async def test_a_clarify_offers_the_topics_the_policy_chose() -> None:
     payloads = [b["payload"] for b in message["buttons"]]
     # Deleting her data is never a button offered on a guess.
     assert payloads == ["/faq_test_strips", "/faq_buprenorphine", "/out_of_scope"]
+    # Asking settles nothing: the topic stays what it was before (none here).
     assert events == [
-        {"event": "slot", "timestamp": None, "name": "clarify_options", "value": None}
+        {"event": "slot", "timestamp": None, "name": "clarify_options", "value": None},
+        {"event": "slot", "timestamp": None, "name": "topic", "value": None},
     ]
 
 
@@ -484,6 +486,15 @@ def test_turning_research_questions_off_is_opting_out() -> None:
         assert follow_up_topic("research_opt_in", text) == "research_opt_out", text
     assert follow_up_topic("research_opt_in", "how often do they come") == "research_opt_in"
     assert follow_up_topic("faq_methadone", "can i turn it off") == "faq_methadone"
+
+
+def test_stopping_or_erasing_after_a_topic_is_read_against_it() -> None:
+    assert follow_up_topic("faq_privacy", "ok how do i erase everything then") == "delete_my_data"
+    assert follow_up_topic("my_data", "can u delete it") == "delete_my_data"
+    assert follow_up_topic("faq_privacy", "who sees it") == "faq_privacy"
+    assert follow_up_topic("research_opt_in", "what if i want to stop") == "research_opt_out"
+    assert follow_up_topic("faq_methadone", "what if i want to stop") == "faq_taper_pregnancy"
+    assert follow_up_topic("faq_methadone", "how long does it take") == "faq_methadone"
 
 
 def test_her_state_alone_is_where_she_wants_the_services() -> None:

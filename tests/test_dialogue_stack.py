@@ -83,6 +83,57 @@ def test_unsure_of_another_topic_she_is_read_against_hers(app_client: httpx.Clie
     assert text(switched) == answer("utter_faq_safe_care")
 
 
+def test_a_sure_reading_her_words_do_not_name_is_read_against_her_topic(
+    app_client: httpx.Client,
+) -> None:
+    """policies/data/topic_words.yml: the classifier is sure of another topic (family trust
+    on "family", privacy on "who"), but the message names none of its words; it points back,
+    so it is more about the topic she is on. A message naming the new topic still switches."""
+    bupe = answer("utter_faq_buprenorphine")
+    _, doc = chat(
+        app_client,
+        "can my family doctor prescribe bupe",
+        "she's just a family practice doc in a small town",
+    )
+    assert text(doc) == bupe
+    _, who = chat(app_client, "what is a plan of safe care", "who do i make that with")
+    assert text(who) == answer("utter_faq_safe_care")
+    _, named = chat(app_client, "what is a plan of safe care", "can i breastfeed on methadone")
+    assert text(named) == answer("utter_faq_breastfeeding")
+
+
+def test_out_of_scope_in_the_middle_of_a_topic_follows_it(app_client: httpx.Client) -> None:
+    methadone = answer("utter_faq_methadone")
+    _, later = chat(
+        app_client,
+        "how does the methadone clinic work, is it every day",
+        "even with a newborn at home?? like forever??",
+    )
+    assert text(later) == methadone
+
+
+def test_while_the_finder_waits_what_she_tells_keeps_her_need(app_client: httpx.Client) -> None:
+    """Asked for her state, she says more about the need instead ("just found out im pregnant",
+    "somewhere that gives take homes"): the finder keeps her need and asks again; a question
+    about another topic is answered."""
+    for need, more in (
+        ("how do i sign up for medicaid", "just found out im pregnant 😬"),
+        ("i need a clinic that does mat", "somewhere that gives take homes eventually"),
+    ):
+        first, second = chat(app_client, need, more)
+        assert text(first) == ASK_STATE and text(second) == ASK_STATE, (need, more)
+    _, question = chat(app_client, "how do i sign up for medicaid", "what is methadone?")
+    assert text(question) == answer("utter_faq_methadone")
+
+
+def test_what_happens_at_the_hospital_is_asked_about(app_client: httpx.Client) -> None:
+    """With no topic, "what happens at the hospital when i deliver" could be the testing, the
+    baby's first days or CPS: she is asked, and asking leaves no topic behind."""
+    _, asked = chat(app_client, "hey", "what happens at the hospital when i deliver")
+    assert "Did you mean" in text(asked)
+    assert {"/faq_drug_testing", "/faq_nas", "/faq_cps"} <= set(payloads_of(asked))
+
+
 def test_a_vague_first_question_is_asked_about(app_client: httpx.Client) -> None:
     """ "is it safe for the baby" with no topic yet: which "it" is a guess, so she is asked."""
     _, asked = chat(app_client, "hi", "is it safe for the baby")
