@@ -10,8 +10,9 @@ cannot: look at the topic she was on (the `topic` slot before this message) toge
 sure the classifier is and what her words name. It predicts `action_follow_up`, which answers
 against her topic, when:
 
-- the classifier is unsure (below `unsure_below`) of a topic that is not hers, or the
-  FallbackClassifier is about to ask "Did you mean ...?";
+- the classifier is unsure (below `unsure_below`) of a topic that is not hers, unless her words
+  name that topic and not hers, or the FallbackClassifier is about to ask "Did you mean ...?"
+  (unless its best reading is one of `fallback_moves`: "am i talking to an actual person");
 - it is sure of another topic, but the message does not name it (policies/data/topic_words.yml)
   and names hers, or names neither and points back ("that", "they", "ones": `points_back`) or
   is short (`short_words`): "mines just a family practice doc" after the answer about
@@ -35,6 +36,11 @@ With no topic yet (her first question, or after a greeting), a short message (at
 "they said my son might have nas"): `action_clarify` offers the best readings as
 buttons (passed in the `clarify_options` slot) instead of answering a guess. Moves
 (`never_asked_about`: a greeting, a feeling, asking for a person) keep their rule.
+
+On a topic or not, a few words (at most `two_topics_max_words`, with a `joiner`) that name two
+topics and ask no question ("narcan n strips", "group or coach?", "my family and cps") are asked
+about too, the topics named offered in the classifier's order. A medication or help in general
+named beside another topic only says more about it (`combining_topics`: "nursing and bupe").
 
 `train` keeps the topic words in the model, so a served model never depends on the project's
 files (`fingerprint_addon` retrains it when they change); the thresholds live in config.yml.
@@ -134,6 +140,9 @@ class TopicContinuityPolicy(Policy):
             # Of those, the ones that keep their rule on a topic only when the classifier is sure
             # (a greeting or a goodbye read at 0.27 in the middle of a conversation is not one).
             "only_sure_moves": [],
+            # Unsure of everything, with one of these moves the best reading: Rasa's two-stage
+            # fallback asks (or acknowledges a feeling) instead of answering her topic again.
+            "fallback_moves": [],
             # Right after the finder asked which state she is in (the response
             # `ask_state_response`), these readings of a message that names none keep her need:
             # "can u find anything for us" or "i have 3 under 5" are more about it, and the
@@ -154,6 +163,11 @@ class TopicContinuityPolicy(Policy):
             "ask_max_words": 8,
             "ask_options": 3,
             "never_asked_about": [],
+            # A few words naming two topics ("narcan n strips"): asked about (0: never).
+            "two_topics_max_words": 0,
+            "joiner": "",
+            # Topics that, named beside another, only say more about it ("nursing and bupe").
+            "combining_topics": [],
             "clarify_action": "action_clarify",
             "options_slot": "clarify_options",
             # A sure reading of another topic whose words the message does not name.
@@ -182,12 +196,16 @@ class TopicContinuityPolicy(Policy):
         self._words = {t: re.compile(p, re.I) for t, p in (topic_words or {}).items()}
         even = str(config.get("even") or "")
         self._even = re.compile(even, re.I) if even else None
+        self._combining = frozenset(config.get("combining_topics") or [])
+        joiner = str(config.get("joiner") or "")
+        self._joiner = re.compile(joiner, re.I) if joiner else None
         question = str(config.get("question") or "")
         self._question = re.compile(question, re.I) if question else None
         points_back = str(config.get("points_back") or "")
         self._points_back = re.compile(points_back, re.I) if points_back else None
         self._never = frozenset(config.get("never_instead_of") or [])
         self._sure_moves = frozenset(config.get("only_sure_moves") or [])
+        self._fallback_moves = frozenset(config.get("fallback_moves") or [])
         self._never_asked = frozenset(config.get("never_asked_about") or [])
         self._while_asking_state = frozenset(config.get("while_asking_state") or [])
         moving_on = str(config.get("moving_on") or "")
@@ -231,9 +249,10 @@ class TopicContinuityPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         events: list[SlotSet] = []
-        action = self._choose(tracker)
+        options = self._names_two_topics(tracker)
+        action = None if options else self._choose(tracker)
         if action is None:
-            options = self._unsure_without_topic(tracker)
+            options = options or self._unsure_without_topic(tracker)
             if options:
                 action = str(self.config["clarify_action"])
                 events = [SlotSet(str(self.config["options_slot"]), options)]
@@ -275,6 +294,38 @@ class TopicContinuityPolicy(Policy):
             return []  # "they said my son might have nas": her words name the best one only
         return [name for name, _ in offered]
 
+    def _names_two_topics(self, tracker: DialogueStateTracker) -> list[str]:
+        """ "narcan n strips", "group or coach?", "my family and cps": a few words that name
+        two topics and ask nothing about either. Which one she means is a guess: the named
+        topics are offered, in the classifier's order."""
+        most = int(self.config["two_topics_max_words"])
+        message = tracker.latest_message
+        if most <= 0 or message is None or tracker.latest_action_name != ACTION_LISTEN_NAME:
+            return []
+        text = message.text or ""
+        words = text.split()
+        if tracker.active_loop_name or text.startswith("/") or len(words) > most:
+            return []
+        if self._question is not None and self._question.search(text.replace("?", "")):
+            return []  # "can i breastfeed and take methadone" asks one thing about both
+        if self._joiner is None or not self._joiner.search(text):
+            return []
+        intent = (message.parse_data.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent in self._never_asked and intent != FALLBACK_INTENT:
+            return []  # a move ("thanks and bye") keeps its rule
+        ranked = [
+            str(item.get(INTENT_NAME_KEY))
+            for item in message.parse_data.get(INTENT_RANKING_KEY) or []
+        ]
+        named = [t for t in self._words if t not in self._never_asked and self._names(t, text)]
+        # "nursing and buprenorphine" is one question (breastfeeding on it), and "methadone vs
+        # bupe" the comparison: a medication, or help in general, only says more.
+        named = [t for t in named if t not in self._combining]
+        if len(named) < 2:
+            return []
+        named.sort(key=lambda t: ranked.index(t) if t in ranked else len(ranked))
+        return named[: int(self.config["ask_options"])]
+
     def _names(self, topic: str, text: str) -> bool:
         words = self._words.get(topic)
         return words is not None and bool(words.search(without_accents(text)))
@@ -312,16 +363,23 @@ class TopicContinuityPolicy(Policy):
         if intent == "out_of_scope" and self._follow_up_among_best(parse):
             return follow_up  # "even w a 2 wk old at home??" after methadone
         if intent == FALLBACK_INTENT:
-            if int(self.config["fallback_top"]) <= 0:
-                return follow_up  # unsure of everything: the conversation settles it
             ranking = [
                 str(item.get(INTENT_NAME_KEY))
                 for item in parse.get(INTENT_RANKING_KEY) or []
                 if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT
-            ][: int(self.config["fallback_top"])]
-            return follow_up if topic in ranking else None
+            ]
+            if ranking and ranking[0] in self._fallback_moves:
+                return None  # "am i talking to an actual person": a move, asked about
+            if int(self.config["fallback_top"]) <= 0:
+                return follow_up  # unsure of everything: the conversation settles it
+            return follow_up if topic in ranking[: int(self.config["fallback_top"])] else None
         if confidence < float(self.config["unsure_below"]):
-            return follow_up
+            # Unsure, but her words name that topic and not hers ("thinking of coming off the
+            # done slowly" after the privacy answer, 0.47): the reading answers.
+            plain = without_accents(text)
+            names_reading = intent in self._words and bool(self._words[intent].search(plain))
+            names_hers = topic in self._words and bool(self._words[topic].search(plain))
+            return None if names_reading and not names_hers else follow_up
         if self._even is not None and self._even.search(text):
             return follow_up  # "even if its only my methadone" after CPS: about CPS still
         return follow_up if self._more_about_her_topic(topic, intent, text) else None

@@ -126,6 +126,16 @@ def test_while_the_finder_waits_what_she_tells_keeps_her_need(app_client: httpx.
     assert text(question) == answer("utter_faq_methadone")
 
 
+def test_a_few_words_naming_two_topics_are_asked_about(app_client: httpx.Client) -> None:
+    """ "narcan n strips": two things named, nothing asked about either; both are offered. A
+    medication beside a topic only says more about it ("nursing and bupe" is breastfeeding)."""
+    _, asked = chat(app_client, "hi", "narcan n strips")
+    assert "Did you mean" in text(asked)
+    assert {"/faq_naloxone", "/faq_test_strips"} <= set(payloads_of(asked))
+    (one,) = chat(app_client, "nursing and bupe?")
+    assert text(one) == answer("utter_faq_breastfeeding")
+
+
 def test_what_happens_at_the_hospital_is_asked_about(app_client: httpx.Client) -> None:
     """With no topic, "what happens at the hospital when i deliver" could be the testing, the
     baby's first days or CPS: she is asked, and asking leaves no topic behind."""
