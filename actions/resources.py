@@ -280,6 +280,15 @@ _SPANISH_SHORT_WORDS = frozenset(
 )
 
 
+# Short names for a state, as a reply to "Which state are you in?" only ("mass", "cali"): as
+# words in a longer message they mean other things (a church service, a shirt).
+SHORT_NAMES = {
+    "mass": "MA", "cali": "CA", "calif": "CA", "jersey": "NJ", "tenn": "TN", "penn": "PA",
+    "conn": "CT", "minn": "MN", "mich": "MI", "wisc": "WI", "okla": "OK", "fla": "FL",
+    "ariz": "AZ", "colo": "CO", "indy": "IN", "kentuck": "KY", "jerz": "NJ",
+}  # fmt: skip
+
+
 def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     """Her state when she answers the question: as in a request ("in ohio", "KY"), or a bare
     code in any case ("oh", "in ky"), which a request would not count. A code that is also an
@@ -287,6 +296,9 @@ def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     oh"): "i'm in nyc" is not Indiana."""
     if state := state_named_in(text, language) or _close_state_name(text):
         return state
+    words = re.findall(r"[a-z]+", without_accents(text))
+    if 0 < len(words) <= 3 and (short := [SHORT_NAMES[w] for w in words if w in SHORT_NAMES]):
+        return short[-1]  # "mass", "in cali", "jersey"
     # "what about in pa": after "in", a code that is no English word is her state, in a reply
     # short enough to be one ("in me", "in or out" stay words).
     after_in = re.search(r"\bin\s+(pa|ma|la|co|de|id|al)\b", text)

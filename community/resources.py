@@ -314,7 +314,17 @@ CITY_STATES = {
     "charleston wv": "WV", "bangor": "ME", "burlington vt": "VT", "minneapolis": "MN",
     "omaha": "NE", "tulsa": "OK", "oklahoma city": "OK", "okc": "OK", "little rock": "AR",
     "birmingham al": "AL", "salt lake": "UT", "boise": "ID", "anchorage": "AK", "honolulu": "HI",
-    "nola": "LA",
+    "nola": "LA", "spokane": "WA", "tacoma": "WA", "buffalo ny": "NY", "syracuse": "NY",
+    "hartford": "CT", "jersey city": "NJ", "trenton": "NJ",
+    "harrisburg": "PA", "allentown": "PA", "scranton": "PA",
+    "chattanooga": "TN", "huntsville": "AL", "montgomery al": "AL", "fort wayne": "IN",
+    "grand rapids": "MI", "flint": "MI", "lansing": "MI", "des moines": "IA", "wichita": "KS",
+    "topeka": "KS", "fargo": "ND", "sioux falls": "SD", "reno": "NV", "santa fe": "NM",
+    "fort worth": "TX", "corpus christi": "TX", "lubbock": "TX", "san jose": "CA",
+    "bakersfield": "CA", "tallahassee": "FL", "pensacola": "FL", "fort lauderdale": "FL",
+    "st pete": "FL", "st petersburg fl": "FL", "green bay": "WI", "st paul": "MN",
+    "duluth": "MN", "worcester": "MA", "morgantown": "WV",
+    "portland oregon": "OR", "portland maine": "ME", "colorado springs": "CO",
 }  # fmt: skip
 
 
@@ -351,6 +361,10 @@ def state_named_in(text: str, language: str = "en") -> str | None:
             return code
         if after_in and token.islower() and code not in wordlike:
             return code
+    # "childcare help for single moms, nj": a code after a comma at the end of the message.
+    last = re.search(r",\s*([A-Za-z]{2})\W*$", text)
+    if last and last.group(1).upper() in US_STATES and last.group(1).upper() not in wordlike:
+        return last.group(1).upper()
     return None
 
 

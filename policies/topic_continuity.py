@@ -17,6 +17,8 @@ against her topic, when:
   and names hers, or names neither and points back ("that", "they", "ones": `points_back`) or
   is short (`short_words`): "mines just a family practice doc" after the answer about
   buprenorphine is not about family trust, however sure the classifier is;
+- a few words name only a medication after a topic it can be a detail of (`detail_topics`,
+  `detail_of`: "sublocade" after the answer about NAS is NAS on sublocade);
 - the message puts a condition on what was said ("even if its only my methadone" after the
   answer about CPS: `even`), whatever it names;
 - it reads "I can't help with that" (`out_of_scope`) with a follow-up among the best readings
@@ -168,6 +170,11 @@ class TopicContinuityPolicy(Policy):
             "joiner": "",
             # Topics that, named beside another, only say more about it ("nursing and bupe").
             "combining_topics": [],
+            # Topics that, named alone in a few words after another topic, are a detail of it
+            # ("sublocade" after the answer about NAS).
+            "detail_topics": [],
+            "detail_of": [],
+            "detail_words": 4,
             "clarify_action": "action_clarify",
             "options_slot": "clarify_options",
             # A sure reading of another topic whose words the message does not name.
@@ -197,6 +204,8 @@ class TopicContinuityPolicy(Policy):
         even = str(config.get("even") or "")
         self._even = re.compile(even, re.I) if even else None
         self._combining = frozenset(config.get("combining_topics") or [])
+        self._details = frozenset(config.get("detail_topics") or [])
+        self._detail_of = frozenset(config.get("detail_of") or [])
         joiner = str(config.get("joiner") or "")
         self._joiner = re.compile(joiner, re.I) if joiner else None
         question = str(config.get("question") or "")
@@ -289,8 +298,9 @@ class TopicContinuityPolicy(Policy):
             return []
         if offered[1][1] < float(self.config["ask_second_at_least"]):
             return []  # one reading stands out: answering it is no guess
-        named = [name for name, _ in offered if self._names(name, text)]
-        if named == [ranking[0][0]]:
+        best = ranking[0][0]
+        others = [t for t in self._words if t != best and t not in self._combining]
+        if self._names(best, text) and not any(self._names(t, text) for t in others):
             return []  # "they said my son might have nas": her words name the best one only
         return [name for name, _ in offered]
 
@@ -399,6 +409,13 @@ class TopicContinuityPolicy(Policy):
         if reading not in self._words:
             return False  # a move, or a topic without words: the reading stands
         plain = without_accents(text)
+        if (
+            reading in self._details
+            and topic in self._detail_of
+            and len(text.split()) <= int(self.config["detail_words"])
+            and not any(self._words[t].search(plain) for t in self._words if t not in self._details)
+        ):
+            return True  # "sublocade" alone after the answer about NAS: NAS on sublocade
         if self._words[reading].search(plain):
             return False  # she names it: a new topic
         if topic in self._words and self._words[topic].search(plain):

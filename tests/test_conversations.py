@@ -7,7 +7,7 @@ whether it was right; the share right, overall and by kind.
 Asserted: the sets' format (unique ids, every expected name valid, at least 70 conversations of
 2-4 turns), that the chat API answers every turn, and a floor for the sets whose misses were
 read and learned from (a regression guard, below today's figures). The held-out set
-(heldout_11.yml, never read) is scored and reported, not asserted (README "Dialogue content"
+(heldout_12.yml, never read) is scored and reported, not asserted (README "Dialogue content"
 has its first pass and today's figure). Each
 report also counts the last turns that carried the screen's "are you safe right now?" (none of
 these conversations is a crisis, so every one is needless).
@@ -60,8 +60,11 @@ SETS = {
     # the training data, before set 9 was scored or read.
     "heldout_10": (ce.HELDOUT_10_PATH, "conversations_heldout_10.json"),
     # Written fresh on 2026-12-06 (session 16) by a helper that read no set's conversations nor
-    # the training data, before sets 8-10 were read: the held-out one since.
+    # the training data, before sets 8-10 were read; scored twice, then read and learned from.
     "heldout_11": (ce.HELDOUT_11_PATH, "conversations_heldout_11.json"),
+    # Written fresh on 2026-12-06 (session 16) by a helper that read no set's conversations nor
+    # the training data, before set 11 was read: the held-out one since.
+    "heldout_12": (ce.HELDOUT_12_PATH, "conversations_heldout_12.json"),
 }
 
 
@@ -79,6 +82,7 @@ LEARNED_FROM = (
     "heldout_8",
     "heldout_9",
     "heldout_10",
+    "heldout_11",
 )
 LEARNED_FLOOR = 0.75
 

@@ -360,6 +360,11 @@ def test_a_misspelled_state_is_understood_in_a_reply_or_a_request() -> None:
     ):
         reply = find_help_text("help_housing", text, directory)
         assert reply != ASK_STATE and state in reply, text
+    # A short name as a reply, a code after a comma at the end, a city.
+    for text, code in (("mass", "MA"), ("in cali", "CA"), ("we're in spokane", "WA")):
+        assert state_in_reply(text) == code, text
+    assert state_named_in("is there childcare help for single moms, nj") == "NJ"
+    assert state_named_in("i go to mass on sundays and need a ride to church") is None
     # Ordinary words are not taken for a state.
     for text in ("indian", "im so tired", "my daughter goes to kindergarten in the fall now"):
         assert state_in_reply(text) is None, text
