@@ -297,8 +297,9 @@ def state_in_reply(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
     if state := state_named_in(text, language) or _close_state_name(text):
         return state
     words = re.findall(r"[a-z]+", without_accents(text))
-    if 0 < len(words) <= 3 and (short := [SHORT_NAMES[w] for w in words if w in SHORT_NAMES]):
-        return short[-1]  # "mass", "in cali", "jersey"
+    nicknames = [SHORT_NAMES[w] for w in words if w in SHORT_NAMES]
+    if nicknames and len(words) <= 3:
+        return nicknames[-1]  # "mass", "in cali", "jersey"
     # "what about in pa": after "in", a code that is no English word is her state, in a reply
     # short enough to be one ("in me", "in or out" stay words).
     after_in = re.search(r"\bin\s+(pa|ma|la|co|de|id|al)\b", text)
