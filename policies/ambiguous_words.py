@@ -19,7 +19,6 @@ on the project's files; `fingerprint_addon` makes Rasa retrain it when the file 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 
+from policies import model_files
 from policies.topic_continuity import topic_before_latest_message
 
 GROUPS_FILE = "ambiguous_words.json"
@@ -139,8 +139,7 @@ class AmbiguousWordsPolicy(Policy):
             if unknown:
                 raise ValueError(f"ambiguous_words: {group['name']}: unknown intents {unknown}")
         self._groups = compile_groups(data)
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / GROUPS_FILE).write_text(json.dumps(data), encoding="utf-8")
+        model_files.keep(self._model_storage, self._resource, GROUPS_FILE, data)
         return self._resource
 
     @classmethod
@@ -152,12 +151,8 @@ class AmbiguousWordsPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> AmbiguousWordsPolicy:
-        groups: list[dict[str, Any]] = []
-        try:
-            with model_storage.read_from(resource) as directory:
-                groups = json.loads((Path(directory) / GROUPS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError, OSError):
-            groups = []  # an older model without groups: never asks, as before
+        # An older model without groups: never asks, as before.
+        groups = model_files.read(model_storage, resource, GROUPS_FILE) or []
         return cls(config, model_storage, resource, execution_context, groups=groups)
 
     def predict_action_probabilities(

@@ -51,7 +51,6 @@ files (`fingerprint_addon` retrains it when they change); the thresholds live in
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from pathlib import Path
@@ -75,6 +74,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+
+from policies import model_files
 
 FALLBACK_INTENT = "nlu_fallback"
 WORDS_FILE = "topic_words.json"
@@ -228,8 +229,7 @@ class TopicContinuityPolicy(Policy):
         if unknown:
             raise ValueError(f"topic_words: unknown intents {unknown}")
         self._words = {t: re.compile(p, re.I) for t, p in words.items()}
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / WORDS_FILE).write_text(json.dumps(words), encoding="utf-8")
+        model_files.keep(self._model_storage, self._resource, WORDS_FILE, words)
         return self._resource
 
     @classmethod
@@ -241,12 +241,8 @@ class TopicContinuityPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TopicContinuityPolicy:
-        words: dict[str, str] = {}
-        try:
-            with model_storage.read_from(resource) as directory:
-                words = json.loads((Path(directory) / WORDS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError, OSError):
-            words = {}  # an older model without them: sure readings are taken, as before
+        # An older model without them: sure readings are taken, as before.
+        words = model_files.read(model_storage, resource, WORDS_FILE) or {}
         return cls(config, model_storage, resource, execution_context, topic_words=words)
 
     def predict_action_probabilities(
