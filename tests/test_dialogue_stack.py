@@ -102,6 +102,23 @@ def test_a_sure_reading_her_words_do_not_name_is_read_against_her_topic(
     assert text(named) == answer("utter_faq_breastfeeding")
 
 
+def test_a_detail_a_condition_or_a_move_after_a_topic(app_client: httpx.Client) -> None:
+    """ "sublocade" alone after NAS is NAS on sublocade; "even if ..." after CPS is still CPS;
+    "am i talking to an actual person", unsure between moves, is not the topic again."""
+    nas = answer("utter_faq_nas")
+    _, detail = chat(app_client, "what is nas", "sublocade")
+    assert text(detail) == nas
+    _, even = chat(
+        app_client,
+        "is dcs gonna be called when i deliver",
+        "even if its only my methadone from the clinic",
+    )
+    # Her answer first (the screen may add its "are you safe?" check after it).
+    assert text(even).startswith(answer("utter_faq_cps"))
+    _, person = chat(app_client, "what is nas", "wait am i talking to an actual person rn")
+    assert text(person) != nas
+
+
 def test_out_of_scope_in_the_middle_of_a_topic_follows_it(app_client: httpx.Client) -> None:
     methadone = answer("utter_faq_methadone")
     _, later = chat(
