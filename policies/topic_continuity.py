@@ -382,10 +382,8 @@ class TopicContinuityPolicy(Policy):
         if confidence < float(self.config["unsure_below"]):
             # Unsure, but her words name that topic and not hers ("thinking of coming off the
             # done slowly" after the privacy answer, 0.47): the reading answers.
-            plain = without_accents(text)
-            names_reading = intent in self._words and bool(self._words[intent].search(plain))
-            names_hers = topic in self._words and bool(self._words[topic].search(plain))
-            return None if names_reading and not names_hers else follow_up
+            named = self._names(intent, text) and not self._names(topic, text)
+            return None if named else follow_up
         if self._even is not None and self._even.search(text):
             return follow_up  # "even if its only my methadone" after CPS: about CPS still
         return follow_up if self._more_about_her_topic(topic, intent, text) else None
@@ -404,17 +402,16 @@ class TopicContinuityPolicy(Policy):
         """A sure reading of another topic that the message's words do not bear out."""
         if reading not in self._words:
             return False  # a move, or a topic without words: the reading stands
-        plain = without_accents(text)
         if (
             reading in self._details
             and topic in self._detail_of
             and len(text.split()) <= int(self.config["detail_words"])
-            and not any(self._words[t].search(plain) for t in self._words if t not in self._details)
+            and not any(self._names(t, text) for t in self._words if t not in self._details)
         ):
             return True  # "sublocade" alone after the answer about NAS: NAS on sublocade
-        if self._words[reading].search(plain):
+        if self._names(reading, text):
             return False  # she names it: a new topic
-        if topic in self._words and self._words[topic].search(plain):
+        if self._names(topic, text):
             return True  # she names hers
         short = len(text.split()) <= int(self.config["short_words"])
         points_back = self._points_back is not None and bool(self._points_back.search(text))
